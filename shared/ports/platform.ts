@@ -1,0 +1,96 @@
+/**
+ * The Platform port: what the use cases need from a social network. Adapters (X, Bluesky, Mastodon)
+ * translate their API into these shapes and their failures into the errors of shared/domain/errors.ts:
+ * RateLimitedError (with the platform's reset time), TransientPlatformError (5xx, timeouts),
+ * MalformedResponseError (an answer that is not the documented shape), UserGoneError (404/403 on a
+ * target), AuthError (credentials refused).
+ */
+export type Network = 'x' | 'bluesky' | 'mastodon';
+
+/** A user as the use cases see it. Ids are strings at the edges (X ids exceed 2^53). */
+export interface PlatformUser {
+  id: string;
+  handle: string;
+  name: string;
+  bio: string;
+  /** Account creation time, epoch ms, when the platform tells it. */
+  createdAt?: number | undefined;
+  followersCount?: number | undefined;
+  followingCount?: number | undefined;
+  /** Protected (X) / locked (Mastodon): a follow becomes a request. */
+  protected: boolean;
+  /** The platform's default avatar, a spam signal. */
+  defaultAvatar?: boolean | undefined;
+  avatarUrl?: string | undefined;
+  /** Declares itself automated (Mastodon `bot`, or `#nobot` in the bio is checked by policy). */
+  bot?: boolean | undefined;
+}
+
+/** Rate-limit state of one endpoint after a call, as the platform reported it. */
+export interface RateLimitSnapshot {
+  endpoint: string;
+  limit: number;
+  remaining: number;
+  /** Epoch ms when the window resets. */
+  resetAt: number;
+}
+
+export interface GraphPage {
+  /** Users in the platform's order (X: newest first, but that is not a contract). */
+  users: PlatformUser[];
+  /** Opaque cursor for the next page; undefined on the last page. */
+  nextCursor: string | undefined;
+  rateLimit?: RateLimitSnapshot | undefined;
+}
+
+export interface PageRequest {
+  cursor?: string | undefined;
+  /** Users per page; adapters clamp to the platform's range (X: 1–1000). */
+  pageSize: number;
+}
+
+export type FollowOutcome = 'followed' | 'requested' | 'already_following';
+
+export interface FollowResult {
+  outcome: FollowOutcome;
+  rateLimit?: RateLimitSnapshot | undefined;
+}
+
+export interface Relationship {
+  /** They follow the owner. */
+  followedBy: boolean;
+  /** The owner follows them. */
+  following: boolean;
+  /** A follow request from the owner is pending. */
+  requested: boolean;
+}
+
+/** Published limits of a platform; policies set caps below these. */
+export interface PlatformLimits {
+  /** Follower/following list reads per window per user. */
+  graphReadsPerWindow: number;
+  graphReadWindowMs: number;
+  maxPageSize: number;
+  /** Follow (and unfollow) calls per window per user. */
+  followsPerWindow: number;
+  followWindowMs: number;
+  /** Follows per rolling day per user. */
+  followsPerDay: number;
+}
+
+export interface Platform {
+  readonly network: Network;
+  readonly limits: PlatformLimits;
+  /** The authenticated owner. */
+  me(): Promise<PlatformUser>;
+  listFollowers(userId: string, request: PageRequest): Promise<GraphPage>;
+  listFollowing(userId: string, request: PageRequest): Promise<GraphPage>;
+  follow(sourceUserId: string, targetUserId: string): Promise<FollowResult>;
+  unfollow(sourceUserId: string, targetUserId: string): Promise<void>;
+  lookupUsers(userIds: readonly string[]): Promise<PlatformUser[]>;
+  /**
+   * Direct relationship lookup where the network offers it cheaply (Mastodon, Bluesky).
+   * Absent on X, where every read is billed: callers use the latest observation instead.
+   */
+  relationships?(sourceUserId: string, targetUserIds: readonly string[]): Promise<Map<string, Relationship>>;
+}
