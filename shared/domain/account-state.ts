@@ -8,6 +8,11 @@ export interface GraphPointer {
   baseChunks: number;
   /** Ids in the list as of the latest committed changeset. */
   count: number;
+  /**
+   * Whether the snapshot holds the whole list (after a full scan). Until then it holds only the
+   * followers seen since connection: enough to find new ones, not to tell who left.
+   */
+  complete: boolean;
   /** When the list was last fully scanned (epoch ms), if ever. */
   lastFullScanAt?: number | undefined;
 }
@@ -21,6 +26,34 @@ export interface FullScanCheckpoint {
   /** Pages stored so far (page items 0..pages-1). */
   pages: number;
   startedAt: number;
+  /** Committed seq when the scan started: the diff removes only ids known then. */
+  fromSeq: number;
+}
+
+/** A head scan that stopped before meeting known followers, to be continued from its cursor. */
+export interface HeadScanResume {
+  cursor: string;
+  /** Committed seq before the interrupted scan: ids it added do not count as known when resuming. */
+  fromSeq: number;
+  /** New followers found so far by the interrupted scan (for the growth estimate). */
+  found: number;
+}
+
+/** The owner's counts as the platform last reported them. */
+export interface OwnerCounts {
+  followers: number;
+  following: number;
+  at: number;
+}
+
+/**
+ * A worker's hold on the account for one tick. `epoch` grows with every acquisition and fences
+ * writes: a worker whose lease expired cannot overwrite what the next holder wrote.
+ */
+export interface AccountLease {
+  holder: string;
+  until: number;
+  epoch: number;
 }
 
 /** Spending on reads, per UTC day and per UTC month. */
@@ -39,6 +72,8 @@ export interface ObserveState {
   seq: number;
   graphs: Record<GraphKind, GraphPointer>;
   fullScan?: FullScanCheckpoint | undefined;
+  headResume?: HeadScanResume | undefined;
+  owner?: OwnerCounts | undefined;
   lastHeadScanAt?: number | undefined;
   nextHeadScanAt?: number | undefined;
   /** Smoothed new followers per hour, used to pace head scans. */
@@ -51,6 +86,7 @@ export interface ObserveState {
 /** Everything the workers keep per account between ticks; stored as one item with a version. */
 export interface AccountState {
   observe: ObserveState;
+  lease?: AccountLease | undefined;
   /** Later use cases (act, digest) add their own sections. */
   [section: string]: unknown;
 }
@@ -59,8 +95,8 @@ export function emptyObserveState(): ObserveState {
   return {
     seq: 0,
     graphs: {
-      followers: { baseSeq: 0, baseChunks: 0, count: 0 },
-      following: { baseSeq: 0, baseChunks: 0, count: 0 },
+      followers: { baseSeq: 0, baseChunks: 0, count: 0, complete: false },
+      following: { baseSeq: 0, baseChunks: 0, count: 0, complete: false },
     },
     growthPerHour: 0,
     spend: { day: '', dayRequests: 0, dayUsers: 0, month: '', monthUsd: 0, totalRequests: 0, totalUsers: 0 },

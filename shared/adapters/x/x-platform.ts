@@ -1,0 +1,339 @@
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import {
+  ApiPartialResponseError,
+  ApiRequestError,
+  ApiResponseError,
+  type ITwitterApiClientPlugin,
+  TwitterApi,
+  type TwitterRateLimit,
+  type TwitterResponse,
+} from 'twitter-api-v2';
+import type { z } from 'zod';
+import {
+  AuthError,
+  MalformedResponseError,
+  RateLimitedError,
+  TransientPlatformError,
+  UserGoneError,
+  ValidationError,
+} from '../../domain/errors.ts';
+import type {
+  FollowResult,
+  GraphPage,
+  PageRequest,
+  Platform,
+  PlatformLimits,
+  PlatformUser,
+  RateLimitSnapshot,
+} from '../../ports/platform.ts';
+import {
+  type XUser,
+  xFollowSchema,
+  xSingleUserSchema,
+  xUnfollowSchema,
+  xUserListSchema,
+} from './x-schemas.ts';
+
+export const X_DEFAULT_BASE_URL = 'https://api.x.com';
+
+/** X's published limits (2026): see DESIGN.md section 3. */
+export const X_LIMITS: PlatformLimits = {
+  graphReadsPerWindow: 300,
+  graphReadWindowMs: 15 * 60_000,
+  maxPageSize: 1000,
+  followsPerWindow: 50,
+  followWindowMs: 15 * 60_000,
+  followsPerDay: 400,
+};
+
+const USER_FIELDS = 'created_at,description,protected,profile_image_url,public_metrics';
+
+/** Supplies the current OAuth 2.0 user access token (refreshing it if needed). */
+export type AccessTokenProvider = () => Promise<string>;
+
+export interface XPlatformOptions {
+  /** `X_API_BASE_URL`: X itself, the sandbox, or any X-compatible endpoint. */
+  baseUrl?: string;
+  accessToken: string | AccessTokenProvider;
+  /** Per-request timeout; a timeout is a TransientPlatformError. */
+  timeoutMs?: number;
+  limits?: PlatformLimits;
+}
+
+/**
+ * twitter-api-v2 always talks to https://api.x.com; this plugin sends each request to the configured
+ * base URL instead (protocol, host, port and an optional path prefix), with a matching agent.
+ */
+function baseUrlPlugin(base: URL): ITwitterApiClientPlugin {
+  const agent =
+    base.protocol === 'http:' ? new HttpAgent({ keepAlive: true }) : new HttpsAgent({ keepAlive: true });
+  const prefix = base.pathname.replace(/\/$/, '');
+  return {
+    onBeforeRequest({ computedParams, requestOptions }) {
+      const url = computedParams.url;
+      url.protocol = base.protocol;
+      url.host = base.host;
+      if (prefix && !url.pathname.startsWith(`${prefix}/`)) url.pathname = `${prefix}${url.pathname}`;
+      requestOptions.agent = agent;
+    },
+  };
+}
+
+function parseBaseUrl(raw: string): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch (cause) {
+    throw new ValidationError(`X_API_BASE_URL is not a URL: ${JSON.stringify(raw)}`, { cause });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ValidationError(`X_API_BASE_URL must be http or https, got ${url.protocol}`);
+  }
+  return url;
+}
+
+function toRateLimit(
+  endpoint: string,
+  rateLimit: TwitterRateLimit | undefined,
+): RateLimitSnapshot | undefined {
+  if (!rateLimit) return undefined;
+  return {
+    endpoint,
+    limit: rateLimit.limit,
+    remaining: rateLimit.remaining,
+    resetAt: rateLimit.reset * 1000,
+  };
+}
+
+function toPlatformUser(user: XUser): PlatformUser {
+  const createdAt = user.created_at === undefined ? undefined : Date.parse(user.created_at);
+  return {
+    id: user.id,
+    handle: user.username,
+    name: user.name,
+    bio: user.description ?? '',
+    createdAt: Number.isNaN(createdAt) ? undefined : createdAt,
+    followersCount: user.public_metrics?.followers_count,
+    followingCount: user.public_metrics?.following_count,
+    protected: user.protected ?? false,
+    defaultAvatar:
+      user.profile_image_url === undefined
+        ? undefined
+        : user.profile_image_url.includes('default_profile_images'),
+    avatarUrl: user.profile_image_url,
+  };
+}
+
+/** The X adapter of the Platform port, on twitter-api-v2, page by page: no paginator that could stop silently. */
+export class XPlatform implements Platform {
+  readonly network = 'x' as const;
+  readonly limits: PlatformLimits;
+  readonly #plugin: ITwitterApiClientPlugin;
+  readonly #accessToken: AccessTokenProvider;
+  readonly #timeoutMs: number;
+  #client: { token: string; api: TwitterApi } | undefined;
+
+  constructor(options: XPlatformOptions) {
+    this.#plugin = baseUrlPlugin(parseBaseUrl(options.baseUrl ?? X_DEFAULT_BASE_URL));
+    const token = options.accessToken;
+    this.#accessToken = typeof token === 'string' ? async () => token : token;
+    this.#timeoutMs = options.timeoutMs ?? 10_000;
+    this.limits = options.limits ?? X_LIMITS;
+  }
+
+  async me(): Promise<PlatformUser> {
+    const response = await this.#call('users/me', (api) =>
+      api.v2.get(
+        'users/me',
+        { 'user.fields': USER_FIELDS },
+        { fullResponse: true, timeout: this.#timeoutMs },
+      ),
+    );
+    return toPlatformUser(this.#parse('users/me', xSingleUserSchema, response.data).data);
+  }
+
+  listFollowers(userId: string, request: PageRequest): Promise<GraphPage> {
+    return this.#listGraph('followers', userId, request);
+  }
+
+  listFollowing(userId: string, request: PageRequest): Promise<GraphPage> {
+    return this.#listGraph('following', userId, request);
+  }
+
+  async follow(sourceUserId: string, targetUserId: string): Promise<FollowResult> {
+    const endpoint = 'users/:id/following (POST)';
+    const response = await this.#call(
+      endpoint,
+      (api) =>
+        api.v2.post(
+          'users/:id/following',
+          { target_user_id: targetUserId },
+          { params: { id: sourceUserId }, fullResponse: true, timeout: this.#timeoutMs },
+        ),
+      targetUserId,
+    );
+    const { data } = this.#parse(endpoint, xFollowSchema, response.data);
+    const outcome = data.pending_follow ? 'requested' : data.following ? 'followed' : undefined;
+    if (outcome === undefined) {
+      throw new MalformedResponseError(`${endpoint}: neither following nor pending_follow is true`, {
+        details: { endpoint },
+      });
+    }
+    return { outcome, rateLimit: toRateLimit(endpoint, response.rateLimit) };
+  }
+
+  async unfollow(sourceUserId: string, targetUserId: string): Promise<void> {
+    const endpoint = 'users/:source_user_id/following/:target_user_id (DELETE)';
+    const response = await this.#call(
+      endpoint,
+      (api) =>
+        api.v2.delete('users/:source_user_id/following/:target_user_id', undefined, {
+          params: { source_user_id: sourceUserId, target_user_id: targetUserId },
+          fullResponse: true,
+          timeout: this.#timeoutMs,
+        }),
+      targetUserId,
+    );
+    this.#parse(endpoint, xUnfollowSchema, response.data);
+  }
+
+  async lookupUsers(userIds: readonly string[]): Promise<PlatformUser[]> {
+    const users: PlatformUser[] = [];
+    // X answers up to 100 ids per lookup; ids it cannot show come back in `errors`, not as a failure.
+    for (let start = 0; start < userIds.length; start += 100) {
+      const ids = userIds.slice(start, start + 100);
+      const response = await this.#call('users', (api) =>
+        api.v2.get(
+          'users',
+          { ids: ids.join(','), 'user.fields': USER_FIELDS },
+          { fullResponse: true, timeout: this.#timeoutMs },
+        ),
+      );
+      const body = this.#parse('users', xUserListSchema, response.data);
+      for (const user of body.data ?? []) users.push(toPlatformUser(user));
+    }
+    return users;
+  }
+
+  async #listGraph(
+    kind: 'followers' | 'following',
+    userId: string,
+    request: PageRequest,
+  ): Promise<GraphPage> {
+    const endpoint = `users/:id/${kind}`;
+    const maxResults = Math.min(this.limits.maxPageSize, Math.max(1, Math.floor(request.pageSize)));
+    const response = await this.#call(endpoint, (api) =>
+      api.v2.get(
+        `users/:id/${kind}`,
+        {
+          max_results: maxResults,
+          pagination_token: request.cursor,
+          'user.fields': USER_FIELDS,
+        },
+        { params: { id: userId }, fullResponse: true, timeout: this.#timeoutMs },
+      ),
+    );
+    const body = this.#parse(endpoint, xUserListSchema, response.data);
+    const users = (body.data ?? []).map(toPlatformUser);
+    if (body.data === undefined && (body.meta?.result_count ?? 0) > 0) {
+      throw new MalformedResponseError(`${endpoint}: result_count > 0 but no data`, {
+        details: { endpoint },
+      });
+    }
+    return { users, nextCursor: body.meta?.next_token, rateLimit: toRateLimit(endpoint, response.rateLimit) };
+  }
+
+  #parse<S extends z.ZodType>(endpoint: string, schema: S, body: unknown): z.infer<S> {
+    const result = schema.safeParse(body);
+    if (!result.success) {
+      const issue = result.error.issues[0];
+      const where = issue?.path.length ? issue.path.join('.') : '(body)';
+      throw new MalformedResponseError(
+        `${endpoint}: unexpected answer at ${where}: ${issue?.message ?? 'invalid'}`,
+        {
+          cause: result.error,
+          details: { endpoint },
+        },
+      );
+    }
+    return result.data;
+  }
+
+  async #api(): Promise<TwitterApi> {
+    const token = await this.#accessToken();
+    if (this.#client?.token !== token) {
+      this.#client = {
+        token,
+        api: new TwitterApi(token, { plugins: [this.#plugin], compression: 'identity' }),
+      };
+    }
+    return this.#client.api;
+  }
+
+  /** Runs one request and maps every failure to the port's named errors. */
+  async #call<T>(
+    endpoint: string,
+    send: (api: TwitterApi) => Promise<TwitterResponse<T>>,
+    targetUserId?: string,
+  ): Promise<TwitterResponse<T>> {
+    const api = await this.#api();
+    try {
+      return await send(api);
+    } catch (error) {
+      throw mapXError(endpoint, error, targetUserId);
+    }
+  }
+}
+
+function mapXError(endpoint: string, error: unknown, targetUserId: string | undefined): Error {
+  const details = { endpoint };
+  if (error instanceof ApiResponseError) {
+    const status = error.code;
+    if (status === 429) {
+      const rateLimit = error.rateLimit;
+      // The 24-hour user cap, when spent, outlasts the 15-minute window.
+      const userDay = rateLimit?.userDay;
+      const resetSeconds = userDay && userDay.remaining <= 0 ? userDay.reset : rateLimit?.reset;
+      const resetAt = resetSeconds === undefined ? Date.now() + 15 * 60_000 : resetSeconds * 1000;
+      return new RateLimitedError(
+        resetAt,
+        `${endpoint}: rate limited until ${new Date(resetAt).toISOString()}`,
+        {
+          cause: error,
+          details: { ...details, limit: rateLimit?.limit, remaining: rateLimit?.remaining },
+        },
+      );
+    }
+    if (status === 401)
+      return new AuthError(`${endpoint}: credentials refused (401)`, { cause: error, details });
+    if ((status === 404 || status === 403) && targetUserId !== undefined) {
+      return new UserGoneError(`${endpoint}: user ${targetUserId} is not available (${status})`, {
+        cause: error,
+        details: { ...details, status, targetUserId },
+      });
+    }
+    if (status >= 500) {
+      return new TransientPlatformError(`${endpoint}: server error ${status}`, { cause: error, details });
+    }
+    return new MalformedResponseError(`${endpoint}: unexpected status ${status}`, {
+      cause: error,
+      details: { ...details, status },
+    });
+  }
+  if (error instanceof ApiPartialResponseError) {
+    return new MalformedResponseError(`${endpoint}: the answer could not be read (${error.message})`, {
+      cause: error,
+      details,
+    });
+  }
+  if (error instanceof ApiRequestError) {
+    return new TransientPlatformError(`${endpoint}: request failed (${error.requestError.message})`, {
+      cause: error,
+      details,
+    });
+  }
+  return error instanceof Error
+    ? error
+    : new TransientPlatformError(`${endpoint}: ${String(error)}`, { details });
+}

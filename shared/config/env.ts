@@ -1,0 +1,23 @@
+import { z } from 'zod';
+import { parseConfig } from './validate.ts';
+
+/** Environment of the runtime (Lambda or local), validated once at start. */
+export const runtimeEnvSchema = z.object({
+  /** X API base URL: X itself, the sandbox, or any X-compatible endpoint. */
+  X_API_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://api.x.com'),
+  TABLE_NAME: z.string().min(3).max(255).default('followback'),
+  /** DynamoDB endpoint override (dynalite, moto); unset on AWS. */
+  DYNAMODB_ENDPOINT: z.url().optional(),
+  AWS_REGION: z.string().min(1).default('us-east-1'),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+});
+
+export type RuntimeEnv = z.infer<typeof runtimeEnvSchema>;
+
+export function loadRuntimeEnv(env: NodeJS.ProcessEnv = process.env): RuntimeEnv {
+  // Empty strings count as unset, as shells and CI often export them that way.
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
+  );
+  return parseConfig(runtimeEnvSchema, present, 'environment');
+}

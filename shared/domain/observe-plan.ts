@@ -1,0 +1,120 @@
+import type { ObserveSettings } from './account.ts';
+import type { GraphPointer, ReadSpend } from './account-state.ts';
+
+/**
+ * Pure planning for observe: when to head-scan, how big a first page, whether a full scan is
+ * affordable. On X every user returned by a list read is billed, so reads follow what changed.
+ */
+
+const HOUR = 3_600_000;
+export const MIN_HEAD_SCAN_INTERVAL_MS = 15 * 60_000;
+
+export function dayKey(at: number): string {
+  return new Date(at).toISOString().slice(0, 10);
+}
+
+export function monthKey(at: number): string {
+  return new Date(at).toISOString().slice(0, 7);
+}
+
+/** Starts a new day's and month's count when the UTC day or month has turned. */
+export function rollSpend(spend: ReadSpend, now: number): ReadSpend {
+  const day = dayKey(now);
+  const month = monthKey(now);
+  return {
+    ...spend,
+    day,
+    dayRequests: spend.day === day ? spend.dayRequests : 0,
+    dayUsers: spend.day === day ? spend.dayUsers : 0,
+    month,
+    monthUsd: spend.month === month ? spend.monthUsd : 0,
+  };
+}
+
+export function recordSpend(spend: ReadSpend, users: number, settings: ObserveSettings): ReadSpend {
+  return {
+    ...spend,
+    dayRequests: spend.dayRequests + 1,
+    dayUsers: spend.dayUsers + users,
+    monthUsd: spend.monthUsd + users * settings.usdPerUserRead,
+    totalRequests: spend.totalRequests + 1,
+    totalUsers: spend.totalUsers + users,
+  };
+}
+
+/** Whether one more request returning up to `users` users fits the day's requests and the month's money. */
+export function canAfford(spend: ReadSpend, users: number, settings: ObserveSettings): boolean {
+  if (spend.dayRequests + 1 > settings.readRequestsPerDay) return false;
+  return spend.monthUsd + users * settings.usdPerUserRead <= settings.readBudgetUsdPerMonth + 1e-9;
+}
+
+/** New followers a head scan should find, at least, to keep reads per new follower low. */
+export function targetNewPerHeadScan(settings: ObserveSettings): number {
+  // Each scan also reads a run of known followers and some overshoot; about 5 extra users per scan.
+  // Amplification (new + extra) / new stays near 1.3 when a scan finds at least ~16 new.
+  return Math.max(4, settings.headScanKnownRun * 5);
+}
+
+/**
+ * Delay until the next head scan: long enough that a scan finds about `targetNewPerHeadScan`
+ * followers, never longer than the detection delay the owner accepts, never shorter than a tick.
+ */
+export function headScanInterval(growthPerHour: number, settings: ObserveSettings): number {
+  const ceiling = Math.max(MIN_HEAD_SCAN_INTERVAL_MS, settings.detectionDelayHours * HOUR);
+  if (growthPerHour <= 0) return ceiling;
+  const wanted = (targetNewPerHeadScan(settings) / growthPerHour) * HOUR;
+  return Math.min(ceiling, Math.max(MIN_HEAD_SCAN_INTERVAL_MS, wanted));
+}
+
+/** First page size of a head scan: the followers expected since the last scan plus the run of known ones. */
+export function headFirstPageSize(
+  expectedNew: number,
+  settings: ObserveSettings,
+  maxPageSize: number,
+): number {
+  const size = Math.ceil(expectedNew * 1.1) + settings.headScanKnownRun;
+  return Math.min(maxPageSize, Math.max(settings.headScanKnownRun + 1, size));
+}
+
+/** Later pages of a head scan: the first page was too small, so read more of the remaining new ones at once. */
+export function headNextPageSize(foundSoFar: number, settings: ObserveSettings, maxPageSize: number): number {
+  return Math.min(maxPageSize, Math.max(settings.headScanKnownRun * 2, Math.ceil(foundSoFar / 2)));
+}
+
+/** Smoothed growth (new followers per hour), from one head scan's findings over the time since the last. */
+export function updateGrowth(previousPerHour: number, found: number, elapsedMs: number): number {
+  if (elapsedMs <= 0) return previousPerHour;
+  const observed = found / (elapsedMs / HOUR);
+  // Weight by elapsed time: a long gap says more than a 15-minute one.
+  const weight = Math.min(0.7, 0.2 + elapsedMs / (24 * HOUR));
+  return previousPerHour <= 0 ? observed : previousPerHour * (1 - weight) + observed * weight;
+}
+
+/**
+ * Whether a full scan of a list may start now: it is its turn (least days since the last) and
+ * the month's money left, after reserving what head scans will need, pays for the whole list.
+ */
+export function fullScanAffordable(input: {
+  pointer: GraphPointer;
+  estimatedCount: number;
+  spend: ReadSpend;
+  growthPerHour: number;
+  now: number;
+  settings: ObserveSettings;
+  pageSize: number;
+}): boolean {
+  const { pointer, estimatedCount, spend, growthPerHour, now, settings, pageSize } = input;
+  if (
+    pointer.lastFullScanAt !== undefined &&
+    now - pointer.lastFullScanAt < settings.fullScanMinDays * 24 * HOUR
+  ) {
+    return false;
+  }
+  const monthEnd = Date.UTC(new Date(now).getUTCFullYear(), new Date(now).getUTCMonth() + 1, 1);
+  const hoursLeft = (monthEnd - now) / HOUR;
+  const headReserve = growthPerHour * hoursLeft * 1.5 * settings.usdPerUserRead;
+  const scanCost = Math.max(1, estimatedCount) * settings.usdPerUserRead;
+  const requests = Math.ceil(Math.max(1, estimatedCount) / pageSize);
+  if (spend.dayRequests + requests > settings.readRequestsPerDay) return false;
+  return spend.monthUsd + headReserve + scanCost <= settings.readBudgetUsdPerMonth;
+}
