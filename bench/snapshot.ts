@@ -188,8 +188,8 @@ function blobItems(
 /** Write units of putting (or deleting: billed by the deleted item's size) one item per follower. */
 function naiveUnits(ids: BigUint64Array): number {
   let units = 0;
-  for (const id of formatIds(ids)) {
-    units += itemWriteUnits(itemSizeBytes({ pk: PK, sk: id, followedAt: OBSERVED_AT }));
+  for (const id of ids) {
+    units += itemWriteUnits(itemSizeBytes({ pk: PK, sk: id.toString(), followedAt: OBSERVED_AT }));
   }
   return units;
 }
