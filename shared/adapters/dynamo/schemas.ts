@@ -1,0 +1,92 @@
+import { z } from 'zod';
+
+/**
+ * Shapes of what comes back from the table, checked at the boundary. Objects are "loose": fields
+ * this adapter does not know (added by later versions) pass through instead of being dropped, so a
+ * read-modify-write never loses them.
+ */
+
+const finite = z.number().refine(Number.isFinite, 'must be a finite number');
+const count = z.number().int().nonnegative();
+
+export const clientRecordSchema = z.looseObject({
+  clientId: z.string().min(1),
+  name: z.string(),
+  timeZone: z.string().min(1),
+  digestEmails: z.array(z.string()),
+  createdAt: finite,
+});
+
+export const observeSettingsSchema = z.looseObject({
+  detectionDelayHours: finite,
+  readBudgetUsdPerMonth: finite,
+  readRequestsPerDay: finite,
+  usdPerUserRead: finite,
+  fullScanMinDays: finite,
+  headScanKnownRun: finite,
+});
+
+export const accountRecordSchema = z.looseObject({
+  clientId: z.string().min(1),
+  accountId: z.string().min(1),
+  network: z.enum(['x', 'bluesky', 'mastodon']),
+  platformUserId: z.string().min(1),
+  handle: z.string(),
+  status: z.enum(['active', 'paused', 'token_expired']),
+  observe: observeSettingsSchema,
+  policy: z.record(z.string(), z.unknown()).optional(),
+  createdAt: finite,
+});
+
+const graphKind = z.enum(['followers', 'following']);
+
+/**
+ * The state item's JSON is checked as an envelope only (an object with an `observe` section and its
+ * `seq`): the sections belong to the use cases, which evolve them; they validate their own parts.
+ */
+export const accountStateSchema = z.looseObject({
+  observe: z.looseObject({ seq: count }),
+});
+
+export const stateItemSchema = z.object({
+  state: z.string(),
+  version: z.number().int().positive(),
+});
+
+export const platformUserSchema = z.looseObject({
+  id: z.string().min(1),
+  handle: z.string(),
+  name: z.string(),
+  bio: z.string(),
+  createdAt: finite.optional(),
+  followersCount: finite.optional(),
+  followingCount: finite.optional(),
+  protected: z.boolean(),
+  defaultAvatar: z.boolean().optional(),
+  avatarUrl: z.string().optional(),
+  bot: z.boolean().optional(),
+});
+
+export const changesetHeaderSchema = z.object({
+  seq: count,
+  at: finite,
+  kind: graphKind,
+  source: z.enum(['head', 'full', 'baseline']),
+  addedCount: count,
+  removedCount: count,
+  addedBytes: count,
+  removedBytes: count,
+  profiles: z.array(platformUserSchema),
+});
+
+const bytes = z.instanceof(Uint8Array);
+
+export const dataItemSchema = z.object({ data: bytes });
+
+export const changesetPartItemSchema = z.object({
+  data: bytes,
+  part: count,
+  parts: z.number().int().min(1),
+  digest: z.string().min(1),
+  at: finite,
+});
