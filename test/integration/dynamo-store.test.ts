@@ -8,6 +8,8 @@ import {
   type AttributeValue,
   type BatchWriteItemCommandInput,
   DeleteItemCommand,
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
@@ -190,6 +192,30 @@ describe.each(dynamoBackends)('DynamoStore on $name', (backend) => {
   async function rawDelete(tableName: string, key: { pk: string; sk: string }) {
     await db.client.send(new DeleteItemCommand({ TableName: tableName, Key: keyAttributes(key) }));
   }
+
+  describe('table', () => {
+    it('has the key schema and sparse index of the definition, and TTL where the back end has it', async () => {
+      // Prepare
+      const tableName = await createTestTable(db);
+
+      // Act
+      const table = (await db.client.send(new DescribeTableCommand({ TableName: tableName }))).Table;
+      const ttl = (await db.client.send(new DescribeTimeToLiveCommand({ TableName: tableName })))
+        .TimeToLiveDescription;
+
+      // Assess
+      expect(table?.KeySchema).toEqual([
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ]);
+      expect(
+        table?.GlobalSecondaryIndexes?.map((index) => [index.IndexName, index.Projection?.ProjectionType]),
+      ).toEqual([['gsi1', 'ALL']]);
+      // dynalite 4 has no UpdateTimeToLive: items never expire there.
+      expect(ttl?.TimeToLiveStatus).toBe(backend.name === 'moto' ? 'ENABLED' : 'DISABLED');
+      if (backend.name === 'moto') expect(ttl?.AttributeName).toBe('expiresAt');
+    });
+  });
 
   describe('registry', () => {
     it('stores, reads, lists and deletes clients and accounts', async () => {
@@ -530,6 +556,32 @@ describe.each(dynamoBackends)('DynamoStore on $name', (backend) => {
           N: String(expiresAt),
         });
       }
+    });
+  });
+
+  describe('purge', () => {
+    it('deletes everything about one account and nothing about another', async () => {
+      // Prepare
+      const { store } = await freshStore({ queryPageSize: 3 });
+      const [gone, kept] = [newRef(), newRef()];
+      for (const ref of [gone, kept]) {
+        await store.putAccount(accountRecord(ref.clientId, ref.accountId));
+        await store.putState(ref, stateAt(2), 0);
+        await store.putBaseChunks(ref, 'followers', 1, [new Uint8Array([1]), new Uint8Array([2])]);
+        for (const seq of [1, 2]) await store.putChangeset(ref, changeset(seq, t0 + seq));
+        await store.putScanPage(ref, 'scan', 0, new Uint8Array([3]));
+      }
+
+      // Act
+      const deleted = await store.purgeAccountData(gone);
+
+      // Assess
+      expect(deleted).toBe(6);
+      expect(await store.getState(gone)).toBeUndefined();
+      await expect(store.getChangesets(gone, 0, 2)).rejects.toBeInstanceOf(MissingItemError);
+      expect(await store.getAccount(gone)).toBeDefined();
+      expect((await store.getState(kept))?.version).toBe(1);
+      expect(await store.getChangesets(kept, 0, 2)).toHaveLength(2);
     });
   });
 
