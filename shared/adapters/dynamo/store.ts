@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { ZodType } from 'zod';
-import { systemClock } from '../../adapters/clock.ts';
+import { systemClock } from '../clock.ts';
 import type { AccountRecord, AccountRef, ClientRecord, GraphKind } from '../../domain/account.ts';
 import type { AccountState } from '../../domain/account-state.ts';
 import { ConflictError, FollowbackError, ValidationError } from '../../domain/errors.ts';
