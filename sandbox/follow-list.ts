@@ -40,6 +40,8 @@ export class FollowList {
   readonly #keyOf = new Map<number, number>();
   #tombstones = 0;
   #nextKey = 1;
+  /** Key of the slot holding an entry moved up by the last swap. */
+  #displacedKey = 0;
 
   get size(): number {
     return this.#keyOf.size;
@@ -58,14 +60,16 @@ export class FollowList {
 
   /**
    * Adds a follow at the top. With `swapWithTop`, the newcomer takes the place just below the
-   * current top entry instead: the list is then not strictly newest-first (X does not promise it is).
+   * current top entry instead: the list is then not strictly newest-first (X does not promise it
+   * is). Swaps stay adjacent transpositions: a top entry that was already moved up past a newcomer
+   * is not moved again.
    */
   push(ordinal: number, at: number, swapWithTop = false): void {
     if (this.#keyOf.has(ordinal)) throw new RangeError(`ordinal ${ordinal} is already in the list`);
     const key = this.#nextKey++;
     const top = swapWithTop ? this.#topLiveIndex() : -1;
     this.#keys.push(key);
-    if (top < 0) {
+    if (top < 0 || this.#keys[top] === this.#displacedKey) {
       this.#ordinals.push(ordinal);
       this.#at.push(at);
       this.#keyOf.set(ordinal, key);
@@ -76,6 +80,7 @@ export class FollowList {
     this.#ordinals.push(previous);
     this.#at.push(this.#at[top]!);
     this.#keyOf.set(previous, key);
+    this.#displacedKey = key;
     this.#ordinals[top] = ordinal;
     this.#at[top] = at;
     this.#keyOf.set(ordinal, this.#keys[top]!);
