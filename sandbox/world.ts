@@ -100,6 +100,29 @@ export interface OwnerOptions {
 
 export type ResolvedOwnerOptions = Required<Omit<OwnerOptions, 'id'>> & { id: string | undefined };
 
+/**
+ * Every change made to the world from outside its own random processes, with the time it was made.
+ * Replaying the journal on a world with the same seed rebuilds the same world (the local demo
+ * persists it between runs).
+ */
+export type JournalEntry =
+  | { at: number; op: 'addOwner'; options: OwnerOptions }
+  | {
+      at: number;
+      op: 'follow' | 'unfollow' | 'ownerFollows' | 'ownerUnfollows';
+      ownerId: string;
+      userId: string;
+    }
+  | { at: number; op: 'createUser'; options: CreateUserOptions }
+  | {
+      at: number;
+      op: 'userFollows' | 'userUnfollows' | 'acceptFollowRequest';
+      ownerId: string;
+      userId: string;
+    }
+  | { at: number; op: 'deleteUser' | 'suspendUser'; userId: string }
+  | { at: number; op: 'issueToken'; ownerId: string };
+
 export interface WorldOptions {
   seed: number;
   clock: Clock;
@@ -269,6 +292,7 @@ export class World {
   readonly #userRng: RandomGenerator;
   #seq = 0;
   #now: number;
+  readonly #journal: JournalEntry[] = [];
 
   constructor(options: WorldOptions) {
     this.seed = options.seed;
@@ -303,6 +327,7 @@ export class World {
   /** Adds an account followback manages, with its initial graph; its changes start now. */
   addOwner(options: OwnerOptions): WorldUser {
     this.#sync();
+    this.#journal.push({ at: this.#now, op: 'addOwner', options: { ...options } });
     const now = this.#now;
     const resolved = this.#resolveOwnerOptions(options, now);
     const ownerIndex = this.#owners.length;
@@ -365,6 +390,7 @@ export class World {
   }
 
   issueToken(ownerId: string): string {
+    this.#journal.push({ at: this.#now, op: 'issueToken', ownerId });
     this.#owner(ownerId);
     return this.tokens.issue(ownerId);
   }
@@ -470,6 +496,7 @@ export class World {
   /** A follow made through a platform API: recorded in followCalls and the stats. */
   follow(ownerId: string, targetId: string): FollowOutcome {
     this.#sync();
+    this.#journal.push({ at: this.#now, op: 'follow', ownerId, userId: targetId });
     const owner = this.#owner(ownerId);
     const outcome = this.#follow(owner, targetId);
     owner.followCalls.push({ at: this.#now, targetId, outcome });
@@ -480,6 +507,7 @@ export class World {
   /** An unfollow made through a platform API: recorded in unfollowCalls. */
   unfollow(ownerId: string, targetId: string): UnfollowOutcome {
     this.#sync();
+    this.#journal.push({ at: this.#now, op: 'unfollow', ownerId, userId: targetId });
     const owner = this.#owner(ownerId);
     const outcome = this.#unfollow(owner, targetId);
     owner.unfollowCalls.push({ at: this.#now, targetId, outcome });
@@ -489,12 +517,14 @@ export class World {
   /** The owner follows someone by hand (in the app, not through followback). */
   ownerFollows(ownerId: string, userId: string): FollowOutcome {
     this.#sync();
+    this.#journal.push({ at: this.#now, op: 'ownerFollows', ownerId, userId });
     return this.#follow(this.#owner(ownerId), userId);
   }
 
   /** The owner unfollows someone by hand. */
   ownerUnfollows(ownerId: string, userId: string): UnfollowOutcome {
     this.#sync();
+    this.#journal.push({ at: this.#now, op: 'ownerUnfollows', ownerId, userId });
     return this.#unfollow(this.#owner(ownerId), userId);
   }
 
@@ -503,6 +533,7 @@ export class World {
   /** A new user, outside any owner's graph. */
   createUser(options: CreateUserOptions = {}): WorldUser {
     this.#sync();
+    this.#journal.push({ at: this.#now, op: 'createUser', options: { ...options } });
     const spam = options.spam ?? false;
     const createdAt = options.createdAt ?? this.#now - logUniform(this.#userRng, 30, 3000) * DAY_MS;
     const record = this.#newRecord({
@@ -518,6 +549,7 @@ export class World {
   /** `userId` follows the owner now. False when already following or gone. */
   userFollows(userId: string, ownerId: string): boolean {
     this.#sync();
+    this.#journal.push({ at: this.#now, op: 'userFollows', ownerId, userId });
     const owner = this.#owner(ownerId);
     const record = this.#record(userId);
     if (!record || record.deleted || record.suspended || owner.followers.has(record.ordinal)) return false;
@@ -530,6 +562,7 @@ export class World {
   /** `userId` unfollows the owner now. False when not following. */
   userUnfollows(userId: string, ownerId: string): boolean {
     this.#sync();
+    this.#journal.push({ at: this.#now, op: 'userUnfollows', ownerId, userId });
     const owner = this.#owner(ownerId);
     const record = this.#record(userId);
     if (!record || record.owner || !owner.followers.has(record.ordinal)) return false;
@@ -540,6 +573,7 @@ export class World {
   /** The protected account accepts the owner's pending request now. */
   acceptFollowRequest(ownerId: string, userId: string): boolean {
     this.#sync();
+    this.#journal.push({ at: this.#now, op: 'acceptFollowRequest', ownerId, userId });
     const owner = this.#owner(ownerId);
     const record = this.#record(userId);
     if (!record || !owner.pending.has(record.ordinal)) return false;
@@ -548,6 +582,7 @@ export class World {
 
   deleteUser(userId: string): boolean {
     this.#sync();
+    this.#journal.push({ at: this.#now, op: 'deleteUser', userId });
     const record = this.#record(userId);
     if (!record || record.deleted || record.owner) return false;
     this.#disappear(record, 'deleted', this.#now, undefined);
@@ -556,10 +591,63 @@ export class World {
 
   suspendUser(userId: string): boolean {
     this.#sync();
+    this.#journal.push({ at: this.#now, op: 'suspendUser', userId });
     const record = this.#record(userId);
     if (!record || record.deleted || record.suspended || record.owner) return false;
     this.#disappear(record, 'suspended', this.#now, undefined);
     return true;
+  }
+
+  // ---- persistence -------------------------------------------------------------------------
+
+  /** The changes made from outside, in order (see JournalEntry). */
+  journal(): readonly JournalEntry[] {
+    return [...this.#journal];
+  }
+
+  /**
+   * Rebuilds a world from its seed and journal: each change is made again at its time, so the
+   * world's own random processes run exactly as they did. `clock` must be a clock the replay may set.
+   */
+  static replay(
+    options: Omit<WorldOptions, 'clock'> & { clock: Clock & { set(at: number): void } },
+    start: number,
+    journal: readonly JournalEntry[],
+  ): World {
+    options.clock.set(start);
+    const world = new World(options);
+    for (const entry of journal) {
+      options.clock.set(Math.max(entry.at, options.clock.now()));
+      switch (entry.op) {
+        case 'addOwner':
+          world.addOwner(entry.options);
+          break;
+        case 'follow':
+        case 'unfollow':
+        case 'ownerFollows':
+        case 'ownerUnfollows':
+          world[entry.op](entry.ownerId, entry.userId);
+          break;
+        case 'createUser':
+          world.createUser(entry.options);
+          break;
+        case 'userFollows':
+        case 'userUnfollows':
+          world[entry.op](entry.userId, entry.ownerId);
+          break;
+        case 'acceptFollowRequest':
+          world.acceptFollowRequest(entry.ownerId, entry.userId);
+          break;
+        case 'deleteUser':
+        case 'suspendUser':
+          world[entry.op](entry.userId);
+          break;
+        case 'issueToken':
+          world.issueToken(entry.ownerId);
+          break;
+      }
+    }
+    return world;
   }
 
   // ---- internals ---------------------------------------------------------------------------

@@ -60,11 +60,21 @@ export interface Changeset {
 
 /** Snapshots (base chunks), changesets and the pages of a full scan in progress. */
 export interface GraphStore {
-  putBaseChunks(ref: AccountRef, kind: GraphKind, seq: number, chunks: readonly Uint8Array[]): Promise<void>;
+  /**
+   * `fence` is the writer's lease epoch: an item written under a higher epoch is never overwritten
+   * (ConflictError), so a worker whose lease expired cannot clobber its successor's writes.
+   */
+  putBaseChunks(
+    ref: AccountRef,
+    kind: GraphKind,
+    seq: number,
+    chunks: readonly Uint8Array[],
+    fence?: number,
+  ): Promise<void>;
   getBaseChunks(ref: AccountRef, kind: GraphKind, seq: number, count: number): Promise<Uint8Array[]>;
   deleteBaseChunks(ref: AccountRef, kind: GraphKind, seq: number, count: number): Promise<void>;
   /** Idempotent: writing the same seq again replaces it (a retry after a crash before commit). */
-  putChangeset(ref: AccountRef, changeset: Changeset): Promise<void>;
+  putChangeset(ref: AccountRef, changeset: Changeset, fence?: number): Promise<void>;
   /** Changesets with afterSeq < seq <= uptoSeq, in seq order. */
   getChangesets(ref: AccountRef, afterSeq: number, uptoSeq: number): Promise<Changeset[]>;
   /** Changesets observed at or after `sinceMs` up to `uptoSeq`, newest first. */

@@ -12,12 +12,12 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { ZodType } from 'zod';
-import { systemClock } from '../clock.ts';
 import type { AccountRecord, AccountRef, ClientRecord, GraphKind } from '../../domain/account.ts';
 import type { AccountState } from '../../domain/account-state.ts';
 import { ConflictError, FollowbackError, ValidationError } from '../../domain/errors.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Changeset, Store, VersionedState } from '../../ports/store.ts';
+import { systemClock } from '../clock.ts';
 import {
   decodeChangeset,
   describeIssue,
@@ -238,13 +238,19 @@ export class DynamoStore implements Store {
     kind: GraphKind,
     seq: number,
     chunks: readonly Uint8Array[],
+    fence?: number,
   ): Promise<void> {
-    const requests = chunks.map((chunk, index) => {
+    const items = chunks.map((chunk, index) => {
       const key = keys.baseChunk(ref, kind, seq, index);
       checkDataSize(key, chunk);
-      return putRequest({ ...keyAttributes(key), entity: { S: 'base' }, data: { B: chunk } });
+      return withFence({ ...keyAttributes(key), entity: { S: 'base' }, data: { B: chunk } }, fence);
     });
-    await this.#batchWrite(requests, keys.accountPk(ref));
+    if (fence === undefined) {
+      await this.#batchWrite(items.map(putRequest), keys.accountPk(ref));
+      return;
+    }
+    // Fenced writes are conditional, one item each: batch writes cannot carry conditions.
+    for (const item of items) await this.#putFenced(item, fence);
   }
 
   async getBaseChunks(ref: AccountRef, kind: GraphKind, seq: number, count: number): Promise<Uint8Array[]> {
@@ -259,7 +265,7 @@ export class DynamoStore implements Store {
   // ------------------------------------------------------------------------------------------
   // Changesets
 
-  async putChangeset(ref: AccountRef, changeset: Changeset): Promise<void> {
+  async putChangeset(ref: AccountRef, changeset: Changeset, fence?: number): Promise<void> {
     checkChangeset(changeset);
     const { parts, digest } = encodeChangeset(changeset);
     if (parts.length > maxChangesetParts) {
@@ -284,6 +290,7 @@ export class DynamoStore implements Store {
         data: { B: data },
         expiresAt: { N: String(expiresAt) },
       };
+      if (fence !== undefined) item.fence = { N: String(fence) };
       if (part === 0) {
         // For people reading the table; the data holds the truth.
         item.kind = { S: changeset.kind };
@@ -295,8 +302,12 @@ export class DynamoStore implements Store {
     });
     // Part 0 goes last: it says how many parts there are, so it is the changeset's commit record.
     // A crash in between leaves parts whose digest part 0 does not know; reads then fail loudly.
-    await this.#batchWrite(items.slice(1).map(putRequest), keys.accountPk(ref));
-    await this.#putItem(items[0]!, describeKey(keys.changesetPart(ref, changeset.seq, 0)));
+    if (fence === undefined) {
+      await this.#batchWrite(items.slice(1).map(putRequest), keys.accountPk(ref));
+      await this.#putItem(items[0]!, describeKey(keys.changesetPart(ref, changeset.seq, 0)));
+      return;
+    }
+    for (const item of [...items.slice(1), items[0]!]) await this.#putFenced(item, fence);
   }
 
   async getChangesets(ref: AccountRef, afterSeq: number, uptoSeq: number): Promise<Changeset[]> {
@@ -461,6 +472,35 @@ export class DynamoStore implements Store {
   async #put(key: ItemKey, record: object): Promise<void> {
     const item = { ...marshall(record, { removeUndefinedValues: true }), ...keyAttributes(key) };
     await this.#putItem(item, describeKey(key));
+  }
+
+  /**
+   * Writes unless the item was written under a newer lease: a worker whose lease expired cannot
+   * overwrite what the next holder wrote (ConflictError instead).
+   */
+  async #putFenced(item: Item, fence: number): Promise<void> {
+    const key = { pk: item.pk?.S ?? '', sk: item.sk?.S ?? '' };
+    try {
+      await this.#client.send(
+        new PutItemCommand({
+          TableName: this.#table,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(pk) OR attribute_not_exists(fence) OR fence <= :fence',
+          ExpressionAttributeValues: { ':fence': { N: String(fence) } },
+        }),
+      );
+    } catch (error) {
+      if (
+        error instanceof ConditionalCheckFailedException ||
+        errorName(error) === 'ConditionalCheckFailedException'
+      ) {
+        throw new ConflictError(`${describeKey(key)} was written under a newer lease than ${fence}`, {
+          cause: error,
+          details: { ...key, fence },
+        });
+      }
+      throw this.#wrap('PutItem', describeKey(key), error);
+    }
   }
 
   async #putItem(item: Item, what: string): Promise<void> {
@@ -759,4 +799,8 @@ function errorName(error: unknown): string {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function withFence(item: Item, fence: number | undefined): Item {
+  return fence === undefined ? item : { ...item, fence: { N: String(fence) } };
 }

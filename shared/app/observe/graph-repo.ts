@@ -3,7 +3,7 @@ import type { GraphPointer } from '../../domain/account-state.ts';
 import { applyDelta, decodeIds, joinChunks, sortUnique } from '../../domain/idset/index.ts';
 import type { Changeset, GraphStore } from '../../ports/store.ts';
 
-const EMPTY = new BigUint64Array(0);
+const EMPTY: BigUint64Array = new BigUint64Array(0);
 
 /** A list as of `uptoSeq`: its base snapshot plus the changesets of its kind committed after the base. */
 export async function loadGraph(
@@ -13,7 +13,7 @@ export async function loadGraph(
   pointer: GraphPointer,
   uptoSeq: number,
 ): Promise<BigUint64Array> {
-  let ids = EMPTY;
+  let ids: BigUint64Array = EMPTY;
   if (pointer.baseSeq > 0 && pointer.baseChunks > 0) {
     ids = decodeIds(joinChunks(await store.getBaseChunks(ref, kind, pointer.baseSeq, pointer.baseChunks)));
   }

@@ -276,7 +276,7 @@ class ObserveRun {
     const now = this.deps.clock.now();
     const seq = this.obs.seq + 1;
     const chunks = chunkBytes(encodeIds(ids));
-    await this.deps.store.putBaseChunks(this.cell.ref, 'followers', seq, chunks);
+    await this.deps.store.putBaseChunks(this.cell.ref, 'followers', seq, chunks, this.cell.fence);
     await this.#putChangeset({
       seq,
       at: now,
@@ -505,7 +505,7 @@ class ObserveRun {
     let baseChunks = pointer.baseChunks;
     if (rebase) {
       const chunks = chunkBytes(encodeIds(next));
-      await store.putBaseChunks(ref, kind, seq, chunks);
+      await store.putBaseChunks(ref, kind, seq, chunks, this.cell.fence);
       baseChunks = chunks.length;
     }
     await this.#putChangeset({
@@ -562,7 +562,7 @@ class ObserveRun {
   // ---- state ---------------------------------------------------------------------------------
 
   async #putChangeset(changeset: Changeset): Promise<void> {
-    await this.deps.store.putChangeset(this.cell.ref, changeset);
+    await this.deps.store.putChangeset(this.cell.ref, changeset, this.cell.fence);
   }
 
   /** Keeps a change (spend, rate-limit state) for the next commit. */

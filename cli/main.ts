@@ -1,0 +1,23 @@
+import { CommanderError } from 'commander';
+import { FollowbackError } from '../shared/domain/errors.ts';
+import { buildProgram } from './program.ts';
+
+async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exitCode = error.exitCode;
+      return;
+    }
+    if (error instanceof FollowbackError) {
+      process.stderr.write(`followback: ${error.name}: ${error.message}\n`);
+      process.exitCode = 1;
+      return;
+    }
+    throw error;
+  }
+}
+
+await main(process.argv);
