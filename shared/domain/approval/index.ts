@@ -1,0 +1,45 @@
+/**
+ * One-click approvals from the digest, pure: signed, expiring tokens (single use is the store's
+ * conditional write on `tokenId`) and the pages the approval endpoint serves. A GET shows a page;
+ * only a POST from that page acts.
+ */
+export {
+  APPROVAL_PAGE_SCRIPT,
+  APPROVAL_PAGE_STYLE,
+  type ApprovalAction,
+  type ApprovalFormResult,
+  type ApprovalPageAccount,
+  type ApprovalPageInput,
+  approvalPageHeaders,
+  parseApprovalForm,
+  type RefusalPageInput,
+  type RefusalReason,
+  type ResultPageInput,
+  refusalHttpStatus,
+  refusalKind,
+  renderApprovalPage,
+  renderRefusalPage,
+  renderResultPage,
+  renderUnsubscribedPage,
+  renderUnsubscribePage,
+  type UnsubscribePageInput,
+} from './page.ts';
+export {
+  APPROVAL_TOKEN_TTL_MS,
+  APPROVAL_TOKEN_VERSION,
+  type ApprovalKey,
+  type ApprovalKeys,
+  type ApprovalRefusal,
+  type ApprovalScope,
+  type ApprovalTokenPayload,
+  type ExpectedToken,
+  generateApprovalKey,
+  MAX_TOKEN_LENGTH,
+  MIN_KEY_BYTES,
+  type SignApprovalTokenInput,
+  signApprovalToken,
+  tokenCovers,
+  UNSUBSCRIBE_TOKEN_TTL_MS,
+  type VerifyApprovalResult,
+  verifyApprovalToken,
+} from './token.ts';

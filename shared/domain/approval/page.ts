@@ -1,0 +1,425 @@
+/**
+ * The approval web page and its siblings (refusal, result, unsubscribe), as HTML strings.
+ *
+ * The page works without JavaScript: one plain form per account that POSTs its token (hidden
+ * field), the ticked candidates (`approve` checkboxes, value = target id) and the pressed button
+ * (`action` = approve | skip). A tiny script only adds a "Select all" button. No external
+ * resources except optional https avatars; no inline style attributes, so a strict
+ * Content-Security-Policy (see approvalPageHeaders) holds. Everything shown is escaped: names and
+ * bios come from strangers.
+ */
+import { createHash } from 'node:crypto';
+import type { Network } from '../../ports/platform.ts';
+import {
+  DEFAULT_LOCALE,
+  formatCount,
+  formatDateTime,
+  formatHandle,
+  formatMonthYear,
+  networkName,
+  profileUrl,
+} from '../digest/format.ts';
+import { cleanText, escapeHtml, safeAvatarUrl, safeHttpUrl, userText } from '../digest/html.ts';
+import { type ApprovalCandidate, spamSignalLabel } from '../digest/model.ts';
+import type { ApprovalRefusal } from './token.ts';
+
+export const APPROVAL_PAGE_STYLE = `
+:root{color-scheme:light dark;--bg:#f5f6f8;--card:#fff;--text:#111827;--muted:#6b7280;--line:#e5e7eb;--accent:#1d4fbf;--accent-text:#fff;--warn-bg:#fef3c7;--warn:#92400e;--bad-bg:#fee2e2;--bad:#b91c1c;--ok:#047857}
+@media (prefers-color-scheme:dark){:root{--bg:#0f1115;--card:#181b21;--text:#e5e7eb;--muted:#9ca3af;--line:#2a2f38;--accent:#6d96f5;--accent-text:#0f1115;--warn-bg:#3a2e12;--warn:#fcd34d;--bad-bg:#3b1717;--bad:#fca5a5;--ok:#6ee7b7}}
+*{box-sizing:border-box}
+body{margin:0;background:var(--bg);color:var(--text);font:15px/1.45 -apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,Helvetica,Arial,sans-serif}
+main{max-width:1100px;margin:0 auto;padding:24px 16px 48px}
+header{margin-bottom:20px}
+.agency{font-size:12px;text-transform:uppercase;letter-spacing:.05em;color:var(--muted)}
+h1{font-size:24px;margin:4px 0}
+h2{font-size:17px;margin:0 0 12px;display:flex;align-items:center;gap:8px;flex-wrap:wrap}
+p{margin:6px 0}
+.muted{color:var(--muted);font-size:13px}
+.accounts{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:16px;align-items:start}
+.account{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:16px}
+.net{display:inline-block;font-size:12px;font-weight:700;padding:2px 8px;border-radius:999px;background:var(--accent);color:var(--accent-text)}
+.toolbar{display:flex;justify-content:space-between;align-items:center;margin-bottom:8px}
+ul.cands{list-style:none;margin:0;padding:0}
+li.cand{border-top:1px solid var(--line)}
+li.cand label{display:grid;grid-template-columns:auto 40px 1fr;gap:10px;padding:12px 4px;cursor:pointer;align-items:start}
+li.cand input[type=checkbox]{width:20px;height:20px;margin:10px 0 0;accent-color:var(--accent)}
+.avatar{width:40px;height:40px;border-radius:50%;object-fit:cover;background:var(--line);display:flex;align-items:center;justify-content:center;font-weight:700;color:var(--muted);overflow:hidden}
+.who{display:block;overflow-wrap:anywhere}
+.name{font-weight:700}
+.handle{color:var(--muted)}
+.handle a{color:inherit;text-decoration:none}
+.counts{display:block;font-size:13px;color:var(--muted)}
+.bio{display:block;font-size:14px;margin-top:2px;overflow-wrap:anywhere}
+.badges{display:block;margin-top:4px}
+.badge{display:inline-block;font-size:12px;font-weight:700;padding:1px 7px;margin:2px 4px 0 0;border-radius:5px;background:var(--warn-bg);color:var(--warn)}
+.actions{display:flex;gap:8px;flex-wrap:wrap;margin-top:12px;position:sticky;bottom:0;background:var(--card);padding:8px 0}
+button{font:inherit;font-weight:700;border-radius:8px;padding:10px 18px;border:1px solid var(--accent);background:var(--card);color:var(--accent);cursor:pointer;min-height:44px}
+button.primary{background:var(--accent);color:var(--accent-text)}
+button.link{border:0;padding:4px 0;min-height:0;background:none;color:var(--accent);font-weight:600}
+button:focus-visible,input:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
+.notice{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:24px;max-width:560px;margin:40px auto}
+.notice h1{font-size:22px}
+.ok{color:var(--ok)}
+.bad{color:var(--bad)}
+@media (max-width:480px){main{padding:16px 10px 40px}.account{padding:12px}li.cand label{grid-template-columns:auto 32px 1fr}.avatar{width:32px;height:32px}}
+`;
+
+export const APPROVAL_PAGE_SCRIPT =
+  "document.querySelectorAll('[data-select-all]').forEach(function(b){b.hidden=false;b.addEventListener('click',function(){var f=b.closest('form');var x=f.querySelectorAll('input[name=approve]');var all=Array.prototype.every.call(x,function(c){return c.checked});x.forEach(function(c){c.checked=!all});b.textContent=all?'Select all':'Select none'})});";
+
+function cspHash(text: string): string {
+  return `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
+}
+
+const STYLE_HASH = cspHash(APPROVAL_PAGE_STYLE);
+const SCRIPT_HASH = cspHash(APPROVAL_PAGE_SCRIPT);
+
+/**
+ * Response headers for every page here: a strict CSP (only this module's style and script, https
+ * avatars, form posts to `formAction`'s origin or 'self'), no referrer (the token is in the URL),
+ * no caching, no framing.
+ */
+export function approvalPageHeaders(options: { formAction?: string } = {}): Record<string, string> {
+  const action = safeHttpUrl(options.formAction);
+  const formAction = action === undefined ? "'self'" : `'self' ${new URL(action).origin}`;
+  return {
+    'Content-Type': 'text/html; charset=utf-8',
+    'Content-Security-Policy': [
+      "default-src 'none'",
+      `style-src ${STYLE_HASH}`,
+      `script-src ${SCRIPT_HASH}`,
+      'img-src https: data:',
+      `form-action ${formAction}`,
+      "frame-ancestors 'none'",
+      "base-uri 'none'",
+    ].join('; '),
+    'Referrer-Policy': 'no-referrer',
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+    'X-Frame-Options': 'DENY',
+    'X-Robots-Tag': 'noindex, nofollow',
+  };
+}
+
+function page(title: string, body: string, withScript = false): string {
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<meta name="robots" content="noindex, nofollow">
+<title>${escapeHtml(title)}</title>
+<style>${APPROVAL_PAGE_STYLE}</style>
+</head>
+<body>
+<main>
+${body}
+</main>${withScript ? `\n<script>${APPROVAL_PAGE_SCRIPT}</script>` : ''}
+</body>
+</html>
+`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The approval page
+
+export interface ApprovalPageAccount {
+  accountId: string;
+  network: Network;
+  handle: string;
+  /** The token this account's form posts back (verified again, and consumed, on POST). */
+  token: string;
+  candidates: readonly ApprovalCandidate[];
+  /**
+   * Target ids ticked when the page opens (e.g. the one candidate of a candidate link).
+   * Default: every candidate without spam signals.
+   */
+  selected?: readonly string[] | undefined;
+}
+
+export interface ApprovalPageInput {
+  agencyName: string;
+  clientName: string;
+  timeZone: string;
+  locale?: string | undefined;
+  /** Where the forms POST. */
+  actionUrl: string;
+  /** One section (and one form) per account, side by side. */
+  accounts: readonly ApprovalPageAccount[];
+  /** When the links stop working, shown to the owner. */
+  expiresAt?: number | undefined;
+}
+
+function initial(name: string, handle: string): string {
+  const text = cleanText(name, 10) || cleanText(handle.replace(/^@+/, ''), 10) || '?';
+  const first = new Intl.Segmenter('en', { granularity: 'grapheme' }).segment(text)[Symbol.iterator]().next();
+  return escapeHtml(first.done ? '?' : first.value.segment.toUpperCase());
+}
+
+function candidateItem(
+  c: ApprovalCandidate,
+  account: ApprovalPageAccount,
+  formIndex: number,
+  index: number,
+  checked: boolean,
+  timeZone: string,
+  locale: string,
+): string {
+  const u = c.user;
+  const inputId = `c-${formIndex}-${index}`;
+  const avatarUrl = safeAvatarUrl(u.avatarUrl);
+  const name = userText(u.name, 100);
+  const handle = userText(formatHandle(u.handle), 100);
+  const link = profileUrl(account.network, u.handle);
+  const avatar =
+    avatarUrl === undefined
+      ? `<span class="avatar" aria-hidden="true">${initial(u.name, u.handle)}</span>`
+      : `<img class="avatar" src="${escapeHtml(avatarUrl)}" alt="${name === '' ? handle : name}" width="40" height="40" loading="lazy" referrerpolicy="no-referrer">`;
+  const counts: string[] = [];
+  if (u.followersCount !== undefined) counts.push(`${formatCount(u.followersCount, locale)} followers`);
+  if (u.followingCount !== undefined) counts.push(`${formatCount(u.followingCount, locale)} following`);
+  if (u.createdAt !== undefined) {
+    counts.push(`joined ${formatMonthYear(u.createdAt, timeZone, locale)}`);
+  }
+  if (u.protected === true) counts.push('protected: the follow will be a request');
+  const bio = userText(u.bio, 300);
+  const badges = c.spamSignals.map(
+    (s) => `<span class="badge" data-signal="${escapeHtml(s)}">${escapeHtml(spamSignalLabel(s))}</span>`,
+  );
+  const id = escapeHtml(u.id);
+  return (
+    `<li class="cand" data-target-id="${id}" data-spam="${c.spamSignals.length > 0}">` +
+    `<label for="${inputId}">` +
+    `<input type="checkbox" id="${inputId}" name="approve" value="${id}" data-target-id="${id}"${checked ? ' checked' : ''}>` +
+    avatar +
+    '<span>' +
+    `<span class="who"><span class="name">${name === '' ? handle : name}</span> <span class="handle">${link === undefined ? handle : `<a href="${escapeHtml(link)}" target="_blank" rel="noopener noreferrer">${handle}</a>`}</span></span>` +
+    (counts.length === 0 ? '' : `<span class="counts">${escapeHtml(counts.join(' · '))}</span>`) +
+    (bio === '' ? '' : `<span class="bio">${bio}</span>`) +
+    (badges.length === 0 ? '' : `<span class="badges">${badges.join('')}</span>`) +
+    '</span></label></li>'
+  );
+}
+
+function accountSection(
+  account: ApprovalPageAccount,
+  formIndex: number,
+  input: ApprovalPageInput,
+  actionUrl: string,
+  locale: string,
+): string {
+  const selected = account.selected === undefined ? undefined : new Set(account.selected);
+  const title = `<h2><span class="net">${escapeHtml(networkName(account.network))}</span> ${userText(formatHandle(account.handle), 100)}</h2>`;
+  const head = `<section class="account" data-account-id="${escapeHtml(account.accountId)}" data-network="${escapeHtml(account.network)}">${title}`;
+  if (account.candidates.length === 0) {
+    return `${head}<p class="muted" data-empty>Nothing is waiting for approval on this account.</p></section>`;
+  }
+  const items = account.candidates
+    .map((c, i) =>
+      candidateItem(
+        c,
+        account,
+        formIndex,
+        i,
+        selected === undefined ? c.spamSignals.length === 0 : selected.has(c.user.id),
+        input.timeZone,
+        locale,
+      ),
+    )
+    .join('\n');
+  const n = account.candidates.length;
+  return (
+    head +
+    `<form method="post" action="${escapeHtml(actionUrl)}" id="form-${formIndex}" data-account-id="${escapeHtml(account.accountId)}">` +
+    `<input type="hidden" name="token" value="${escapeHtml(account.token)}">` +
+    `<div class="toolbar"><span class="muted">${formatCount(n, locale)} waiting</span><button type="button" class="link" data-select-all hidden>Select all</button></div>` +
+    `<ul class="cands">${items}</ul>` +
+    '<div class="actions">' +
+    '<button type="submit" name="action" value="approve" class="primary" data-action="approve">Approve selected</button>' +
+    '<button type="submit" name="action" value="skip" data-action="skip">Skip selected</button>' +
+    '</div></form></section>'
+  );
+}
+
+/** The approval page: every account of the client side by side, each with its own form and token. */
+export function renderApprovalPage(input: ApprovalPageInput): string {
+  const locale = input.locale ?? DEFAULT_LOCALE;
+  const actionUrl = safeHttpUrl(input.actionUrl) ?? '';
+  const total = input.accounts.reduce((s, a) => s + a.candidates.length, 0);
+  const expires =
+    input.expiresAt === undefined
+      ? ''
+      : ` This page works until ${escapeHtml(formatDateTime(input.expiresAt, input.timeZone, locale))} (${escapeHtml(input.timeZone)}).`;
+  const body =
+    '<header>' +
+    `<div class="agency">${userText(input.agencyName, 100)}</div>` +
+    `<h1>Follow-backs waiting for approval</h1>` +
+    `<p>For ${userText(input.clientName, 100)}: ${formatCount(total, locale)} waiting. Tick the people to follow back, then approve; or tick and skip the ones you do not want. Approved follow-backs are made later, at an unhurried pace.${expires}</p>` +
+    '</header>' +
+    `<div class="accounts">${input.accounts.map((a, i) => accountSection(a, i, input, actionUrl, locale)).join('\n')}</div>`;
+  return page(`Approve follow-backs: ${cleanText(input.clientName, 100)}`, body, true);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Refusals, results, unsubscribe
+
+/** Why a link was refused; `used` and `not_found` come from the store, the rest from verify. */
+export type RefusalReason = ApprovalRefusal | 'used' | 'not_found';
+
+/**
+ * Three messages only: used, expired, and "not valid" for everything else (tampered, malformed,
+ * another tenant's, wrong scope, unknown), so a refusal tells an attacker nothing.
+ */
+export function refusalKind(reason: RefusalReason): 'used' | 'expired' | 'invalid' {
+  return reason === 'used' ? 'used' : reason === 'expired' ? 'expired' : 'invalid';
+}
+
+/** HTTP status for a refusal: 410 Gone for used or expired links, 400 otherwise. */
+export function refusalHttpStatus(reason: RefusalReason): number {
+  return refusalKind(reason) === 'invalid' ? 400 : 410;
+}
+
+export interface RefusalPageInput {
+  /** Shown when known; left out for invalid links, whose tenant is not trusted. */
+  agencyName?: string | undefined;
+}
+
+export function renderRefusalPage(reason: RefusalReason, input: RefusalPageInput = {}): string {
+  const kind = refusalKind(reason);
+  const [title, text] =
+    kind === 'used'
+      ? [
+          'This link has already been used',
+          'The approval it carried has been recorded, and a link works only once. The next digest brings fresh links for anything still waiting.',
+        ]
+      : kind === 'expired'
+        ? [
+            'This link has expired',
+            'Approval links work for a limited time. Nothing was changed. The next digest brings fresh links for anything still waiting.',
+          ]
+        : [
+            'This link is not valid',
+            'Nothing was changed. Please use the link exactly as it appears in your latest digest email.',
+          ];
+  const agency =
+    input.agencyName === undefined || kind === 'invalid'
+      ? ''
+      : `<div class="agency">${userText(input.agencyName, 100)}</div>`;
+  return page(
+    title,
+    `<div class="notice" data-refusal="${kind}">${agency}<h1 class="bad">${escapeHtml(title)}</h1><p>${escapeHtml(text)}</p></div>`,
+  );
+}
+
+export interface ResultPageInput {
+  agencyName: string;
+  clientName: string;
+  approved: number;
+  skipped: number;
+  /** Ticked but no longer waiting (already handled, gone): counted, not acted on again. */
+  unchanged?: number | undefined;
+  locale?: string | undefined;
+}
+
+/** "Approved 2, skipped 1." after a POST that acted. */
+export function renderResultPage(input: ResultPageInput): string {
+  const locale = input.locale ?? DEFAULT_LOCALE;
+  const parts = [
+    `Approved ${formatCount(input.approved, locale)}`,
+    `skipped ${formatCount(input.skipped, locale)}`,
+  ];
+  if ((input.unchanged ?? 0) > 0) parts.push(`${formatCount(input.unchanged ?? 0, locale)} already handled`);
+  const summary = `${parts.join(', ')}.`;
+  const next =
+    input.approved > 0
+      ? 'The approved follow-backs will be made over the coming hours, at an unhurried pace, within the promised window.'
+      : 'Nothing will be followed back from this approval.';
+  return page(
+    summary,
+    `<div class="notice" data-result data-approved="${input.approved}" data-skipped="${input.skipped}">` +
+      `<div class="agency">${userText(input.agencyName, 100)}</div>` +
+      `<h1 class="ok">${escapeHtml(summary)}</h1><p>${escapeHtml(next)}</p>` +
+      `<p class="muted">For ${userText(input.clientName, 100)}. You can close this page.</p></div>`,
+  );
+}
+
+export interface UnsubscribePageInput {
+  agencyName: string;
+  clientName: string;
+  /** Where the confirmation POSTs (the same URL as List-Unsubscribe serves too). */
+  actionUrl: string;
+  token: string;
+}
+
+/**
+ * The page a person sees when they open the unsubscribe link in a browser: a GET never acts, so
+ * it asks for one click. (Mail clients use RFC 8058 one-click: a POST with
+ * `List-Unsubscribe=One-Click`, which acts directly.)
+ */
+export function renderUnsubscribePage(input: UnsubscribePageInput): string {
+  const action = safeHttpUrl(input.actionUrl) ?? '';
+  return page(
+    'Unsubscribe from the digest',
+    '<div class="notice">' +
+      `<div class="agency">${userText(input.agencyName, 100)}</div>` +
+      '<h1>Unsubscribe from the digest?</h1>' +
+      `<p>You will no longer receive the weekly follow-back digest for ${userText(input.clientName, 100)}. Follow-backs go on as before.</p>` +
+      `<form method="post" action="${escapeHtml(action)}" id="unsubscribe-form">` +
+      `<input type="hidden" name="token" value="${escapeHtml(input.token)}">` +
+      '<input type="hidden" name="List-Unsubscribe" value="One-Click">' +
+      '<div class="actions"><button type="submit" class="primary" data-action="unsubscribe">Unsubscribe</button></div>' +
+      '</form></div>',
+  );
+}
+
+export function renderUnsubscribedPage(input: { agencyName: string; clientName: string }): string {
+  return page(
+    'Unsubscribed',
+    '<div class="notice" data-unsubscribed>' +
+      `<div class="agency">${userText(input.agencyName, 100)}</div>` +
+      '<h1 class="ok">You are unsubscribed</h1>' +
+      `<p>This address will no longer receive the digest for ${userText(input.clientName, 100)}. Follow-backs go on as before.</p></div>`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The form, parsed
+
+export type ApprovalAction = 'approve' | 'skip';
+
+export type ApprovalFormResult =
+  | { ok: true; token: string; action: ApprovalAction; targetIds: string[] }
+  | { ok: false; field: 'token' | 'action' | 'approve'; message: string };
+
+const MAX_FORM_BYTES = 256 * 1024;
+const MAX_SELECTED = 1000;
+
+/**
+ * Parses and validates a POST body from the approval page (application/x-www-form-urlencoded).
+ * Never throws; a bad body names the field. Duplicate ids are merged. Whether the ids belong to
+ * the token's account is the caller's check (against the token and the store).
+ */
+export function parseApprovalForm(body: string | URLSearchParams): ApprovalFormResult {
+  if (typeof body === 'string' && body.length > MAX_FORM_BYTES) {
+    return { ok: false, field: 'approve', message: 'form too large' };
+  }
+  const form = typeof body === 'string' ? new URLSearchParams(body) : body;
+  const tokens = form.getAll('token');
+  const token = tokens[0];
+  if (tokens.length !== 1 || token === undefined || token.length === 0 || token.length > 4096) {
+    return { ok: false, field: 'token', message: 'exactly one token is required' };
+  }
+  const actions = form.getAll('action');
+  const action = actions[0];
+  if (actions.length !== 1 || (action !== 'approve' && action !== 'skip')) {
+    return { ok: false, field: 'action', message: 'action must be approve or skip' };
+  }
+  const ids = [...new Set(form.getAll('approve'))];
+  if (ids.length > MAX_SELECTED)
+    return { ok: false, field: 'approve', message: `at most ${MAX_SELECTED} at once` };
+  if (!ids.every((id) => id.length > 0 && id.length <= 256)) {
+    return { ok: false, field: 'approve', message: 'ids must be 1 to 256 characters' };
+  }
+  return { ok: true, token, action, targetIds: ids };
+}

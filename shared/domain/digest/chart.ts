@@ -1,0 +1,123 @@
+/**
+ * The 12-week follower chart, drawn so that it survives mail clients: a table of cells whose
+ * height and background colour are the bars (no SVG, no canvas, no images, no CSS grid/flex).
+ * Outlook honours `height` and `bgcolor` attributes on cells, Gmail keeps inline styles.
+ */
+
+import { DEFAULT_LOCALE, formatCount, formatShortDay, formatSigned } from './format.ts';
+import { escapeHtml } from './html.ts';
+import type { WeeklyPoint } from './model.ts';
+
+export interface ChartBar {
+  weekStart: number;
+  count: number | null;
+  /** Pixel height of the bar; missing weeks get a thin grey stub. */
+  height: number;
+  missing: boolean;
+}
+
+export interface ChartScaleOptions {
+  /** Tallest bar, px. */
+  maxHeight?: number;
+  /** Shortest bar for a real value, px, so a low week is still visibly a bar. */
+  minHeight?: number;
+}
+
+export const CHART_BAR_COLOR = '#3b6fe0';
+export const CHART_LAST_BAR_COLOR = '#1d4fbf';
+export const CHART_MISSING_COLOR = '#d5d9e0';
+
+/**
+ * Maps counts to bar heights. The axis does not start at zero (a 10,000-follower account that
+ * grew by 50 would otherwise draw twelve identical bars): the baseline sits below the lowest value
+ * by half the range, so the lowest real bar is a third of the way up, and changes stay visible.
+ * Equal values draw half-height bars. Heights are monotonic in the counts.
+ */
+export function scaleChart(points: readonly WeeklyPoint[], options: ChartScaleOptions = {}): ChartBar[] {
+  const maxHeight = options.maxHeight ?? 80;
+  const minHeight = options.minHeight ?? 4;
+  const values = points.map((p) => p.count).filter((c): c is number => c !== null && Number.isFinite(c));
+  const max = values.length > 0 ? Math.max(...values) : 0;
+  const min = values.length > 0 ? Math.min(...values) : 0;
+  const baseline = Math.max(0, min - (max - min) / 2);
+  return points.map((p) => {
+    if (p.count === null || !Number.isFinite(p.count)) {
+      return { weekStart: p.weekStart, count: null, height: 2, missing: true };
+    }
+    let height: number;
+    if (max === min) height = Math.round(maxHeight / 2);
+    else height = Math.round(minHeight + ((p.count - baseline) / (max - baseline)) * (maxHeight - minHeight));
+    return { weekStart: p.weekStart, count: p.count, height: Math.max(minHeight, height), missing: false };
+  });
+}
+
+/** `1,020 → 1,250 (+230)` over the known points; empty when nothing is known. */
+export function chartSummary(points: readonly WeeklyPoint[], locale = DEFAULT_LOCALE): string {
+  const known = points.filter((p): p is WeeklyPoint & { count: number } => p.count !== null);
+  const first = known[0];
+  const last = known[known.length - 1];
+  if (first === undefined || last === undefined) return '';
+  if (known.length === 1) return formatCount(last.count, locale);
+  return `${formatCount(first.count, locale)} → ${formatCount(last.count, locale)} (${formatSigned(last.count - first.count, locale)})`;
+}
+
+export interface ChartHtmlOptions extends ChartScaleOptions {
+  timeZone: string;
+  locale?: string;
+}
+
+/**
+ * The chart as an HTML table: one row of bars (each a `td` with `data-chart-bar`), one row of week
+ * labels in the client's zone (every third week and the last), and the count above the last bar.
+ */
+export function renderChartHtml(points: readonly WeeklyPoint[], options: ChartHtmlOptions): string {
+  const locale = options.locale ?? DEFAULT_LOCALE;
+  const bars = scaleChart(points, options);
+  const maxHeight = options.maxHeight ?? 80;
+  const summary = chartSummary(points, locale);
+  const label = `Followers over the last ${points.length} weeks${summary === '' ? ': no data' : `: ${summary}`}`;
+  const width = bars.length > 0 ? Math.floor(100 / bars.length) : 100;
+  const lastIndex = bars.length - 1;
+  const font = 'font-family:Arial,Helvetica,sans-serif;font-size:10px;line-height:12px;';
+  const last = bars[lastIndex];
+  const valueRow =
+    last?.count === null || last === undefined
+      ? ''
+      : `<tr><td colspan="${bars.length}" align="right" style="padding:0 2px 2px 0;${font}color:${CHART_LAST_BAR_COLOR};">${escapeHtml(formatCount(last.count, locale))}</td></tr>`;
+  const barRow = bars
+    .map((b, i) => {
+      const colour = b.missing
+        ? CHART_MISSING_COLOR
+        : i === lastIndex
+          ? CHART_LAST_BAR_COLOR
+          : CHART_BAR_COLOR;
+      const title = `Week of ${formatShortDay(b.weekStart, options.timeZone, locale)}: ${b.count === null ? 'no data' : formatCount(b.count, locale)}`;
+      return (
+        `<td width="${width}%" height="${maxHeight}" valign="bottom" style="padding:0 2px;height:${maxHeight}px;" data-chart-bar="${i}" data-count="${b.count ?? ''}" title="${escapeHtml(title)}">` +
+        `<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0"><tr>` +
+        `<td height="${b.height}" bgcolor="${colour}" style="height:${b.height}px;line-height:${b.height}px;font-size:1px;mso-line-height-rule:exactly;">&nbsp;</td>` +
+        '</tr></table></td>'
+      );
+    })
+    .join('');
+  const labelRow = bars
+    .map((b, i) =>
+      i % 3 === 0 || i === lastIndex
+        ? `<td align="center" valign="top" style="padding-top:4px;${font}color:#6b7280;white-space:nowrap;">${escapeHtml(formatShortDay(b.weekStart, options.timeZone, locale))}</td>`
+        : '<td></td>',
+    )
+    .join('');
+  return (
+    `<table role="img" aria-label="${escapeHtml(label)}" width="100%" cellpadding="0" cellspacing="0" border="0" style="table-layout:fixed;" data-chart="followers">` +
+    `${valueRow}<tr>${barRow}</tr><tr>${labelRow}</tr></table>`
+  );
+}
+
+const BLOCKS = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/** The chart in plain text: one block character per week (`·` for a missing week). */
+export function renderChartText(points: readonly WeeklyPoint[]): string {
+  return scaleChart(points, { maxHeight: BLOCKS.length, minHeight: 1 })
+    .map((b) => (b.missing ? '·' : (BLOCKS[Math.min(BLOCKS.length, Math.max(1, b.height)) - 1] ?? '▁')))
+    .join('');
+}

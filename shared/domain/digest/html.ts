@@ -1,0 +1,79 @@
+/**
+ * Safe-output helpers shared by the digest email, the roll-up and the approval page.
+ *
+ * Everything a stranger on a social network can set (name, handle, bio, avatar URL) passes through
+ * here before it reaches HTML or plain text: escaped for HTML, stripped of control and bidi-override
+ * characters (which can make a name read backwards or fake a line), and cut to a sane length.
+ */
+
+const HTML_ESCAPES: Readonly<Record<string, string>> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+  '`': '&#96;',
+};
+
+/** Escapes text for an HTML text node or a quoted attribute value. */
+export function escapeHtml(value: unknown): string {
+  return String(value ?? '').replace(/[&<>"'`]/g, (c) => HTML_ESCAPES[c] ?? c);
+}
+
+/** C0/C1 controls (except tab and newline), bidi overrides/isolates, and zero-width joiners used for spoofing. */
+const UNSAFE_CHARS =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
+  /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u200B\u200E\u200F\u202A-\u202E\u2066-\u2069\uFEFF]/g;
+
+const segmenter = new Intl.Segmenter('en', { granularity: 'grapheme' });
+
+/**
+ * Cleans a stranger's text for display: drops control and bidi-override characters, folds every run
+ * of whitespace (newlines included) into one space, trims, and cuts at `maxLength` graphemes with an
+ * ellipsis (never inside an emoji or a combining sequence). Returns plain text: escape it for HTML.
+ */
+export function cleanText(value: string | undefined | null, maxLength = 200): string {
+  if (value === undefined || value === null) return '';
+  const folded = String(value).replace(UNSAFE_CHARS, '').replace(/\s+/g, ' ').trim();
+  if (folded.length <= maxLength) return folded;
+  const out: string[] = [];
+  for (const { segment } of segmenter.segment(folded)) {
+    if (out.length === maxLength - 1) return `${out.join('').trimEnd()}…`;
+    out.push(segment);
+  }
+  return out.join('');
+}
+
+/** cleanText then escapeHtml: the one call for stranger-provided text in HTML. */
+export function userText(value: string | undefined | null, maxLength = 200): string {
+  return escapeHtml(cleanText(value, maxLength));
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * Returns the normalised URL when it is http(s) (and has no credentials), otherwise undefined.
+ * With `httpsOnly`, plain http is accepted only for loopback hosts (the local demo).
+ */
+export function safeHttpUrl(
+  value: string | undefined | null,
+  options: { httpsOnly?: boolean } = {},
+): string | undefined {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 4096) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return undefined;
+  }
+  if (url.username !== '' || url.password !== '') return undefined;
+  if (url.protocol === 'https:') return url.href;
+  if (url.protocol === 'http:' && (!options.httpsOnly || LOOPBACK_HOSTS.has(url.hostname))) return url.href;
+  return undefined;
+}
+
+/** An avatar may be shown only from an https URL: never a data:, javascript: or plain-http one. */
+export function safeAvatarUrl(value: string | undefined | null): string | undefined {
+  const url = safeHttpUrl(value);
+  return url?.startsWith('https:') ? url : undefined;
+}

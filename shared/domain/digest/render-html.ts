@@ -1,0 +1,546 @@
+/**
+ * The digest as an HTML email that common mail clients render: table layout, inline styles, no
+ * scripts, nothing external required (avatars are optional images with alt text), a table-cell bar
+ * chart, bulletproof table buttons, 600px wide and fluid on phones.
+ *
+ * Every string that a stranger can set (names, handles, bios, avatar URLs) is cleaned and escaped;
+ * every URL is checked to be http(s) before it becomes an href.
+ */
+import type { Network } from '../../ports/platform.ts';
+import { renderChartHtml } from './chart.ts';
+import {
+  formatCount,
+  formatDateTime,
+  formatDay,
+  formatDuration,
+  formatHandle,
+  formatPct,
+  formatSigned,
+  networkName,
+  profileUrl,
+} from './format.ts';
+import { cleanText, escapeHtml, safeAvatarUrl, safeHttpUrl, userText } from './html.ts';
+import {
+  type AccountDigest,
+  type ApprovalCandidate,
+  type DigestModel,
+  type DigestUser,
+  digestSubject,
+  periodNoun,
+  reasonLabel,
+  spamSignalLabel,
+} from './model.ts';
+
+export interface ListLimits {
+  /** Most people listed per list (new followers, who left, one-sided); the CSV has all. */
+  maxListed: number;
+  /** Most approval candidates listed per account; the approval page has all. */
+  maxCandidates: number;
+}
+
+export interface RenderOptions extends Partial<ListLimits> {
+  /**
+   * Size budget of the HTML in bytes: Gmail clips a message over 102 KB. While over budget, the
+   * lists are halved (never below one) and the HTML rendered again; "…and N more" says the rest.
+   */
+  maxBytes?: number;
+}
+
+export const DEFAULT_MAX_LISTED = 10;
+export const DEFAULT_MAX_CANDIDATES = 15;
+export const DEFAULT_MAX_HTML_BYTES = 90_000;
+
+export function listLimits(options: RenderOptions = {}): ListLimits {
+  return {
+    maxListed: Math.max(1, Math.floor(options.maxListed ?? DEFAULT_MAX_LISTED)),
+    maxCandidates: Math.max(1, Math.floor(options.maxCandidates ?? DEFAULT_MAX_CANDIDATES)),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Building blocks (exported for the roll-up, which shares the layout)
+
+export const FONT = 'font-family:Segoe UI,Helvetica,Arial,sans-serif;';
+export const COLOURS = {
+  page: '#f3f4f6',
+  card: '#ffffff',
+  text: '#111827',
+  muted: '#6b7280',
+  border: '#e5e7eb',
+  primary: '#1d4fbf',
+  good: '#047857',
+  bad: '#b91c1c',
+  warnBg: '#fef3c7',
+  warnText: '#92400e',
+  badBg: '#fee2e2',
+} as const;
+
+export interface EmailDocumentInput {
+  title: string;
+  /** Hidden preview text shown by inboxes after the subject. */
+  preheader: string;
+  /** Rows (`<tr>…</tr>`) of the 600px card. */
+  rows: string;
+  lang?: string;
+}
+
+/** The outer document: a centred 600px card on a grey page, fluid under 620px. */
+export function emailDocument(input: EmailDocumentInput): string {
+  return `<!DOCTYPE html>
+<html lang="${escapeHtml(input.lang ?? 'en')}" xmlns="http://www.w3.org/1999/xhtml">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="X-UA-Compatible" content="IE=edge">
+<meta name="color-scheme" content="light">
+<meta name="supported-color-schemes" content="light">
+<title>${escapeHtml(input.title)}</title>
+<style>
+body{margin:0;padding:0;-webkit-text-size-adjust:100%;-ms-text-size-adjust:100%;}
+table{border-collapse:collapse;}
+img{border:0;outline:none;text-decoration:none;-ms-interpolation-mode:bicubic;}
+a{color:${COLOURS.primary};}
+@media only screen and (max-width:620px){
+.fb-container{width:100%!important;}
+.fb-stack{display:block!important;width:100%!important;box-sizing:border-box;}
+.fb-pad{padding-left:16px!important;padding-right:16px!important;}
+}
+</style>
+</head>
+<body style="margin:0;padding:0;background-color:${COLOURS.page};">
+<div style="display:none;max-height:0;max-width:0;overflow:hidden;opacity:0;mso-hide:all;font-size:1px;line-height:1px;color:${COLOURS.page};">${escapeHtml(input.preheader)}</div>
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" bgcolor="${COLOURS.page}" style="background-color:${COLOURS.page};">
+<tr><td align="center" style="padding:24px 8px;">
+<!--[if mso]><table role="presentation" width="600" cellpadding="0" cellspacing="0" border="0"><tr><td><![endif]-->
+<table role="presentation" class="fb-container" width="600" cellpadding="0" cellspacing="0" border="0" bgcolor="${COLOURS.card}" style="width:100%;max-width:600px;background-color:${COLOURS.card};border:1px solid ${COLOURS.border};border-radius:8px;">
+${input.rows}
+</table>
+<!--[if mso]></td></tr></table><![endif]-->
+</td></tr>
+</table>
+</body>
+</html>
+`;
+}
+
+/** A full-width row of the card with the standard padding. */
+export function row(content: string, padding = '16px 24px', extra = ''): string {
+  return `<tr><td class="fb-pad" style="padding:${padding};${FONT}font-size:14px;line-height:20px;color:${COLOURS.text};${extra}">${content}</td></tr>`;
+}
+
+/** A bulletproof button: a table cell with a background and a padded link (works in Outlook). */
+export function button(
+  href: string,
+  label: string,
+  options: { primary?: boolean; testId?: string } = {},
+): string {
+  const url = safeHttpUrl(href);
+  if (url === undefined) return '';
+  const primary = options.primary ?? true;
+  const bg = primary ? COLOURS.primary : COLOURS.card;
+  const fg = primary ? '#ffffff' : COLOURS.primary;
+  const testId = options.testId === undefined ? '' : ` data-link="${escapeHtml(options.testId)}"`;
+  return (
+    `<table role="presentation" cellpadding="0" cellspacing="0" border="0" style="display:inline-table;margin:4px 8px 4px 0;"><tr>` +
+    `<td align="center" bgcolor="${bg}" style="border-radius:6px;background-color:${bg};border:1px solid ${COLOURS.primary};">` +
+    `<a href="${escapeHtml(url)}"${testId} target="_blank" style="display:inline-block;padding:10px 18px;${FONT}font-size:14px;line-height:18px;font-weight:bold;color:${fg};text-decoration:none;border-radius:6px;">${escapeHtml(label)}</a>` +
+    '</td></tr></table>'
+  );
+}
+
+export function heading(text: string, level: 2 | 3 = 3): string {
+  const size = level === 2 ? 18 : 15;
+  return `<h${level} style="margin:0 0 8px 0;${FONT}font-size:${size}px;line-height:${size + 6}px;color:${COLOURS.text};">${escapeHtml(text)}</h${level}>`;
+}
+
+export function muted(text: string): string {
+  return `<p style="margin:4px 0;${FONT}font-size:13px;line-height:18px;color:${COLOURS.muted};">${text}</p>`;
+}
+
+/** A small coloured label; `tone` picks the colours. `text` is plain text. */
+export function badge(text: string, tone: 'warn' | 'bad' | 'neutral' = 'neutral'): string {
+  const [bg, fg] =
+    tone === 'bad'
+      ? [COLOURS.badBg, COLOURS.bad]
+      : tone === 'warn'
+        ? [COLOURS.warnBg, COLOURS.warnText]
+        : ['#eef2ff', COLOURS.primary];
+  return `<span style="display:inline-block;margin:2px 4px 2px 0;padding:1px 6px;border-radius:4px;background-color:${bg};color:${fg};${FONT}font-size:11px;line-height:16px;font-weight:bold;white-space:nowrap;">${escapeHtml(text)}</span>`;
+}
+
+/** A coloured notice box spanning the row. `html` must already be safe. */
+export function notice(html: string, tone: 'warn' | 'bad'): string {
+  const [bg, fg] = tone === 'bad' ? [COLOURS.badBg, COLOURS.bad] : [COLOURS.warnBg, COLOURS.warnText];
+  return `<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="margin:8px 0;"><tr><td bgcolor="${bg}" style="padding:10px 12px;background-color:${bg};border-radius:6px;${FONT}font-size:13px;line-height:18px;color:${fg};">${html}</td></tr></table>`;
+}
+
+/** Name, handle (linked to the profile when the handle has the network's shape), counts, bio. */
+export function userLine(user: DigestUser, network: Network, extraHtml = '', locale?: string): string {
+  const avatar = safeAvatarUrl(user.avatarUrl);
+  const name = userText(user.name, 80);
+  const handleText = userText(formatHandle(user.handle), 80);
+  const link = profileUrl(network, user.handle);
+  const handle =
+    link === undefined
+      ? handleText
+      : `<a href="${escapeHtml(link)}" target="_blank" style="color:${COLOURS.muted};text-decoration:none;">${handleText}</a>`;
+  const counts: string[] = [];
+  if (user.followersCount !== undefined) counts.push(`${formatCount(user.followersCount, locale)} followers`);
+  if (user.followingCount !== undefined) counts.push(`${formatCount(user.followingCount, locale)} following`);
+  const bio = cleanText(user.bio, 140);
+  const avatarCell =
+    avatar === undefined
+      ? ''
+      : `<td width="40" valign="top" style="padding:2px 8px 0 0;"><img src="${escapeHtml(avatar)}" width="32" height="32" alt="${name === '' ? 'avatar' : `${name}`}" style="display:block;width:32px;height:32px;border-radius:16px;font-size:10px;color:${COLOURS.muted};"></td>`;
+  return (
+    `<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="margin:0 0 10px 0;" data-user-id="${escapeHtml(user.id)}"><tr>${avatarCell}` +
+    `<td valign="top" style="${FONT}font-size:14px;line-height:19px;color:${COLOURS.text};">` +
+    `<strong>${name === '' ? handleText : name}</strong> <span style="color:${COLOURS.muted};">${handle}</span>` +
+    (counts.length > 0
+      ? `<br><span style="font-size:12px;color:${COLOURS.muted};">${escapeHtml(counts.join(' · '))}</span>`
+      : '') +
+    (bio === '' ? '' : `<br><span style="font-size:12px;color:#374151;">${escapeHtml(bio)}</span>`) +
+    extraHtml +
+    '</td></tr></table>'
+  );
+}
+
+/** One compact line (no avatar, no bio): for the longer, less important lists. */
+export function compactUserLine(user: DigestUser, network: Network, extraText = '', locale?: string): string {
+  const name = userText(user.name, 60);
+  const handleText = userText(formatHandle(user.handle), 60);
+  const link = profileUrl(network, user.handle);
+  const handle =
+    link === undefined
+      ? handleText
+      : `<a href="${escapeHtml(link)}" target="_blank" style="color:${COLOURS.muted};">${handleText}</a>`;
+  const facts = [
+    ...(user.followersCount === undefined ? [] : [`${formatCount(user.followersCount, locale)} followers`]),
+    ...(extraText === '' ? [] : [extraText]),
+  ].join(' · ');
+  return `<div style="margin:0 0 4px 0;${FONT}font-size:13px;line-height:18px;" data-user-id="${escapeHtml(user.id)}"><strong>${name === '' ? handleText : name}</strong> ${handle}${facts === '' ? '' : ` <span style="color:${COLOURS.muted};">· ${escapeHtml(facts)}</span>`}</div>`;
+}
+
+function more(shown: number, total: number, where: string): string {
+  return total > shown ? muted(escapeHtml(`…and ${formatCount(total - shown)} more ${where}.`)) : '';
+}
+
+// ---------------------------------------------------------------------------------------------
+// The digest
+
+function statStrip(account: AccountDigest, locale: string): string {
+  const stats: [string, string, string?][] = [
+    ['Followers', formatCount(account.followersNow, locale), formatSigned(account.netChange, locale)],
+    ['New followers', formatCount(account.newFollowers.length, locale)],
+    ['Follow-backs', formatCount(account.followBacksDone.length, locale)],
+    ['Promise kept', formatPct(account.promiseKeptPct)],
+  ];
+  const cells = stats
+    .map(([label, value, delta]) => {
+      const deltaHtml =
+        delta === undefined
+          ? ''
+          : ` <span style="font-size:13px;color:${account.netChange < 0 ? COLOURS.bad : COLOURS.good};">${escapeHtml(delta)}</span>`;
+      return (
+        `<td class="fb-stack" width="25%" valign="top" style="padding:8px 4px;${FONT}">` +
+        `<div style="font-size:12px;line-height:16px;color:${COLOURS.muted};">${escapeHtml(label)}</div>` +
+        `<div style="font-size:20px;line-height:26px;font-weight:bold;color:${COLOURS.text};" data-stat="${escapeHtml(label)}">${escapeHtml(value)}${deltaHtml}</div></td>`
+      );
+    })
+    .join('');
+  return `<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0"><tr>${cells}</tr></table>`;
+}
+
+function accountTitle(account: AccountDigest): string {
+  return `${networkName(account.network)} · ${cleanText(formatHandle(account.handle), 80)}`;
+}
+
+function statusNotices(model: DigestModel, account: AccountDigest): string {
+  const { timeZone, locale } = model.client;
+  const parts: string[] = [];
+  if (account.status === 'token_expired') {
+    parts.push(
+      notice(
+        `<strong>Reconnect needed.</strong> ${escapeHtml(networkName(account.network))} no longer accepts this account's access, so nothing is followed back. ${escapeHtml(cleanText(model.agency.name, 80))} can reconnect it in a minute.`,
+        'bad',
+      ),
+    );
+  } else if (account.status === 'paused') {
+    parts.push(
+      notice('<strong>Paused.</strong> No follow-backs are made while the account is paused.', 'warn'),
+    );
+  }
+  if (account.atRisk !== null) {
+    const r = account.atRisk;
+    const due =
+      r.earliestDueBy === undefined
+        ? ''
+        : ` The earliest is due ${escapeHtml(formatDateTime(r.earliestDueBy, timeZone, locale))}.`;
+    const reason = r.reason === undefined ? '' : ` ${escapeHtml(cleanText(r.reason, 200))}`;
+    parts.push(
+      notice(
+        `<strong>Promise at risk.</strong> ${escapeHtml(formatCount(r.count, locale))} follow-back${r.count === 1 ? '' : 's'} may miss the promised window.${due}${reason}`,
+        'warn',
+      ),
+    );
+  }
+  return parts.join('');
+}
+
+function candidateBlock(model: DigestModel, account: AccountDigest, options: ListLimits): string {
+  const list = account.awaitingApproval;
+  if (list.length === 0) return '';
+  const { locale } = model.client;
+  const shown = list.slice(0, options.maxCandidates);
+  const items = shown
+    .map((c: ApprovalCandidate) => {
+      const badges = c.spamSignals.map((s) => badge(spamSignalLabel(s), 'warn')).join('');
+      const url = safeHttpUrl(c.approveUrl);
+      const link =
+        url === undefined
+          ? ''
+          : `<br><a href="${escapeHtml(url)}" target="_blank" data-link="candidate" style="${FONT}font-size:13px;font-weight:bold;color:${COLOURS.primary};">Review and approve</a>`;
+      return `<div data-candidate-id="${escapeHtml(c.user.id)}">${userLine(c.user, account.network, (badges === '' ? '' : `<br>${badges}`) + link, locale)}</div>`;
+    })
+    .join('');
+  const approveAll = account.links.approveAll;
+  const page = account.links.approvalPage ?? model.links.approvalPage;
+  const buttons =
+    (approveAll === undefined
+      ? ''
+      : button(approveAll, `Approve all ${formatCount(list.length, locale)}…`, { testId: 'approve-all' })) +
+    (page === undefined
+      ? ''
+      : button(page, 'Open the approval page', { primary: false, testId: 'approval-page' }));
+  const why =
+    account.network === 'x'
+      ? muted(
+          "X's rules do not allow automatic follow-backs, so each one waits for your go-ahead. Approved follow-backs are made later, at an unhurried pace.",
+        )
+      : muted('Approved follow-backs are made later, at an unhurried pace.');
+  return (
+    `<div data-section="awaiting-approval">${heading(`Waiting for your approval (${formatCount(list.length, locale)})`)}` +
+    items +
+    more(shown.length, list.length, 'on the approval page') +
+    (buttons === '' ? '' : `<div style="margin:8px 0 4px 0;">${buttons}</div>`) +
+    why +
+    '</div>'
+  );
+}
+
+interface PeopleListInput<T extends { user: DigestUser }> {
+  title: string;
+  section: string;
+  people: readonly T[];
+  empty: string;
+  /** Plain text appended to each line. */
+  extra?: (item: T) => string;
+  /** One line per person instead of the full card (avatar, counts, bio). */
+  compact?: boolean;
+  /** When `people` is a page of a longer list. */
+  total?: number;
+  moreWhere?: string;
+}
+
+function peopleList<T extends { user: DigestUser }>(
+  input: PeopleListInput<T>,
+  account: AccountDigest,
+  model: DigestModel,
+  options: ListLimits,
+): string {
+  const { locale } = model.client;
+  const { people, title, section } = input;
+  const total = input.total ?? people.length;
+  const shown = people.slice(0, options.maxListed);
+  const body =
+    people.length === 0
+      ? muted(escapeHtml(input.empty))
+      : shown
+          .map((p) => {
+            const extra = input.extra?.(p) ?? '';
+            return input.compact
+              ? compactUserLine(p.user, account.network, extra, locale)
+              : userLine(
+                  p.user,
+                  account.network,
+                  extra === ''
+                    ? ''
+                    : `<br><span style="font-size:12px;color:${COLOURS.muted};">${escapeHtml(extra)}</span>`,
+                  locale,
+                );
+          })
+          .join('') + more(shown.length, total, input.moreWhere ?? 'in the attached CSV');
+  return `<div data-section="${escapeHtml(section)}" style="margin-top:12px;">${heading(`${title} (${formatCount(total, locale)})`)}${body}</div>`;
+}
+
+function accountSection(model: DigestModel, account: AccountDigest, options: ListLimits): string {
+  const { timeZone, locale } = model.client;
+  const noun = periodNoun(model.period);
+  const followBackFacts: string[] = [];
+  const requested = account.followBacksDone.filter((d) => d.outcome === 'requested').length;
+  followBackFacts.push(
+    `${formatCount(account.followBacksDone.length, locale)} follow-back${account.followBacksDone.length === 1 ? '' : 's'} ${noun}` +
+      (requested > 0 ? ` (${formatCount(requested, locale)} as follow requests to protected accounts)` : '') +
+      '.',
+  );
+  if (account.promiseKeptPct !== null) {
+    followBackFacts.push(
+      `Promise kept: ${formatPct(account.promiseKeptPct)} of ${formatCount(account.promiseJudged, locale)} due.`,
+    );
+  }
+  if (account.longestDelayMs !== null)
+    followBackFacts.push(`Longest wait: ${formatDuration(account.longestDelayMs)}.`);
+  const skips =
+    account.skipsByReason.length === 0
+      ? ''
+      : `<div data-section="skips" style="margin-top:12px;">${heading(`Not followed back (${formatCount(account.skips.length, locale)})`)}` +
+        `<table role="presentation" cellpadding="0" cellspacing="0" border="0">${account.skipsByReason
+          .map(
+            (s) =>
+              `<tr><td style="padding:2px 16px 2px 0;${FONT}font-size:13px;color:${COLOURS.text};">${escapeHtml(reasonLabel(s.reason))}</td><td align="right" style="padding:2px 0;${FONT}font-size:13px;font-weight:bold;color:${COLOURS.text};" data-skip-reason="${escapeHtml(s.reason)}">${escapeHtml(formatCount(s.count, locale))}</td></tr>`,
+          )
+          .join('')}</table></div>`;
+  const oneSided =
+    account.oneSidedTotal === 0
+      ? ''
+      : peopleList(
+          {
+            title: 'You follow, they do not follow back',
+            section: 'one-sided',
+            people: account.oneSided,
+            empty: '',
+            total: account.oneSidedTotal,
+            moreWhere: 'to review',
+            compact: true,
+            extra: (item) =>
+              item.since === undefined ? '' : `following since ${formatDay(item.since, timeZone, locale)}`,
+          },
+          account,
+          model,
+          options,
+        );
+  return (
+    `<tr><td class="fb-pad" style="padding:20px 24px 8px 24px;border-top:1px solid ${COLOURS.border};${FONT}color:${COLOURS.text};" data-account-id="${escapeHtml(account.accountId)}" data-network="${escapeHtml(account.network)}">` +
+    heading(accountTitle(account), 2) +
+    statusNotices(model, account) +
+    statStrip(account, locale) +
+    `<div style="margin:12px 0 4px 0;" data-section="chart">${renderChartHtml(account.weeklyFollowers, { timeZone, locale })}</div>` +
+    candidateBlock(model, account, options) +
+    peopleList(
+      {
+        title: 'New followers',
+        section: 'new-followers',
+        people: account.newFollowers,
+        empty: `No new followers ${noun}.`,
+        extra: (item) => `Followed ${formatDay(item.at, timeZone, locale)}`,
+      },
+      account,
+      model,
+      options,
+    ) +
+    `<div data-section="follow-backs" style="margin-top:12px;">${heading('Follow-backs')}${muted(escapeHtml(followBackFacts.join(' ')))}</div>` +
+    (account.lost.length === 0
+      ? ''
+      : peopleList(
+          { title: 'Stopped following', section: 'lost', people: account.lost, empty: '', compact: true },
+          account,
+          model,
+          options,
+        )) +
+    skips +
+    oneSided +
+    '</td></tr>'
+  );
+}
+
+/** With several accounts, a side-by-side overview first: one column per account, network named. */
+function overview(model: DigestModel): string {
+  if (model.accounts.length < 2) return '';
+  const { locale } = model.client;
+  const head = model.accounts
+    .map(
+      (a) =>
+        `<th align="left" style="padding:6px 8px;${FONT}font-size:12px;line-height:16px;color:${COLOURS.muted};border-bottom:1px solid ${COLOURS.border};">${escapeHtml(networkName(a.network))}<br><span style="color:${COLOURS.text};">${userText(formatHandle(a.handle), 40)}</span></th>`,
+    )
+    .join('');
+  const line = (label: string, value: (a: AccountDigest) => string) =>
+    `<tr><td style="padding:6px 8px 6px 0;${FONT}font-size:13px;color:${COLOURS.muted};border-bottom:1px solid ${COLOURS.border};">${escapeHtml(label)}</td>${model.accounts
+      .map(
+        (a) =>
+          `<td style="padding:6px 8px;${FONT}font-size:13px;font-weight:bold;color:${COLOURS.text};border-bottom:1px solid ${COLOURS.border};">${escapeHtml(value(a))}</td>`,
+      )
+      .join('')}</tr>`;
+  return row(
+    '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" data-section="overview">' +
+      `<tr><th style="border-bottom:1px solid ${COLOURS.border};"></th>${head}</tr>` +
+      line(
+        'Followers',
+        (a) => `${formatCount(a.followersNow, locale)} (${formatSigned(a.netChange, locale)})`,
+      ) +
+      line('New followers', (a) => formatCount(a.newFollowers.length, locale)) +
+      line('Follow-backs', (a) => formatCount(a.followBacksDone.length, locale)) +
+      line('Promise kept', (a) => formatPct(a.promiseKeptPct)) +
+      line('Awaiting approval', (a) => formatCount(a.awaitingApproval.length, locale)) +
+      '</table>',
+    '8px 24px 16px 24px',
+  );
+}
+
+/** The inbox preview line: the week in one breath. */
+export function digestPreheader(model: DigestModel): string {
+  const { locale } = model.client;
+  const net = model.accounts.reduce((sum, a) => sum + a.netChange, 0);
+  const done = model.accounts.reduce((sum, a) => sum + a.followBacksDone.length, 0);
+  const waiting = model.accounts.reduce((sum, a) => sum + a.awaitingApproval.length, 0);
+  const parts = [`${formatSigned(net, locale)} followers`, `${formatCount(done, locale)} follow-backs`];
+  if (waiting > 0) parts.push(`${formatCount(waiting, locale)} waiting for your approval`);
+  return parts.join(' · ');
+}
+
+const utf8 = new TextEncoder();
+
+/** The digest email's HTML part, within the size budget when the lists can be shortened enough. */
+export function renderDigestHtml(model: DigestModel, options: RenderOptions = {}): string {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_HTML_BYTES;
+  let limits = listLimits(options);
+  let html = renderDigestHtmlWith(model, limits);
+  while (utf8.encode(html).length > maxBytes && (limits.maxListed > 1 || limits.maxCandidates > 1)) {
+    limits = {
+      maxListed: Math.max(1, Math.floor(limits.maxListed / 2)),
+      maxCandidates: Math.max(1, Math.floor(limits.maxCandidates / 2)),
+    };
+    html = renderDigestHtmlWith(model, limits);
+  }
+  return html;
+}
+
+function renderDigestHtmlWith(model: DigestModel, opts: ListLimits): string {
+  const client = userText(model.client.name, 100);
+  const agency = userText(model.agency.name, 100);
+  const unsubscribe = safeHttpUrl(model.links.unsubscribe);
+  const header = row(
+    `<div style="font-size:12px;line-height:16px;color:${COLOURS.muted};text-transform:uppercase;letter-spacing:0.04em;">${agency}</div>` +
+      `<h1 style="margin:4px 0 2px 0;${FONT}font-size:22px;line-height:28px;color:${COLOURS.text};">${client}</h1>` +
+      `<div style="font-size:14px;color:${COLOURS.muted};" data-period>${escapeHtml(model.period.label)}</div>`,
+    '24px 24px 8px 24px',
+  );
+  const body =
+    model.accounts.length === 0
+      ? row(muted('No accounts are connected yet.'))
+      : model.accounts.map((a) => accountSection(model, a, opts)).join('\n');
+  const footer = row(
+    muted(
+      `Sent by ${agency} for ${client}. Times are in ${escapeHtml(model.client.timeZone)}.` +
+        (unsubscribe === undefined
+          ? ''
+          : ` <a href="${escapeHtml(unsubscribe)}" target="_blank" data-link="unsubscribe" style="color:${COLOURS.muted};">Unsubscribe</a>`),
+    ),
+    '16px 24px 24px 24px',
+    `border-top:1px solid ${COLOURS.border};`,
+  );
+  return emailDocument({
+    title: digestSubject(model),
+    preheader: digestPreheader(model),
+    rows: [header, overview(model), body, footer].join('\n'),
+  });
+}
