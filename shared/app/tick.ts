@@ -1,4 +1,5 @@
 import type { AccountRecord } from '../domain/account.ts';
+import { nextObserveAt } from '../domain/observe-plan.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { Platform } from '../ports/platform.ts';
@@ -23,7 +24,7 @@ export interface TickOptions {
 }
 
 export type TickReport =
-  | { ran: false; reason: 'inactive' | 'leased'; heldBy?: string }
+  | { ran: false; reason: 'inactive' | 'leased' | 'not_due'; heldBy?: string }
   | { ran: true; observe: ObserveReport };
 
 /** One tick for one account: observe (later: reconcile and act), under the account's lease. */
@@ -34,6 +35,8 @@ export async function runAccountTick(
 ): Promise<TickReport> {
   if (account.status !== 'active') return { ran: false, reason: 'inactive' };
   const now = deps.clock.now();
+  const current = await deps.store.getState(account);
+  if (current && nextObserveAt(current.state.observe) > now) return { ran: false, reason: 'not_due' };
   const lease = await acquireLease(deps.store, account, options.worker, now, options.leaseMs ?? 5 * 60_000);
   if (!lease.acquired) {
     deps.logger.info('account is leased by another worker', {

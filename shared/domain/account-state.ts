@@ -76,6 +76,8 @@ export interface ObserveState {
   owner?: OwnerCounts | undefined;
   lastHeadScanAt?: number | undefined;
   nextHeadScanAt?: number | undefined;
+  /** When to ask again whether a full scan is due and affordable. */
+  nextFullScanCheckAt?: number | undefined;
   /** Smoothed new followers per hour, used to pace head scans. */
   growthPerHour: number;
   spend: ReadSpend;

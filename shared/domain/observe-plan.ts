@@ -1,5 +1,5 @@
 import type { ObserveSettings } from './account.ts';
-import type { GraphPointer, ReadSpend } from './account-state.ts';
+import type { GraphPointer, ObserveState, ReadSpend } from './account-state.ts';
 
 /**
  * Pure planning for observe: when to head-scan, how big a first page, whether a full scan is
@@ -117,4 +117,23 @@ export function fullScanAffordable(input: {
   const requests = Math.ceil(Math.max(1, estimatedCount) / pageSize);
   if (spend.dayRequests + requests > settings.readRequestsPerDay) return false;
   return spend.monthUsd + headReserve + scanCost <= settings.readBudgetUsdPerMonth;
+}
+
+/** How long observe waits before asking again whether a full scan fits the budget. */
+export const FULL_SCAN_CHECK_INTERVAL_MS = 6 * HOUR;
+
+/**
+ * When observe next has work for an account: a scan to continue, the next head scan, or the next
+ * look at whether a full scan is affordable. A tick before then only reads the state item and leaves.
+ */
+export function nextObserveAt(observe: ObserveState): number {
+  if (
+    observe.fullScan !== undefined ||
+    observe.headResume !== undefined ||
+    observe.nextHeadScanAt === undefined
+  ) {
+    return observe.readBlockedUntil ?? 0;
+  }
+  const next = Math.min(observe.nextHeadScanAt, observe.nextFullScanCheckAt ?? 0);
+  return Math.max(next, observe.readBlockedUntil ?? 0);
 }

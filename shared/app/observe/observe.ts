@@ -19,6 +19,7 @@ import {
 } from '../../domain/idset/index.ts';
 import {
   canAfford,
+  FULL_SCAN_CHECK_INTERVAL_MS,
   fullScanAffordable,
   headFirstPageSize,
   headNextPageSize,
@@ -168,8 +169,9 @@ class ObserveRun {
       if (headDue && this.obs.graphs.followers.baseSeq > 0 && this.report.headScan === 'not_due') {
         await this.#headScan();
       }
-      if (this.obs.fullScan === undefined) {
+      if (this.obs.fullScan === undefined && (this.obs.nextFullScanCheckAt ?? 0) <= now) {
         const kind = this.#fullScanToStart();
+        this.#setObserve({ ...this.obs, nextFullScanCheckAt: now + FULL_SCAN_CHECK_INTERVAL_MS });
         if (kind !== undefined) {
           // A followers scan starts right after a head scan, so whoever is in the list but not in the
           // snapshot when it ends was not there before the scan began.
@@ -484,7 +486,8 @@ class ObserveRun {
 
     const { added } = diffSorted(current, listed);
     const { removed: goneSinceStart } = diffSorted(atStart, listed);
-    const removed = diffSorted(goneSinceStart, current).removed; // those still in the snapshot
+    // Of those, only the ones still in the snapshot (gone ∩ current).
+    const removed = diffSorted(diffSorted(goneSinceStart, current).removed, goneSinceStart).added;
     const next = applyDelta(current, added, removed);
 
     // Before the first full scan of followers, the snapshot held only those seen since connection:

@@ -1,0 +1,143 @@
+import { resolve } from 'node:path';
+import { JsonLogger } from '../../shared/adapters/logger.ts';
+import { loadRuntimeEnv } from '../../shared/config/env.ts';
+import { seedDemo } from '../../shared/runtime/demo.ts';
+import { openLocalRuntime } from '../../shared/runtime/local.ts';
+import { type DayFigures, simulate } from '../../shared/runtime/simulate.ts';
+
+export interface StartOptions {
+  days: number;
+  reset: boolean;
+  realtime: boolean;
+  tickSeconds: number;
+  dir: string;
+  json: boolean;
+}
+
+const number = new Intl.NumberFormat('en-US');
+
+/** `followback start`: the main job, locally, on embedded defaults. */
+export async function startCommand(options: StartOptions): Promise<void> {
+  const env = loadRuntimeEnv();
+  const logger = new JsonLogger({ level: env.LOG_LEVEL === 'info' ? 'warn' : env.LOG_LEVEL });
+  const dir = resolve(options.dir);
+  const runtime = await openLocalRuntime({ dir, reset: options.reset });
+  const out = (line: string) => {
+    if (!options.json) process.stdout.write(`${line}\n`);
+  };
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once('SIGINT', stop);
+  try {
+    const { client, accounts } = await seedDemo(runtime);
+    const startedAt = runtime.clock.now();
+    const wallStart = performance.now();
+    out(
+      `followback: ${runtime.fresh ? 'new local run' : 'continuing the local run'} in ${dir} ` +
+        `(dynalite, X sandbox at ${runtime.sandbox.baseUrl}, ${options.realtime ? 'real-time' : 'virtual'} clock)`,
+    );
+    out(`client ${client.name}: ${accounts.map((a) => `@${a.handle} on ${a.network}`).join(', ')}`);
+    out(
+      `simulating ${options.days} day(s) from ${new Date(startedAt).toISOString()}, a tick every 15 minutes`,
+    );
+    out('');
+    out(pad(['day', 'date', 'followers', 'new', 'lost', 'requests', 'users read']));
+
+    const days = await simulate(
+      {
+        store: runtime.store,
+        clock: runtime.clock,
+        logger,
+        platformFor: (account) => runtime.platformFor(account),
+        accounts: () => runtime.store.listAccounts(client.clientId),
+      },
+      {
+        days: options.days,
+        signal: controller.signal,
+        ...(options.realtime ? { realtimeTickMs: options.tickSeconds * 1000 } : {}),
+        onDay: async (day) => {
+          const followers = await followersNow(runtime, accounts);
+          out(
+            pad([
+              String(day.day),
+              new Date(day.from).toISOString().slice(0, 10),
+              number.format(followers),
+              `+${day.newFollowers}`,
+              `-${day.lostFollowers}`,
+              String(day.requests),
+              number.format(day.usersRead),
+            ]),
+          );
+          await runtime.save();
+        },
+      },
+    );
+
+    const summary = await summarize(runtime, accounts, days, startedAt);
+    const wallMs = Math.round(performance.now() - wallStart);
+    if (options.json) {
+      process.stdout.write(`${JSON.stringify({ ...summary, wallMs })}\n`);
+    } else {
+      out('');
+      out(
+        `${days.length} day(s) simulated in ${(wallMs / 1000).toFixed(1)} s: ` +
+          `${summary.newFollowers} new followers detected (${summary.actualNewFollowers} really followed), ` +
+          `${summary.lostFollowers} lost, ${summary.requests} requests, ${number.format(summary.usersRead)} users read, ` +
+          `$${summary.usdSpent.toFixed(2)} of X reads this month.`,
+      );
+      out(`state kept in ${dir}; run again to continue, or with --reset to start over.`);
+    }
+  } finally {
+    process.off('SIGINT', stop);
+    await runtime.close();
+  }
+}
+
+function pad(cells: string[]): string {
+  const widths = [4, 11, 10, 6, 6, 9, 11];
+  return cells.map((cell, index) => cell.padStart(widths[index] ?? 8)).join(' ');
+}
+
+async function followersNow(
+  runtime: Awaited<ReturnType<typeof openLocalRuntime>>,
+  accounts: { clientId: string; accountId: string }[],
+): Promise<number> {
+  let total = 0;
+  for (const account of accounts) {
+    const state = await runtime.store.getState(account);
+    const observe = state?.state.observe;
+    if (!observe) continue;
+    const graph = observe.graphs.followers;
+    total += graph.complete ? graph.count : (observe.owner?.followers ?? graph.count);
+  }
+  return total;
+}
+
+async function summarize(
+  runtime: Awaited<ReturnType<typeof openLocalRuntime>>,
+  accounts: { clientId: string; accountId: string; platformUserId: string }[],
+  days: DayFigures[],
+  since: number,
+) {
+  let usdSpent = 0;
+  let actualNewFollowers = 0;
+  for (const account of accounts) {
+    const state = await runtime.store.getState(account);
+    usdSpent += state?.state.observe.spend.monthUsd ?? 0;
+    actualNewFollowers += runtime.world.events({
+      ownerId: account.platformUserId,
+      since,
+      kinds: ['followed'],
+    }).length;
+  }
+  return {
+    days: days.length,
+    followers: await followersNow(runtime, accounts),
+    newFollowers: days.reduce((sum, day) => sum + day.newFollowers, 0),
+    actualNewFollowers,
+    lostFollowers: days.reduce((sum, day) => sum + day.lostFollowers, 0),
+    requests: days.reduce((sum, day) => sum + day.requests, 0),
+    usersRead: days.reduce((sum, day) => sum + day.usersRead, 0),
+    usdSpent,
+  };
+}

@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto';
+import { runAccountTick, type TickReport } from '../app/tick.ts';
+import type { AccountRecord } from '../domain/account.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { Logger } from '../ports/logger.ts';
+import type { Platform } from '../ports/platform.ts';
+import type { AccountStateStore, GraphStore } from '../ports/store.ts';
+
+export const TICK_MS = 15 * 60_000;
+const DAY_MS = 24 * 3_600_000;
+
+export interface DayFigures {
+  day: number;
+  /** Start of the simulated day (epoch ms). */
+  from: number;
+  newFollowers: number;
+  lostFollowers: number;
+  requests: number;
+  usersRead: number;
+}
+
+export interface SimulationDeps {
+  store: AccountStateStore & GraphStore;
+  clock: Clock & { set(at: number): void };
+  logger: Logger;
+  platformFor(account: AccountRecord): Platform;
+  accounts(): Promise<AccountRecord[]>;
+  newId?: () => string;
+}
+
+export interface SimulationOptions {
+  days: number;
+  tickMs?: number;
+  /** Called after every tick of every account. */
+  onTick?: (account: AccountRecord, report: TickReport, at: number) => void | Promise<void>;
+  onDay?: (figures: DayFigures) => void | Promise<void>;
+  /** Real-time mode: wait this many wall-clock ms between ticks (and let the clock follow the wall). */
+  realtimeTickMs?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Fires the same ticks the scheduler fires on AWS, on a virtual clock: every `tickMs`, every account,
+ * one tick each (observe; later reconcile and act). Returns the figures per simulated day.
+ */
+export async function simulate(deps: SimulationDeps, options: SimulationOptions): Promise<DayFigures[]> {
+  const tickMs = options.tickMs ?? TICK_MS;
+  const newId = deps.newId ?? randomUUID;
+  const start = deps.clock.now();
+  const end = start + options.days * DAY_MS;
+  const days: DayFigures[] = [];
+  let current = emptyDay(1, start);
+  const platforms = new Map<string, Platform>();
+
+  for (let at = start + tickMs; at <= end; at += tickMs) {
+    if (options.signal?.aborted) break;
+    if (options.realtimeTickMs !== undefined) await sleep(options.realtimeTickMs, options.signal);
+    deps.clock.set(at);
+    for (const account of await deps.accounts()) {
+      const key = `${account.clientId}/${account.accountId}`;
+      let platform = platforms.get(key);
+      if (!platform) {
+        platform = deps.platformFor(account);
+        platforms.set(key, platform);
+      }
+      const report = await runAccountTick(
+        account,
+        { platform, store: deps.store, clock: deps.clock, logger: deps.logger, newId },
+        { worker: 'local', timeLeftMs: () => 60_000 },
+      );
+      if (report.ran) {
+        current.newFollowers += report.observe.newFollowers.length;
+        current.lostFollowers += report.observe.lostFollowers.length;
+        current.requests += report.observe.requests;
+        current.usersRead += report.observe.usersRead;
+      }
+      await options.onTick?.(account, report, at);
+    }
+    if (at - current.from >= DAY_MS || at === end) {
+      days.push(current);
+      await options.onDay?.(current);
+      current = emptyDay(current.day + 1, current.from + DAY_MS);
+    }
+  }
+  return days;
+}
+
+function emptyDay(day: number, from: number): DayFigures {
+  return { day, from, newFollowers: 0, lostFollowers: 0, requests: 0, usersRead: 0 };
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
