@@ -8,5 +8,6 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Integration suites start their own dynalite / moto / sandbox servers on loopback.
     pool: 'forks',
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   },
 });

@@ -328,7 +328,8 @@ function mapXError(endpoint: string, error: unknown, targetUserId: string | unde
     });
   }
   if (error instanceof ApiRequestError) {
-    return new TransientPlatformError(`${endpoint}: request failed (${error.requestError.message})`, {
+    const reason = (error.requestError as Error | undefined)?.message ?? error.message;
+    return new TransientPlatformError(`${endpoint}: request failed (${reason})`, {
       cause: error,
       details,
     });
