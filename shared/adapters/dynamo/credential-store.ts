@@ -1,0 +1,306 @@
+import {
+  type AttributeValue,
+  BatchWriteItemCommand,
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  type QueryCommandOutput,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
+import { z } from 'zod';
+import type { AccountRef } from '../../domain/account.ts';
+import { ConflictError, FollowbackError, ValidationError } from '../../domain/errors.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { Network } from '../../ports/platform.ts';
+import type { Vault, VaultContext } from '../../ports/vault.ts';
+import { systemClock } from '../clock.ts';
+import { CorruptItemError, StoreError, UnprocessedItemsError } from './errors.ts';
+import { describeKey, type ItemKey, keyAttributes, keyPart, keys, registryPk } from './table.ts';
+
+/**
+ * Credentials of connected accounts, sealed by the vault, one item per (account, network):
+ *
+ *   pk ACCT#<clientId>#<accountId>   sk CRED#<network>
+ *   entity 'credential', network, scheme (vault), sealed (B), version (N), updatedAt (N)
+ *
+ * The vault context is derived from the key being read ({clientId, accountId, purpose
+ * `credentials:<network>`}), so a sealed value copied onto another tenant's or account's item does
+ * not open there. Plaintext exists only in memory; nothing here logs or puts it in an error.
+ */
+export const credentialsSchema = z.strictObject({
+  accessToken: z.string().min(1),
+  refreshToken: z.string().min(1).optional(),
+  /** Epoch ms when the access token expires, if the platform said. */
+  expiresAt: z.number().int().nonnegative().optional(),
+  scope: z.string().optional(),
+});
+
+export type Credentials = z.infer<typeof credentialsSchema>;
+
+export interface StoredCredentials {
+  credentials: Credentials;
+  /** Monotonic version of the item; pass it back to `put` to replace exactly this pair (refresh rotation). */
+  version: number;
+  updatedAt: number;
+}
+
+export const credentialSkPrefix = 'CRED#';
+const networks: ReadonlySet<string> = new Set<Network>(['x', 'bluesky', 'mastodon']);
+
+export function credentialKey(ref: AccountRef, network: Network): ItemKey {
+  if (!networks.has(network)) {
+    throw new ValidationError(`network must be x, bluesky or mastodon, got ${String(network)}`, {
+      details: { field: 'network', value: network },
+    });
+  }
+  return { pk: keys.accountPk(ref), sk: `${credentialSkPrefix}${network}` };
+}
+
+export function credentialContext(ref: AccountRef, network: Network): VaultContext {
+  return { clientId: ref.clientId, accountId: ref.accountId, purpose: `credentials:${network}` };
+}
+
+const itemSchema = z.object({
+  sealed: z.object({ B: z.instanceof(Uint8Array) }),
+  version: z.object({ N: z.string().regex(/^\d+$/) }),
+  updatedAt: z.object({ N: z.string().regex(/^\d+$/) }),
+});
+
+export interface CredentialStoreOptions {
+  client: DynamoDBClient;
+  tableName: string;
+  vault: Vault;
+  clock?: Clock | undefined;
+}
+
+export class DynamoCredentialStore {
+  readonly #client: DynamoDBClient;
+  readonly #table: string;
+  readonly #vault: Vault;
+  readonly #clock: Clock;
+
+  constructor(options: CredentialStoreOptions) {
+    this.#client = options.client;
+    this.#table = options.tableName;
+    this.#vault = options.vault;
+    this.#clock = options.clock ?? systemClock;
+  }
+
+  /**
+   * Seals and stores the account's credentials. With `expectedVersion`, only if the stored item is
+   * still at that version (0: none stored yet), else ConflictError: a refreshed pair is persisted
+   * exactly once. Returns the new version.
+   */
+  async put(
+    ref: AccountRef,
+    network: Network,
+    credentials: Credentials,
+    expectedVersion?: number,
+  ): Promise<number> {
+    const key = credentialKey(ref, network);
+    const checked = credentialsSchema.safeParse(credentials);
+    if (!checked.success) {
+      const fields = checked.error.issues.map((issue) => issue.path.join('.') || 'credentials').join(', ');
+      throw new ValidationError(`invalid credentials for ${describeKey(key)}: ${fields}`, {
+        details: { ...key, fields },
+      });
+    }
+    const current = expectedVersion ?? (await this.#currentVersion(key));
+    const sealed = await this.#vault.seal(JSON.stringify(checked.data), credentialContext(ref, network));
+    const version = current + 1;
+    const condition =
+      expectedVersion === undefined
+        ? {}
+        : expectedVersion === 0
+          ? { ConditionExpression: 'attribute_not_exists(pk)' }
+          : {
+              ConditionExpression: 'version = :expected',
+              ExpressionAttributeValues: { ':expected': { N: String(expectedVersion) } },
+            };
+    try {
+      await this.#client.send(
+        new PutItemCommand({
+          TableName: this.#table,
+          Item: {
+            ...keyAttributes(key),
+            entity: { S: 'credential' },
+            network: { S: network },
+            scheme: { S: this.#vault.scheme },
+            sealed: { B: sealed },
+            version: { N: String(version) },
+            updatedAt: { N: String(this.#clock.now()) },
+          },
+          ...condition,
+        }),
+      );
+    } catch (error) {
+      if (
+        error instanceof ConditionalCheckFailedException ||
+        errorName(error) === 'ConditionalCheckFailedException'
+      ) {
+        throw new ConflictError(
+          `credentials ${describeKey(key)} are no longer at version ${expectedVersion}`,
+          {
+            cause: error,
+            details: { ...key, expectedVersion },
+          },
+        );
+      }
+      throw wrap('PutItem', key, this.#table, error);
+    }
+    return version;
+  }
+
+  /** The account's credentials, opened; undefined when none are stored. VaultOpenError if they do not open here. */
+  async get(ref: AccountRef, network: Network): Promise<StoredCredentials | undefined> {
+    const key = credentialKey(ref, network);
+    const item = await this.#getItem(key);
+    if (item === undefined) return undefined;
+    const raw = itemSchema.safeParse(item);
+    if (!raw.success) {
+      throw new CorruptItemError(`corrupt item ${describeKey(key)}: not a credential item`, {
+        details: { ...key },
+      });
+    }
+    const text = await this.#vault.open(raw.data.sealed.B, credentialContext(ref, network));
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new CorruptItemError(`corrupt item ${describeKey(key)}: opened credentials are not JSON`, {
+        details: { ...key },
+      });
+    }
+    const parsed = credentialsSchema.safeParse(json);
+    if (!parsed.success) {
+      // Name the fields only: the values are secrets.
+      const fields = parsed.error.issues.map((issue) => issue.path.join('.') || 'credentials').join(', ');
+      throw new CorruptItemError(`corrupt item ${describeKey(key)}: opened credentials lack ${fields}`, {
+        details: { ...key, fields },
+      });
+    }
+    return {
+      credentials: parsed.data,
+      version: Number(raw.data.version.N),
+      updatedAt: Number(raw.data.updatedAt.N),
+    };
+  }
+
+  /** Removes one network's credentials of the account (absent is fine). */
+  async delete(ref: AccountRef, network: Network): Promise<void> {
+    await this.#deleteKeys([credentialKey(ref, network)]);
+  }
+
+  /** Removes every credential item of the account; returns how many there were. */
+  async deleteAccount(ref: AccountRef): Promise<number> {
+    const pk = keys.accountPk(ref);
+    const doomed: ItemKey[] = [];
+    for await (const item of this.#query(pk, credentialSkPrefix)) doomed.push(itemKey(item));
+    await this.#deleteKeys(doomed);
+    return doomed.length;
+  }
+
+  /**
+   * Removes the credentials of every account the registry lists for the client ("removing a client
+   * removes its tokens"). Call it before deleting the account records, which it reads to find them.
+   */
+  async deleteClient(clientId: string): Promise<number> {
+    const prefix = keys.accountPrefix(keyPart('clientId', clientId));
+    let removed = 0;
+    for await (const item of this.#query(registryPk, prefix)) {
+      const accountId = itemKey(item).sk.slice(prefix.length);
+      removed += await this.deleteAccount({ clientId, accountId });
+    }
+    return removed;
+  }
+
+  async #currentVersion(key: ItemKey): Promise<number> {
+    const item = await this.#getItem(key, 'version');
+    const version = item?.version?.N;
+    return version === undefined ? 0 : Number(version);
+  }
+
+  async #getItem(key: ItemKey, projection?: string): Promise<Record<string, AttributeValue> | undefined> {
+    try {
+      const out = await this.#client.send(
+        new GetItemCommand({
+          TableName: this.#table,
+          Key: keyAttributes(key),
+          ConsistentRead: true,
+          ...(projection === undefined
+            ? {}
+            : { ProjectionExpression: '#p', ExpressionAttributeNames: { '#p': projection } }),
+        }),
+      );
+      return out.Item;
+    } catch (error) {
+      throw wrap('GetItem', key, this.#table, error);
+    }
+  }
+
+  async *#query(pk: string, prefix: string): AsyncGenerator<Record<string, AttributeValue>> {
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      let page: QueryCommandOutput;
+      try {
+        page = await this.#client.send(
+          new QueryCommand({
+            TableName: this.#table,
+            ConsistentRead: true,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+            ExpressionAttributeValues: { ':pk': { S: pk }, ':prefix': { S: prefix } },
+            ProjectionExpression: 'pk, sk',
+            ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+          }),
+        );
+      } catch (error) {
+        throw wrap('Query', { pk, sk: `${prefix}*` }, this.#table, error);
+      }
+      for (const item of page.Items ?? []) yield item;
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined);
+  }
+
+  async #deleteKeys(doomed: ItemKey[]): Promise<void> {
+    for (let offset = 0; offset < doomed.length; offset += 25) {
+      let pending: WriteRequest[] = doomed
+        .slice(offset, offset + 25)
+        .map((key) => ({ DeleteRequest: { Key: keyAttributes(key) } }));
+      for (let attempt = 1; pending.length > 0; attempt++) {
+        if (attempt > 8) {
+          throw new UnprocessedItemsError(`${pending.length} credential deletes still unprocessed`, {
+            details: { attempts: attempt - 1 },
+          });
+        }
+        if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** (attempt - 2)));
+        const batch = pending;
+        try {
+          const out = await this.#client.send(
+            new BatchWriteItemCommand({ RequestItems: { [this.#table]: batch } }),
+          );
+          pending = out.UnprocessedItems?.[this.#table] ?? [];
+        } catch (error) {
+          throw wrap('BatchWriteItem', doomed[offset]!, this.#table, error);
+        }
+      }
+    }
+  }
+}
+
+function itemKey(item: Record<string, AttributeValue>): ItemKey {
+  return { pk: item.pk?.S ?? '', sk: item.sk?.S ?? '' };
+}
+
+function wrap(operation: string, key: ItemKey, table: string, error: unknown): FollowbackError {
+  if (error instanceof FollowbackError) return error;
+  return new StoreError(`${operation} on ${describeKey(key)} in table ${table} failed: ${errorName(error)}`, {
+    cause: error,
+    details: { operation, ...key, table },
+  });
+}
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : String(error);
+}
