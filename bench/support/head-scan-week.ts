@@ -1,0 +1,140 @@
+/**
+ * The head-scan design over simulated time: the real observe use case, run by `simulate` (a tick
+ * every 15 virtual minutes, `runAccountTick` each), on dynalite, the X sandbox and the X adapter.
+ */
+import { randomBytes } from 'node:crypto';
+import { attachCapacityMeter } from '../../shared/adapters/dynamo/capacity.ts';
+import { DynamoStore } from '../../shared/adapters/dynamo/store.ts';
+import { silentLogger } from '../../shared/adapters/logger.ts';
+import { runAccountTick } from '../../shared/app/tick.ts';
+import { resolveObserveSettings } from '../../shared/config/observe-settings.ts';
+import type { AccountRecord, ObserveSettings } from '../../shared/domain/account.ts';
+import { startLocalDynamo } from '../../shared/runtime/local-dynamo.ts';
+import { simulate } from '../../shared/runtime/simulate.ts';
+import { Detections } from './detection.ts';
+import { type AccountProfile, startWorld, type WorldSetup } from './worlds.ts';
+
+const DAY = 86_400_000;
+
+/**
+ * Observe settings of the measured account: X's defaults, with a read budget that never cuts a head
+ * scan and lets the connection take a complete baseline (a full scan of 100,000 followers costs
+ * $1,000 at $0.010 a user), and full scans kept off for the measured week by `fullScanMinDays`.
+ */
+export const HEAD_SCAN_OVERRIDES: Partial<ObserveSettings> = {
+  readBudgetUsdPerMonth: 5_000,
+  fullScanMinDays: 30,
+};
+
+export interface HeadScanWeek {
+  setup: WorldSetup;
+  /** Virtual time of the connection tick (the baseline); measurement starts after it. */
+  from: number;
+  to: number;
+  settings: ObserveSettings;
+  detections: Detections;
+  /** Users returned by the API during the measured span (list reads and the owner's refreshes). */
+  usersRead: number;
+  requests: number;
+  headScans: number;
+  partialHeadScans: number;
+  fullScans: number;
+  /** Users read by the connection tick (baseline full scans), not counted above. */
+  baselineUsersRead: number;
+  /** DynamoDB capacity the measured span consumed (as dynalite reports it). */
+  readUnits: number;
+  writeUnits: number;
+  wallMs: number;
+}
+
+export async function runHeadScanWeek(
+  profile: AccountProfile,
+  options: { days?: number; overrides?: Partial<ObserveSettings> } = {},
+): Promise<HeadScanWeek> {
+  const days = options.days ?? 7;
+  const setup = await startWorld(profile);
+  const { clock, world, owner, platform } = setup;
+  const dynamo = await startLocalDynamo({ tableName: `bench-${randomBytes(4).toString('hex')}` });
+  try {
+    const store = new DynamoStore({ client: dynamo.client, tableName: dynamo.tableName, clock });
+    const settings = resolveObserveSettings('x', { ...HEAD_SCAN_OVERRIDES, ...options.overrides });
+    const account: AccountRecord = {
+      clientId: 'bench',
+      accountId: `x-${profile.label}`,
+      network: 'x',
+      platformUserId: owner.id,
+      handle: owner.username,
+      status: 'active',
+      observe: settings,
+      createdAt: clock.now(),
+    };
+    await store.putAccount(account);
+    let scans = 0;
+    const newId = () => `scan-${++scans}`;
+    const started = performance.now();
+
+    // Connection: the baseline of both lists, in the first tick.
+    const from = clock.now();
+    const baseline = await runAccountTick(
+      account,
+      { platform, store, clock, logger: silentLogger, newId },
+      { worker: 'bench', timeLeftMs: () => 60_000 },
+    );
+    if (!baseline.ran || baseline.observe.stopped) {
+      throw new Error(`the baseline tick did not complete: ${JSON.stringify(baseline)}`);
+    }
+
+    // The measured span: a tick every 15 minutes.
+    const meter = attachCapacityMeter(dynamo.client);
+    const detections = new Detections();
+    const week: Omit<
+      HeadScanWeek,
+      'setup' | 'from' | 'to' | 'settings' | 'detections' | 'wallMs' | 'readUnits' | 'writeUnits'
+    > = {
+      usersRead: 0,
+      requests: 0,
+      headScans: 0,
+      partialHeadScans: 0,
+      fullScans: 0,
+      baselineUsersRead: baseline.observe.usersRead,
+    };
+    await simulate(
+      {
+        store,
+        clock,
+        logger: silentLogger,
+        platformFor: () => platform,
+        accounts: async () => [account],
+        newId,
+      },
+      {
+        days,
+        onTick: (_account, report, at) => {
+          if (!report.ran) return;
+          const { observe } = report;
+          week.usersRead += observe.usersRead;
+          week.requests += observe.requests;
+          if (observe.headScan === 'done') week.headScans += 1;
+          if (observe.headScan === 'partial') week.partialHeadScans += 1;
+          if (observe.fullScan?.state === 'finished') week.fullScans += 1;
+          detections.record(observe.newFollowers, at);
+        },
+      },
+    );
+    world.advanceTo(clock.now());
+    return {
+      setup,
+      from,
+      to: from + days * DAY,
+      settings,
+      detections,
+      ...week,
+      readUnits: meter.readUnits,
+      writeUnits: meter.writeUnits,
+      wallMs: performance.now() - started,
+    };
+  } finally {
+    await dynamo.close();
+    await setup.close();
+  }
+}
