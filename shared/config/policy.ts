@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { ConfigError } from '../domain/errors.ts';
 import type { EnginePolicy } from '../domain/engine/policy.ts';
 import { isClock, isValidTimeZone, quietMinutesPerDay } from '../domain/engine/quiet-hours.ts';
+import { ConfigError } from '../domain/errors.ts';
 import type { Network } from '../ports/platform.ts';
 import { parseConfig } from './validate.ts';
 
@@ -98,8 +98,18 @@ const COMMON_DEFAULTS: Omit<PolicyDefaults, 'network' | 'mode' | 'caps'> = {
 export const POLICY_DEFAULTS: Readonly<Record<Network, PolicyDefaults>> = {
   x: { ...COMMON_DEFAULTS, network: 'x', mode: 'approve', caps: { per15Minutes: 40, perDay: 350 } },
   // 50 per 15 min = 600 points per hour of 5,000; 1,000 per day = 3,000 points of 35,000.
-  bluesky: { ...COMMON_DEFAULTS, network: 'bluesky', mode: 'auto', caps: { per15Minutes: 50, perDay: 1_000 } },
-  mastodon: { ...COMMON_DEFAULTS, network: 'mastodon', mode: 'auto', caps: { per15Minutes: 30, perDay: 300 } },
+  bluesky: {
+    ...COMMON_DEFAULTS,
+    network: 'bluesky',
+    mode: 'auto',
+    caps: { per15Minutes: 50, perDay: 1_000 },
+  },
+  mastodon: {
+    ...COMMON_DEFAULTS,
+    network: 'mastodon',
+    mode: 'auto',
+    caps: { per15Minutes: 30, perDay: 300 },
+  },
 };
 
 /** Default app-wide daily cap per network (null: the platform has none). */
@@ -118,7 +128,10 @@ const basePolicySchema = z.strictObject({
   mode: z.enum(['auto', 'approve', 'off']),
   acknowledgeXAutomationPolicy: z.boolean(),
   promise: z.strictObject({
-    notBeforeHours: z.number().min(0).max(24 * 14),
+    notBeforeHours: z
+      .number()
+      .min(0)
+      .max(24 * 14),
     withinHours: z
       .number()
       .positive()
@@ -148,7 +161,10 @@ const basePolicySchema = z.strictObject({
   }),
   retry: z.strictObject({
     maxAttempts: z.number().int().min(1).max(50),
-    baseDelayMinutes: z.number().positive().max(24 * 60),
+    baseDelayMinutes: z
+      .number()
+      .positive()
+      .max(24 * 60),
     maxDelayMinutes: z
       .number()
       .positive()
@@ -177,7 +193,8 @@ export function followLimitsFor(
 }
 
 export const policySchema = basePolicySchema.superRefine((policy, ctx) => {
-  const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+  const issue = (path: (string | number)[], message: string) =>
+    ctx.addIssue({ code: 'custom', path, message });
 
   if (policy.network === 'x' && policy.mode === 'auto' && !policy.acknowledgeXAutomationPolicy) {
     issue(['mode'], X_AUTO_REFUSAL);
@@ -207,7 +224,10 @@ export const policySchema = basePolicySchema.superRefine((policy, ctx) => {
     issue(['caps', 'paceBurst'], `must not exceed caps.per15Minutes (${caps.per15Minutes})`);
   }
   if (policy.retry.maxDelayMinutes < policy.retry.baseDelayMinutes) {
-    issue(['retry', 'maxDelayMinutes'], `must be at least retry.baseDelayMinutes (${policy.retry.baseDelayMinutes})`);
+    issue(
+      ['retry', 'maxDelayMinutes'],
+      `must be at least retry.baseDelayMinutes (${policy.retry.baseDelayMinutes})`,
+    );
   }
 });
 
@@ -235,7 +255,10 @@ export function derivePace(
   quietHours: { start: string; end: string } | null,
 ): { pacePerHour: number; paceBurst: number } {
   const activeHours = Math.max(1, 24 - quietMinutesPerDay(quietHours) / 60);
-  const pacePerHour = Math.min(caps.per15Minutes * 4, Math.max(1, Math.ceil((caps.perDay * 1.25) / activeHours)));
+  const pacePerHour = Math.min(
+    caps.per15Minutes * 4,
+    Math.max(1, Math.ceil((caps.perDay * 1.25) / activeHours)),
+  );
   const paceBurst = Math.min(caps.per15Minutes, Math.max(1, Math.ceil(pacePerHour / 4)));
   return { pacePerHour, paceBurst };
 }
@@ -253,7 +276,8 @@ export function resolvePolicy(network: Network, overrides: unknown = {}): Engine
     );
   }
   const defaults = POLICY_DEFAULTS[network];
-  if (!defaults) throw new ConfigError(`invalid account policy: network: unknown network ${JSON.stringify(network)}`);
+  if (!defaults)
+    throw new ConfigError(`invalid account policy: network: unknown network ${JSON.stringify(network)}`);
   const merged = deepMerge(defaults, overrides) as Record<string, unknown>;
 
   const caps = (isPlainObject(merged.caps) ? { ...merged.caps } : merged.caps) as Record<string, unknown>;
@@ -265,7 +289,10 @@ export function resolvePolicy(network: Network, overrides: unknown = {}): Engine
       const per15 = num(instance.per15Minutes);
       const perDay = num(instance.perDay);
       if (overrideCaps.per15Minutes === undefined && per15 !== undefined) {
-        caps.per15Minutes = Math.max(1, Math.min(defaults.caps.per15Minutes, Math.floor(per15 * SAFE_FRACTION)));
+        caps.per15Minutes = Math.max(
+          1,
+          Math.min(defaults.caps.per15Minutes, Math.floor(per15 * SAFE_FRACTION)),
+        );
       }
       if (overrideCaps.perDay === undefined && perDay !== undefined) {
         caps.perDay = Math.max(1, Math.min(defaults.caps.perDay, Math.floor(perDay * SAFE_FRACTION)));
@@ -276,14 +303,19 @@ export function resolvePolicy(network: Network, overrides: unknown = {}): Engine
     const quiet = merged.quietHours;
     const quietOk =
       quiet === null ||
-      (isPlainObject(quiet) && typeof quiet.start === 'string' && typeof quiet.end === 'string' && isClock(quiet.start) && isClock(quiet.end));
+      (isPlainObject(quiet) &&
+        typeof quiet.start === 'string' &&
+        typeof quiet.end === 'string' &&
+        isClock(quiet.start) &&
+        isClock(quiet.end));
     if (per15 !== undefined && perDay !== undefined && per15 >= 1 && perDay >= 1) {
       const derived = derivePace(
         { per15Minutes: per15, perDay },
         quietOk ? (quiet as { start: string; end: string } | null) : null,
       );
       if (caps.pacePerHour === undefined) caps.pacePerHour = derived.pacePerHour;
-      if (caps.paceBurst === undefined) caps.paceBurst = Math.min(derived.paceBurst, Math.max(1, Math.floor(per15)));
+      if (caps.paceBurst === undefined)
+        caps.paceBurst = Math.min(derived.paceBurst, Math.max(1, Math.floor(per15)));
     } else {
       // The caps themselves are wrong and will be reported; do not report derived fields too.
       caps.pacePerHour ??= 1;

@@ -82,7 +82,9 @@ const limiterConfigArb: fc.Arbitrary<LimiterConfig> = fc
 
 interface Run {
   takes: number[];
-  blocks: Array<{ from: number; until: number }>;
+  /** Step index of each take, to tell a take made before a 429 at the same millisecond. */
+  takeSteps: number[];
+  blocks: Array<{ from: number; until: number; step: number }>;
   states: LimiterState[];
 }
 
@@ -91,22 +93,28 @@ function play(config: LimiterConfig, steps: readonly Step[]): Run {
   let state = newLimiter(config);
   let now = T0;
   const takes: number[] = [];
-  const blocks: Array<{ from: number; until: number }> = [];
+  const takeSteps: number[] = [];
+  const blocks: Array<{ from: number; until: number; step: number }> = [];
   const states: LimiterState[] = [];
-  for (const step of steps) {
+  for (const [index, step] of steps.entries()) {
     now += step.gap;
     if ('drainFor' in step) {
       state = drainLimiter(state, now + step.drainFor);
-      blocks.push({ from: now, until: now + step.drainFor });
+      blocks.push({ from: now, until: now + step.drainFor, step: index });
     } else {
       const result = tryTakeLimiter(state, config, now, step.n);
-      if (result.ok) for (let i = 0; i < step.n; i++) takes.push(result.takenAt);
+      if (result.ok) {
+        for (let i = 0; i < step.n; i++) {
+          takes.push(result.takenAt);
+          takeSteps.push(index);
+        }
+      }
       state = result.state;
     }
     state = JSON.parse(JSON.stringify(state)) as LimiterState;
     states.push(state);
   }
-  return { takes, blocks, states };
+  return { takes, takeSteps, blocks, states };
 }
 
 describe('sliding-window counter', () => {
@@ -183,9 +191,12 @@ describe('token bucket', () => {
       fc.property(
         fc.integer({ min: 1, max: 5 }),
         fc.integer({ min: 1, max: 120 }),
-        fc.array(fc.record({ gap: fc.integer({ min: 0, max: 10 * MINUTE_MS }), n: fc.integer({ min: 1, max: 2 }) }), {
-          maxLength: 80,
-        }),
+        fc.array(
+          fc.record({ gap: fc.integer({ min: 0, max: 10 * MINUTE_MS }), n: fc.integer({ min: 1, max: 2 }) }),
+          {
+            maxLength: 80,
+          },
+        ),
         (capacity, perHour, steps) => {
           // Prepare
           const config: TokenBucketConfig = { capacity, refillPerMs: perHour / 3_600_000 };
@@ -230,7 +241,7 @@ describe('limiter (windows + pace + 429 block)', () => {
     fc.assert(
       fc.property(limiterConfigArb, fc.array(stepArb, { maxLength: 250 }), (config, steps) => {
         // Act
-        const { takes, blocks } = play(config, steps);
+        const { takes, takeSteps, blocks } = play(config, steps);
 
         // Assess
         for (const window of config.windows) {
@@ -238,7 +249,10 @@ describe('limiter (windows + pace + 429 block)', () => {
         }
         expect(bucketExcess(takes, config.pace!)).toBeLessThanOrEqual(1e-6);
         for (const block of blocks) {
-          expect(takes.some((t) => t >= block.from && t < block.until)).toBe(false);
+          const during = takes.filter(
+            (t, i) => takeSteps[i]! > block.step && t >= block.from && t < block.until,
+          );
+          expect(during).toEqual([]);
         }
       }),
       { numRuns: 300 },
@@ -247,49 +261,59 @@ describe('limiter (windows + pace + 429 block)', () => {
 
   it('never lets the X defaults exceed 50 per 15 minutes or 400 per day, even with bursts', () => {
     // Prepare: X caps (40 / 15 min, 350 / day) hammered with requests every few seconds for 3 days.
-    const config = accountLimiterConfig({ caps: { per15Minutes: 40, perDay: 350, pacePerHour: 160, paceBurst: 40 } });
+    const config = accountLimiterConfig({
+      caps: { per15Minutes: 40, perDay: 350, pacePerHour: 160, paceBurst: 40 },
+    });
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 0, max: 20_000 }), { minLength: 2_000, maxLength: 4_000 }), (gaps) => {
-        let state = newLimiter(config);
-        let now = T0;
-        const takes: number[] = [];
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 20_000 }), { minLength: 2_000, maxLength: 4_000 }),
+        (gaps) => {
+          let state = newLimiter(config);
+          let now = T0;
+          const takes: number[] = [];
 
-        // Act
-        for (const gap of gaps) {
-          now += gap * 3;
-          const result = tryTakeLimiter(state, config, now);
-          if (result.ok) takes.push(result.takenAt);
-          state = result.state;
-        }
+          // Act
+          for (const gap of gaps) {
+            now += gap * 3;
+            const result = tryTakeLimiter(state, config, now);
+            if (result.ok) takes.push(result.takenAt);
+            state = result.state;
+          }
 
-        // Assess
-        expect(maxInAnyWindow(takes, 15 * MINUTE_MS)).toBeLessThanOrEqual(40);
-        expect(maxInAnyWindow(takes, DAY_MS)).toBeLessThanOrEqual(350);
-        expect(takes.length).toBeGreaterThan(0);
-      }),
+          // Assess
+          expect(maxInAnyWindow(takes, 15 * MINUTE_MS)).toBeLessThanOrEqual(40);
+          expect(maxInAnyWindow(takes, DAY_MS)).toBeLessThanOrEqual(350);
+          expect(takes.length).toBeGreaterThan(0);
+        },
+      ),
       { numRuns: 10 },
     );
   });
 
   it('says exactly when a refused take becomes possible', () => {
     fc.assert(
-      fc.property(limiterConfigArb, fc.array(stepArb, { maxLength: 120 }), fc.integer({ min: 1, max: 3 }), (config, steps, n) => {
-        // Prepare
-        const { states } = play(config, steps);
-        const state = states[states.length - 1] ?? newLimiter(config);
-        const now = Math.max(state.at, T0) + 1;
+      fc.property(
+        limiterConfigArb,
+        fc.array(stepArb, { maxLength: 120 }),
+        fc.integer({ min: 1, max: 3 }),
+        (config, steps, n) => {
+          // Prepare
+          const { states } = play(config, steps);
+          const state = states[states.length - 1] ?? newLimiter(config);
+          const now = Math.max(state.at, T0) + 1;
 
-        // Act
-        const availableAt = limiterAvailableAt(state, config, now, n);
+          // Act
+          const availableAt = limiterAvailableAt(state, config, now, n);
 
-        // Assess
-        if (!Number.isFinite(availableAt)) {
-          expect(n > config.pace!.capacity || config.windows.some((w) => n > w.limit)).toBe(true);
-          return;
-        }
-        expect(tryTakeLimiter(state, config, availableAt, n).ok).toBe(true);
-        if (availableAt > now) expect(tryTakeLimiter(state, config, availableAt - 1, n).ok).toBe(false);
-      }),
+          // Assess
+          if (!Number.isFinite(availableAt)) {
+            expect(n > config.pace!.capacity || config.windows.some((w) => n > w.limit)).toBe(true);
+            return;
+          }
+          expect(tryTakeLimiter(state, config, availableAt, n).ok).toBe(true);
+          if (availableAt > now) expect(tryTakeLimiter(state, config, availableAt - 1, n).ok).toBe(false);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -317,7 +341,9 @@ describe('limiter (windows + pace + 429 block)', () => {
 
   it('records a take from a clock running behind at the latest time it has seen', () => {
     // Prepare
-    const config = accountLimiterConfig({ caps: { per15Minutes: 40, perDay: 350, pacePerHour: 28, paceBurst: 7 } });
+    const config = accountLimiterConfig({
+      caps: { per15Minutes: 40, perDay: 350, pacePerHour: 28, paceBurst: 7 },
+    });
     const first = tryTakeLimiter(newLimiter(config), config, T0 + 10_000);
     if (!first.ok) throw new Error('refused');
 
@@ -330,7 +356,9 @@ describe('limiter (windows + pace + 429 block)', () => {
 
   it('reports how full each window is', () => {
     // Prepare
-    const config = accountLimiterConfig({ caps: { per15Minutes: 40, perDay: 350, pacePerHour: 28, paceBurst: 7 } });
+    const config = accountLimiterConfig({
+      caps: { per15Minutes: 40, perDay: 350, pacePerHour: 28, paceBurst: 7 },
+    });
     let state = newLimiter(config);
     for (let i = 0; i < 5; i++) {
       const result = tryTakeLimiter(state, config, T0 + i);

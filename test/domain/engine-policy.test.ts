@@ -54,8 +54,12 @@ describe('account policy', () => {
 
     // Assess
     expect(error).toBeInstanceOf(ConfigError);
-    expect(error.message).toMatch(/^invalid account policy: mode: 'auto' on X needs acknowledgeXAutomationPolicy: true/);
-    expect(error.message).toContain("X's developer guidelines do not allow apps that automatically follow back");
+    expect(error.message).toMatch(
+      /^invalid account policy: mode: 'auto' on X needs acknowledgeXAutomationPolicy: true/,
+    );
+    expect(error.message).toContain(
+      "X's developer guidelines do not allow apps that automatically follow back",
+    );
   });
 
   it('accepts auto on X with the acknowledgement, and has the warning to print', () => {
@@ -85,7 +89,10 @@ describe('account policy', () => {
 
   it("follows a Mastodon instance's own limits, for defaults and for validation", () => {
     // Act
-    const generous = resolvePolicy('mastodon', { instanceLimits: { per15Minutes: 300, perDay: 2_000 }, caps: { perDay: 1_500 } });
+    const generous = resolvePolicy('mastodon', {
+      instanceLimits: { per15Minutes: 300, perDay: 2_000 },
+      caps: { perDay: 1_500 },
+    });
     const strict = resolvePolicy('mastodon', { instanceLimits: { per15Minutes: 20, perDay: 100 } });
     const onX = errorOf(() => resolvePolicy('x', { instanceLimits: { per15Minutes: 100, perDay: 1_000 } }));
 
@@ -99,7 +106,9 @@ describe('account policy', () => {
     // Act
     const zone = errorOf(() => resolvePolicy('bluesky', { timeZone: 'Paris' }));
     const clock = errorOf(() => resolvePolicy('bluesky', { quietHours: { start: '25:00' } }));
-    const tooQuiet = errorOf(() => resolvePolicy('bluesky', { quietHours: { start: '01:00', end: '23:00' } }));
+    const tooQuiet = errorOf(() =>
+      resolvePolicy('bluesky', { quietHours: { start: '01:00', end: '23:00' } }),
+    );
     const ok = resolvePolicy('bluesky', { timeZone: 'America/New_York', quietHours: { start: '21:30' } });
 
     // Assess
@@ -184,7 +193,9 @@ describe('account policy', () => {
     expect(x).toBe(900);
     expect(raised).toBe(1_000);
     expect(resolveAppDailyCap('bluesky')).toBeNull();
-    expect(error.message).toContain("appDailyCap.x: is above the platform's app-wide limit of 1000 follows per day");
+    expect(error.message).toContain(
+      "appDailyCap.x: is above the platform's app-wide limit of 1000 follows per day",
+    );
   });
 
   it('matches list entries by handle (any case, with or without @) or by id', () => {

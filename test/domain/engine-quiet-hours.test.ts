@@ -163,7 +163,8 @@ describe('quiet hours', () => {
           expect(quietByWallClock(next, quiet, timeZone)).toBe(false);
           if (next > at) {
             // Quiet all the way to `next`: sampled every 7 minutes and just before it.
-            for (let t = at; t < next; t += 7 * 60_000) expect(quietByWallClock(t, quiet, timeZone)).toBe(true);
+            for (let t = at; t < next; t += 7 * 60_000)
+              expect(quietByWallClock(t, quiet, timeZone)).toBe(true);
             expect(quietByWallClock(next - 1, quiet, timeZone)).toBe(true);
           }
         },
@@ -174,7 +175,9 @@ describe('quiet hours', () => {
 
   it('knows IANA zone names and refuses offsets and inventions', () => {
     // Act
-    const verdicts = ['Europe/Paris', 'UTC', 'Etc/GMT+5', '+01:00', 'Mars/Olympus_Mons', ''].map(isValidTimeZone);
+    const verdicts = ['Europe/Paris', 'UTC', 'Etc/GMT+5', '+01:00', 'Mars/Olympus_Mons', ''].map(
+      isValidTimeZone,
+    );
 
     // Assess
     expect(verdicts).toEqual([true, true, true, false, false, false]);

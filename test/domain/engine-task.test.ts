@@ -64,8 +64,16 @@ describe('follow task state machine', () => {
 
   it('counts "already following" as done and a protected account as requested', () => {
     // Act
-    const already = completeTask(claimed(), { at: T0 + 11 * HOUR, holder: 'worker-a', outcome: 'already_following' });
-    const requested = completeTask(claimed(), { at: T0 + 11 * HOUR, holder: 'worker-a', outcome: 'requested' });
+    const already = completeTask(claimed(), {
+      at: T0 + 11 * HOUR,
+      holder: 'worker-a',
+      outcome: 'already_following',
+    });
+    const requested = completeTask(claimed(), {
+      at: T0 + 11 * HOUR,
+      holder: 'worker-a',
+      outcome: 'requested',
+    });
     const gone = completeTask(claimed(), { at: T0 + 11 * HOUR, holder: 'worker-a', outcome: 'gone' });
 
     // Assess
@@ -80,7 +88,9 @@ describe('follow task state machine', () => {
     const snapshot = structuredClone(done);
 
     // Act
-    const error = caught(() => releaseTask(done, { at: T0 + 12 * HOUR, holder: 'worker-a', retryAt: T0 + 13 * HOUR }));
+    const error = caught(() =>
+      releaseTask(done, { at: T0 + 12 * HOUR, holder: 'worker-a', retryAt: T0 + 13 * HOUR }),
+    );
 
     // Assess
     expect(error).toBeInstanceOf(IllegalTransitionError);
@@ -134,7 +144,11 @@ describe('follow task state machine', () => {
     // Act
     const approved = approveTask(pending, {
       at: approvedAt,
-      plan: { windowStart: approvedAt + 2 * HOUR, dueAt: approvedAt + 5 * HOUR, deadline: approvedAt + 72 * HOUR },
+      plan: {
+        windowStart: approvedAt + 2 * HOUR,
+        dueAt: approvedAt + 5 * HOUR,
+        deadline: approvedAt + 72 * HOUR,
+      },
     });
 
     // Assess
@@ -152,7 +166,11 @@ describe('follow task state machine', () => {
     const rejected = rejectTask(pending, { at: T0 + HOUR });
 
     // Assess
-    expect(rejected).toMatchObject({ state: 'skipped', skipReason: 'rejected_by_owner', closedAt: T0 + HOUR });
+    expect(rejected).toMatchObject({
+      state: 'skipped',
+      skipReason: 'rejected_by_owner',
+      closedAt: T0 + HOUR,
+    });
     expect(caught(() => rejectTask(scheduled(), { at: T0 }))).toBeInstanceOf(IllegalTransitionError);
   });
 
@@ -164,7 +182,13 @@ describe('follow task state machine', () => {
     // Act
     for (let i = 0; i < 3; i++) {
       task = claimTask(task, { at: T0 + i * HOUR, holder: 'w', leaseMs: 60_000 });
-      task = failTask(task, { at: T0 + i * HOUR + 1, holder: 'w', error: `503 #${i}`, retryAt: T0 + (i + 0.5) * HOUR, maxAttempts: 3 });
+      task = failTask(task, {
+        at: T0 + i * HOUR + 1,
+        holder: 'w',
+        error: `503 #${i}`,
+        retryAt: T0 + (i + 0.5) * HOUR,
+        maxAttempts: 3,
+      });
       states.push(task.state);
     }
 
@@ -189,7 +213,9 @@ describe('follow task state machine', () => {
     const task = claimed('worker-a'); // lease until dueAt + 60 s
 
     // Act
-    const early = caught(() => claimTask(task, { at: PLAN.dueAt + 30_000, holder: 'worker-b', leaseMs: 60_000 }));
+    const early = caught(() =>
+      claimTask(task, { at: PLAN.dueAt + 30_000, holder: 'worker-b', leaseMs: 60_000 }),
+    );
     const takeover = claimTask(task, { at: PLAN.dueAt + 61_000, holder: 'worker-b', leaseMs: 60_000 });
     const stale = caught(() =>
       completeTask(takeover, { at: PLAN.dueAt + 62_000, holder: 'worker-a', outcome: 'followed' }),

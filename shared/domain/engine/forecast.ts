@@ -86,7 +86,7 @@ export function forecast<T extends SchedulableTask>(tasks: readonly T[], options
   let promised = 0;
   let backfill = 0;
   let alreadyLate = 0;
-  const waiting = new Map<string, T>();
+  const waiting = new Set<T>();
 
   for (const task of tasks) {
     if (FINAL.has(task.state)) continue;
@@ -112,7 +112,7 @@ export function forecast<T extends SchedulableTask>(tasks: readonly T[], options
       });
       continue;
     }
-    waiting.set(task.targetId, task);
+    waiting.add(task);
   }
 
   const dispatcher = new Dispatcher(tasks, now, options.capacity, options);
@@ -120,7 +120,7 @@ export function forecast<T extends SchedulableTask>(tasks: readonly T[], options
     const decision = dispatcher.next(horizonEnd);
     if (!decision) break;
     const task = decision.task;
-    waiting.delete(task.targetId);
+    waiting.delete(task);
     served.push({
       targetId: task.targetId,
       lane: decision.lane,
@@ -146,7 +146,7 @@ export function forecast<T extends SchedulableTask>(tasks: readonly T[], options
       });
     }
   }
-  for (const task of waiting.values()) {
+  for (const task of waiting) {
     completionAt = undefined;
     if (task.backfill) continue;
     promisedCompletionAt = undefined;

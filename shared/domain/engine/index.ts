@@ -63,6 +63,7 @@ export {
   type RetrySettings,
   retryDelayMs,
   type SpamSettings,
+  suggestedReserve,
 } from './policy.ts';
 export {
   type Interval,
@@ -83,8 +84,8 @@ export {
   CapacityCursor,
   type CapacityModel,
   DEFAULT_SPREAD,
-  type DispatchOptions,
   Dispatcher,
+  type DispatchOptions,
   isClaimable,
   type Lane,
   type PickOptions,

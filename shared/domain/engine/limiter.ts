@@ -78,11 +78,33 @@ export function bucketAvailableAt(
   now: number,
   n = 1,
 ): number {
-  const at = Math.max(now, state.updatedAt);
-  const filled = refill(state, config, at);
-  if (filled.tokens + EPSILON >= n) return at;
+  return earliestTokens(state.tokens, state.updatedAt, config, now, n);
+}
+
+/** Tokens at `at` (at ≥ updatedAt), computed exactly as `refill` does. */
+function tokensAt(tokens: number, updatedAt: number, config: TokenBucketConfig, at: number): number {
+  return at <= updatedAt ? tokens : Math.min(config.capacity, tokens + (at - updatedAt) * config.refillPerMs);
+}
+
+/**
+ * Earliest whole millisecond ≥ max(now, updatedAt) at which `n` tokens are there, measured from
+ * `updatedAt` (not from `now`, so the answer does not depend on when one asks) and nudged to agree
+ * exactly with the floating-point test the take itself makes.
+ */
+function earliestTokens(
+  tokens: number,
+  updatedAt: number,
+  config: TokenBucketConfig,
+  now: number,
+  n: number,
+): number {
+  const from = Math.max(now, updatedAt);
+  if (tokensAt(tokens, updatedAt, config, from) + EPSILON >= n) return from;
   if (n > config.capacity + EPSILON || config.refillPerMs <= 0) return Number.POSITIVE_INFINITY;
-  return at + Math.ceil((n - filled.tokens) / config.refillPerMs - EPSILON);
+  let at = Math.max(from, updatedAt + Math.ceil((n - tokens - EPSILON) / config.refillPerMs));
+  while (tokensAt(tokens, updatedAt, config, at) + EPSILON < n) at++;
+  while (at - 1 >= from && tokensAt(tokens, updatedAt, config, at - 1) + EPSILON >= n) at--;
+  return at;
 }
 
 /** Takes `n` tokens at `now`, or says when they will be there. */
@@ -360,7 +382,7 @@ export class LimiterSimulator {
 
   static from(state: LimiterState, config: LimiterConfig): LimiterSimulator {
     const windows = config.windows.map((limit) => WindowCounter.fromState(limit, state.windows));
-    const pace = config.pace ? (state.pace ?? fullBucket(config.pace, 0)) : undefined;
+    const pace = config.pace ? { ...(state.pace ?? fullBucket(config.pace, 0)) } : undefined;
     return new LimiterSimulator(state.at, state.blockedUntil, windows, pace, config.pace);
   }
 
@@ -383,8 +405,11 @@ export class LimiterSimulator {
     const from = Math.max(now, this.at, this.blockedUntil);
     let at = from;
     for (const window of this.windows) at = Math.max(at, window.availableAt(from, n));
-    if (this.pace && this.paceConfig)
-      at = Math.max(at, bucketAvailableAt(this.pace, this.paceConfig, from, n));
+    const pace = this.pace;
+    const config = this.paceConfig;
+    if (pace && config) {
+      at = Math.max(at, earliestTokens(pace.tokens, pace.updatedAt, config, from, n));
+    }
     return at;
   }
 
@@ -393,13 +418,21 @@ export class LimiterSimulator {
     const at = this.recordTime(now);
     const availableAt = this.availableAt(at, n);
     if (availableAt > at) throw new RangeError(`take of ${n} at ${at} does not fit before ${availableAt}`);
-    for (const window of this.windows) window.add(Math.floor(at / window.slotMs), n);
-    if (this.pace && this.paceConfig) {
-      const filled = refill(this.pace, this.paceConfig, at);
-      this.pace = { tokens: Math.max(0, filled.tokens - n), updatedAt: Math.max(at, filled.updatedAt) };
-    }
-    this.at = at;
+    this.record(at, n);
     return at;
+  }
+
+  /** Records a take at `at` without checking it fits: `at` must come from availableAt. */
+  record(at: number, n = 1): void {
+    for (const window of this.windows) window.add(Math.floor(at / window.slotMs), n);
+    const pace = this.pace;
+    const config = this.paceConfig;
+    if (pace && config && at > pace.updatedAt) {
+      pace.tokens = Math.min(config.capacity, pace.tokens + (at - pace.updatedAt) * config.refillPerMs);
+      pace.updatedAt = at;
+    }
+    if (pace) pace.tokens = Math.max(0, pace.tokens - n);
+    this.at = Math.max(this.at, at);
   }
 
   drain(until: number): void {

@@ -150,6 +150,18 @@ export function retryDelayMs(attempt: number, retry: RetrySettings, random: () =
   return Math.round(exponential / 2 + (exponential / 2) * random());
 }
 
+/**
+ * Follows to keep free for followers not detected yet when a late backlog competes for capacity
+ * (pickNext / forecast option `reserve`): the followers expected over half the promise window,
+ * at most a day's worth. Late work then stops that many follows short of what the known on-time
+ * tasks need. It matters for promises shorter than a day; with the default 72 hours it costs nothing.
+ */
+export function suggestedReserve(growthPerHour: number, policy: Pick<EnginePolicy, 'promise'>): number {
+  if (!(growthPerHour > 0)) return 0;
+  const windowHours = Math.max(0, policy.promise.withinHours - policy.promise.notBeforeHours);
+  return Math.ceil(growthPerHour * Math.min(24, windowHours / 2));
+}
+
 /** Lower-cases and drops a leading `@`, so `@Alice` and `alice` match. */
 export function normalizeHandle(handle: string): string {
   return handle.trim().replace(/^@/, '').toLowerCase();
