@@ -25,6 +25,7 @@ import {
   TASK_STATES,
   type TaskPlan,
   type TaskProfile,
+  taskProfileOf,
 } from '../../shared/domain/engine/index.ts';
 
 const T0 = Date.UTC(2026, 3, 1, 12);
@@ -264,5 +265,31 @@ describe('follow task state machine', () => {
     expect(isApprovalExpired(pending, 30, T0 + 29 * 24 * HOUR)).toBe(false);
     expect(isApprovalExpired(pending, null, T0 + 999 * 24 * HOUR)).toBe(false);
     for (const reason of SKIP_REASONS) expect(SKIP_REASON_TEXT[reason].length).toBeGreaterThan(0);
+  });
+
+  it('keeps the profile facts an approval needs from the platform user', () => {
+    // Act
+    const profile = taskProfileOf({
+      id: '42',
+      handle: 'bob',
+      name: 'Bob',
+      bio: 'potter',
+      protected: true,
+      followersCount: 10,
+      followingCount: 20,
+      createdAt: T0,
+      defaultAvatar: false,
+      bot: false,
+    });
+
+    // Assess
+    expect(profile).toMatchObject({
+      handle: 'bob',
+      name: 'Bob',
+      bio: 'potter',
+      protected: true,
+      followersCount: 10,
+    });
+    expect(profile).not.toHaveProperty('id');
   });
 });

@@ -14,8 +14,10 @@ import {
  * much, instead of hiding it. Assumes no new follower arrives and every follow succeeds; with a
  * backlog, that is the best case, so a promise it calls at risk is at risk.
  *
- * Cost: O(n log n) plus the slots simulated; 10,000 tasks take a few milliseconds (see
- * test/domain/engine-forecast.test.ts).
+ * It replays exactly what the act step does tick by tick with pickNext (property-tested against that
+ * simulation). Cost: O(n log n) plus the slots simulated, and O(prefix) per follow for the guard on
+ * tighter tasks not released yet; 10,000 tasks (a burst, a 5,000 late backlog with 5,000 new, or
+ * 10,000 backfill) take 10–60 ms warm on a loaded 2-core machine (test/domain/engine-forecast.test.ts).
  */
 
 export interface ForecastOptions extends DispatchOptions {

@@ -143,4 +143,5 @@ export {
   type TaskProfile,
   type TaskState,
   TRANSITIONS,
+  taskProfileOf,
 } from './task.ts';

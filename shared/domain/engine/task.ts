@@ -1,3 +1,4 @@
+import type { PlatformUser } from '../../ports/platform.ts';
 import { FollowbackError } from '../errors.ts';
 
 /**
@@ -142,6 +143,22 @@ export interface TaskProfile {
   defaultAvatar?: boolean | undefined;
   avatarUrl?: string | undefined;
   bot?: boolean | undefined;
+}
+
+/** The profile facts a task keeps, from the platform's user. */
+export function taskProfileOf(user: PlatformUser): TaskProfile {
+  return {
+    handle: user.handle,
+    name: user.name,
+    bio: user.bio,
+    followersCount: user.followersCount,
+    followingCount: user.followingCount,
+    createdAt: user.createdAt,
+    protected: user.protected,
+    defaultAvatar: user.defaultAvatar,
+    avatarUrl: user.avatarUrl,
+    bot: user.bot,
+  };
 }
 
 export interface TaskLease {
