@@ -1,0 +1,224 @@
+import { randomUUID } from 'node:crypto';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { StoredCredentials } from '../../shared/adapters/dynamo/credential-store.ts';
+import { runAccountTick, type TickReport } from '../../shared/app/tick.ts';
+import { parseInput } from '../../shared/config/validate.ts';
+import type { AccountRecord, AccountRef } from '../../shared/domain/account.ts';
+import { AuthError, ConfigError, ValidationError } from '../../shared/domain/errors.ts';
+import type { Clock } from '../../shared/ports/clock.ts';
+import type { Logger } from '../../shared/ports/logger.ts';
+import type { Network, Platform } from '../../shared/ports/platform.ts';
+import type { Store } from '../../shared/ports/store.ts';
+import { VaultOpenError } from '../../shared/ports/vault.ts';
+import { type AccountWorkMessage, accountWorkMessageSchema } from '../lib/work-messages.ts';
+
+export interface AccountWorkerDeps {
+  store: Store;
+  credentials: { get(ref: AccountRef, network: Network): Promise<StoredCredentials | undefined> };
+  platformFor: (account: AccountRecord, accessToken: string) => Platform;
+  clock: Clock;
+  logger: Logger;
+  metrics?: Pick<Metrics, 'addMetric'> | undefined;
+  /** Held back from the Lambda's remaining time for committing and releasing the lease. */
+  timeMarginMs: number;
+  newId?: () => string;
+}
+
+/** The part of the Lambda context the worker uses. */
+export interface WorkerContext {
+  awsRequestId: string;
+  getRemainingTimeInMillis(): number;
+}
+
+/**
+ * What became of one message:
+ * - `done`: the tick ran, or had nothing to do (not due, leased by another worker, inactive).
+ * - `dropped`: retrying cannot help (malformed message, account gone, credentials missing, refused or
+ *   sealed for another tenant); logged with the reason and counted. Nothing is lost: messages are
+ *   derived from the table, and the next tick dispatches the account again if it is still due.
+ * - `retry`: a failure that may pass (DynamoDB, KMS or the network): reported as a batch item
+ *   failure, so SQS delivers it again after the visibility timeout, and after `maxReceiveCount`
+ *   deliveries moves it to the dead-letter queue (which alarms).
+ */
+export type RecordOutcome = 'done' | 'dropped' | 'retry';
+
+/**
+ * The SQS-triggered account worker: every record of the batch side by side, each one account's tick
+ * within the Lambda's remaining time, partial batch failures for the retryable ones.
+ */
+export async function processAccountBatch(
+  event: SQSEvent,
+  context: WorkerContext,
+  deps: AccountWorkerDeps,
+): Promise<SQSBatchResponse> {
+  const outcomes = await Promise.all(event.Records.map((record) => processRecord(record, context, deps)));
+  const failures = event.Records.filter((_, index) => outcomes[index] === 'retry').map((record) => ({
+    itemIdentifier: record.messageId,
+  }));
+  deps.logger.info('batch processed', {
+    records: event.Records.length,
+    done: outcomes.filter((o) => o === 'done').length,
+    dropped: outcomes.filter((o) => o === 'dropped').length,
+    retry: failures.length,
+  });
+  return { batchItemFailures: failures };
+}
+
+export async function processRecord(
+  record: SQSRecord,
+  context: WorkerContext,
+  deps: AccountWorkerDeps,
+): Promise<RecordOutcome> {
+  const metric = (name: string, value = 1) => deps.metrics?.addMetric(name, MetricUnit.Count, value);
+  let message: AccountWorkMessage;
+  try {
+    message = parseMessage(record.body);
+  } catch (error) {
+    deps.logger.error('dropping malformed account work message', {
+      messageId: record.messageId,
+      error: (error as Error).message,
+    });
+    metric('MalformedMessages');
+    return 'dropped';
+  }
+
+  const ref = { clientId: message.clientId, accountId: message.accountId };
+  const logger = deps.logger.child({ clientId: ref.clientId, accountId: ref.accountId });
+  logger.debug('account work received', {
+    messageId: record.messageId,
+    dedupeId: message.dedupeId,
+    receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 1),
+  });
+
+  let account: AccountRecord | undefined;
+  try {
+    account = await deps.store.getAccount(ref);
+    if (account === undefined) {
+      logger.warn('account is no longer registered; dropping its work');
+      return 'dropped';
+    }
+    if (account.status !== 'active') {
+      logger.info('account is not active; nothing to do', { status: account.status });
+      return 'done';
+    }
+    const stored = await deps.credentials.get(account, account.network);
+    if (stored === undefined) {
+      logger.error('account has no stored credentials; reconnect it', { network: account.network });
+      metric('CredentialFailures');
+      return 'dropped';
+    }
+    const platform = deps.platformFor(account, stored.credentials.accessToken);
+    const remaining = () => context.getRemainingTimeInMillis() - deps.timeMarginMs;
+    const report = await runAccountTick(
+      account,
+      {
+        platform,
+        store: deps.store,
+        clock: deps.clock,
+        logger,
+        newId: deps.newId ?? randomUUID,
+      },
+      {
+        worker: `${context.awsRequestId}/${record.messageId}`,
+        timeLeftMs: remaining,
+        leaseMs: Math.max(5 * 60_000, context.getRemainingTimeInMillis() + 30_000),
+      },
+    );
+    recordReport(report, logger, metric);
+    return 'done';
+  } catch (error) {
+    return classifyFailure(error, account, logger, deps, metric);
+  }
+}
+
+function parseMessage(body: string): AccountWorkMessage {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch (cause) {
+    throw new ValidationError('invalid account work message: body is not JSON', { cause });
+  }
+  return parseInput(accountWorkMessageSchema, json, 'account work message');
+}
+
+function recordReport(
+  report: TickReport,
+  logger: Logger,
+  metric: (name: string, value?: number) => void,
+): void {
+  if (!report.ran) {
+    logger.info('tick skipped', { reason: report.reason, heldBy: report.heldBy });
+    metric('TicksSkipped');
+    return;
+  }
+  const observed = report.observe;
+  logger.info('tick ran', {
+    requests: observed.requests,
+    usersRead: observed.usersRead,
+    newFollowers: observed.newFollowers.length,
+    lostFollowers: observed.lostFollowers.length,
+    headScan: observed.headScan,
+    fullScan: observed.fullScan?.state,
+    stopped: observed.stopped?.reason,
+  });
+  metric('TicksRun');
+  metric('NewFollowers', observed.newFollowers.length);
+  metric('ReadRequests', observed.requests);
+  const atRisk = promisesAtRisk(report);
+  if (atRisk !== undefined) metric('PromisesAtRisk', atRisk);
+}
+
+/**
+ * The follow-backs forecast to miss their promise window, if the tick report says. The report will
+ * carry it once reconcile and act are part of the tick (`promisesAtRisk` at its top level or in its
+ * `act` / `reconcile` part); until then the worker emits no PromisesAtRisk figure and the alarm on
+ * that metric stays quiet (missing data is not breaching).
+ */
+export function promisesAtRisk(report: TickReport): number | undefined {
+  const parts = report as unknown as Record<string, unknown>;
+  for (const candidate of [parts, parts.act, parts.reconcile]) {
+    if (typeof candidate !== 'object' || candidate === null) continue;
+    const value = (candidate as Record<string, unknown>).promisesAtRisk;
+    if (typeof value === 'number' && Number.isFinite(value)) return value;
+  }
+  return undefined;
+}
+
+async function classifyFailure(
+  error: unknown,
+  account: AccountRecord | undefined,
+  logger: Logger,
+  deps: AccountWorkerDeps,
+  metric: (name: string) => void,
+): Promise<RecordOutcome> {
+  if (error instanceof AuthError && account !== undefined) {
+    // The platform refused the credentials: a person must reconnect the account. Mark it so the
+    // dispatcher stops sending work, the digest can say so, and drop this message.
+    logger.warn('credentials refused; marking the account token_expired', { error: error.message });
+    metric('CredentialFailures');
+    try {
+      await deps.store.putAccount({ ...account, status: 'token_expired' });
+    } catch (markError) {
+      logger.error('could not mark the account token_expired; will retry', { error: markError });
+      return 'retry';
+    }
+    return 'dropped';
+  }
+  if (error instanceof VaultOpenError) {
+    // Sealed for another tenant, account or purpose, or altered: never retried, never used.
+    logger.error('stored credentials do not open for this account; dropping its work', {
+      error: error.message,
+    });
+    metric('CredentialFailures');
+    return 'dropped';
+  }
+  if (error instanceof ValidationError || error instanceof ConfigError) {
+    logger.error('account work cannot be done as configured; dropping it', { error });
+    return 'dropped';
+  }
+  logger.error('account tick failed; it will be retried', { error });
+  metric('TickFailures');
+  return 'retry';
+}

@@ -1,0 +1,184 @@
+import * as z from 'zod';
+import { parseConfig } from '../shared/config/validate.ts';
+
+/**
+ * The deploy configuration: one typed object, validated once at the app entry (infra/app.ts).
+ * Stages are modelled here with their defaults; `-c stage=prod` picks one and `-c config='{…}'`
+ * (JSON, or an object in cdk.json's context) overrides fields of it. Nothing below the app entry
+ * reads process.env or context: constructs receive this object.
+ */
+
+export const stageNames = ['dev', 'prod'] as const;
+export type StageName = (typeof stageNames)[number];
+
+/** The retention periods CloudWatch Logs accepts, in days. */
+export const logRetentionDays = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+const domainName = z
+  .string()
+  .regex(
+    /^(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/,
+    'must be a lower-case domain name such as mail.example.com',
+  );
+
+export const deployConfigSchema = z
+  .strictObject({
+    stage: z.enum(stageNames),
+    /** Target account; absent: environment-agnostic templates (the account is resolved at deploy time). */
+    account: z
+      .string()
+      .regex(/^\d{12}$/, 'must be a 12-digit AWS account id')
+      .optional(),
+    region: z.string().regex(/^[a-z]{2}(?:-gov)?-[a-z]+-\d$/, 'must be an AWS region such as eu-west-1'),
+    /** The SES identity mail is sent from (verified outside this app: DKIM needs DNS records). */
+    senderDomain: domainName,
+    senderAddress: z.email(),
+    agencyName: z.string().trim().min(1).max(100),
+    /** Receives the alarms and the agency roll-up. */
+    operatorEmail: z.email(),
+    /** Minutes between account ticks (EventBridge Scheduler rate). */
+    tickMinutes: z.int().min(5).max(60),
+    /** X API base URL the workers call. */
+    xApiBaseUrl: z.url({ protocol: /^https$/ }),
+    worker: z.strictObject({
+      /** Account worker timeout; the queue's visibility timeout is six times this. */
+      timeoutSeconds: z.int().min(30).max(900),
+      memoryMb: z.int().min(128).max(10_240),
+      /** Messages per worker invocation, processed side by side. */
+      batchSize: z.int().min(1).max(10),
+      /** Receives before a message goes to the dead-letter queue. */
+      maxReceiveCount: z.int().min(1).max(20),
+      /** Held back from the Lambda's remaining time for committing and releasing the lease. */
+      timeMarginMs: z.int().min(1_000).max(120_000),
+    }),
+    caps: z.strictObject({
+      /** Most account workers running at once (SQS event source maximum concurrency, 2–1000). */
+      workerMaxConcurrency: z.int().min(2).max(1_000),
+      /** Most digest workers running at once. */
+      digestMaxConcurrency: z.int().min(2).max(1_000),
+      /** App-wide follows per day across all accounts (below the platform's app limit). */
+      appFollowsPerDay: z.int().min(1),
+      /** App-wide spend on reads per month, in USD. */
+      appReadUsdPerMonth: z.number().positive(),
+    }),
+    logRetentionDays: z.union(logRetentionDays.map((days) => z.literal(days))),
+    /** X-Ray active tracing on the functions. */
+    tracing: z.boolean(),
+    /** Keep the table, key and secret when the stack is deleted, and refuse to delete the table. */
+    protectData: z.boolean(),
+  })
+  .superRefine((config, ctx) => {
+    const domain = config.senderAddress.split('@')[1]?.toLowerCase();
+    if (domain !== config.senderDomain && !domain?.endsWith(`.${config.senderDomain}`)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['senderAddress'],
+        message: `must be an address of the sender domain ${config.senderDomain}`,
+      });
+    }
+  });
+
+export type DeployConfig = z.infer<typeof deployConfigSchema>;
+
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
+
+const shared = {
+  xApiBaseUrl: 'https://api.x.com',
+  worker: { timeoutSeconds: 120, memoryMb: 1024, batchSize: 4, maxReceiveCount: 3, timeMarginMs: 10_000 },
+} satisfies DeepPartial<DeployConfig>;
+
+/** The stages and their defaults. `example.com` names are placeholders to override per agency. */
+export const stages: Record<StageName, DeployConfig> = {
+  dev: {
+    ...shared,
+    stage: 'dev',
+    region: 'us-east-1',
+    senderDomain: 'dev.followback.example.com',
+    senderAddress: 'digest@dev.followback.example.com',
+    agencyName: 'Followback (dev)',
+    operatorEmail: 'operator@followback.example.com',
+    tickMinutes: 15,
+    caps: {
+      workerMaxConcurrency: 5,
+      digestMaxConcurrency: 2,
+      appFollowsPerDay: 2_000,
+      appReadUsdPerMonth: 50,
+    },
+    logRetentionDays: 14,
+    tracing: false,
+    protectData: true,
+  },
+  prod: {
+    ...shared,
+    stage: 'prod',
+    region: 'eu-west-1',
+    senderDomain: 'followback.example.com',
+    senderAddress: 'digest@followback.example.com',
+    agencyName: 'Followback',
+    operatorEmail: 'operator@followback.example.com',
+    tickMinutes: 15,
+    caps: {
+      workerMaxConcurrency: 20,
+      digestMaxConcurrency: 5,
+      appFollowsPerDay: 50_000,
+      appReadUsdPerMonth: 2_000,
+    },
+    logRetentionDays: 90,
+    tracing: true,
+    protectData: true,
+  },
+};
+
+export interface DeployContext {
+  /** `-c stage=…`; default dev. */
+  stage?: unknown;
+  /** `-c config='{…}'` (a JSON string) or an object from cdk.json: fields that override the stage's. */
+  config?: unknown;
+}
+
+/**
+ * The validated deploy config of a stage with overrides. Any bad value, unknown stage or unknown
+ * field fails with a ConfigError that names it, e.g. `invalid deploy config (stage dev): tickMinutes: …`.
+ */
+export function resolveDeployConfig(context: DeployContext = {}): DeployConfig {
+  const stage = parseConfig(
+    z.enum(stageNames, { error: `must be one of ${stageNames.join(', ')}` }),
+    context.stage ?? 'dev',
+    'stage',
+  );
+  const overrides = parseConfig(
+    z.record(z.string(), z.unknown()),
+    typeof context.config === 'string' ? parseJson(context.config) : (context.config ?? {}),
+    'config (an object of deploy config fields)',
+  );
+  const merged = merge(stages[stage], overrides);
+  return parseConfig(deployConfigSchema, { ...merged, stage }, `deploy config (stage ${stage})`);
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    // Let the schema name it: a string is not an object.
+    return text;
+  }
+}
+
+/** Overrides merged into the defaults, nested objects field by field. */
+function merge(base: object, overrides: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(overrides)) {
+    const current = out[key];
+    out[key] =
+      isPlainObject(current) && isPlainObject(value)
+        ? merge(current, value as Record<string, unknown>)
+        : value;
+  }
+  return out;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
