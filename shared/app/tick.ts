@@ -1,18 +1,27 @@
 import type { AccountRecord } from '../domain/account.ts';
+import type { AccountState } from '../domain/account-state.ts';
 import { nextObserveAt } from '../domain/observe-plan.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { Platform } from '../ports/platform.ts';
 import type { AccountStateStore, GraphStore } from '../ports/store.ts';
+import type { BucketStore, TaskStore } from '../ports/tasks.ts';
+import { type ActReport, act } from './engine/act.ts';
+import { appDailyCapOf, type EngineSettings, policyOf } from './engine/policy-of.ts';
+import { type ReconcileReport, reconcile } from './engine/reconcile.ts';
 import { acquireLease, releaseLease } from './lease.ts';
 import { type ObserveReport, observe } from './observe/observe.ts';
 
+/** Everything a tick stores: run state, snapshots and changesets, tasks, limiter buckets. */
+export type EngineStore = AccountStateStore & GraphStore & TaskStore & BucketStore;
+
 export interface TickDeps {
   platform: Platform;
-  store: AccountStateStore & GraphStore;
+  store: EngineStore;
   clock: Clock;
   logger: Logger;
   newId: () => string;
+  engine?: EngineSettings;
 }
 
 export interface TickOptions {
@@ -25,9 +34,20 @@ export interface TickOptions {
 
 export type TickReport =
   | { ran: false; reason: 'inactive' | 'leased' | 'not_due'; heldBy?: string }
-  | { ran: true; observe: ObserveReport };
+  | { ran: true; observe: ObserveReport; reconcile: ReconcileReport; act: ActReport };
 
-/** One tick for one account: observe (later: reconcile and act), under the account's lease. */
+/** When the account next has work: something to observe, to reconcile or to act on. */
+export function nextTickAt(state: AccountState): number {
+  const engine = state.engine;
+  if (!engine || engine.reconciledSeq < state.observe.seq) return 0;
+  const act = Math.max(engine.nextActAt, engine.blockedUntil ?? 0);
+  return Math.min(nextObserveAt(state.observe), act);
+}
+
+/**
+ * One tick for one account, under its lease: observe what changed, reconcile it into follow tasks,
+ * act on the tasks that are due. A duplicate delivery finds the lease held, or nothing due.
+ */
 export async function runAccountTick(
   account: AccountRecord,
   deps: TickDeps,
@@ -36,7 +56,8 @@ export async function runAccountTick(
   if (account.status !== 'active') return { ran: false, reason: 'inactive' };
   const now = deps.clock.now();
   const current = await deps.store.getState(account);
-  if (current && nextObserveAt(current.state.observe) > now) return { ran: false, reason: 'not_due' };
+  if (current && nextTickAt(current.state) > now) return { ran: false, reason: 'not_due' };
+  const policy = policyOf(account);
   const lease = await acquireLease(deps.store, account, options.worker, now, options.leaseMs ?? 5 * 60_000);
   if (!lease.acquired) {
     deps.logger.info('account is leased by another worker', {
@@ -45,7 +66,21 @@ export async function runAccountTick(
     });
     return { ran: false, reason: 'leased', heldBy: lease.heldBy };
   }
-  const report = await observe(account, lease.cell, deps, { timeLeftMs: options.timeLeftMs });
-  await releaseLease(lease.cell);
-  return { ran: true, observe: report };
+  const cell = lease.cell;
+  const observed = await observe(account, cell, deps, { timeLeftMs: options.timeLeftMs });
+  const reconciled = await reconcile(account, policy, cell, { ...deps, tasks: deps.store });
+  const acted = await act(
+    account,
+    policy,
+    cell,
+    { ...deps, tasks: deps.store },
+    {
+      worker: options.worker,
+      timeLeftMs: options.timeLeftMs,
+      appDailyCap: appDailyCapOf(account, deps.engine ?? {}),
+      taskLeaseMs: deps.engine?.taskLeaseMs,
+    },
+  );
+  await releaseLease(cell);
+  return { ran: true, observe: observed, reconcile: reconciled, act: acted };
 }

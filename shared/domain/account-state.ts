@@ -85,9 +85,22 @@ export interface ObserveState {
   readBlockedUntil?: number | undefined;
 }
 
+/** What the follow-back engine keeps per account between ticks. */
+export interface EngineState {
+  /** Changesets up to this seq have been turned into tasks. */
+  reconciledSeq: number;
+  /** The platform said to stop following until then (a 429's reset). */
+  blockedUntil?: number | undefined;
+  /** When act next has something to do (a due task, a free slot); 0 = look at the next tick. */
+  nextActAt: number;
+  /** Last time pending approvals were checked for expiry. */
+  expiryCheckedAt?: number | undefined;
+}
+
 /** Everything the workers keep per account between ticks; stored as one item with a version. */
 export interface AccountState {
   observe: ObserveState;
+  engine?: EngineState | undefined;
   lease?: AccountLease | undefined;
   /** Later use cases (act, digest) add their own sections. */
   [section: string]: unknown;

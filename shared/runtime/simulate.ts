@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { runAccountTick, type TickReport } from '../app/tick.ts';
+import { type EngineStore, runAccountTick, type TickReport } from '../app/tick.ts';
 import type { AccountRecord } from '../domain/account.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { Platform } from '../ports/platform.ts';
-import type { AccountStateStore, GraphStore } from '../ports/store.ts';
 
 export const TICK_MS = 15 * 60_000;
 const DAY_MS = 24 * 3_600_000;
@@ -20,7 +19,7 @@ export interface DayFigures {
 }
 
 export interface SimulationDeps {
-  store: AccountStateStore & GraphStore;
+  store: EngineStore;
   clock: Clock & { set(at: number): void };
   logger: Logger;
   platformFor(account: AccountRecord): Platform;

@@ -14,9 +14,11 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { ZodType } from 'zod';
 import type { AccountRecord, AccountRef, ClientRecord, GraphKind } from '../../domain/account.ts';
 import type { AccountState } from '../../domain/account-state.ts';
+import type { FollowTask } from '../../domain/engine/task.ts';
 import { ConflictError, FollowbackError, ValidationError } from '../../domain/errors.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Changeset, Store, VersionedState } from '../../ports/store.ts';
+import type { BucketKey, BucketStore, StoredBucket, StoredTask, TaskStore } from '../../ports/tasks.ts';
 import { systemClock } from '../clock.ts';
 import {
   decodeChangeset,
@@ -35,6 +37,7 @@ import {
   stateItemSchema,
 } from './schemas.ts';
 import { describeKey, type ItemKey, keyAttributes, keys, keyWidths, padded, registryPk } from './table.ts';
+import { DynamoTaskStore } from './task-store.ts';
 
 /** Bytes of caller data (a base chunk, a scan page) one item may hold; the item limit is 400 KB. */
 export const maxItemDataBytes = 399_000;
@@ -79,8 +82,10 @@ interface ChangesetPart {
  * Reads of the base table are strongly consistent: a worker reads what it (or the previous tick)
  * just committed. Everything read back is validated; a bad item is a CorruptItemError naming its key.
  */
-export class DynamoStore implements Store {
+export class DynamoStore implements Store, TaskStore, BucketStore {
   readonly #client: DynamoDBClient;
+  /** Tasks and limiter buckets live in the same table; their code is in task-store.ts. */
+  readonly #tasks: DynamoTaskStore;
   readonly #table: string;
   readonly #clock: Clock;
   readonly #pageSize: number | undefined;
@@ -90,6 +95,7 @@ export class DynamoStore implements Store {
   readonly #scanPageTtlSeconds: number;
 
   constructor(options: DynamoStoreOptions) {
+    this.#tasks = new DynamoTaskStore({ client: options.client, tableName: options.tableName });
     this.#client = options.client;
     this.#table = options.tableName;
     this.#clock = options.clock ?? systemClock;
@@ -472,6 +478,37 @@ export class DynamoStore implements Store {
   async #put(key: ItemKey, record: object): Promise<void> {
     const item = { ...marshall(record, { removeUndefinedValues: true }), ...keyAttributes(key) };
     await this.#putItem(item, describeKey(key));
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Tasks and limiter buckets (task-store.ts)
+
+  createTask(ref: AccountRef, task: FollowTask): Promise<boolean> {
+    return this.#tasks.createTask(ref, task);
+  }
+  getTask(ref: AccountRef, targetId: string): Promise<StoredTask | undefined> {
+    return this.#tasks.getTask(ref, targetId);
+  }
+  putTask(ref: AccountRef, task: FollowTask, expectedVersion: number): Promise<number> {
+    return this.#tasks.putTask(ref, task, expectedVersion);
+  }
+  listActive(
+    ref: AccountRef,
+    options: { now: number; from: 'onTime' | 'late'; limit: number },
+  ): Promise<StoredTask[]> {
+    return this.#tasks.listActive(ref, options);
+  }
+  listAwaitingApproval(ref: AccountRef, options?: { limit?: number }): Promise<StoredTask[]> {
+    return this.#tasks.listAwaitingApproval(ref, options);
+  }
+  listTasks(ref: AccountRef): Promise<StoredTask[]> {
+    return this.#tasks.listTasks(ref);
+  }
+  getBucket<S>(key: BucketKey): Promise<StoredBucket<S> | undefined> {
+    return this.#tasks.getBucket<S>(key);
+  }
+  putBucket<S>(key: BucketKey, state: S, expectedVersion: number): Promise<number> {
+    return this.#tasks.putBucket(key, state, expectedVersion);
   }
 
   /**

@@ -205,6 +205,11 @@ export interface FollowTask {
   closedAt?: number | undefined;
   profile: TaskProfile;
   signals: SpamSignal[];
+  /**
+   * How the engine knew they still followed when it acted: a direct relationship lookup, or the
+   * latest observation of the follower list (on X, where each read is billed) and when it was made.
+   */
+  followCheck?: { via: 'relationship' | 'observation'; observedAt: number } | undefined;
   /** Last change, epoch ms. */
   updatedAt: number;
 }

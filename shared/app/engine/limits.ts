@@ -1,0 +1,133 @@
+import type { AccountRecord } from '../../domain/account.ts';
+import {
+  drainLimiter,
+  type LimiterConfig,
+  type LimiterState,
+  newLimiter,
+  refundLimiter,
+  tryTakeLimiter,
+} from '../../domain/engine/limiter.ts';
+import type { EnginePolicy } from '../../domain/engine/policy.ts';
+import { accountLimiterConfig, appLimiterConfig } from '../../domain/engine/policy.ts';
+import { ConflictError } from '../../domain/errors.ts';
+import type { BucketKey, BucketStore } from '../../ports/tasks.ts';
+
+/** One limiter as stored: its config, key, state and the version it was read at. */
+export interface LoadedLimiter {
+  key: BucketKey;
+  config: LimiterConfig;
+  state: LimiterState;
+  version: number;
+}
+
+/** The limiters a follow by this account must pass: its own caps and, if set, the app-wide daily cap. */
+export async function loadFollowLimiters(
+  buckets: BucketStore,
+  account: AccountRecord,
+  policy: EnginePolicy,
+  appDailyCap: number | null,
+): Promise<LoadedLimiter[]> {
+  const specs: Array<{ key: BucketKey; config: LimiterConfig }> = [
+    { key: { scope: 'account', ref: account, name: 'follow' }, config: accountLimiterConfig(policy) },
+  ];
+  if (appDailyCap !== null) {
+    specs.push({
+      key: { scope: 'app', name: `follow-${account.network}` },
+      config: appLimiterConfig(appDailyCap),
+    });
+  }
+  return Promise.all(specs.map(async (spec) => load(buckets, spec.key, spec.config)));
+}
+
+async function load(buckets: BucketStore, key: BucketKey, config: LimiterConfig): Promise<LoadedLimiter> {
+  const stored = await buckets.getBucket<LimiterState>(key);
+  return { key, config, state: stored?.state ?? newLimiter(config), version: stored?.version ?? 0 };
+}
+
+export type TakeOutcome = { ok: true; takenAt: number[] } | { ok: false; availableAt: number };
+
+/**
+ * Takes one follow from every limiter, each with a conditional write; a lost race re-reads and
+ * tries again. If a later limiter refuses, the earlier takes are refunded, so no cap is spent on a
+ * follow that is not made.
+ */
+export async function takeFollow(
+  buckets: BucketStore,
+  limiters: LoadedLimiter[],
+  now: number,
+): Promise<TakeOutcome> {
+  const taken: number[] = [];
+  for (let index = 0; index < limiters.length; index += 1) {
+    const outcome = await takeOne(buckets, limiters, index, now);
+    if (!outcome.ok) {
+      await refundFollow(buckets, limiters.slice(0, index), taken);
+      return outcome;
+    }
+    taken.push(outcome.takenAt);
+  }
+  return { ok: true, takenAt: taken };
+}
+
+async function takeOne(
+  buckets: BucketStore,
+  limiters: LoadedLimiter[],
+  index: number,
+  now: number,
+): Promise<{ ok: true; takenAt: number } | { ok: false; availableAt: number }> {
+  for (let attempt = 0; attempt < 5; attempt += 1) {
+    const limiter = limiters[index]!;
+    const result = tryTakeLimiter(limiter.state, limiter.config, now);
+    if (!result.ok) return { ok: false, availableAt: result.availableAt };
+    try {
+      const version = await buckets.putBucket(limiter.key, result.state, limiter.version);
+      limiters[index] = { ...limiter, state: result.state, version };
+      return { ok: true, takenAt: result.takenAt };
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+      limiters[index] = await load(buckets, limiter.key, limiter.config);
+    }
+  }
+  // Heavy contention: act again next tick rather than spin.
+  return { ok: false, availableAt: now + 60_000 };
+}
+
+/** Gives back follows that were taken but not made. */
+export async function refundFollow(
+  buckets: BucketStore,
+  limiters: LoadedLimiter[],
+  takenAt: number[],
+): Promise<void> {
+  await update(buckets, limiters, (limiter, index) =>
+    refundLimiter(limiter.state, limiter.config, takenAt[index]!),
+  );
+}
+
+/** A 429: nothing passes the account's limiter before the platform's reset. */
+export async function blockUntil(
+  buckets: BucketStore,
+  limiters: LoadedLimiter[],
+  until: number,
+): Promise<void> {
+  await update(buckets, limiters.slice(0, 1), (limiter) => drainLimiter(limiter.state, until));
+}
+
+async function update(
+  buckets: BucketStore,
+  limiters: LoadedLimiter[],
+  change: (limiter: LoadedLimiter, index: number) => LimiterState,
+): Promise<void> {
+  for (let index = 0; index < limiters.length; index += 1) {
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      const limiter = limiters[index]!;
+      const state = change(limiter, index);
+      try {
+        const version = await buckets.putBucket(limiter.key, state, limiter.version);
+        limiters[index] = { ...limiter, state, version };
+        break;
+      } catch (error) {
+        if (!(error instanceof ConflictError)) throw error;
+        limiters[index] = await load(buckets, limiter.key, limiter.config);
+      }
+    }
+  }
+}
