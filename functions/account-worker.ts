@@ -27,6 +27,8 @@ const deps = {
   logger: observability.logger,
   metrics: observability.metrics,
   timeMarginMs: env.WORKER_TIME_MARGIN_MS,
+  engine:
+    env.X_APP_FOLLOWS_PER_DAY === undefined ? undefined : { appDailyCap: { x: env.X_APP_FOLLOWS_PER_DAY } },
 };
 
 export const handler = withObservability<SQSEvent, SQSBatchResponse>(observability, (event, context) =>

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { APP_DAILY_CAP_DEFAULTS, PLATFORM_FOLLOW_LIMITS } from '../shared/config/policy.ts';
 import { parseConfig } from '../shared/config/validate.ts';
 
 /**
@@ -58,10 +59,11 @@ export const deployConfigSchema = z
       workerMaxConcurrency: z.int().min(2).max(1_000),
       /** Most digest workers running at once. */
       digestMaxConcurrency: z.int().min(2).max(1_000),
-      /** App-wide follows per day across all accounts (below the platform's app limit). */
-      appFollowsPerDay: z.int().min(1),
-      /** App-wide spend on reads per month, in USD. */
-      appReadUsdPerMonth: z.number().positive(),
+      /** Follows per day on X across all accounts of the deployment (X caps an app at 1,000). */
+      xAppFollowsPerDay: z
+        .int()
+        .min(1)
+        .max(PLATFORM_FOLLOW_LIMITS.x.appPerDay ?? 1_000),
     }),
     logRetentionDays: z.union(logRetentionDays.map((days) => z.literal(days))),
     /** X-Ray active tracing on the functions. */
@@ -103,8 +105,7 @@ export const stages: Record<StageName, DeployConfig> = {
     caps: {
       workerMaxConcurrency: 5,
       digestMaxConcurrency: 2,
-      appFollowsPerDay: 2_000,
-      appReadUsdPerMonth: 50,
+      xAppFollowsPerDay: 200,
     },
     logRetentionDays: 14,
     tracing: false,
@@ -122,8 +123,7 @@ export const stages: Record<StageName, DeployConfig> = {
     caps: {
       workerMaxConcurrency: 20,
       digestMaxConcurrency: 5,
-      appFollowsPerDay: 50_000,
-      appReadUsdPerMonth: 2_000,
+      xAppFollowsPerDay: APP_DAILY_CAP_DEFAULTS.x ?? 900,
     },
     logRetentionDays: 90,
     tracing: true,

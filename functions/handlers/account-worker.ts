@@ -3,19 +3,20 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { StoredCredentials } from '../../shared/adapters/dynamo/credential-store.ts';
-import { runAccountTick, type TickReport } from '../../shared/app/tick.ts';
+import type { EngineSettings } from '../../shared/app/engine/policy-of.ts';
+import { type EngineStore, runAccountTick, type TickReport } from '../../shared/app/tick.ts';
 import { parseInput } from '../../shared/config/validate.ts';
 import type { AccountRecord, AccountRef } from '../../shared/domain/account.ts';
 import { AuthError, ConfigError, ValidationError } from '../../shared/domain/errors.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
 import type { Logger } from '../../shared/ports/logger.ts';
 import type { Network, Platform } from '../../shared/ports/platform.ts';
-import type { Store } from '../../shared/ports/store.ts';
+import type { RegistryStore } from '../../shared/ports/store.ts';
 import { VaultOpenError } from '../../shared/ports/vault.ts';
 import { type AccountWorkMessage, accountWorkMessageSchema } from '../lib/work-messages.ts';
 
 export interface AccountWorkerDeps {
-  store: Store;
+  store: RegistryStore & EngineStore;
   credentials: { get(ref: AccountRef, network: Network): Promise<StoredCredentials | undefined> };
   platformFor: (account: AccountRecord, accessToken: string) => Platform;
   clock: Clock;
@@ -23,6 +24,8 @@ export interface AccountWorkerDeps {
   metrics?: Pick<Metrics, 'addMetric'> | undefined;
   /** Held back from the Lambda's remaining time for committing and releasing the lease. */
   timeMarginMs: number;
+  /** The deployment's app-wide caps. */
+  engine?: EngineSettings | undefined;
   newId?: () => string;
 }
 
@@ -119,6 +122,7 @@ export async function processRecord(
         clock: deps.clock,
         logger,
         newId: deps.newId ?? randomUUID,
+        engine: deps.engine,
       },
       {
         worker: `${context.awsRequestId}/${record.messageId}`,
@@ -153,7 +157,7 @@ function recordReport(
     metric('TicksSkipped');
     return;
   }
-  const observed = report.observe;
+  const { observe: observed, reconcile: reconciled, act: acted } = report;
   logger.info('tick ran', {
     requests: observed.requests,
     usersRead: observed.usersRead,
@@ -161,20 +165,26 @@ function recordReport(
     lostFollowers: observed.lostFollowers.length,
     headScan: observed.headScan,
     fullScan: observed.fullScan?.state,
-    stopped: observed.stopped?.reason,
+    observeStopped: observed.stopped?.reason,
+    reconcile: reconciled,
+    act: acted,
   });
   metric('TicksRun');
   metric('NewFollowers', observed.newFollowers.length);
   metric('ReadRequests', observed.requests);
+  metric('FollowedBack', acted.followed + acted.requested);
+  metric('LateFollowBacks', acted.late);
+  metric('FollowFailures', acted.failed);
   const atRisk = promisesAtRisk(report);
   if (atRisk !== undefined) metric('PromisesAtRisk', atRisk);
 }
 
 /**
- * The follow-backs forecast to miss their promise window, if the tick report says. The report will
- * carry it once reconcile and act are part of the tick (`promisesAtRisk` at its top level or in its
- * `act` / `reconcile` part); until then the worker emits no PromisesAtRisk figure and the alarm on
- * that metric stays quiet (missing data is not breaching).
+ * The follow-backs forecast to miss their promise window, if the tick report says (`promisesAtRisk`
+ * at its top level or in its `act` / `reconcile` part). The report does not carry that figure yet
+ * (act reports `late`, follow-backs already made after their deadline, emitted as LateFollowBacks);
+ * until it does, the worker emits no PromisesAtRisk figure and the alarm on that metric stays quiet
+ * (missing data is not breaching).
  */
 export function promisesAtRisk(report: TickReport): number | undefined {
   const parts = report as unknown as Record<string, unknown>;

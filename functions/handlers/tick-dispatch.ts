@@ -1,8 +1,8 @@
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import { nextTickAt } from '../../shared/app/tick.ts';
 import { parseInput } from '../../shared/config/validate.ts';
-import { nextObserveAt } from '../../shared/domain/observe-plan.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
 import type { Logger } from '../../shared/ports/logger.ts';
 import type { AccountStateStore, RegistryStore } from '../../shared/ports/store.ts';
@@ -51,8 +51,8 @@ export async function dispatchAccountTicks(
   const active = accounts.filter((account) => account.status === 'active');
   const due = await mapWithLimit(active, deps.readConcurrency ?? 16, async (account) => {
     const current = await deps.store.getState(account);
-    // The same test runAccountTick makes before it takes the lease.
-    return current === undefined || nextObserveAt(current.state.observe) <= now;
+    // The same test runAccountTick makes before it takes the lease (observe, reconcile or act due).
+    return current === undefined || nextTickAt(current.state) <= now;
   });
   const messages = active
     .filter((_, index) => due[index])

@@ -20,8 +20,8 @@ export const accountWorkerEnvSchema = base.extend({
   VAULT_KEY_ID: z.string().min(1),
   /** Held back from the Lambda's remaining time for committing and releasing the lease. */
   WORKER_TIME_MARGIN_MS: z.coerce.number().int().min(0).default(10_000),
-  APP_FOLLOWS_PER_DAY: z.coerce.number().int().positive().optional(),
-  APP_READ_USD_PER_MONTH: z.coerce.number().positive().optional(),
+  /** App-wide follows per day on X for the whole deployment (the engine's appDailyCap.x). */
+  X_APP_FOLLOWS_PER_DAY: z.coerce.number().int().positive().optional(),
 });
 
 export const digestDispatchEnvSchema = base.extend({

@@ -14,6 +14,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { tableDefinition } from '../../shared/adapters/dynamo/table.ts';
 import type { DeployConfig } from '../config.ts';
 import { FollowbackFunction, metricsNamespace } from '../constructs/followback-function.ts';
 import { WorkQueue } from '../constructs/work-queue.ts';
@@ -25,17 +26,30 @@ export interface StatelessStackProps extends StackProps {
   approvalSigningKey: secretsmanager.ISecret;
 }
 
-/** DynamoDB item actions each function uses (the store's calls), on the table itself, no index. */
-const tableActions = {
-  read: ['dynamodb:GetItem', 'dynamodb:Query'],
-  readWrite: [
-    'dynamodb:GetItem',
-    'dynamodb:Query',
-    'dynamodb:PutItem',
-    'dynamodb:UpdateItem',
-    'dynamodb:DeleteItem',
-    'dynamodb:BatchWriteItem',
-  ],
+/**
+ * DynamoDB actions each kind of function uses, on the table itself (and, where it reads the "what is
+ * due" index, on that one index by name): no Scan, no wildcard.
+ */
+const tableAccess = {
+  /** Registry listing and state reads (dispatchers). */
+  read: { actions: ['dynamodb:GetItem', 'dynamodb:Query'], index: false },
+  /** Single-item conditional writes (digest runs, approval tokens, task approvals). */
+  write: {
+    actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    index: true,
+  },
+  /** Everything the account's tick does through DynamoStore: chunks and pages go in batches. */
+  store: {
+    actions: [
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:BatchWriteItem',
+    ],
+    index: true,
+  },
 } as const;
 
 /**
@@ -121,11 +135,10 @@ export class StatelessStack extends Stack {
         VAULT_KEY_ID: props.vaultKey.keyArn,
         X_API_BASE_URL: config.xApiBaseUrl,
         WORKER_TIME_MARGIN_MS: String(config.worker.timeMarginMs),
-        APP_FOLLOWS_PER_DAY: String(config.caps.appFollowsPerDay),
-        APP_READ_USD_PER_MONTH: String(config.caps.appReadUsdPerMonth),
+        X_APP_FOLLOWS_PER_DAY: String(config.caps.xAppFollowsPerDay),
       },
     });
-    this.#grantTable(this.accountWorker, 'readWrite');
+    this.#grantTable(this.accountWorker, 'store');
     // Decrypt only (connecting accounts, which encrypts, runs from the CLI), and only with a
     // tenant/account context: the key cannot be used to open anything not sealed by the vault.
     this.accountWorker.role.addToPrincipalPolicy(
@@ -161,7 +174,7 @@ export class StatelessStack extends Stack {
         APPROVAL_KEY_SECRET_ARN: props.approvalSigningKey.secretArn,
       },
     });
-    this.#grantTable(this.approvalPage, 'readWrite');
+    this.#grantTable(this.approvalPage, 'write');
     props.approvalSigningKey.grantRead(this.approvalPage.role);
     this.approvalUrl = this.approvalPage.function.addFunctionUrl({
       authType: lambda.FunctionUrlAuthType.NONE,
@@ -194,7 +207,7 @@ export class StatelessStack extends Stack {
         APPROVAL_KEY_SECRET_ARN: props.approvalSigningKey.secretArn,
       },
     });
-    this.#grantTable(this.digestWorker, 'readWrite');
+    this.#grantTable(this.digestWorker, 'write');
     props.approvalSigningKey.grantRead(this.digestWorker.role);
     this.digestWorker.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -249,22 +262,25 @@ export class StatelessStack extends Stack {
       displayName: `followback ${config.stage} alarms`,
     });
     this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(config.operatorEmail));
-    Validations.of(this.alarmTopic).acknowledge({
-      id: 'AwsSolutions-SNS2',
-      reason:
-        'The topic carries CloudWatch alarm notifications only (alarm names and states, no tenant data or secrets). ' +
-        'CloudWatch cannot publish to a topic encrypted with the AWS-managed SNS key, and a customer-managed key ' +
-        'for this would add cost and a key policy without protecting anything confidential.',
-    });
     this.#alarms(config);
   }
 
-  #grantTable(fn: FollowbackFunction, access: keyof typeof tableActions): void {
+  #grantTable(fn: FollowbackFunction, access: keyof typeof tableAccess): void {
+    const { actions, index } = tableAccess[access];
     iam.Grant.addToPrincipal({
       grantee: fn.role,
-      actions: [...tableActions[access]],
+      actions: [...actions],
       resourceArns: [this.#table.tableArn],
     });
+    if (index) {
+      iam.Grant.addToPrincipal({
+        grantee: fn.role,
+        actions: ['dynamodb:Query'],
+        resourceArns: tableDefinition.globalSecondaryIndexes.map(
+          (gsi) => `${this.#table.tableArn}/index/${gsi.indexName}`,
+        ),
+      });
+    }
   }
 
   /**
@@ -316,8 +332,9 @@ export class StatelessStack extends Stack {
         deadLetterConfig: { arn: this.scheduleDeadLetters.queueArn },
       },
     });
-    // The role's policy must exist before the schedule first fires.
-    schedule.node.addDependency(role);
+    // The role's policy must exist before the schedule first fires (the role itself is referenced).
+    const policy = role.node.tryFindChild('DefaultPolicy');
+    if (policy !== undefined) schedule.node.addDependency(policy);
     return schedule;
   }
 
