@@ -43,5 +43,53 @@ export function buildProgram(): Command {
       await startCommand(options);
     });
 
+  const where = (command: Command) =>
+    command
+      .option('--local', 'use the local store of `npm start` instead of the deployed table', false)
+      .option('--dir <path>', 'where the local state is kept (with --local)', '.followback')
+      .option('--json', 'print JSON for scripts', false);
+
+  where(
+    program
+      .command('status')
+      .description(
+        'per account: followers, tasks by state, approvals, next actions, promise kept %, forecast',
+      )
+      .option('--client <id>', 'only this client')
+      .option('--account <id>', 'only this account (with --client)'),
+  ).action(async (options) => {
+    const { statusCommand } = await import('./commands/engine.ts');
+    await statusCommand(options);
+  });
+
+  where(
+    program
+      .command('approve')
+      .description('list follow-back candidates, or approve / skip them (one, several, or all)')
+      .requiredOption('--client <id>', 'the client')
+      .requiredOption('--account <id>', 'the account')
+      .option('--approve <ids>', 'comma-separated user ids to follow back, or "all"')
+      .option('--skip <ids>', 'comma-separated user ids not to follow back'),
+  ).action(async (options) => {
+    const { approveCommand } = await import('./commands/engine.ts');
+    await approveCommand(options);
+  });
+
+  for (const [name, paused] of [
+    ['pause', true],
+    ['resume', false],
+  ] as const) {
+    where(
+      program
+        .command(name)
+        .description(paused ? 'stop all work on an account' : 'restart work on a paused account')
+        .requiredOption('--client <id>', 'the client')
+        .requiredOption('--account <id>', 'the account'),
+    ).action(async (options) => {
+      const { setPausedCommand } = await import('./commands/engine.ts');
+      await setPausedCommand(options, paused);
+    });
+  }
+
   return program;
 }

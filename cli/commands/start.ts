@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import { JsonLogger } from '../../shared/adapters/logger.ts';
 import { loadRuntimeEnv } from '../../shared/config/env.ts';
-import { seedDemo } from '../../shared/runtime/demo.ts';
+import { SKIP_REASON_TEXT, type SkipReason } from '../../shared/domain/engine/task.ts';
+import { approveDemoCandidates, seedDemo } from '../../shared/runtime/demo.ts';
 import { openLocalRuntime } from '../../shared/runtime/local.ts';
 import { type DayFigures, simulate } from '../../shared/runtime/simulate.ts';
 
@@ -31,6 +32,7 @@ export async function startCommand(options: StartOptions): Promise<void> {
   try {
     const { client, accounts } = await seedDemo(runtime);
     const startedAt = runtime.clock.now();
+    const approvals = { approved: 0, skipped: 0 };
     const wallStart = performance.now();
     out(
       `followback: ${runtime.fresh ? 'new local run' : 'continuing the local run'} in ${dir} ` +
@@ -41,7 +43,21 @@ export async function startCommand(options: StartOptions): Promise<void> {
       `simulating ${options.days} day(s) from ${new Date(startedAt).toISOString()}, a tick every 15 minutes`,
     );
     out('');
-    out(pad(['day', 'date', 'followers', 'new', 'lost', 'requests', 'users read']));
+    out(
+      pad([
+        'day',
+        'date',
+        'followers',
+        'new',
+        'lost',
+        'followed',
+        'skipped',
+        'approval',
+        'queued',
+        'late',
+        'requests',
+      ]),
+    );
 
     const days = await simulate(
       {
@@ -57,6 +73,7 @@ export async function startCommand(options: StartOptions): Promise<void> {
         ...(options.realtime ? { realtimeTickMs: options.tickSeconds * 1000 } : {}),
         onDay: async (day) => {
           const followers = await followersNow(runtime, accounts);
+          const open = await openTasks(runtime, accounts);
           out(
             pad([
               String(day.day),
@@ -64,16 +81,24 @@ export async function startCommand(options: StartOptions): Promise<void> {
               number.format(followers),
               `+${day.newFollowers}`,
               `-${day.lostFollowers}`,
+              String(day.followedBack),
+              String(Object.values(day.skipped).reduce((sum, n) => sum + n, 0)),
+              String(open.awaitingApproval),
+              String(open.scheduled),
+              String(day.late),
               String(day.requests),
-              number.format(day.usersRead),
             ]),
           );
+          // Once a day the owner of the approve-mode account decides, through the same use case as the CLI.
+          const decided = await approveDemoCandidates(runtime, accounts);
+          approvals.approved += decided.approved;
+          approvals.skipped += decided.skipped;
           await runtime.save();
         },
       },
     );
 
-    const summary = await summarize(runtime, accounts, days, startedAt);
+    const summary = { ...(await summarize(runtime, accounts, days, startedAt)), approvals };
     const wallMs = Math.round(performance.now() - wallStart);
     if (options.json) {
       process.stdout.write(`${JSON.stringify({ ...summary, wallMs })}\n`);
@@ -85,7 +110,18 @@ export async function startCommand(options: StartOptions): Promise<void> {
           `${summary.lostFollowers} lost, ${summary.requests} requests, ${number.format(summary.usersRead)} users read, ` +
           `$${summary.usdSpent.toFixed(2)} of X reads this month.`,
       );
+      out(
+        `follow-backs: ${summary.followedBack} made (${summary.late} late), ${summary.failed} failed; ` +
+          `the owner approved ${approvals.approved} and declined ${approvals.skipped} candidates.`,
+      );
+      const skips = Object.entries(summary.skipped).sort((a, b) => b[1] - a[1]);
+      if (skips.length > 0) {
+        out(
+          `skipped: ${skips.map(([reason, n]) => `${n} ${SKIP_REASON_TEXT[reason as SkipReason] ?? reason}`).join('; ')}.`,
+        );
+      }
       out(`state kept in ${dir}; run again to continue, or with --reset to start over.`);
+      out(`see where each account stands: npm run followback -- status --local`);
     }
   } finally {
     process.off('SIGINT', stop);
@@ -94,7 +130,7 @@ export async function startCommand(options: StartOptions): Promise<void> {
 }
 
 function pad(cells: string[]): string {
-  const widths = [4, 11, 10, 6, 6, 9, 11];
+  const widths = [4, 11, 10, 6, 6, 9, 8, 9, 7, 5, 9];
   return cells.map((cell, index) => cell.padStart(widths[index] ?? 8)).join(' ');
 }
 
@@ -111,6 +147,19 @@ async function followersNow(
     total += graph.complete ? graph.count : (observe.owner?.followers ?? graph.count);
   }
   return total;
+}
+
+async function openTasks(
+  runtime: Awaited<ReturnType<typeof openLocalRuntime>>,
+  accounts: { clientId: string; accountId: string }[],
+): Promise<{ awaitingApproval: number; scheduled: number }> {
+  let awaitingApproval = 0;
+  let scheduled = 0;
+  for (const account of accounts) {
+    awaitingApproval += (await runtime.store.listAwaitingApproval(account)).length;
+    scheduled += (await runtime.store.listActive(account, { now: 0, from: 'onTime', limit: 100_000 })).length;
+  }
+  return { awaitingApproval, scheduled };
 }
 
 async function summarize(
@@ -138,6 +187,13 @@ async function summarize(
     lostFollowers: days.reduce((sum, day) => sum + day.lostFollowers, 0),
     requests: days.reduce((sum, day) => sum + day.requests, 0),
     usersRead: days.reduce((sum, day) => sum + day.usersRead, 0),
+    followedBack: days.reduce((sum, day) => sum + day.followedBack, 0),
+    late: days.reduce((sum, day) => sum + day.late, 0),
+    failed: days.reduce((sum, day) => sum + day.failed, 0),
+    skipped: days.reduce<Record<string, number>>((all, day) => {
+      for (const [reason, n] of Object.entries(day.skipped)) all[reason] = (all[reason] ?? 0) + n;
+      return all;
+    }, {}),
     usdSpent,
   };
 }

@@ -132,3 +132,8 @@ async function readPersisted(file: string): Promise<z.infer<typeof persistedSche
   }
   return parseConfig(persistedSchema, json, file);
 }
+
+/** The virtual time a local run reached, for commands that act on its state between runs. */
+export async function readLocalClock(dir: string): Promise<number | undefined> {
+  return (await readPersisted(join(dir, 'world.json')))?.now;
+}

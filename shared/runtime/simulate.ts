@@ -16,6 +16,13 @@ export interface DayFigures {
   lostFollowers: number;
   requests: number;
   usersRead: number;
+  /** Follow-backs made (followed, requested, or found already following). */
+  followedBack: number;
+  /** Follow-backs made after their deadline. */
+  late: number;
+  /** Followers skipped, by reason (at reconcile, or because they left before the follow-back). */
+  skipped: Record<string, number>;
+  failed: number;
 }
 
 export interface SimulationDeps {
@@ -72,6 +79,17 @@ export async function simulate(deps: SimulationDeps, options: SimulationOptions)
         current.lostFollowers += report.observe.lostFollowers.length;
         current.requests += report.observe.requests;
         current.usersRead += report.observe.usersRead;
+        const acted = report.act;
+        current.followedBack += acted.followed + acted.requested + acted.alreadyFollowing;
+        current.late += acted.late;
+        current.failed += acted.failed;
+        for (const [reason, n] of Object.entries(report.reconcile.skipped)) {
+          current.skipped[reason] = (current.skipped[reason] ?? 0) + (n ?? 0);
+        }
+        if (acted.leftBeforeFollowBack > 0) {
+          current.skipped.left_before_followback =
+            (current.skipped.left_before_followback ?? 0) + acted.leftBeforeFollowBack;
+        }
       }
       await options.onTick?.(account, report, at);
     }
@@ -85,7 +103,18 @@ export async function simulate(deps: SimulationDeps, options: SimulationOptions)
 }
 
 function emptyDay(day: number, from: number): DayFigures {
-  return { day, from, newFollowers: 0, lostFollowers: 0, requests: 0, usersRead: 0 };
+  return {
+    day,
+    from,
+    newFollowers: 0,
+    lostFollowers: 0,
+    requests: 0,
+    usersRead: 0,
+    followedBack: 0,
+    late: 0,
+    skipped: {},
+    failed: 0,
+  };
 }
 
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {

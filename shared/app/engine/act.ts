@@ -65,6 +65,8 @@ export interface ActReport {
 }
 
 const MIN_TIME_FOR_A_FOLLOW_MS = 3_000;
+/** With nothing due, act still looks again within the hour (approvals arrive out of band). */
+const IDLE_RECHECK_MS = 3_600_000;
 
 /**
  * Follows back the tasks that are due, earliest deadline first among the promises that can still be
@@ -116,7 +118,7 @@ export async function act(
 
   let stillFollows: ((targetIds: string[]) => Promise<Map<string, boolean>>) | undefined;
   const random = seededRandom(`${account.clientId}/${account.accountId}/${now}`);
-  let nextActAt = plan.wakeAt ?? now + 6 * 3_600_000;
+  let nextActAt = Math.min(plan.wakeAt ?? Number.POSITIVE_INFINITY, now + IDLE_RECHECK_MS);
 
   for (const pick of plan.picks) {
     if (options.timeLeftMs() < MIN_TIME_FOR_A_FOLLOW_MS) {
