@@ -1,4 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { register as registerConnect } from './commands/connect-commands.ts';
+import { register as registerDigest } from './commands/digest-commands.ts';
+import { register as registerTenants } from './commands/tenants-commands.ts';
 
 /** Parses a whole number option, naming the option when it is not one. */
 export function wholeNumber(name: string, min = 0, max = Number.MAX_SAFE_INTEGER) {
@@ -91,5 +94,8 @@ export function buildProgram(): Command {
     });
   }
 
+  registerTenants(program);
+  registerConnect(program);
+  registerDigest(program);
   return program;
 }
