@@ -131,6 +131,10 @@ export async function processRecord(
       },
     );
     recordReport(report, logger, metric);
+    if (report.ran && report.act.stopped?.reason === 'auth') {
+      // Act met refused credentials (observe would have thrown AuthError): the same as below.
+      return await markTokenExpired(account, logger, deps, metric);
+    }
     return 'done';
   } catch (error) {
     return classifyFailure(error, account, logger, deps, metric);
@@ -196,6 +200,27 @@ export function promisesAtRisk(report: TickReport): number | undefined {
   return undefined;
 }
 
+/**
+ * The platform refused the credentials: a person must reconnect the account. Mark it so the
+ * dispatcher stops sending work and the digest can say so, and drop this message.
+ */
+async function markTokenExpired(
+  account: AccountRecord,
+  logger: Logger,
+  deps: AccountWorkerDeps,
+  metric: (name: string) => void,
+): Promise<RecordOutcome> {
+  metric('CredentialFailures');
+  try {
+    await deps.store.putAccount({ ...account, status: 'token_expired' });
+  } catch (markError) {
+    logger.error('could not mark the account token_expired; will retry', { error: markError });
+    return 'retry';
+  }
+  logger.warn('account marked token_expired; it must be reconnected');
+  return 'dropped';
+}
+
 async function classifyFailure(
   error: unknown,
   account: AccountRecord | undefined,
@@ -204,17 +229,8 @@ async function classifyFailure(
   metric: (name: string) => void,
 ): Promise<RecordOutcome> {
   if (error instanceof AuthError && account !== undefined) {
-    // The platform refused the credentials: a person must reconnect the account. Mark it so the
-    // dispatcher stops sending work, the digest can say so, and drop this message.
-    logger.warn('credentials refused; marking the account token_expired', { error: error.message });
-    metric('CredentialFailures');
-    try {
-      await deps.store.putAccount({ ...account, status: 'token_expired' });
-    } catch (markError) {
-      logger.error('could not mark the account token_expired; will retry', { error: markError });
-      return 'retry';
-    }
-    return 'dropped';
+    logger.warn('credentials refused by the platform', { error: error.message });
+    return markTokenExpired(account, logger, deps, metric);
   }
   if (error instanceof VaultOpenError) {
     // Sealed for another tenant, account or purpose, or altered: never retried, never used.

@@ -9,7 +9,7 @@ import {
   type QueryCommandOutput,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AccountRef } from '../../domain/account.ts';
 import { ConflictError, FollowbackError, ValidationError } from '../../domain/errors.ts';
 import type { Clock } from '../../ports/clock.ts';
