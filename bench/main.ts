@@ -10,6 +10,7 @@ import type { BenchFigures, BenchModule } from './support/bench.ts';
 
 const benches: Record<string, () => Promise<BenchModule>> = {
   observe: () => import('./observe.ts'),
+  lambda: () => import('./lambda.ts'),
 };
 
 interface MainOptions {

@@ -235,6 +235,12 @@ async function amplificationSection(
         show(naive.amplification, 0),
         `≤ ${TARGETS.readAmplification}: ${met(ampOk)}`,
       ],
+      [
+        'users read per scan that were not new',
+        show((head.usersRead - head.reports) / Math.max(1, week.headScans + week.partialHeadScans), 1),
+        show((naive.usersRead - naive.reports) / Math.max(1, naiveRun.scans), 0),
+        '',
+      ],
       ['followed (scored cohort)', show(head.score.followed), show(naive.score.followed), ''],
       ['detection delay p50 (h)', show(head.score.p50Hours), show(naive.score.p50Hours), ''],
       [
@@ -259,7 +265,8 @@ async function amplificationSection(
     out(
       `  head scan: ${week.headScans} scans (${week.partialHeadScans} partial), ${week.fullScans} full scans; ` +
         `connection baseline (${show(week.baselineUsersRead)} users) not counted; ` +
-        `DynamoDB ${show(week.readUnits)} read / ${show(week.writeUnits)} write units in the week`,
+        `users read: ${show(week.observeUsersRead)} by observe, ${show(week.lookupUsersRead)} by profile lookups; ` +
+        `DynamoDB ${show(week.readUnits)} read / ${show(week.writeUnits)} write units (whole ticks)`,
     );
     if (naive.hours < WEEK_DAYS * 24) {
       out(
@@ -278,6 +285,7 @@ async function amplificationSection(
     figures[`requests_${label}`] = head.requests;
     figures[`new_followers_detected_${label}`] = head.reports;
     figures[`missed_refollows_${label}`] = head.score.missedRefollows;
+    figures[`head_scans_${label}`] = week.headScans + week.partialHeadScans;
     figures[`naive_detection_p95_h_${label}`] = round(naive.score.p95Hours, 3);
     figures[`naive_recall_${label}`] = round(naive.score.recall, 4);
     figures[`naive_span_h_${label}`] = naive.hours;

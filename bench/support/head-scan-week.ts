@@ -1,6 +1,8 @@
 /**
  * The head-scan design over simulated time: the real observe use case, run by `simulate` (a tick
  * every 15 virtual minutes, `runAccountTick` each), on dynalite, the X sandbox and the X adapter.
+ * The tick also reconciles and acts; on X the default mode is `approve`, so nothing is followed in
+ * the week, and head-scan changesets carry the profiles reconcile vets (no lookups).
  */
 import { randomBytes } from 'node:crypto';
 import { attachCapacityMeter } from '../../shared/adapters/dynamo/capacity.ts';
@@ -33,8 +35,12 @@ export interface HeadScanWeek {
   to: number;
   settings: ObserveSettings;
   detections: Detections;
-  /** Users returned by the API during the measured span (list reads and the owner's refreshes). */
+  /** Users returned by the API during the measured span, every endpoint (the sandbox's count). */
   usersRead: number;
+  /** Of those, what observe read (list pages and the owner's refreshes), as its reports say. */
+  observeUsersRead: number;
+  /** Of those, profile lookups (reconcile vets new followers whose profiles a changeset lacks). */
+  lookupUsersRead: number;
   requests: number;
   headScans: number;
   partialHeadScans: number;
@@ -86,12 +92,22 @@ export async function runHeadScanWeek(
 
     // The measured span: a tick every 15 minutes.
     const meter = attachCapacityMeter(dynamo.client);
+    const statsBefore = world.stats.snapshot();
     const detections = new Detections();
     const week: Omit<
       HeadScanWeek,
-      'setup' | 'from' | 'to' | 'settings' | 'detections' | 'wallMs' | 'readUnits' | 'writeUnits'
+      | 'setup'
+      | 'from'
+      | 'to'
+      | 'settings'
+      | 'detections'
+      | 'wallMs'
+      | 'readUnits'
+      | 'writeUnits'
+      | 'usersRead'
+      | 'lookupUsersRead'
     > = {
-      usersRead: 0,
+      observeUsersRead: 0,
       requests: 0,
       headScans: 0,
       partialHeadScans: 0,
@@ -112,7 +128,7 @@ export async function runHeadScanWeek(
         onTick: (_account, report, at) => {
           if (!report.ran) return;
           const { observe } = report;
-          week.usersRead += observe.usersRead;
+          week.observeUsersRead += observe.usersRead;
           week.requests += observe.requests;
           if (observe.headScan === 'done') week.headScans += 1;
           if (observe.headScan === 'partial') week.partialHeadScans += 1;
@@ -122,7 +138,12 @@ export async function runHeadScanWeek(
       },
     );
     world.advanceTo(clock.now());
+    const statsAfter = world.stats.snapshot();
+    const usersOf = (snapshot: typeof statsAfter, endpoint: string) =>
+      snapshot.endpoints[endpoint]?.usersReturned ?? 0;
     return {
+      usersRead: statsAfter.totals.usersReturned - statsBefore.totals.usersReturned,
+      lookupUsersRead: usersOf(statsAfter, 'users') - usersOf(statsBefore, 'users'),
       setup,
       from,
       to: from + days * DAY,

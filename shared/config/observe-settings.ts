@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ObserveSettings } from '../domain/account.ts';
 import type { Network } from '../ports/platform.ts';
 import { parseConfig } from './validate.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { EnginePolicy } from '../domain/engine/policy.ts';
 import { isClock, isValidTimeZone, quietMinutesPerDay } from '../domain/engine/quiet-hours.ts';
 import { ConfigError } from '../domain/errors.ts';

@@ -1,6 +1,6 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { createWorld, type JournalEntry, World } from '../../sandbox/world.ts';
 import { startXSandbox, type XSandbox } from '../../sandbox/x/server.ts';
 import { VirtualClock } from '../adapters/clock.ts';

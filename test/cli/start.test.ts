@@ -32,10 +32,12 @@ describe('followback start', () => {
 
     // Assess: a day of progress, then a second run that picks up the next day
     expect(first.stdout).toContain('new local run');
-    expect(first.stdout).toMatch(/^\s+1\s+2026-11-02\s+1,5\d\d\s+\+\d+/m);
+    expect(first.stdout).toMatch(/^\s+1\s+2026-11-02\s+2,1\d\d\s+\+\d+/m);
+    expect(first.stdout).toMatch(/follow-backs: \d+ made/);
     const summary = JSON.parse(second.stdout.trim().split('\n').at(-1)!);
     expect(summary.days).toBe(1);
-    expect(summary.followers).toBeGreaterThan(1_500);
+    expect(summary.followers).toBeGreaterThan(2_100);
+    expect(summary.followedBack).toBeGreaterThan(0);
     expect(summary.requests).toBeGreaterThan(0);
     expect(`${first.stderr}${second.stderr}`).not.toMatch(/sbx-/);
   }, 90_000);

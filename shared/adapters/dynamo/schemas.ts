@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Shapes of what comes back from the table, checked at the boundary. Objects are "loose": fields

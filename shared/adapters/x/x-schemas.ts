@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The parts of X API v2 answers that followback reads, validated at the boundary. */
 

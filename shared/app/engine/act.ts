@@ -1,7 +1,7 @@
 import type { AccountRecord } from '../../domain/account.ts';
 import type { EngineState } from '../../domain/account-state.ts';
 import type { EnginePolicy } from '../../domain/engine/policy.ts';
-import { quietCalendarOf, retryDelayMs, suggestedReserve } from '../../domain/engine/policy.ts';
+import { listEntryFor, quietCalendarOf, retryDelayMs, suggestedReserve } from '../../domain/engine/policy.ts';
 import { pickNext, seededRandom } from '../../domain/engine/schedule.ts';
 import {
   claimTask,
@@ -55,6 +55,8 @@ export interface ActReport {
   gone: number;
   alreadyFollowing: number;
   leftBeforeFollowBack: number;
+  /** Tasks skipped because their target was put on the deny list after they were planned. */
+  denied: number;
   retried: number;
   failed: number;
   /** Follow-backs made after their deadline. */
@@ -87,6 +89,7 @@ export async function act(
     gone: 0,
     alreadyFollowing: 0,
     leftBeforeFollowBack: 0,
+    denied: 0,
     retried: 0,
     failed: 0,
     late: 0,
@@ -128,6 +131,25 @@ export async function act(
     }
     const entry = stored.get(pick.task.targetId)!;
     const at = deps.clock.now();
+    // The deny list may have grown since the task was planned (or approved): never follow them.
+    const denied = listEntryFor(policy.denyList, {
+      id: entry.task.targetId,
+      handle: entry.task.profile.handle,
+    });
+    if (denied !== undefined) {
+      try {
+        const skipped = skipTask(entry.task, {
+          at,
+          reason: 'deny_list',
+          detail: `on the deny list (${denied})`,
+        });
+        await deps.tasks.putTask(cell.ref, skipped, entry.version);
+        report.denied += 1;
+      } catch (error) {
+        if (!(error instanceof ConflictError) && (error as Error).name !== 'LeaseHeldError') throw error;
+      }
+      continue;
+    }
     const taken = await takeFollow(deps.tasks, limiters, at);
     if (!taken.ok) {
       report.stopped = { reason: 'caps', until: taken.availableAt };
