@@ -17,6 +17,16 @@ export interface ClientRecord {
   /** Where the digest goes. */
   digestEmails: string[];
   createdAt: number;
+  /** Local weekday the digest goes out, ISO numbering: 1 = Monday … 7 = Sunday (default 1). */
+  digestWeekday?: number | undefined;
+  /** Local hour the digest goes out, 0–23 (default 8). */
+  digestHour?: number | undefined;
+  /** Set by the digest's unsubscribe link: no more digests for this client (follow-backs go on). */
+  digestOptOut?: boolean | undefined;
+  /** When the digest was unsubscribed, epoch ms. */
+  digestOptOutAt?: number | undefined;
+  /** BCP 47 locale of the digest's dates and numbers (default en-GB). */
+  locale?: string | undefined;
 }
 
 export type AccountStatus = 'active' | 'paused' | 'token_expired';

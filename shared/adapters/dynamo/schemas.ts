@@ -15,6 +15,11 @@ export const clientRecordSchema = z.looseObject({
   timeZone: z.string().min(1),
   digestEmails: z.array(z.string()),
   createdAt: finite,
+  digestWeekday: z.number().int().min(1).max(7).optional(),
+  digestHour: z.number().int().min(0).max(23).optional(),
+  digestOptOut: z.boolean().optional(),
+  digestOptOutAt: finite.optional(),
+  locale: z.string().min(1).max(35).optional(),
 });
 
 export const observeSettingsSchema = z.looseObject({
