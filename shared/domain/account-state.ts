@@ -73,6 +73,10 @@ export interface ObserveState {
   graphs: Record<GraphKind, GraphPointer>;
   fullScan?: FullScanCheckpoint | undefined;
   headResume?: HeadScanResume | undefined;
+  /** The newest follower ids the last complete head scan read (to recognise re-follows). */
+  headAnchor?: string[] | undefined;
+  /** When observe first ran for the account. */
+  connectedAt?: number | undefined;
   owner?: OwnerCounts | undefined;
   lastHeadScanAt?: number | undefined;
   nextHeadScanAt?: number | undefined;

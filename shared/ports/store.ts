@@ -56,6 +56,11 @@ export interface Changeset {
   removedCount: number;
   /** Profiles of the added users, when the scan returned them (for the policy and the digest). */
   profiles: PlatformUser[];
+  /**
+   * Followers already in the snapshot who followed again (they left unnoticed between full scans):
+   * new followers for the engine, no change to the snapshot.
+   */
+  refollowed?: string[] | undefined;
 }
 
 /** Snapshots (base chunks), changesets and the pages of a full scan in progress. */

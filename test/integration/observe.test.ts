@@ -147,7 +147,7 @@ describe('observe', () => {
         const h = await start({ owner: { initialFollowers: 2_600 }, observe: { fullScanMinDays: 1 } });
         await settle(h, 8);
         const before = await snapshot(h, 'followers');
-        const leavers = h.world.followerIds(h.owner.id).slice(0, 3);
+        const leavers = h.world.followerIds(h.owner.id).slice(100, 103);
         for (const id of leavers) h.world.userUnfollows(id, h.owner.id);
         h.clock.advance(DAY);
         let allowed = 1;
@@ -155,7 +155,7 @@ describe('observe', () => {
         // head scan + first page of the full scan
         allowed = 2;
         const started = observed(await h.tick({ timeLeftMs: onePage }));
-        expect(started.fullScan?.kind).toBe('followers');
+        expect(started, JSON.stringify(started)).toMatchObject({ fullScan: { kind: 'followers' } });
         const checkpoint = (await h.store.getState(h.account))!.state.observe.fullScan;
         expect(checkpoint?.pages).toBe(1);
 
@@ -182,6 +182,25 @@ describe('observe', () => {
       });
     },
   );
+
+  it('reports a follower who left and followed again between full scans as new', async () => {
+    // Prepare: a settled account; someone deep in the list leaves unnoticed (no full scan) and returns
+    const h = await start();
+    await settle(h);
+    await h.runFor(DAY);
+    const returning = h.world.followerIds(h.owner.id)[120]!;
+    h.world.userUnfollows(returning, h.owner.id);
+    h.clock.advance(HOUR);
+    h.world.userFollows(returning, h.owner.id);
+    const newcomers = gainFollowers(h, 4);
+
+    // Act
+    const reports = await h.runFor(DAY);
+
+    // Assess: reported once, with the genuinely new ones
+    const found = reports.flatMap((report) => (report.ran ? report.observe.newFollowers : []));
+    expect(sorted(found)).toEqual(sorted([returning, ...newcomers]));
+  });
 
   it('makes no request while the platform said to wait, and continues after the reset', async () => {
     // Prepare

@@ -37,6 +37,7 @@ export function encodeChangeset(changeset: Changeset, partBytes = changesetPartB
       addedBytes: changeset.added.length,
       removedBytes: changeset.removed.length,
       profiles: changeset.profiles,
+      ...(changeset.refollowed?.length ? { refollowed: changeset.refollowed } : {}),
     }),
   );
   const whole = new Uint8Array(5 + header.length + changeset.added.length + changeset.removed.length);
@@ -87,6 +88,7 @@ export function decodeChangeset(whole: Uint8Array): Changeset {
     addedCount: header.addedCount,
     removedCount: header.removedCount,
     profiles: header.profiles,
+    ...(header.refollowed ? { refollowed: header.refollowed } : {}),
   };
 }
 

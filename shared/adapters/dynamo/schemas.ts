@@ -82,6 +82,7 @@ export const changesetHeaderSchema = z.object({
   addedBytes: count,
   removedBytes: count,
   profiles: z.array(platformUserSchema),
+  refollowed: z.array(z.string().min(1)).optional(),
 });
 
 const bytes = z.instanceof(Uint8Array);

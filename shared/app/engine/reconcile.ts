@@ -106,8 +106,9 @@ export async function reconcile(
     }
 
     async function newFollowers(changeset: Changeset): Promise<void> {
-      if (changeset.addedCount === 0) return;
-      await vet(changeset, formatIds(decodeIds(changeset.added)), false);
+      const ids = [...formatIds(decodeIds(changeset.added)), ...(changeset.refollowed ?? [])];
+      if (ids.length === 0) return;
+      await vet(changeset, ids, false);
     }
 
     async function vet(changeset: Changeset, ids: string[], predatesConnection: boolean): Promise<void> {

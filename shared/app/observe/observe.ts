@@ -76,6 +76,13 @@ const BASELINE_PAGE_SIZE = 100;
 const REBASE_RATIO = 0.25;
 /** Encoded size of an id in a base snapshot, roughly (see `npm run bench -- observe`). */
 const BYTES_PER_ID_ESTIMATE = 5;
+/** Newest followers remembered by a head scan to recognise re-follows the next time. */
+const HEAD_ANCHOR_SIZE = 10;
+/** Known followers above the anchor after which the anchor is taken as gone. */
+const HEAD_ANCHOR_GIVE_UP = 50;
+/** After connection, while growth is unknown, head scans run hourly for this long. */
+const WARM_UP_MS = 24 * 3_600_000;
+const WARM_UP_INTERVAL_MS = 3_600_000;
 
 class Stop extends Error {
   constructor(
@@ -332,12 +339,17 @@ class ObserveRun {
     const expected = (this.obs.growthPerHour * sinceLast) / 3_600_000;
 
     const found = new Map<bigint, PlatformUser>();
+    // The newest followers the last complete head scan saw. A known follower listed above all of
+    // them has unfollowed and followed again since (the snapshot still holds them: only full scans
+    // see people leave), and is owed a follow-back like anyone new.
+    const anchor = new Set(resume ? [] : (this.obs.headAnchor ?? []));
+    let metAnchor = anchor.size === 0;
+    const refollowCandidates = new Map<string, PlatformUser>();
+    const newestSeen: string[] = [];
     let cursor = resume?.cursor;
-    let pageSize = headFirstPageSize(
-      resume ? expected / 2 : expected,
-      settings,
-      this.deps.platform.limits.maxPageSize,
-    );
+    const planned = resume ? expected / 2 : expected;
+    const maxPage = this.deps.platform.limits.maxPageSize;
+    let pageSize = headFirstPageSize(planned, settings, maxPage);
     let run = 0;
     let finished = false;
     let interruption: Stop | undefined;
@@ -348,7 +360,20 @@ class ObserveRun {
         const ids = parseIds(page.users.map((user) => user.id));
         for (let index = 0; index < ids.length; index += 1) {
           const id = ids[index]!;
+          const user = page.users[index]!;
+          if (newestSeen.length < HEAD_ANCHOR_SIZE) newestSeen.push(user.id);
+          if (anchor.has(user.id)) metAnchor = true;
           if (has(known, id) && !has(foundEarlier, id)) {
+            if (!metAnchor) {
+              refollowCandidates.set(user.id, user);
+              // The anchor may be gone (they all left): stop treating known ids as re-follows.
+              if (refollowCandidates.size >= HEAD_ANCHOR_GIVE_UP) {
+                metAnchor = true;
+                refollowCandidates.clear();
+              }
+              run = 0;
+              continue;
+            }
             run += 1;
             if (run >= settings.headScanKnownRun) {
               finished = true;
@@ -356,13 +381,12 @@ class ObserveRun {
             }
           } else {
             run = 0;
-            if (!has(known, id) && !has(foundEarlier, id) && !found.has(id))
-              found.set(id, page.users[index]!);
+            if (!has(known, id) && !has(foundEarlier, id) && !found.has(id)) found.set(id, user);
           }
         }
         if (page.nextCursor === undefined) finished = true;
         cursor = page.nextCursor;
-        pageSize = headNextPageSize(found.size, settings, this.deps.platform.limits.maxPageSize);
+        pageSize = headNextPageSize({ found: found.size, expected: planned, run }, settings, maxPage);
       }
     } catch (error) {
       if (!(error instanceof Stop)) throw error;
@@ -370,16 +394,23 @@ class ObserveRun {
     }
 
     const totalFound = found.size + (resume?.found ?? 0);
+    const refollowed = finished && metAnchor && anchor.size > 0 ? [...refollowCandidates.values()] : [];
     const observe: ObserveState = { ...this.obs };
     if (finished) {
       observe.headResume = undefined;
+      if (!resume) observe.headAnchor = newestSeen;
       observe.lastHeadScanAt = now;
       observe.growthPerHour = updateGrowth(observe.growthPerHour, totalFound, sinceLast);
       observe.nextHeadScanAt = now + headScanInterval(observe.growthPerHour, settings);
+      const connectedAt = observe.connectedAt ?? now;
+      if (observe.growthPerHour <= 0 && now - connectedAt < WARM_UP_MS) {
+        // Growth is not known yet: look hourly for the first day instead of waiting the longest delay.
+        observe.nextHeadScanAt = Math.min(observe.nextHeadScanAt, now + WARM_UP_INTERVAL_MS);
+      }
     } else if (cursor !== undefined) {
       observe.headResume = { cursor, fromSeq: resume?.fromSeq ?? startSeq, found: totalFound };
     }
-    if (found.size > 0) {
+    if (found.size > 0 || refollowed.length > 0) {
       const added = sortUnique(BigUint64Array.from(found.keys()));
       const seq = observe.seq + 1;
       await this.#putChangeset({
@@ -391,7 +422,8 @@ class ObserveRun {
         removed: encodeIds(new BigUint64Array(0)),
         addedCount: added.length,
         removedCount: 0,
-        profiles: [...found.values()],
+        profiles: [...found.values(), ...refollowed],
+        refollowed: refollowed.map((user) => user.id),
       });
       observe.seq = seq;
       observe.graphs = {
@@ -399,7 +431,7 @@ class ObserveRun {
         followers: { ...observe.graphs.followers, count: observe.graphs.followers.count + added.length },
       };
       this.report.committed.push(seq);
-      this.report.newFollowers.push(...formatIds(added));
+      this.report.newFollowers.push(...formatIds(added), ...refollowed.map((user) => user.id));
     }
     await this.#saveObserve(observe);
     this.report.headScan = finished ? 'done' : 'partial';
