@@ -33,6 +33,7 @@ export async function statusCommand(options: Selection): Promise<void> {
       process.stdout.write(
         [
           `${r.clientId}/${r.accountId}  @${r.handle} on ${r.network}  (${r.status}, mode ${r.mode})`,
+          ...r.warnings.map((warning) => `  note: ${warning}`),
           `  followers        ${r.followers ?? 'not observed yet'}`,
           `  tasks            ${
             Object.entries(r.tasks)

@@ -1,6 +1,8 @@
 import { resolve } from 'node:path';
 import { JsonLogger } from '../../shared/adapters/logger.ts';
+import { policyOf } from '../../shared/app/engine/policy-of.ts';
 import { loadRuntimeEnv } from '../../shared/config/env.ts';
+import { policyWarnings } from '../../shared/config/policy.ts';
 import { SKIP_REASON_TEXT, type SkipReason } from '../../shared/domain/engine/task.ts';
 import { approveDemoCandidates, seedDemo } from '../../shared/runtime/demo.ts';
 import { openLocalRuntime } from '../../shared/runtime/local.ts';
@@ -39,6 +41,9 @@ export async function startCommand(options: StartOptions): Promise<void> {
         `(dynalite, X sandbox at ${runtime.sandbox.baseUrl}, ${options.realtime ? 'real-time' : 'virtual'} clock)`,
     );
     out(`client ${client.name}: ${accounts.map((a) => `@${a.handle} on ${a.network}`).join(', ')}`);
+    for (const account of accounts) {
+      for (const warning of policyWarnings(policyOf(account))) out(`@${account.handle}: ${warning}`);
+    }
     out(
       `simulating ${options.days} day(s) from ${new Date(startedAt).toISOString()}, a tick every 15 minutes`,
     );

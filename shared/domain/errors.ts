@@ -14,22 +14,22 @@ export class FollowbackError extends Error {
 
 /** A configuration value is missing or invalid; the message names it. */
 export class ConfigError extends FollowbackError {
-  override readonly name = 'ConfigError';
+  override readonly name: string = 'ConfigError';
 }
 
 /** Input from outside (an event, a request, a file) failed validation; the message names the field. */
 export class ValidationError extends FollowbackError {
-  override readonly name = 'ValidationError';
+  override readonly name: string = 'ValidationError';
 }
 
 /** A conditional write lost a race: someone else changed the item first. */
 export class ConflictError extends FollowbackError {
-  override readonly name = 'ConflictError';
+  override readonly name: string = 'ConflictError';
 }
 
 /** The platform refused for rate limiting; try again at `resetAt` (epoch ms). */
 export class RateLimitedError extends FollowbackError {
-  override readonly name = 'RateLimitedError';
+  override readonly name: string = 'RateLimitedError';
   constructor(
     readonly resetAt: number,
     message = `rate limited until ${new Date(resetAt).toISOString()}`,
@@ -41,25 +41,25 @@ export class RateLimitedError extends FollowbackError {
 
 /** A 5xx, a timeout or a dropped connection: the same call may succeed later. */
 export class TransientPlatformError extends FollowbackError {
-  override readonly name = 'TransientPlatformError';
+  override readonly name: string = 'TransientPlatformError';
 }
 
 /** The platform answered with something that does not match its documented shape. */
 export class MalformedResponseError extends FollowbackError {
-  override readonly name = 'MalformedResponseError';
+  override readonly name: string = 'MalformedResponseError';
 }
 
 /** The target user is gone: deleted, suspended or otherwise not visible (X answers 404 or 403). */
 export class UserGoneError extends FollowbackError {
-  override readonly name = 'UserGoneError';
+  override readonly name: string = 'UserGoneError';
 }
 
 /** The account's credentials were refused (expired, revoked); a person must reconnect it. */
 export class AuthError extends FollowbackError {
-  override readonly name = 'AuthError';
+  override readonly name: string = 'AuthError';
 }
 
 /** A read budget (requests or money) for the period is spent. */
 export class BudgetExhaustedError extends FollowbackError {
-  override readonly name = 'BudgetExhaustedError';
+  override readonly name: string = 'BudgetExhaustedError';
 }

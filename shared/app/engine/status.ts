@@ -1,3 +1,4 @@
+import { policyWarnings } from '../../config/policy.ts';
 import type { AccountRecord } from '../../domain/account.ts';
 import type { AccountState } from '../../domain/account-state.ts';
 import { type ForecastSummary, forecast, type LatePromise } from '../../domain/engine/forecast.ts';
@@ -28,6 +29,8 @@ export interface AccountStatusReport {
   handle: string;
   status: AccountRecord['status'];
   mode: string;
+  /** Why the policy needs care (X in auto mode: X's rules on automated follows). */
+  warnings: string[];
   followers: number | null;
   tasks: Record<TaskState, number>;
   skipsByReason: Partial<Record<SkipReason, number>>;
@@ -92,6 +95,7 @@ export async function accountStatus(
     handle: account.handle,
     status: account.status,
     mode: policy.mode,
+    warnings: policyWarnings(policy),
     followers: followersOf(state?.state),
     tasks: counts,
     skipsByReason: skips,
