@@ -20,7 +20,7 @@ import {
   TransientPlatformError,
   UserGoneError,
 } from '../../domain/errors.ts';
-import { has } from '../../domain/idset/index.ts';
+import { idCodecFor } from '../../domain/idset/index.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type { Platform, Relationship } from '../../ports/platform.ts';
@@ -282,8 +282,16 @@ async function followerCheck(
     };
   }
   const observe = cell.state.observe;
-  const followers = await loadGraph(deps.store, cell.ref, 'followers', observe.graphs.followers, observe.seq);
-  return async (targetIds) => new Map(targetIds.map((id) => [id, has(followers, BigInt(id))]));
+  const ids = idCodecFor(account.network);
+  const followers = await loadGraph(
+    deps.store,
+    cell.ref,
+    'followers',
+    observe.graphs.followers,
+    observe.seq,
+    ids,
+  );
+  return async (targetIds) => new Map(targetIds.map((id) => [id, ids.has(followers, id)]));
 }
 
 function followCheckOf(cell: StateCell, platform: Platform, at: number): FollowTask['followCheck'] {

@@ -17,7 +17,7 @@ import {
   taskProfileOf,
 } from '../../domain/engine/task.ts';
 import { ConflictError } from '../../domain/errors.ts';
-import { decodeIds, formatIds, has } from '../../domain/idset/index.ts';
+import { idCodecFor } from '../../domain/idset/index.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type { Platform, PlatformUser } from '../../ports/platform.ts';
@@ -73,6 +73,8 @@ export async function reconcile(
     useCase: 'reconcile',
   });
   const observe = cell.state.observe;
+  /** The network's ids: numeric on X, strings (DIDs, Mastodon ids) on the open networks. */
+  const codec = idCodecFor(account.network);
   let engine: EngineState = cell.state.engine ?? emptyEngineState();
   const window = promiseWindowOf(policy);
   const quiet = quietCalendarOf(policy);
@@ -82,7 +84,7 @@ export async function reconcile(
     const following = observe.graphs.following;
     const ownerFollowing =
       following.baseSeq > 0
-        ? await loadGraph(deps.store, cell.ref, 'following', following, observe.seq)
+        ? await loadGraph(deps.store, cell.ref, 'following', following, observe.seq, codec)
         : undefined;
 
     for (const changeset of changesets) {
@@ -101,12 +103,14 @@ export async function reconcile(
     /** Followers from before the connection, when the policy asks for them: best effort, no promise. */
     async function backfill(changeset: Changeset): Promise<void> {
       const pointer = { ...observe.graphs.followers, baseSeq: changeset.seq };
-      const ids = formatIds(await loadGraph(deps.store, cell.ref, 'followers', pointer, changeset.seq));
+      const ids = codec.toStrings(
+        await loadGraph(deps.store, cell.ref, 'followers', pointer, changeset.seq, codec),
+      );
       await vet(changeset, ids, true);
     }
 
     async function newFollowers(changeset: Changeset): Promise<void> {
-      const ids = [...formatIds(decodeIds(changeset.added)), ...(changeset.refollowed ?? [])];
+      const ids = [...codec.toStrings(codec.decode(changeset.added)), ...(changeset.refollowed ?? [])];
       if (ids.length === 0) return;
       await vet(changeset, ids, false);
     }
@@ -128,7 +132,7 @@ export async function reconcile(
         const verdict = evaluateCandidate(profile, policy, {
           now: changeset.at,
           ownerId: account.platformUserId,
-          ownerFollows: ownerFollowing ? has(ownerFollowing, BigInt(id)) : false,
+          ownerFollows: ownerFollowing ? codec.has(ownerFollowing, id) : false,
           predatesConnection,
         });
         let task: FollowTask;
@@ -184,7 +188,7 @@ export async function reconcile(
 
     async function leftFollowers(changeset: Changeset): Promise<void> {
       if (changeset.removedCount === 0) return;
-      for (const id of formatIds(decodeIds(changeset.removed))) {
+      for (const id of codec.toStrings(codec.decode(changeset.removed))) {
         await closeOpen(id, 'left_before_followback', 'unfollowed before the follow-back', changeset.at);
       }
     }
@@ -192,7 +196,7 @@ export async function reconcile(
     async function ownerChanges(changeset: Changeset): Promise<void> {
       // The owner unfollowed someone: never follow them again. A marker task remembers it even for
       // people who are not (yet) followers, so a later follow from them is recorded as a skip.
-      for (const id of formatIds(decodeIds(changeset.removed))) {
+      for (const id of codec.toStrings(codec.decode(changeset.removed))) {
         const closed = await closeOpen(id, 'owner_unfollowed', 'the owner unfollowed them', changeset.at);
         if (!closed) {
           const marker = createSkippedTask(
@@ -216,7 +220,7 @@ export async function reconcile(
         }
       }
       // The owner followed someone by hand: an open follow-back for them is already done.
-      for (const id of formatIds(decodeIds(changeset.added))) {
+      for (const id of codec.toStrings(codec.decode(changeset.added))) {
         await closeOpen(id, 'already_following', 'the owner followed them by hand', changeset.at);
       }
     }

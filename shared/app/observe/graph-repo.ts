@@ -1,26 +1,43 @@
 import type { AccountRef, GraphKind } from '../../domain/account.ts';
 import type { GraphPointer } from '../../domain/account-state.ts';
-import { applyDelta, decodeIds, joinChunks, sortUnique } from '../../domain/idset/index.ts';
+import { type IdCodec, type IdList, joinChunks, numericIdCodec } from '../../domain/idset/index.ts';
 import type { Changeset, GraphStore } from '../../ports/store.ts';
 
-const EMPTY: BigUint64Array = new BigUint64Array(0);
-
-/** A list as of `uptoSeq`: its base snapshot plus the changesets of its kind committed after the base. */
+/**
+ * A list as of `uptoSeq`: its base snapshot plus the changesets of its kind committed after the base.
+ * `codec` is the account's id codec (`idCodecFor(account.network)`); without it, numeric ids (X).
+ */
 export async function loadGraph(
   store: GraphStore,
   ref: AccountRef,
   kind: GraphKind,
   pointer: GraphPointer,
   uptoSeq: number,
-): Promise<BigUint64Array> {
-  let ids: BigUint64Array = EMPTY;
+): Promise<BigUint64Array>;
+export async function loadGraph<L extends IdList>(
+  store: GraphStore,
+  ref: AccountRef,
+  kind: GraphKind,
+  pointer: GraphPointer,
+  uptoSeq: number,
+  codec: IdCodec<L>,
+): Promise<L>;
+export async function loadGraph(
+  store: GraphStore,
+  ref: AccountRef,
+  kind: GraphKind,
+  pointer: GraphPointer,
+  uptoSeq: number,
+  codec: IdCodec = numericIdCodec as IdCodec,
+): Promise<IdList> {
+  let ids = codec.empty();
   if (pointer.baseSeq > 0 && pointer.baseChunks > 0) {
-    ids = decodeIds(joinChunks(await store.getBaseChunks(ref, kind, pointer.baseSeq, pointer.baseChunks)));
+    ids = codec.decode(joinChunks(await store.getBaseChunks(ref, kind, pointer.baseSeq, pointer.baseChunks)));
   }
   if (uptoSeq <= pointer.baseSeq) return ids;
   for (const changeset of await store.getChangesets(ref, pointer.baseSeq, uptoSeq)) {
     if (changeset.kind !== kind) continue;
-    ids = applyDelta(ids, decodeIds(changeset.added), decodeIds(changeset.removed));
+    ids = codec.apply(ids, codec.decode(changeset.added), codec.decode(changeset.removed));
   }
   return ids;
 }
@@ -32,13 +49,29 @@ export async function addedSince(
   kind: GraphKind,
   afterSeq: number,
   uptoSeq: number,
-): Promise<BigUint64Array> {
-  if (uptoSeq <= afterSeq) return EMPTY;
-  const parts: BigUint64Array[] = [];
+): Promise<BigUint64Array>;
+export async function addedSince<L extends IdList>(
+  store: GraphStore,
+  ref: AccountRef,
+  kind: GraphKind,
+  afterSeq: number,
+  uptoSeq: number,
+  codec: IdCodec<L>,
+): Promise<L>;
+export async function addedSince(
+  store: GraphStore,
+  ref: AccountRef,
+  kind: GraphKind,
+  afterSeq: number,
+  uptoSeq: number,
+  codec: IdCodec = numericIdCodec as IdCodec,
+): Promise<IdList> {
+  if (uptoSeq <= afterSeq) return codec.empty();
+  const parts: IdList[] = [];
   for (const changeset of await store.getChangesets(ref, afterSeq, uptoSeq)) {
-    if (changeset.kind === kind && changeset.addedCount > 0) parts.push(decodeIds(changeset.added));
+    if (changeset.kind === kind && changeset.addedCount > 0) parts.push(codec.decode(changeset.added));
   }
-  return sortUnique(concatIds(parts));
+  return codec.union(parts);
 }
 
 export function concatIds(parts: readonly BigUint64Array[]): BigUint64Array {

@@ -6,17 +6,7 @@ import {
   RateLimitedError,
   TransientPlatformError,
 } from '../../domain/errors.ts';
-import {
-  applyDelta,
-  chunkBytes,
-  decodeIds,
-  diffSorted,
-  encodeIds,
-  formatIds,
-  has,
-  parseIds,
-  sortUnique,
-} from '../../domain/idset/index.ts';
+import { chunkBytes, type IdCodec, idCodecFor } from '../../domain/idset/index.ts';
 import {
   canAfford,
   FULL_SCAN_CHECK_INTERVAL_MS,
@@ -34,7 +24,7 @@ import type { Logger } from '../../ports/logger.ts';
 import type { GraphPage, Platform, PlatformUser } from '../../ports/platform.ts';
 import type { Changeset, GraphStore } from '../../ports/store.ts';
 import type { StateCell } from '../state-cell.ts';
-import { addedSince, changesetBytes, concatIds, loadGraph } from './graph-repo.ts';
+import { addedSince, changesetBytes, loadGraph } from './graph-repo.ts';
 
 export interface ObserveDeps {
   platform: Platform;
@@ -74,8 +64,6 @@ const MIN_TIME_FOR_A_REQUEST_MS = 2_000;
 const BASELINE_PAGE_SIZE = 100;
 /** Once a list's changesets outweigh this share of its base, the next full scan writes a new base. */
 const REBASE_RATIO = 0.25;
-/** Encoded size of an id in a base snapshot, roughly (see `npm run bench -- observe`). */
-const BYTES_PER_ID_ESTIMATE = 5;
 /** Newest followers remembered by a head scan to recognise re-follows the next time. */
 const HEAD_ANCHOR_SIZE = 10;
 /** Known followers above the anchor after which the anchor is taken as gone. */
@@ -121,6 +109,8 @@ class ObserveRun {
     headScan: 'not_due',
   };
   readonly #log: Logger;
+  /** How this network's ids are parsed, compared, diffed and stored (numeric on X, strings elsewhere). */
+  readonly #ids: IdCodec;
 
   constructor(
     readonly account: AccountRecord,
@@ -134,6 +124,7 @@ class ObserveRun {
       useCase: 'observe',
     });
     this.#working = cell.state.observe;
+    this.#ids = idCodecFor(account.network);
   }
 
   /** The observe state as this run sees it: what was committed plus spend not yet written. */
@@ -281,17 +272,17 @@ class ObserveRun {
       return;
     }
     const page = await this.#read('followers', undefined, BASELINE_PAGE_SIZE);
-    const ids = sortUnique(parseIds(page.users.map((user) => user.id)));
+    const ids = this.#ids.fromStrings(page.users.map((user) => user.id));
     const now = this.deps.clock.now();
     const seq = this.obs.seq + 1;
-    const chunks = chunkBytes(encodeIds(ids));
+    const chunks = chunkBytes(this.#ids.encode(ids));
     await this.deps.store.putBaseChunks(this.cell.ref, 'followers', seq, chunks, this.cell.fence);
     await this.#putChangeset({
       seq,
       at: now,
       kind: 'followers',
       source: 'baseline',
-      ...emptyDelta(),
+      ...emptyDelta(this.#ids),
       profiles: [],
     });
     await this.#saveObserve({
@@ -320,6 +311,7 @@ class ObserveRun {
    */
   async #headScan(): Promise<void> {
     const settings = this.account.observe;
+    const codec = this.#ids;
     const startSeq = this.obs.seq;
     const resume = this.obs.headResume;
     const known = await loadGraph(
@@ -328,17 +320,18 @@ class ObserveRun {
       'followers',
       this.obs.graphs.followers,
       startSeq,
+      codec,
     );
     // Followers an interrupted scan already committed are not "known" for the stop rule: the scan
     // must go on past them to where it was interrupted.
     const foundEarlier = resume
-      ? await addedSince(this.deps.store, this.cell.ref, 'followers', resume.fromSeq, startSeq)
-      : new BigUint64Array(0);
+      ? await addedSince(this.deps.store, this.cell.ref, 'followers', resume.fromSeq, startSeq, codec)
+      : codec.empty();
     const now = this.deps.clock.now();
     const sinceLast = now - (this.obs.lastHeadScanAt ?? now - MIN_HEAD_SCAN_INTERVAL_MS);
     const expected = (this.obs.growthPerHour * sinceLast) / 3_600_000;
 
-    const found = new Map<bigint, PlatformUser>();
+    const found = new Map<string, PlatformUser>();
     // The newest followers the last complete head scan saw. A known follower listed above all of
     // them has unfollowed and followed again since (the snapshot still holds them: only full scans
     // see people leave), and is owed a follow-back like anyone new.
@@ -357,13 +350,13 @@ class ObserveRun {
       while (!finished) {
         this.#assertNotBlocked();
         const page = await this.#read('followers', cursor, pageSize);
-        const ids = parseIds(page.users.map((user) => user.id));
-        for (let index = 0; index < ids.length; index += 1) {
-          const id = ids[index]!;
-          const user = page.users[index]!;
-          if (newestSeen.length < HEAD_ANCHOR_SIZE) newestSeen.push(user.id);
-          if (anchor.has(user.id)) metAnchor = true;
-          if (has(known, id) && !has(foundEarlier, id)) {
+        // Checks every id of the page before any is used (ValidationError on a malformed one).
+        codec.fromStrings(page.users.map((user) => user.id));
+        for (const user of page.users) {
+          const id = user.id;
+          if (newestSeen.length < HEAD_ANCHOR_SIZE) newestSeen.push(id);
+          if (anchor.has(id)) metAnchor = true;
+          if (codec.has(known, id) && !codec.has(foundEarlier, id)) {
             if (!metAnchor) {
               refollowCandidates.set(user.id, user);
               // The anchor may be gone (they all left): stop treating known ids as re-follows.
@@ -381,7 +374,7 @@ class ObserveRun {
             }
           } else {
             run = 0;
-            if (!has(known, id) && !has(foundEarlier, id) && !found.has(id)) found.set(id, user);
+            if (!codec.has(known, id) && !codec.has(foundEarlier, id) && !found.has(id)) found.set(id, user);
           }
         }
         if (page.nextCursor === undefined) finished = true;
@@ -411,15 +404,15 @@ class ObserveRun {
       observe.headResume = { cursor, fromSeq: resume?.fromSeq ?? startSeq, found: totalFound };
     }
     if (found.size > 0 || refollowed.length > 0) {
-      const added = sortUnique(BigUint64Array.from(found.keys()));
+      const added = codec.fromStrings([...found.keys()]);
       const seq = observe.seq + 1;
       await this.#putChangeset({
         seq,
         at: now,
         kind: 'followers',
         source: 'head',
-        added: encodeIds(added),
-        removed: encodeIds(new BigUint64Array(0)),
+        added: codec.encode(added),
+        removed: codec.encode(codec.empty()),
         addedCount: added.length,
         removedCount: 0,
         profiles: [...found.values(), ...refollowed],
@@ -431,7 +424,7 @@ class ObserveRun {
         followers: { ...observe.graphs.followers, count: observe.graphs.followers.count + added.length },
       };
       this.report.committed.push(seq);
-      this.report.newFollowers.push(...formatIds(added), ...refollowed.map((user) => user.id));
+      this.report.newFollowers.push(...codec.toStrings(added), ...refollowed.map((user) => user.id));
     }
     await this.#saveObserve(observe);
     this.report.headScan = finished ? 'done' : 'partial';
@@ -487,8 +480,13 @@ class ObserveRun {
     while (checkpoint) {
       this.#assertNotBlocked();
       const page = await this.#read(checkpoint.kind, checkpoint.cursor, pageSize);
-      const ids = sortUnique(parseIds(page.users.map((user) => user.id)));
-      await this.deps.store.putScanPage(this.cell.ref, checkpoint.scanId, checkpoint.pages, encodeIds(ids));
+      const ids = this.#ids.fromStrings(page.users.map((user) => user.id));
+      await this.deps.store.putScanPage(
+        this.cell.ref,
+        checkpoint.scanId,
+        checkpoint.pages,
+        this.#ids.encode(ids),
+      );
       checkpoint = { ...checkpoint, cursor: page.nextCursor, pages: checkpoint.pages + 1 };
       this.report.fullScan.pages += 1;
       await this.#saveObserve({ ...this.obs, fullScan: checkpoint });
@@ -505,41 +503,42 @@ class ObserveRun {
    */
   async #finishFullScan(checkpoint: FullScanCheckpoint): Promise<void> {
     const { store } = this.deps;
+    const codec = this.#ids;
     const ref = this.cell.ref;
     const kind = checkpoint.kind;
     const pointer = this.obs.graphs[kind];
     const pages = await store.getScanPages(ref, checkpoint.scanId, checkpoint.pages);
-    const listed = sortUnique(concatIds(pages.map((bytes) => decodeIds(bytes))));
-    const current = await loadGraph(store, ref, kind, pointer, this.obs.seq);
+    const listed = codec.union(pages.map((bytes) => codec.decode(bytes)));
+    const current = await loadGraph(store, ref, kind, pointer, this.obs.seq, codec);
     const atStart =
       checkpoint.fromSeq >= pointer.baseSeq
-        ? await loadGraph(store, ref, kind, pointer, checkpoint.fromSeq)
+        ? await loadGraph(store, ref, kind, pointer, checkpoint.fromSeq, codec)
         : current;
 
-    const { added } = diffSorted(current, listed);
-    const { removed: goneSinceStart } = diffSorted(atStart, listed);
+    const { added } = codec.diff(current, listed);
+    const { removed: goneSinceStart } = codec.diff(atStart, listed);
     // Of those, only the ones still in the snapshot (gone ∩ current).
-    const removed = diffSorted(diffSorted(goneSinceStart, current).removed, goneSinceStart).added;
-    const next = applyDelta(current, added, removed);
+    const removed = codec.diff(codec.diff(goneSinceStart, current).removed, goneSinceStart).added;
+    const next = codec.apply(current, added, removed);
 
     // Before the first full scan of followers, the snapshot held only those seen since connection:
     // the rest of the list predates followback and is not new.
     const firstComplete = !pointer.complete;
-    const eventAdded = firstComplete ? new BigUint64Array(0) : added;
+    const eventAdded = firstComplete ? codec.empty() : added;
     const seq = this.obs.seq + 1;
     const now = this.deps.clock.now();
-    const addedBytes = encodeIds(eventAdded);
-    const removedBytes = encodeIds(removed);
+    const addedBytes = codec.encode(eventAdded);
+    const removedBytes = codec.encode(removed);
     const since = await store.getChangesets(ref, pointer.baseSeq, this.obs.seq);
     const deltaBytes = changesetBytes(since, kind) + addedBytes.length + removedBytes.length;
     const rebase =
       firstComplete ||
       pointer.baseSeq === 0 ||
-      deltaBytes > REBASE_RATIO * BYTES_PER_ID_ESTIMATE * pointer.count;
+      deltaBytes > REBASE_RATIO * codec.bytesPerIdEstimate * pointer.count;
 
     let baseChunks = pointer.baseChunks;
     if (rebase) {
-      const chunks = chunkBytes(encodeIds(next));
+      const chunks = chunkBytes(codec.encode(next));
       await store.putBaseChunks(ref, kind, seq, chunks, this.cell.fence);
       baseChunks = chunks.length;
     }
@@ -571,8 +570,8 @@ class ObserveRun {
     });
     this.report.committed.push(seq);
     this.report.fullScan = { kind, state: 'finished', pages: checkpoint.pages };
-    const addedIds = formatIds(eventAdded);
-    const removedIds = formatIds(removed);
+    const addedIds = codec.toStrings(eventAdded);
+    const removedIds = codec.toStrings(removed);
     if (kind === 'followers') {
       this.report.newFollowers.push(...addedIds);
       this.report.lostFollowers.push(...removedIds);
@@ -611,7 +610,7 @@ class ObserveRun {
   }
 }
 
-function emptyDelta(): Pick<Changeset, 'added' | 'removed' | 'addedCount' | 'removedCount'> {
-  const empty = encodeIds(new BigUint64Array(0));
+function emptyDelta(codec: IdCodec): Pick<Changeset, 'added' | 'removed' | 'addedCount' | 'removedCount'> {
+  const empty = codec.encode(codec.empty());
   return { added: empty, removed: empty, addedCount: 0, removedCount: 0 };
 }

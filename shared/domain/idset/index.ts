@@ -1,8 +1,9 @@
 /**
  * The id-set domain: compact snapshots of follower / following id lists.
  *
- * Numeric ids (X) live in numeric-ids.ts and numeric-codec.ts; a string-id codec (Bluesky DIDs)
- * can sit beside them later under the reserved encoding kinds 3 and 4.
+ * Numeric ids (X) live in numeric-ids.ts and numeric-codec.ts; string ids (Bluesky DIDs, Mastodon
+ * ids) in string-ids.ts and string-codec.ts (encoding kinds 3 and 4). Use cases take their id
+ * handling from ids.ts: `idCodecFor(network)`.
  */
 export { chunkBytes, joinChunks, MAX_CHUNK_BYTES } from './chunks.ts';
 export { crc32 } from './crc32.ts';
@@ -18,6 +19,14 @@ export {
 } from './dynamo-size.ts';
 export { CorruptEncodingError, type CorruptEncodingReason } from './errors.ts';
 export { IdSet } from './id-set.ts';
+export {
+  type IdCodec,
+  type IdKind,
+  type IdList,
+  idCodecFor,
+  numericIdCodec,
+  stringIdCodec,
+} from './ids.ts';
 export {
   decodeDelta,
   decodeIds,
@@ -40,3 +49,21 @@ export {
   isSortedUnique,
   sortUnique,
 } from './sorted.ts';
+export {
+  decodeStringDelta,
+  decodeStringIds,
+  encodeStringDelta,
+  encodeStringIds,
+  isCanonicalDecimal,
+  type StringIdDelta,
+} from './string-codec.ts';
+export {
+  applyStringDelta,
+  assertStringIds,
+  compareStringIds,
+  diffStrings,
+  indexOfString,
+  MAX_STRING_ID_LENGTH,
+  type StringIdList,
+  sortUniqueStrings,
+} from './string-ids.ts';

@@ -4,7 +4,7 @@
  * Layout (all integers unsigned LEB128 varints unless said otherwise):
  *
  *   byte 0        format version (1)
- *   byte 1        kind: 1 = numeric set, 2 = numeric delta (3, 4 reserved for string ids, e.g. DIDs)
+ *   byte 1        kind: 1 = numeric set, 2 = numeric delta (3, 4: string ids, see string-codec.ts)
  *   byte 2        compression of the payload: 0 none, 1 deflate-raw, 2 brotli
  *   varint        set: count | delta: added count, removed count
  *   varint        raw (uncompressed) payload length in bytes
@@ -36,6 +36,9 @@ export const ID_FORMAT_VERSION = 1;
 export const IdEncodingKind = {
   numericSet: 1,
   numericDelta: 2,
+  /** String ids (Bluesky DIDs, Mastodon ids): string-codec.ts. */
+  stringSet: 3,
+  stringDelta: 4,
 } as const;
 export type IdEncodingKind = (typeof IdEncodingKind)[keyof typeof IdEncodingKind];
 
@@ -133,7 +136,7 @@ function assertDisjoint(a: BigUint64Array, b: BigUint64Array): void {
 }
 
 /** Appends each id minus its predecessor (the first minus 0) as an unsigned LEB128 varint. */
-function writeVarints(w: Uint32Array, count: number, out: Uint8Array, start: number): number {
+export function writeVarints(w: Uint32Array, count: number, out: Uint8Array, start: number): number {
   let pos = start;
   let prevLo = 0;
   let prevHi = 0;
@@ -159,7 +162,13 @@ function writeVarints(w: Uint32Array, count: number, out: Uint8Array, start: num
 }
 
 /** Reads `count` delta varints into `w` (word view), checking canonical form, order and range. */
-function readVarints(raw: Uint8Array, start: number, count: number, w: Uint32Array, what: string): number {
+export function readVarints(
+  raw: Uint8Array,
+  start: number,
+  count: number,
+  w: Uint32Array,
+  what: string,
+): number {
   let pos = start;
   const end = raw.length;
   let prevLo = 0;
@@ -208,7 +217,12 @@ function readVarints(raw: Uint8Array, start: number, count: number, w: Uint32Arr
   return pos;
 }
 
-function frame(kind: IdEncodingKind, counts: number[], raw: Uint8Array, options: EncodeOptions): Uint8Array {
+export function frame(
+  kind: IdEncodingKind,
+  counts: number[],
+  raw: Uint8Array,
+  options: EncodeOptions,
+): Uint8Array {
   let method = options.compression ?? 'brotli';
   let payload: Uint8Array = raw;
   if (method !== 'none' && raw.length > 0) {
@@ -246,10 +260,16 @@ function pushVarint(out: number[], value: number): void {
   out.push(v);
 }
 
-function unframe(
+/**
+ * Checks a blob's frame (version, CRC, kind, header, compression) and returns its counts and raw
+ * payload. `maxRawBytes` bounds the raw length a header may claim for its ids (default: the longest
+ * varint per id), so a forged length cannot make the decoder inflate more than the ids can need.
+ */
+export function unframe(
   bytes: Uint8Array,
   expectedKind: IdEncodingKind,
   countFields: number,
+  maxRawBytes: (ids: number) => number = (ids) => ids * MAX_VARINT_BYTES,
 ): { counts: number[]; payload: Uint8Array } {
   if (!(bytes instanceof Uint8Array))
     throw new CorruptEncodingError('truncated', 'encoded ids are not bytes');
@@ -282,7 +302,7 @@ function unframe(
   }
   const rawLength = fields.pop()!;
   const total = fields.reduce((s, c) => s + c, 0);
-  if (rawLength < total || rawLength > total * MAX_VARINT_BYTES) {
+  if (rawLength < total || rawLength > maxRawBytes(total)) {
     throw new CorruptEncodingError('header', `raw length ${rawLength} cannot hold ${total} ids`);
   }
   const body = bytes.subarray(pos, bodyEnd);
