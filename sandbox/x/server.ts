@@ -18,6 +18,7 @@ import {
   type XRateLimits,
   type XRateLimitsOverrides,
 } from './limits.ts';
+import { type XOAuthOptions, XOAuthServer } from './oauth.ts';
 import { decodeToken, encodeToken } from './pagination.ts';
 import {
   forbiddenResource,
@@ -51,6 +52,11 @@ export interface XSandboxOptions {
   tokens?: TokenResolver;
   /** Where requests are counted. Default: the world's stats. */
   stats?: SandboxStats;
+  /**
+   * X's OAuth 2.0 endpoints (`GET /i/oauth2/authorize`, `POST /2/oauth2/token`, see oauth.ts): apps,
+   * who consents, token lifetimes. Tokens they issue act beside `tokens`.
+   */
+  oauth?: XOAuthOptions;
 }
 
 export interface XSandbox {
@@ -64,6 +70,8 @@ export interface XSandbox {
   readonly limits: XRateLimits;
   /** Errors thrown by the sandbox itself while answering (answered as 500); empty when healthy. */
   readonly internalErrors: readonly unknown[];
+  /** The OAuth 2.0 authorization server (consent, grants, counts; see oauth.ts). */
+  readonly oauth: XOAuthServer;
   /** A bearer token for an owner of the world. */
   issueToken(ownerId: string): string;
   /** Drops held sockets and open connections, then stops listening. */
@@ -227,6 +235,7 @@ class XSandboxHandler {
     readonly stats: SandboxStats,
     readonly faults: XFaults,
     limits: XRateLimits,
+    readonly oauth: XOAuthServer,
   ) {
     this.limiter = new XRateLimiter(limits);
   }
@@ -246,6 +255,10 @@ class XSandboxHandler {
       this.#send(res, 'unknown', { status: 413, body: genericProblem(413, 'Payload Too Large') }, {});
       return;
     }
+    if (this.oauth.handles(url.pathname)) {
+      this.oauth.serve(req, res, url, body, this.stats);
+      return;
+    }
     if (!route) {
       this.#send(res, 'unknown', { status: 404, body: genericProblem(404, 'Not Found') }, {});
       return;
@@ -255,6 +268,10 @@ class XSandboxHandler {
     const userId = token === undefined ? undefined : this.tokens.resolve(token);
     if (userId === undefined) {
       this.#send(res, endpoint, { status: 401, body: genericProblem(401, 'Unauthorized') }, {});
+      return;
+    }
+    if (this.oauth.missingScopes(token!, endpoint).length > 0) {
+      this.#send(res, endpoint, { status: 403, body: genericProblem(403, 'Forbidden') }, {});
       return;
     }
     const now = this.clock.now();
@@ -604,14 +621,9 @@ export async function startXSandbox(options: XSandboxOptions): Promise<XSandbox>
   const faults = new XFaults(options.faultSeed ?? world.seed);
   for (const spec of options.faults ?? []) faults.add(spec);
   const stats = options.stats ?? world.stats;
-  const handler = new XSandboxHandler(
-    world,
-    options.clock ?? world.clock,
-    options.tokens ?? world.tokens,
-    stats,
-    faults,
-    limits,
-  );
+  const clock = options.clock ?? world.clock;
+  const oauth = new XOAuthServer(world, clock, options.tokens ?? world.tokens, options.oauth);
+  const handler = new XSandboxHandler(world, clock, oauth, stats, faults, limits, oauth);
   const server = createServer((req, res) => {
     handler.handle(req, res).catch((error: unknown) => {
       handler.internalErrors.push(error);
@@ -642,6 +654,7 @@ export async function startXSandbox(options: XSandboxOptions): Promise<XSandbox>
     stats,
     limits,
     internalErrors: handler.internalErrors,
+    oauth,
     issueToken: (ownerId) => world.issueToken(ownerId),
     close() {
       closed ??= new Promise<void>((resolve, reject) => {

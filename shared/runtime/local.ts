@@ -2,13 +2,20 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as z from 'zod';
 import { createWorld, type JournalEntry, World } from '../../sandbox/world.ts';
+import { SANDBOX_TOKEN_PATH } from '../../sandbox/x/oauth.ts';
 import { startXSandbox, type XSandbox } from '../../sandbox/x/server.ts';
 import { VirtualClock } from '../adapters/clock.ts';
+import { DynamoCredentialStore } from '../adapters/dynamo/credential-store.ts';
 import { DynamoStore } from '../adapters/dynamo/store.ts';
+import { LocalVault } from '../adapters/vault/local-vault.ts';
 import { XPlatform } from '../adapters/x/x-platform.ts';
+import { XOAuthClient } from '../app/connect/oauth-client.ts';
+import { DynamoRefreshLock } from '../app/connect/refresh-lock.ts';
+import { createXTokenProvider } from '../app/connect/token-provider.ts';
 import { parseConfig } from '../config/validate.ts';
-import type { AccountRecord } from '../domain/account.ts';
+import type { AccountRecord, AccountRef } from '../domain/account.ts';
 import { ConfigError } from '../domain/errors.ts';
+import type { Logger } from '../ports/logger.ts';
 import type { Platform } from '../ports/platform.ts';
 import { type LocalDynamo, startLocalDynamo } from './local-dynamo.ts';
 
@@ -16,6 +23,12 @@ import { type LocalDynamo, startLocalDynamo } from './local-dynamo.ts';
  * The local runtime: the same use cases as on AWS, wired to dynalite persisted under `dir`, the X
  * sandbox on loopback, and a virtual clock. The sandbox world is persisted as its seed and journal
  * (`world.json`), so a second run continues where the first stopped.
+ *
+ * Credentials are kept as on AWS: sealed by a vault (here AES-256-GCM with the key in
+ * `<dir>/vault.key`, mode 0600) in the table's credential items, with the account as the vault
+ * context. Platforms get their token from a provider that refreshes it under the account's lock
+ * (the sandbox's token endpoint, client id `followback-local`). A `world.json` of an earlier version
+ * with plain-text `credentials` is migrated into the vault on open and no longer written.
  */
 export interface LocalRuntime {
   dir: string;
@@ -26,10 +39,19 @@ export interface LocalRuntime {
   dynamo: LocalDynamo;
   /** True when this run created the state (first run or --reset). */
   fresh: boolean;
-  /** Sandbox credentials per account (the local stand-in for connected accounts). */
-  credentials: Map<string, string>;
+  /** The local vault (AES-256-GCM, key in `<dir>/vault.key`). */
+  vault: LocalVault;
+  /** Connected accounts' credentials, sealed by the vault, in the table. */
+  credentials: DynamoCredentialStore;
+  /** The sandbox's OAuth token endpoint, for refreshing tokens. */
+  oauthClient: XOAuthClient;
+  /** The account's network on the sandbox, with its stored token (refreshed when it must be). */
   platformFor(account: AccountRecord): Platform;
-  connect(account: AccountRecord, token: string): void;
+  /**
+   * Stores a token for the account through the vault (a sandbox token issued by the world). Returns
+   * when it is stored; `save()` and `platformFor` also wait for it.
+   */
+  connect(account: AccountRecord, token: string): Promise<void>;
   save(): Promise<void>;
   close(): Promise<void>;
 }
@@ -40,7 +62,8 @@ const persistedSchema = z.object({
   start: z.number(),
   now: z.number(),
   journal: z.array(z.any()),
-  credentials: z.record(z.string(), z.string()),
+  /** Plain-text tokens of an earlier version: migrated into the vault on open, never written again. */
+  credentials: z.record(z.string(), z.string()).optional(),
 });
 
 /** 2026-11-02T09:00:00Z, a Monday: simulations start on a week boundary. */
@@ -51,7 +74,12 @@ export interface OpenLocalOptions {
   reset?: boolean;
   seed?: number;
   start?: number;
+  /** Logs token refreshes (never the tokens). */
+  logger?: Logger;
 }
+
+/** The OAuth client id the local runtime uses on the sandbox (a public client). */
+export const LOCAL_OAUTH_CLIENT_ID = 'followback-local';
 
 export async function openLocalRuntime(options: OpenLocalOptions): Promise<LocalRuntime> {
   const dir = options.dir;
@@ -67,11 +95,37 @@ export async function openLocalRuntime(options: OpenLocalOptions): Promise<Local
     ? World.replay({ seed, clock }, start, persisted.journal as JournalEntry[])
     : createWorld({ seed, clock });
   if (persisted) clock.set(Math.max(persisted.now, clock.now()));
-  const credentials = new Map(Object.entries(persisted?.credentials ?? {}));
 
   const dynamo = await startLocalDynamo({ path: join(dir, 'dynamo') });
   const store = new DynamoStore({ client: dynamo.client, tableName: dynamo.tableName, clock });
+  const vault = await LocalVault.inDirectory(dir);
+  const credentials = new DynamoCredentialStore({
+    client: dynamo.client,
+    tableName: dynamo.tableName,
+    vault,
+    clock,
+  });
+  const lock = new DynamoRefreshLock({ client: dynamo.client, tableName: dynamo.tableName });
   const sandbox = await startXSandbox({ world, clock });
+  const oauthClient = new XOAuthClient({
+    clientId: LOCAL_OAUTH_CLIENT_ID,
+    authorizeUrl: `${sandbox.baseUrl}/i/oauth2/authorize`,
+    tokenUrl: `${sandbox.baseUrl}${SANDBOX_TOKEN_PATH}`,
+    clock,
+  });
+  const pending = new Set<Promise<unknown>>();
+  const track = <T>(work: Promise<T>): Promise<T> => {
+    pending.add(work);
+    const done = () => pending.delete(work);
+    work.then(done, done);
+    return work;
+  };
+  const settled = async () => {
+    while (pending.size > 0) await Promise.all([...pending]);
+  };
+  for (const [key, token] of Object.entries(persisted?.credentials ?? {})) {
+    await migrateCredential(credentials, key, token);
+  }
 
   const runtime: LocalRuntime = {
     dir,
@@ -81,25 +135,45 @@ export async function openLocalRuntime(options: OpenLocalOptions): Promise<Local
     sandbox,
     dynamo,
     fresh: persisted === undefined,
+    vault,
     credentials,
+    oauthClient,
     platformFor(account) {
-      const token = credentials.get(credentialKey(account));
-      if (token === undefined) {
-        throw new ConfigError(`account ${account.clientId}/${account.accountId} is not connected locally`);
+      if (account.network !== 'x') {
+        throw new ConfigError(
+          `account ${account.clientId}/${account.accountId} is on ${account.network}, which has no local sandbox here`,
+        );
       }
-      return new XPlatform({ baseUrl: sandbox.baseUrl, accessToken: token, timeoutMs: 5_000 });
+      const ref: AccountRef = { clientId: account.clientId, accountId: account.accountId };
+      const provider = createXTokenProvider({
+        credentials,
+        ref,
+        oauthClient,
+        clock,
+        lock,
+        logger: options.logger,
+      });
+      return new XPlatform({
+        baseUrl: sandbox.baseUrl,
+        accessToken: async () => {
+          await settled();
+          return provider();
+        },
+        timeoutMs: 5_000,
+      });
     },
     connect(account, token) {
-      credentials.set(credentialKey(account), token);
+      const ref: AccountRef = { clientId: account.clientId, accountId: account.accountId };
+      return track(credentials.put(ref, account.network, { accessToken: token }).then(() => undefined));
     },
     async save() {
+      await settled();
       const body = {
         version: 1,
         seed,
         start,
         now: clock.now(),
         journal: world.journal(),
-        credentials: Object.fromEntries(credentials),
       };
       await writeFile(worldFile, JSON.stringify(body));
     },
@@ -112,8 +186,17 @@ export async function openLocalRuntime(options: OpenLocalOptions): Promise<Local
   return runtime;
 }
 
-function credentialKey(account: AccountRecord): string {
-  return `${account.clientId}/${account.accountId}`;
+/** Moves a plain-text token of an earlier world.json into the vault, unless one is stored already. */
+async function migrateCredential(
+  credentials: DynamoCredentialStore,
+  key: string,
+  token: string,
+): Promise<void> {
+  const [clientId, accountId, ...rest] = key.split('/');
+  if (!clientId || !accountId || rest.length > 0) return;
+  const ref = { clientId, accountId };
+  if ((await credentials.get(ref, 'x')) !== undefined) return;
+  await credentials.put(ref, 'x', { accessToken: token });
 }
 
 async function readPersisted(file: string): Promise<z.infer<typeof persistedSchema> | undefined> {

@@ -1,0 +1,188 @@
+import { resolveObserveSettings } from '../../config/observe-settings.ts';
+import { X_OAUTH_SCOPES } from '../../config/x-oauth.ts';
+import { type AccountRecord, type AccountRef, accountKey } from '../../domain/account.ts';
+import { ValidationError } from '../../domain/errors.ts';
+import { defaultAccountId, UNKNOWN_PLATFORM_USER_ID } from '../../domain/tenants/tenant.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { Logger } from '../../ports/logger.ts';
+import type { PlatformUser } from '../../ports/platform.ts';
+import type { RegistryStore } from '../../ports/store.ts';
+import { requireClient } from '../tenants/registry.ts';
+import { type LoopbackReceiver, startLoopbackReceiver } from './loopback.ts';
+import type { OAuthTokenClient, TokenSet } from './oauth-client.ts';
+import { createPkce, createState } from './pkce.ts';
+import type { CredentialVault } from './token-provider.ts';
+
+/**
+ * `followback connect x --client acme`: X's OAuth 2.0 Authorization Code flow with PKCE and a
+ * loopback redirect.
+ *
+ * 1. a PKCE pair (S256) and a random state; a loopback server on 127.0.0.1, on a free port;
+ * 2. the authorize URL goes to the operator (printed, and a browser opened if wanted); the owner
+ *    approves on X, which redirects to the loopback server with the code and the state;
+ * 3. the code is exchanged at the token endpoint (with the verifier);
+ * 4. `GET /2/users/me` with the new token says who approved: the platform user id and handle;
+ * 5. the tokens are sealed and stored (vault context {clientId, accountId, purpose credentials:x});
+ * 6. the account record is created, or updated with the id and handle (a paused account stays
+ *    paused; one waiting for connection or with an expired token becomes active).
+ *
+ * Refused: an unknown client; an account on another network; an account connected to another X
+ * user than the one who approved (someone signed in as the wrong user); an X user who is already
+ * another account of the deployment; a grant without the scopes followback needs.
+ */
+export interface ConnectXDeps {
+  registry: RegistryStore;
+  credentials: Pick<CredentialVault, 'put'>;
+  oauth: OAuthTokenClient & {
+    authorizeUrl(input: {
+      redirectUri: string;
+      state: string;
+      codeChallenge: string;
+      scopes: readonly string[];
+    }): string;
+  };
+  /** `GET /2/users/me` with the given access token. */
+  me(accessToken: string): Promise<PlatformUser>;
+  clock: Clock;
+  logger?: Logger | undefined;
+  /** Starts the redirect receiver (default: a loopback server on 127.0.0.1, any free port). */
+  receiver?: ((state: string) => Promise<LoopbackReceiver>) | undefined;
+}
+
+export interface ConnectXInput {
+  clientId: string;
+  /** The account to connect; default: the client's X account of the approving user, else `x-<handle>`. */
+  accountId?: string | undefined;
+  /** Called with the URL the owner must open (print it; open a browser). */
+  onAuthorizeUrl(url: string): void | Promise<void>;
+  /** How long to wait for the redirect (default 5 minutes). */
+  timeoutMs?: number | undefined;
+  scopes?: readonly string[] | undefined;
+}
+
+export interface ConnectXResult {
+  account: AccountRecord;
+  created: boolean;
+  /** Scopes X granted. */
+  scopes: string[];
+}
+
+/** Scopes without which followback cannot work. */
+const REQUIRED_SCOPES = ['tweet.read', 'users.read', 'follows.read', 'follows.write'];
+
+export async function connectX(deps: ConnectXDeps, input: ConnectXInput): Promise<ConnectXResult> {
+  const client = await requireClient(deps.registry, input.clientId);
+  if (input.accountId !== undefined) {
+    const named = await deps.registry.getAccount({ clientId: input.clientId, accountId: input.accountId });
+    if (named !== undefined && named.network !== 'x') {
+      throw new ValidationError(`${accountKey(named)} is a ${named.network} account, not an X account`);
+    }
+  }
+  const scopes = input.scopes ?? X_OAUTH_SCOPES;
+  const pkce = createPkce();
+  const state = createState();
+  const receiver = await (
+    deps.receiver ?? ((s: string) => startLoopbackReceiver({ state: s, timeoutMs: input.timeoutMs }))
+  )(state);
+  let tokens: TokenSet;
+  try {
+    const url = deps.oauth.authorizeUrl({
+      redirectUri: receiver.redirectUri,
+      state,
+      codeChallenge: pkce.challenge,
+      scopes,
+    });
+    await input.onAuthorizeUrl(url);
+    const code = await receiver.code;
+    tokens = await deps.oauth.exchangeCode({
+      code,
+      redirectUri: receiver.redirectUri,
+      codeVerifier: pkce.verifier,
+    });
+  } finally {
+    await receiver.close();
+  }
+
+  const granted = (tokens.scope ?? scopes.join(' ')).split(/\s+/).filter(Boolean);
+  const missing = REQUIRED_SCOPES.filter((scope) => !granted.includes(scope));
+  if (missing.length > 0) {
+    throw new ValidationError(
+      `X granted no ${missing.join(', ')}: followback cannot work without them; connect again`,
+      {
+        details: { missing },
+      },
+    );
+  }
+  const user = await deps.me(tokens.accessToken);
+  const ref = await chooseAccount(deps.registry, input, user);
+  const existing = await deps.registry.getAccount(ref);
+  if (
+    existing !== undefined &&
+    existing.platformUserId !== UNKNOWN_PLATFORM_USER_ID &&
+    existing.platformUserId !== user.id
+  ) {
+    throw new ValidationError(
+      `${accountKey(ref)} is X user @${existing.handle} (${existing.platformUserId}) but @${user.handle} (${user.id}) approved: sign in to X as @${existing.handle} and connect again`,
+      { details: { ...ref } },
+    );
+  }
+  for (const other of await deps.registry.listAccounts()) {
+    if (other.network === 'x' && other.platformUserId === user.id && accountKey(other) !== accountKey(ref)) {
+      throw new ValidationError(`X user @${user.handle} is already the account ${accountKey(other)}`, {
+        details: { ...ref, other: accountKey(other) },
+      });
+    }
+  }
+  const now = deps.clock.now();
+  // Tokens first: an account record never says "active" for tokens that were not stored.
+  await deps.credentials.put(ref, 'x', {
+    accessToken: tokens.accessToken,
+    ...(tokens.refreshToken === undefined ? {} : { refreshToken: tokens.refreshToken }),
+    ...(tokens.expiresAt === undefined ? {} : { expiresAt: tokens.expiresAt }),
+    scope: granted.join(' '),
+  });
+  const account: AccountRecord =
+    existing === undefined
+      ? {
+          ...ref,
+          network: 'x',
+          platformUserId: user.id,
+          handle: user.handle,
+          status: 'active',
+          observe: resolveObserveSettings('x'),
+          policy: { timeZone: client.timeZone },
+          createdAt: now,
+        }
+      : {
+          ...existing,
+          platformUserId: user.id,
+          handle: user.handle,
+          status: existing.status === 'paused' ? 'paused' : 'active',
+        };
+  await deps.registry.putAccount(account);
+  deps.logger?.info('account connected', {
+    ...ref,
+    network: 'x',
+    platformUserId: user.id,
+    handle: user.handle,
+    created: existing === undefined,
+  });
+  return { account, created: existing === undefined, scopes: granted };
+}
+
+/** The named account; else the client's X account of this user or awaiting this handle; else `x-<handle>`. */
+async function chooseAccount(
+  registry: RegistryStore,
+  input: ConnectXInput,
+  user: PlatformUser,
+): Promise<AccountRef> {
+  if (input.accountId !== undefined) return { clientId: input.clientId, accountId: input.accountId };
+  const accounts = (await registry.listAccounts(input.clientId)).filter((a) => a.network === 'x');
+  const byId = accounts.find((a) => a.platformUserId === user.id);
+  const byHandle = accounts.find(
+    (a) =>
+      a.platformUserId === UNKNOWN_PLATFORM_USER_ID && a.handle.toLowerCase() === user.handle.toLowerCase(),
+  );
+  const found = byId ?? byHandle;
+  return { clientId: input.clientId, accountId: found?.accountId ?? defaultAccountId('x', user.handle) };
+}

@@ -1,0 +1,262 @@
+import { z } from 'zod';
+import type { AccountRecord, AccountStatus, ClientRecord } from '../domain/account.ts';
+import { isValidTimeZone } from '../domain/engine/quiet-hours.ts';
+import { ValidationError } from '../domain/errors.ts';
+import {
+  DEFAULT_DIGEST_SCHEDULE,
+  digestScheduleOf,
+  normalizeTenantHandle,
+  TENANT_ID_PATTERN,
+  TENANT_ID_RULE,
+  type TenantClient,
+  UNKNOWN_PLATFORM_USER_ID,
+  WEEKDAYS,
+} from '../domain/tenants/tenant.ts';
+import type { Network } from '../ports/platform.ts';
+import { observeSettingsSchema, resolveObserveSettings } from './observe-settings.ts';
+import { resolvePolicy } from './policy.ts';
+
+/**
+ * Clients and accounts as people declare them (clients.yaml, CLI options), validated, and turned
+ * into the records the registry stores. The CLI's add/update commands and `apply` go through the
+ * same schemas and builders, so a value refused in one is refused in the other with the same words.
+ */
+
+export const tenantIdSchema = z.string().regex(TENANT_ID_PATTERN, `must be ${TENANT_ID_RULE}`);
+
+const email = z.email('must be an email address');
+
+export const digestSpecSchema = z.strictObject({
+  emails: z.array(email).max(50).default([]),
+  day: z
+    .enum(WEEKDAYS, { error: `must be one of ${WEEKDAYS.join(', ')}` })
+    .default(DEFAULT_DIGEST_SCHEDULE.day),
+  hour: z.number().int().min(0).max(23).default(DEFAULT_DIGEST_SCHEDULE.hour),
+});
+
+const timeZoneSchema = z
+  .string()
+  .refine(isValidTimeZone, 'must be an IANA time zone such as "Europe/Berlin" or "UTC"');
+
+export const clientSpecSchema = z.strictObject({
+  name: z.string().trim().min(1).max(200).optional(),
+  timeZone: timeZoneSchema,
+  digest: digestSpecSchema.default({
+    emails: [],
+    day: DEFAULT_DIGEST_SCHEDULE.day,
+    hour: DEFAULT_DIGEST_SCHEDULE.hour,
+  }),
+});
+
+/** Platform ids are strings (X ids exceed 2^53); a YAML number that is a safe integer is accepted. */
+const platformUserIdSchema = z.union([
+  z.string().trim().min(1).max(200),
+  z
+    .number()
+    .int()
+    .nonnegative()
+    .refine(Number.isSafeInteger, 'must be quoted: platform ids are larger than a YAML number can hold')
+    .transform(String),
+]);
+
+export const accountSpecSchema = z.strictObject({
+  network: z.enum(['x', 'bluesky', 'mastodon'], { error: 'must be x, bluesky or mastodon' }),
+  handle: z
+    .string()
+    .trim()
+    .min(1)
+    .max(320)
+    .transform(normalizeTenantHandle)
+    .refine((handle) => handle.length > 0 && !/\s/.test(handle), 'must be a handle such as "acme"'),
+  platformUserId: platformUserIdSchema
+    .refine((id) => id !== UNKNOWN_PLATFORM_USER_ID, 'must be the platform id')
+    .optional(),
+  /** Paused accounts are kept but not worked on. */
+  paused: z.boolean().default(false),
+  /** Overrides of the network's default follow-back policy (validated by resolvePolicy). */
+  policy: z.record(z.string(), z.unknown()).optional(),
+  /** Overrides of the network's default observe settings. */
+  observe: observeSettingsSchema.partial().strict().optional(),
+});
+
+export type ClientSpec = z.infer<typeof clientSpecSchema>;
+export type ClientSpecInput = z.input<typeof clientSpecSchema>;
+export type AccountSpec = z.infer<typeof accountSpecSchema>;
+export type AccountSpecInput = z.input<typeof accountSpecSchema>;
+
+/** One thing wrong with a declaration: where (a path inside it) and what. */
+export interface SpecIssue {
+  path: (string | number)[];
+  message: string;
+}
+
+/** A client or account declaration is invalid; `issues` name each field. Nothing was written. */
+export class TenantSpecError extends ValidationError {
+  override readonly name = 'TenantSpecError';
+  readonly issues: SpecIssue[];
+
+  constructor(label: string, issues: SpecIssue[]) {
+    super(
+      `invalid ${label}: ${issues.map((i) => `${i.path.length ? i.path.join('.') : label}: ${i.message}`).join('; ')}`,
+      { details: { issues: issues.map((i) => ({ path: i.path.join('.'), message: i.message })) } },
+    );
+    this.issues = issues;
+  }
+}
+
+export function zodIssues(error: z.ZodError, prefix: (string | number)[] = []): SpecIssue[] {
+  return error.issues.map((issue) => {
+    const path = [...prefix, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))];
+    if (issue.code === 'unrecognized_keys') {
+      return { path, message: `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}` };
+    }
+    return { path, message: issue.message };
+  });
+}
+
+export function parseClientSpec(input: unknown, label = 'client'): ClientSpec {
+  const result = clientSpecSchema.safeParse(input);
+  if (!result.success) throw new TenantSpecError(label, zodIssues(result.error));
+  return result.data;
+}
+
+export function parseAccountSpec(input: unknown, label = 'account'): AccountSpec {
+  const result = accountSpecSchema.safeParse(input);
+  if (!result.success) throw new TenantSpecError(label, zodIssues(result.error));
+  return result.data;
+}
+
+/** The client record a declaration stands for (attributes it does not manage are kept). */
+export function buildClientRecord(
+  clientId: string,
+  spec: ClientSpec,
+  existing: ClientRecord | undefined,
+  now: number,
+): TenantClient {
+  const id = tenantIdSchema.safeParse(clientId);
+  if (!id.success)
+    throw new TenantSpecError('client', [{ path: ['id'], message: id.error.issues[0]!.message }]);
+  return {
+    ...existing,
+    clientId,
+    name: spec.name ?? existing?.name ?? clientId,
+    timeZone: spec.timeZone,
+    digestEmails: [...spec.digest.emails],
+    digestSchedule: { day: spec.digest.day, hour: spec.digest.hour },
+    createdAt: existing?.createdAt ?? now,
+  };
+}
+
+/** The declaration a stored client record stands for (to update it field by field). */
+export function clientSpecOf(client: ClientRecord): ClientSpec {
+  const schedule = digestScheduleOf(client);
+  return {
+    name: client.name,
+    timeZone: client.timeZone,
+    digest: { emails: [...client.digestEmails], day: schedule.day, hour: schedule.hour },
+  };
+}
+
+/**
+ * The account record a declaration stands for. Throws TenantSpecError naming each bad field
+ * (paths relative to the declaration: `policy.caps.perDay`, `observe.detectionDelayHours`, ...).
+ *
+ * - `policy` is stored as overrides, with the client's time zone unless it sets its own.
+ * - `observe` is stored resolved (the network's defaults with the overrides).
+ * - The platform user id: the declared one, else the stored one, else UNKNOWN_PLATFORM_USER_ID.
+ *   A connected account's id cannot be changed by a declaration, nor an account's network.
+ * - Status: `paused` when declared so; a paused account unpaused becomes `active` if it was ever
+ *   connected, else `token_expired` (needs connecting); a new account is `token_expired` until
+ *   `followback connect` stores its tokens; otherwise the stored status stays.
+ */
+export function buildAccountRecord(
+  client: Pick<ClientRecord, 'clientId' | 'timeZone'>,
+  accountId: string,
+  spec: AccountSpec,
+  existing: AccountRecord | undefined,
+  now: number,
+): AccountRecord {
+  const issues: SpecIssue[] = [];
+  const id = tenantIdSchema.safeParse(accountId);
+  if (!id.success) issues.push({ path: ['id'], message: id.error.issues[0]!.message });
+  const network: Network = spec.network;
+  if (existing && existing.network !== network) {
+    issues.push({
+      path: ['network'],
+      message: `is ${network} but the account is on ${existing.network}; remove the account and add it again to change its network`,
+    });
+  }
+  const storedId = existing?.platformUserId;
+  if (
+    spec.platformUserId !== undefined &&
+    storedId !== undefined &&
+    storedId !== UNKNOWN_PLATFORM_USER_ID &&
+    storedId !== spec.platformUserId
+  ) {
+    issues.push({
+      path: ['platformUserId'],
+      message: `is ${spec.platformUserId} but the connected account is ${storedId}; remove the account and add it again to change who it is`,
+    });
+  }
+  const policy: Record<string, unknown> = { timeZone: client.timeZone, ...(spec.policy ?? {}) };
+  try {
+    resolvePolicy(network, policy);
+  } catch (error) {
+    issues.push(...causeIssues(error, ['policy']));
+  }
+  let observe: AccountRecord['observe'] | undefined;
+  try {
+    observe = resolveObserveSettings(network, spec.observe ?? {});
+  } catch (error) {
+    issues.push(...causeIssues(error, ['observe']));
+  }
+  if (issues.length > 0 || observe === undefined) throw new TenantSpecError(`account ${accountId}`, issues);
+
+  const platformUserId = spec.platformUserId ?? storedId ?? UNKNOWN_PLATFORM_USER_ID;
+  return {
+    ...existing,
+    clientId: client.clientId,
+    accountId,
+    network,
+    platformUserId,
+    handle: spec.handle,
+    status: statusFor(spec, existing, platformUserId),
+    observe,
+    policy,
+    createdAt: existing?.createdAt ?? now,
+  };
+}
+
+function statusFor(
+  spec: AccountSpec,
+  existing: AccountRecord | undefined,
+  platformUserId: string,
+): AccountStatus {
+  if (spec.paused) return 'paused';
+  if (existing === undefined) return 'token_expired';
+  if (existing.status === 'paused')
+    return platformUserId === UNKNOWN_PLATFORM_USER_ID ? 'token_expired' : 'active';
+  return existing.status;
+}
+
+/** The declaration a stored account record stands for (to update it field by field). */
+export function accountSpecOf(account: AccountRecord): AccountSpec {
+  return {
+    network: account.network,
+    handle: account.handle,
+    ...(account.platformUserId === UNKNOWN_PLATFORM_USER_ID
+      ? {}
+      : { platformUserId: account.platformUserId }),
+    paused: account.status === 'paused',
+    policy: { ...(account.policy ?? {}) },
+    observe: { ...account.observe },
+  };
+}
+
+/** Issues from a ConfigError whose cause is a ZodError (resolvePolicy, resolveObserveSettings). */
+function causeIssues(error: unknown, prefix: (string | number)[]): SpecIssue[] {
+  const cause = (error as { cause?: unknown }).cause;
+  if (cause instanceof z.ZodError) return zodIssues(cause, prefix);
+  const message = (error as Error).message.replace(/^invalid [a-z ]+: (?:[a-zA-Z.]+: )?/, '');
+  return [{ path: prefix, message }];
+}
