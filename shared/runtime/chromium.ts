@@ -1,0 +1,110 @@
+/**
+ * Headless Chromium for looking at what followback renders (the digest email, the approval page):
+ * playwright-core driving the system's Chromium (`apt-get install -y chromium`), with a fresh
+ * profile and nothing that phones home. Loaded on demand: playwright-core is a dev dependency.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Browser, BrowserContext } from 'playwright-core';
+import { ConfigError } from '../domain/errors.ts';
+
+export const DEFAULT_CHROMIUM_PATH = '/usr/bin/chromium';
+
+export const CHROMIUM_INSTALL_HINT =
+  'Chromium is needed to render pages: install it with `sudo apt-get install -y chromium` ' +
+  '(Debian/Ubuntu), or set CHROMIUM_PATH to a Chromium or Chrome binary.';
+
+export function chromiumPath(env: NodeJS.ProcessEnv = process.env): string {
+  return env.CHROMIUM_PATH !== undefined && env.CHROMIUM_PATH !== ''
+    ? env.CHROMIUM_PATH
+    : DEFAULT_CHROMIUM_PATH;
+}
+
+export function chromiumInstalled(env: NodeJS.ProcessEnv = process.env): boolean {
+  return existsSync(chromiumPath(env));
+}
+
+export interface HeadlessChromium {
+  browser: Browser;
+  context: BrowserContext;
+  close(): Promise<void>;
+}
+
+/** Launches headless Chromium with a fresh profile; ConfigError with the install hint when absent. */
+export async function launchChromium(
+  options: { viewport?: { width: number; height: number } } = {},
+): Promise<HeadlessChromium> {
+  const executablePath = chromiumPath();
+  if (!existsSync(executablePath)) {
+    throw new ConfigError(`no Chromium at ${executablePath}. ${CHROMIUM_INSTALL_HINT}`, {
+      details: { field: 'CHROMIUM_PATH' },
+    });
+  }
+  const { chromium } = await import('playwright-core');
+  const profile = await mkdtemp(join(tmpdir(), 'followback-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath,
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+    viewport: options.viewport ?? { width: 1100, height: 900 },
+  });
+  const browser = context.browser();
+  return {
+    browser: browser as Browser,
+    context,
+    close: async () => {
+      await context.close();
+      await rm(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A full-page PNG of a local HTML file (e.g. the digest's `.html` in the outbox). */
+export async function screenshotFile(
+  chromium: HeadlessChromium,
+  htmlPath: string,
+  pngPath: string,
+  width = 680,
+): Promise<string> {
+  const page = await chromium.context.newPage();
+  try {
+    await page.setViewportSize({ width, height: 900 });
+    // The email may reference https images (avatars): a screenshot needs no network.
+    await page.route(/^https?:\/\//, (route) => route.abort());
+    await page.goto(pathToFileURL(htmlPath).href, { waitUntil: 'load' });
+    await mkdir(dirname(pngPath), { recursive: true });
+    await page.screenshot({ path: pngPath, fullPage: true });
+    return pngPath;
+  } finally {
+    await page.close();
+  }
+}
+
+/** A full-page PNG of a URL (the approval page on the loopback server). */
+export async function screenshotUrl(
+  chromium: HeadlessChromium,
+  url: string,
+  pngPath: string,
+): Promise<string> {
+  const page = await chromium.context.newPage();
+  try {
+    await page.goto(url, { waitUntil: 'load' });
+    await mkdir(dirname(pngPath), { recursive: true });
+    await page.screenshot({ path: pngPath, fullPage: true });
+    return pngPath;
+  } finally {
+    await page.close();
+  }
+}
