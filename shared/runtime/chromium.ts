@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Browser, BrowserContext } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ConfigError } from '../domain/errors.ts';
 
 export const DEFAULT_CHROMIUM_PATH = '/usr/bin/chromium';
@@ -84,8 +84,7 @@ export async function screenshotFile(
     // The email may reference https images (avatars): a screenshot needs no network.
     await page.route(/^https?:\/\//, (route) => route.abort());
     await page.goto(pathToFileURL(htmlPath).href, { waitUntil: 'load' });
-    await mkdir(dirname(pngPath), { recursive: true });
-    await page.screenshot({ path: pngPath, fullPage: true });
+    await wholePage(page, pngPath);
     return pngPath;
   } finally {
     await page.close();
@@ -101,10 +100,22 @@ export async function screenshotUrl(
   const page = await chromium.context.newPage();
   try {
     await page.goto(url, { waitUntil: 'load' });
-    await mkdir(dirname(pngPath), { recursive: true });
-    await page.screenshot({ path: pngPath, fullPage: true });
+    await wholePage(page, pngPath);
     return pngPath;
   } finally {
     await page.close();
   }
+}
+
+/**
+ * Screenshots the whole page by making the viewport as tall as the page first: a full-page capture
+ * of a shorter viewport would draw sticky elements (the approval page's buttons) over the content.
+ */
+export async function wholePage(page: Page, pngPath: string): Promise<void> {
+  const width = page.viewportSize()?.width ?? 1100;
+  // A string: the function runs in the page, which Node's type library knows nothing about.
+  const height = Number(await page.evaluate('Math.ceil(document.documentElement.scrollHeight)'));
+  await page.setViewportSize({ width, height: Math.min(Math.max(height, 200), 16_000) });
+  await mkdir(dirname(pngPath), { recursive: true });
+  await page.screenshot({ path: pngPath, fullPage: true });
 }
