@@ -53,13 +53,24 @@ interface ConnectOptions {
 }
 
 async function connectXCommand(options: ConnectOptions): Promise<void> {
-  const [{ loadXOAuthEnv }, { connectX }, { XOAuthClient }, { openContext }] = await Promise.all([
+  const [
+    { loadXOAuthEnv },
+    { loadRuntimeEnv },
+    { JsonLogger },
+    { connectX },
+    { XOAuthClient },
+    { openContext },
+  ] = await Promise.all([
     import('../../shared/config/x-oauth.ts'),
+    import('../../shared/config/env.ts'),
+    import('../../shared/adapters/logger.ts'),
     import('../../shared/app/connect/connect-x.ts'),
     import('../../shared/app/connect/oauth-client.ts'),
     import('../context.ts'),
   ]);
   const env = loadXOAuthEnv();
+  // Logs go to stderr as JSON lines; they name the account, never a token.
+  const logger = new JsonLogger({ level: loadRuntimeEnv().LOG_LEVEL });
   const context = await openContext(options);
   try {
     const credentials = await context.credentials();
@@ -77,6 +88,7 @@ async function connectXCommand(options: ConnectOptions): Promise<void> {
         oauth,
         me: (accessToken) => new XPlatform({ baseUrl: env.X_API_BASE_URL, accessToken }).me(),
         clock: context.clock,
+        logger,
       },
       {
         clientId: options.client,
