@@ -72,7 +72,7 @@ describe('approve mode', () => {
     const second = gainFollowers(h, 2);
 
     // Act
-    await runTicks(h, 2 * DAY);
+    await runTicks(h, 30 * HOUR);
 
     // Assess: all wait, oldest first, with no plan yet (the promise has not started)
     expect(h.world.followCalls(h.owner.id)).toEqual([]);
@@ -95,7 +95,7 @@ describe('approve mode', () => {
 
     // Act
     const result = await decide(h, { approve: ids.slice(0, 2), skip: [] });
-    await runTicks(h, 2 * DAY);
+    await runTicks(h, 30 * HOUR);
 
     // Assess: window = approval + [1 h, 24 h]; the one not approved still waits
     expect(sortedIds(result.approved)).toEqual(sortedIds(ids.slice(0, 2)));
@@ -142,7 +142,7 @@ describe('approve mode', () => {
       decide(h, { approve: ids, skip: [] }),
       decide(h, { approve: [...ids].reverse(), skip: [] }),
     ]);
-    await runTicks(h, 2 * DAY);
+    await runTicks(h, 30 * HOUR);
 
     // Assess: each target approved by exactly one request, reported as not waiting by the other
     expect(sortedIds([...a.approved, ...b.approved])).toEqual(sortedIds(ids));
@@ -180,7 +180,7 @@ describe('approve mode', () => {
 
     // Act
     const result = await decide(h, { approve: [approved!], skip: [declined!] });
-    await runTicks(h, 2 * DAY);
+    await runTicks(h, 30 * HOUR);
 
     // Assess
     expect(result.skipped).toEqual([declined]);
@@ -233,7 +233,7 @@ describe('approve mode', () => {
     // Act
     await expect(decide(h, { approve: ids, skip: [] })).rejects.toThrow('request died');
     const retried = await decide(h, { approve: ids, skip: [] });
-    await runTicks(h, 2 * DAY);
+    await runTicks(h, 30 * HOUR);
 
     // Assess: two approved before the crash are "not waiting"; the rest approved by the retry
     expect(retried.approved).toHaveLength(3);

@@ -15,6 +15,7 @@ import {
   AUTO_POLICY,
   DAY,
   gainFollowers,
+  HOUR,
   MINUTE,
   recordFollowAttempts,
   runTicks,
@@ -96,7 +97,7 @@ describe('a crash between the follow call and its record', () => {
     };
 
     // Act: ticks go on; the account lease and the task lease expire; another tick retries
-    const crashes = await runThroughCrashes(h, 2 * DAY);
+    const crashes = await runThroughCrashes(h, 30 * HOUR);
 
     // Assess: X saw the retry as a repeat ("already following"), not a second follow
     expect(crashes).toHaveLength(1);
@@ -217,7 +218,7 @@ describe('a crash at any step of a tick', () => {
     const ids = gainFollowers(h, 8);
 
     // Act
-    const crashes = await runThroughCrashes(h, 2 * DAY);
+    const crashes = await runThroughCrashes(h, 30 * HOUR);
 
     // Assess: the crash happened; every follower was followed back exactly once and recorded done
     expect(crashes).toHaveLength(1);
@@ -245,7 +246,7 @@ describe('a follow call whose answer is lost', () => {
       const attempts = recordFollowAttempts(h);
 
       // Act
-      await runTicks(h, 2 * DAY);
+      await runTicks(h, 30 * HOUR);
 
       // Assess: one effect on X; the retry came after the backoff and closed the task
       expect(effectsFor(h, target!)).toBe(1);
