@@ -174,9 +174,9 @@ async function tryClaim(
         deps.logger?.warn('digest send recovered: the mailer had the message', { messageId: run.messageId });
         return { outcome: 'already_sent', recovered: 'mailer_had_it' };
       }
-      if (check === 'not_sent') return take(claimed(run, 'mailer_did_not'), stored);
+      if (check === 'not_sent') return take(claimed(run, 'mailer_did_not'), stored, 'mailer_did_not');
       if ((deps.onUncertain ?? 'at-most-once') === 'at-least-once') {
-        return take(claimed(run, 'unknown_resent'), stored);
+        return take(claimed(run, 'unknown_resent'), stored, 'unknown_resent');
       }
       try {
         await deps.runs.putRun(
