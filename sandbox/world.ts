@@ -11,7 +11,14 @@
  *
  * It also keeps the ground truth benchmarks and invariant tests need: when each follow happened,
  * every follow call an owner made, and request counters (see SandboxStats).
+ *
+ * One world, several networks: a user has one internal id (X style, a decimal string) and, derived
+ * from it deterministically, a Bluesky DID (`didOf`) and a Mastodon account id (`mastodonIdOf`),
+ * with reverse lookups, so the X, Bluesky and Mastodon sandboxes serve the same people. Flags only
+ * the open networks show (a Mastodon `bot`, `#nobot` in a bio) come from hashes of the seed and the
+ * id, never from the world's random streams, so adding them changed nothing X sees.
  */
+import { createHash } from 'node:crypto';
 
 import { ValidationError } from '../shared/domain/errors.ts';
 import type { Clock } from '../shared/ports/clock.ts';
@@ -51,6 +58,10 @@ export interface WorldUser {
   spamSignals: SpamSignal[];
   deleted: boolean;
   suspended: boolean;
+  /** Declares itself automated (Mastodon's `bot`); shown by the open networks' sandboxes only. */
+  bot: boolean;
+  /** Asks bots not to interact: the Mastodon and Bluesky sandboxes add `#nobot` to the bio. */
+  noBot: boolean;
 }
 
 export interface OwnerOptions {
@@ -112,6 +123,8 @@ export type JournalEntry =
       op: 'follow' | 'unfollow' | 'ownerFollows' | 'ownerUnfollows';
       ownerId: string;
       userId: string;
+      /** A follow on a network without follow requests (Bluesky): protected accounts are followed. */
+      direct?: true;
     }
   | { at: number; op: 'createUser'; options: CreateUserOptions }
   | {
@@ -132,6 +145,19 @@ export interface WorldOptions {
    * Default 0.01; set 0 for a strict order.
    */
   orderNoise?: number;
+  /** Share of (non-owner) users marked as bots, on the networks that show it. Default 0.02. */
+  botShare?: number;
+  /** Share of (non-owner) users whose bio says `#nobot`, on the open networks. Default 0.02. */
+  noBotShare?: number;
+}
+
+/** Options of a follow made through a platform API. */
+export interface FollowOptions {
+  /**
+   * Whether a protected (locked) account turns the follow into a request. Default true (X,
+   * Mastodon); false on Bluesky, which has no follow requests.
+   */
+  requests?: boolean;
 }
 
 export type WorldEventKind = 'followed' | 'unfollowed' | 'deleted' | 'suspended' | 'accepted';
@@ -190,6 +216,10 @@ export interface CreateUserOptions {
   createdAt?: number;
   protected?: boolean;
   spam?: boolean;
+  /** Default: drawn by hash with the world's botShare. */
+  bot?: boolean;
+  /** Default: drawn by hash with the world's noBotShare. */
+  noBot?: boolean;
 }
 
 interface UserRecord {
@@ -211,6 +241,11 @@ interface UserRecord {
   posts: number;
   listed: number;
   owner: OwnerState | undefined;
+  bot: boolean;
+  noBot: boolean;
+  /** Set when the open networks' ids are first needed (see #indexPlatformIds). */
+  did?: string;
+  mastodonId?: string;
 }
 
 interface OwnerState {
@@ -274,10 +309,27 @@ function logUniform(rng: RandomGenerator, low: number, high: number): number {
   return Math.round(Math.exp(Math.log(low) + uniform(rng) * (Math.log(high) - Math.log(low))));
 }
 
+const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
+
+/** `did:plc:` and 24 base32 characters of a hash of the user's internal id, as PLC mints them. */
+function didFor(userId: string): string {
+  const hash = createHash('sha256').update(`did:plc|${userId}`).digest();
+  let out = 'did:plc:';
+  for (let i = 0; i < 24; i++) out += BASE32[hash[i]! & 31];
+  return out;
+}
+
+/** A number in [0, 1) from a hash of the labels (no random stream is drawn from). */
+function unitHash(...labels: (string | number)[]): number {
+  return (hash32(labels.join('|')) >>> 0) / 4_294_967_296;
+}
+
 export class World {
   readonly seed: number;
   readonly clock: Clock;
   readonly orderNoise: number;
+  readonly botShare: number;
+  readonly noBotShare: number;
   /** Request counters, shared by the platform servers of this world. */
   readonly stats = new SandboxStats();
   /** Bearer tokens of this world's owners (pluggable: servers take any TokenResolver). */
@@ -293,11 +345,17 @@ export class World {
   #seq = 0;
   #now: number;
   readonly #journal: JournalEntry[] = [];
+  /** Open-network ids: users up to this ordinal have a DID and a Mastodon id. */
+  #platformIndexed = 0;
+  readonly #byDid = new Map<string, number>();
+  readonly #byMastodonId = new Map<string, number>();
 
   constructor(options: WorldOptions) {
     this.seed = options.seed;
     this.clock = options.clock;
     this.orderNoise = share(options.orderNoise ?? 0.01, 'orderNoise');
+    this.botShare = share(options.botShare ?? 0.02, 'botShare');
+    this.noBotShare = share(options.noBotShare ?? 0.02, 'noBotShare');
     this.tokens = new TokenRegistry(options.seed);
     this.#userRng = streamRng(options.seed, 'users');
     this.#now = options.clock.now();
@@ -458,6 +516,48 @@ export class World {
     return ordinal !== undefined && this.#owner(ownerId).pending.has(ordinal);
   }
 
+  /** Epoch ms since when the owner follows `userId`, or undefined when they do not. */
+  followingSince(ownerId: string, userId: string): number | undefined {
+    this.#sync();
+    const ordinal = this.#byId.get(userId);
+    return ordinal === undefined ? undefined : this.#owner(ownerId).following.followedAt(ordinal);
+  }
+
+  // ---- ids on the open networks ---------------------------------------------------------------
+
+  /** The user's Bluesky DID (did:plc), or undefined for an unknown id. */
+  didOf(userId: string): string | undefined {
+    const ordinal = this.#byId.get(userId);
+    if (ordinal === undefined) return undefined;
+    this.#indexPlatformIds(ordinal);
+    return this.#users[ordinal]!.did;
+  }
+
+  /** The internal id of the user with this DID, or undefined. */
+  userIdForDid(did: string): string | undefined {
+    this.#indexPlatformIds(this.#users.length - 1);
+    const ordinal = this.#byDid.get(did);
+    return ordinal === undefined ? undefined : this.#users[ordinal]!.id;
+  }
+
+  /**
+   * The user's Mastodon account id: a Mastodon-style snowflake (creation time in ms, shifted 16
+   * bits, and 16 bits of a hash), unique in the world; undefined for an unknown id.
+   */
+  mastodonIdOf(userId: string): string | undefined {
+    const ordinal = this.#byId.get(userId);
+    if (ordinal === undefined) return undefined;
+    this.#indexPlatformIds(ordinal);
+    return this.#users[ordinal]!.mastodonId;
+  }
+
+  /** The internal id of the user with this Mastodon id, or undefined. */
+  userIdForMastodonId(mastodonId: string): string | undefined {
+    this.#indexPlatformIds(this.#users.length - 1);
+    const ordinal = this.#byMastodonId.get(mastodonId);
+    return ordinal === undefined ? undefined : this.#users[ordinal]!.id;
+  }
+
   /**
    * Ground truth: epoch ms of the most recent time `followerId` followed the owner (kept after an
    * unfollow, a deletion or a suspension), or undefined if they never did.
@@ -494,11 +594,18 @@ export class World {
   // ---- writing: the owner's own actions ----------------------------------------------------
 
   /** A follow made through a platform API: recorded in followCalls and the stats. */
-  follow(ownerId: string, targetId: string): FollowOutcome {
+  follow(ownerId: string, targetId: string, options: FollowOptions = {}): FollowOutcome {
     this.#sync();
-    this.#journal.push({ at: this.#now, op: 'follow', ownerId, userId: targetId });
+    const requests = options.requests ?? true;
+    this.#journal.push({
+      at: this.#now,
+      op: 'follow',
+      ownerId,
+      userId: targetId,
+      ...(requests ? {} : { direct: true as const }),
+    });
     const owner = this.#owner(ownerId);
-    const outcome = this.#follow(owner, targetId);
+    const outcome = this.#follow(owner, targetId, requests);
     owner.followCalls.push({ at: this.#now, targetId, outcome });
     this.stats.recordFollowCall(outcome === 'already_following' || outcome === 'already_pending');
     return outcome;
@@ -543,6 +650,8 @@ export class World {
       spam,
       protected: options.protected ?? false,
     });
+    if (options.bot !== undefined) record.bot = options.bot;
+    if (options.noBot !== undefined) record.noBot = options.noBot;
     return this.#view(record);
   }
 
@@ -623,6 +732,8 @@ export class World {
           world.addOwner(entry.options);
           break;
         case 'follow':
+          world.follow(entry.ownerId, entry.userId, entry.direct ? { requests: false } : {});
+          break;
         case 'unfollow':
         case 'ownerFollows':
         case 'ownerUnfollows':
@@ -654,6 +765,25 @@ export class World {
 
   #sync(): void {
     this.advanceTo(this.clock.now());
+  }
+
+  /**
+   * Gives users up to `upto` (by ordinal, in creation order) their DID and Mastodon id. In order,
+   * so a Mastodon id collision (two accounts created in the same second with the same 16 hash
+   * bits) is settled the same way in every run.
+   */
+  #indexPlatformIds(upto: number): void {
+    for (; this.#platformIndexed <= upto; this.#platformIndexed++) {
+      const record = this.#users[this.#platformIndexed]!;
+      let did = didFor(record.id);
+      while (this.#byDid.has(did)) did = didFor(`${did}|again`);
+      record.did = did;
+      this.#byDid.set(did, record.ordinal);
+      let mastodonId = (BigInt(record.createdAt) << 16n) | BigInt(hash32(`mastodon|${record.id}`) & 0xffff);
+      while (this.#byMastodonId.has(mastodonId.toString())) mastodonId += 1n;
+      record.mastodonId = mastodonId.toString();
+      this.#byMastodonId.set(record.mastodonId, record.ordinal);
+    }
   }
 
   #owner(ownerId: string): OwnerState {
@@ -781,6 +911,8 @@ export class World {
       posts,
       listed: spam ? 0 : Math.floor(followers / 200),
       owner: undefined,
+      bot: unitHash(this.seed, 'bot', id) < this.botShare,
+      noBot: unitHash(this.seed, 'nobot', id) < this.noBotShare,
     };
     this.#users.push(record);
     this.#byId.set(id, ordinal);
@@ -939,14 +1071,14 @@ export class World {
     if (!logged) this.#events.push({ at, kind, ownerId: '', userId: record.id });
   }
 
-  #follow(owner: OwnerState, targetId: string): FollowOutcome {
+  #follow(owner: OwnerState, targetId: string, requests = true): FollowOutcome {
     const target = this.#record(targetId);
     if (!target || target.deleted) return 'not_found';
     if (target.suspended) return 'suspended';
     if (target === owner.record) return 'self';
     if (owner.following.has(target.ordinal)) return 'already_following';
     if (owner.pending.has(target.ordinal)) return 'already_pending';
-    if (target.protected) {
+    if (target.protected && requests) {
       owner.pending.set(target.ordinal, this.#now);
       if (chance(owner.requests, owner.options.pendingAcceptShare)) {
         const meanMs = owner.options.pendingAcceptMeanHours * 3_600_000;
@@ -1053,6 +1185,8 @@ export class World {
       spamSignals: signals,
       deleted: record.deleted,
       suspended: record.suspended,
+      bot: owner ? false : record.bot,
+      noBot: owner ? false : record.noBot,
     };
   }
 }

@@ -1,0 +1,462 @@
+/**
+ * The Mastodon sandbox: Mastodon's REST API on loopback for the endpoints followback uses, in its
+ * entities (Account, Relationship, Error), from the same seeded, clock-driven world as the X
+ * sandbox, with Mastodon's rate limits (per instance: options) on the injected clock and injectable
+ * faults.
+ *
+ * Endpoints: GET /api/v1/accounts/verify_credentials, GET /api/v1/accounts/:id,
+ * GET /api/v1/accounts?id[]= (Mastodon 4.3+; `batchAccounts: false` plays an older instance),
+ * GET /api/v1/accounts/:id/followers and /following (limit up to 80, Link header with max_id and
+ * min_id; since_id and min_id read upwards), POST /api/v1/accounts/:id/follow and /unfollow
+ * (Relationship; a locked account yields `requested: true`), GET /api/v1/accounts/relationships?id[]=.
+ * A protected world user is a locked account; `bot` and `#nobot` come from the world's flags.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Clock } from '../../shared/ports/clock.ts';
+import { type ActiveFault, type FaultSpec, SandboxFaults } from '../common/faults.ts';
+import { bearer, hold, listen, readBody } from '../common/http.ts';
+import { type PointsWindow, WindowMap, type WindowState } from '../common/windows.ts';
+import type { SandboxStats } from '../stats.ts';
+import type { TokenResolver } from '../tokens.ts';
+import type { World, WorldPage, WorldUser } from '../world.ts';
+import { fromFlake, type MastodonIdStyle, toFlake } from './ids.ts';
+import { type MastodonLimits, resolveMastodonLimits } from './limits.ts';
+import { mastodonError, renderAccount, renderCredentialAccount, renderRelationship } from './shapes.ts';
+
+export const MASTODON_ENDPOINTS = [
+  'verify_credentials',
+  'account',
+  'accounts',
+  'followers',
+  'following',
+  'follow',
+  'unfollow',
+  'relationships',
+] as const;
+
+export type MastodonEndpoint = (typeof MASTODON_ENDPOINTS)[number];
+export type MastodonFaultSpec = FaultSpec<MastodonEndpoint>;
+
+export interface MastodonSandboxOptions {
+  world: World;
+  /** Default: the world's clock. */
+  clock?: Clock;
+  host?: string;
+  port?: number;
+  /** The instance's own limits (Mastodon's defaults otherwise). */
+  limits?: Partial<MastodonLimits>;
+  faults?: readonly MastodonFaultSpec[];
+  faultSeed?: number;
+  /** Who a bearer token acts for. Default: the world's token registry. */
+  tokens?: TokenResolver;
+  stats?: SandboxStats;
+  /** The instance's domain, in accts and URLs. Default 'sandbox.social'. */
+  domain?: string;
+  /** Account ids as Mastodon makes them (decimal) or as base62 flakes (Akkoma). Default snowflake. */
+  idStyle?: MastodonIdStyle;
+  /** Whether GET /api/v1/accounts?id[]= exists (Mastodon 4.3+). Default true. */
+  batchAccounts?: boolean;
+}
+
+export interface MastodonSandbox {
+  /** The instance URL, e.g. http://127.0.0.1:40123 (masto's `url`). */
+  readonly baseUrl: string;
+  readonly world: World;
+  readonly faults: SandboxFaults<MastodonEndpoint>;
+  readonly stats: SandboxStats;
+  readonly limits: MastodonLimits;
+  readonly domain: string;
+  readonly internalErrors: readonly unknown[];
+  /** The Mastodon account id of a world user. */
+  idOf(userId: string): string;
+  /** The world id of a Mastodon account id, or undefined. */
+  userIdOf(accountId: string): string | undefined;
+  /** An access token for an owner of the world. */
+  issueToken(ownerId: string): string;
+  close(): Promise<void>;
+}
+
+interface Route {
+  endpoint: MastodonEndpoint;
+  id?: string;
+}
+
+interface Answer {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+  users?: number;
+  /** A new follow or follow request: counts against the daily follow limit. */
+  countsFollow?: boolean;
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+const NOT_FOUND: Answer = { status: 404, body: mastodonError('Record not found') };
+const NOT_ALLOWED: Answer = { status: 403, body: mastodonError('This action is not allowed') };
+
+function matchRoute(method: string, path: string): Route | undefined {
+  const parts = path.replace(/\/+$/, '').split('/').slice(1);
+  if (parts[0] !== 'api' || parts[1] !== 'v1' || parts[2] !== 'accounts') return undefined;
+  const rest = parts.slice(3).map((part) => decodeURIComponent(part));
+  if (method === 'GET') {
+    if (rest.length === 0) return { endpoint: 'accounts' };
+    if (rest.length === 1 && rest[0] === 'verify_credentials') return { endpoint: 'verify_credentials' };
+    if (rest.length === 1 && rest[0] === 'relationships') return { endpoint: 'relationships' };
+    if (rest.length === 1) return { endpoint: 'account', id: rest[0]! };
+    if (rest.length === 2 && rest[1] === 'followers') return { endpoint: 'followers', id: rest[0]! };
+    if (rest.length === 2 && rest[1] === 'following') return { endpoint: 'following', id: rest[0]! };
+  }
+  if (method === 'POST' && rest.length === 2 && rest[1] === 'follow')
+    return { endpoint: 'follow', id: rest[0]! };
+  if (method === 'POST' && rest.length === 2 && rest[1] === 'unfollow')
+    return { endpoint: 'unfollow', id: rest[0]! };
+  return undefined;
+}
+
+function rateHeaders(headers: Record<string, string>, state: WindowState): void {
+  headers['x-ratelimit-limit'] = String(state.limit);
+  headers['x-ratelimit-remaining'] = String(state.remaining);
+  headers['x-ratelimit-reset'] = new Date(state.resetAt).toISOString();
+}
+
+/** `id[]` values of a Rails-style query (`id[]=1&id[]=2`, or a single `id=1`). */
+function idList(url: URL): string[] {
+  return [...url.searchParams.getAll('id[]'), ...url.searchParams.getAll('id')];
+}
+
+class MastodonHandler {
+  readonly windows = new WindowMap();
+  readonly held = new Set<ServerResponse>();
+  readonly internalErrors: unknown[] = [];
+  baseUrl = '';
+
+  constructor(
+    readonly world: World,
+    readonly clock: Clock,
+    readonly tokens: TokenResolver,
+    readonly stats: SandboxStats,
+    readonly faults: SandboxFaults<MastodonEndpoint>,
+    readonly limits: MastodonLimits,
+    readonly domain: string,
+    readonly idStyle: MastodonIdStyle,
+    readonly batchAccounts: boolean,
+  ) {}
+
+  idOf(userId: string): string {
+    const snowflake = this.world.mastodonIdOf(userId);
+    if (snowflake === undefined) throw new RangeError(`no user ${userId} in this world`);
+    return this.idStyle === 'flake' ? toFlake(snowflake) : snowflake;
+  }
+
+  userIdOf(accountId: string): string | undefined {
+    const snowflake = this.idStyle === 'flake' ? fromFlake(accountId) : accountId;
+    return snowflake === undefined ? undefined : this.world.userIdForMastodonId(snowflake);
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://sandbox.invalid');
+    try {
+      await readBody(req);
+    } catch {
+      this.#send(res, 'unknown', { status: 413, body: mastodonError('Payload too large') }, {});
+      return;
+    }
+    const route = matchRoute(req.method ?? 'GET', url.pathname);
+    if (!route || (route.endpoint === 'accounts' && !this.batchAccounts)) {
+      this.#send(res, 'unknown', NOT_FOUND, {});
+      return;
+    }
+    const { endpoint } = route;
+    const token = bearer(req);
+    const ownerId = token === undefined ? undefined : this.tokens.resolve(token);
+    if (ownerId === undefined) {
+      this.#send(
+        res,
+        endpoint,
+        {
+          status: 401,
+          body: mastodonError('The access token is invalid'),
+          headers: { 'www-authenticate': 'Bearer realm="Doorkeeper", error="invalid_token"' },
+        },
+        {},
+      );
+      return;
+    }
+    const now = this.clock.now();
+    this.world.advanceTo(now);
+    const headers: Record<string, string> = {};
+    const requests = this.windows.get(
+      `${ownerId}|requests`,
+      this.limits.requestsPerWindow,
+      this.limits.windowMs,
+    );
+    if (!requests.take(now)) {
+      rateHeaders(headers, requests.state(now));
+      this.#send(res, endpoint, { status: 429, body: mastodonError('Too many requests') }, headers);
+      return;
+    }
+    const day =
+      endpoint === 'follow'
+        ? this.windows.get(`${ownerId}|follows`, this.limits.followsPerDay, this.limits.dayMs)
+        : undefined;
+    const fault = this.faults.take(endpoint, ownerId);
+    let answer: Answer | undefined;
+    if (!fault || fault.apply) {
+      try {
+        answer = this.#answer(route, url, ownerId, day, now);
+      } catch (error) {
+        this.internalErrors.push(error);
+        answer = { status: 500, body: mastodonError('Internal server error') };
+      }
+      if (answer.countsFollow) day?.take(now);
+    }
+    const dayState = day?.state(now);
+    const useDay = answer?.status === 429 && dayState !== undefined;
+    rateHeaders(headers, useDay ? dayState! : requests.state(now));
+    if (fault) {
+      this.#serveFault(res, endpoint, fault, headers, requests, now);
+      return;
+    }
+    this.#send(res, endpoint, answer!, headers);
+  }
+
+  #answer(route: Route, url: URL, ownerId: string, day: PointsWindow | undefined, now: number): Answer {
+    switch (route.endpoint) {
+      case 'verify_credentials': {
+        const user = this.world.user(ownerId)!;
+        return {
+          status: 200,
+          body: renderCredentialAccount(this.world, user, this.idOf(ownerId), this.domain),
+          users: 1,
+        };
+      }
+      case 'account': {
+        const user = this.#user(route.id!);
+        if (!user) return NOT_FOUND;
+        return { status: 200, body: renderAccount(this.world, user, route.id!, this.domain), users: 1 };
+      }
+      case 'accounts': {
+        const ids = idList(url);
+        if (ids.length > 40) return { status: 422, body: mastodonError('Too many ids requested') };
+        const accounts = ids.flatMap((id) => {
+          const user = this.#user(id);
+          return user ? [renderAccount(this.world, user, id, this.domain)] : [];
+        });
+        return { status: 200, body: accounts, users: accounts.length };
+      }
+      case 'followers':
+      case 'following':
+        return this.#list(route.endpoint, route.id!, url);
+      case 'follow':
+        return this.#follow(route.id!, ownerId, day!, now);
+      case 'unfollow': {
+        const user = this.#user(route.id!);
+        if (!user) return NOT_FOUND;
+        if (user.suspended) return NOT_ALLOWED;
+        this.world.unfollow(ownerId, user.id);
+        return {
+          status: 200,
+          body: renderRelationship(this.world, ownerId, this.world.user(user.id)!, route.id!),
+        };
+      }
+      case 'relationships': {
+        const withSuspended = url.searchParams.get('with_suspended') === 'true';
+        const relationships = idList(url).flatMap((id) => {
+          const user = this.#user(id);
+          if (!user || (user.suspended && !withSuspended)) return [];
+          return [renderRelationship(this.world, ownerId, user, id)];
+        });
+        return { status: 200, body: relationships };
+      }
+    }
+  }
+
+  /** A visible account by id: deleted and unknown ones are not found; suspended ones are shown as such. */
+  #user(accountId: string): WorldUser | undefined {
+    const userId = this.userIdOf(accountId);
+    const user = userId === undefined ? undefined : this.world.user(userId);
+    return user && !user.deleted ? user : undefined;
+  }
+
+  #follow(accountId: string, ownerId: string, day: PointsWindow, now: number): Answer {
+    const user = this.#user(accountId);
+    if (!user) return NOT_FOUND;
+    if (user.suspended || user.id === ownerId) return NOT_ALLOWED;
+    const already = this.world.isFollowing(ownerId, user.id) || this.world.isPending(ownerId, user.id);
+    if (!already && !day.fits(now)) return { status: 429, body: mastodonError('Too many requests') };
+    const outcome = this.world.follow(ownerId, user.id);
+    if (outcome === 'not_found') return NOT_FOUND;
+    if (outcome === 'suspended' || outcome === 'self') return NOT_ALLOWED;
+    return {
+      status: 200,
+      body: renderRelationship(this.world, ownerId, this.world.user(user.id)!, accountId),
+      countsFollow: outcome === 'followed' || outcome === 'pending',
+    };
+  }
+
+  #list(side: 'followers' | 'following', accountId: string, url: URL): Answer {
+    const user = this.#user(accountId);
+    if (!user || user.suspended) return NOT_FOUND;
+    const rawLimit = url.searchParams.get('limit');
+    // Mastodon clamps: at most twice the default of 40.
+    const asked = rawLimit === null ? 40 : Math.abs(Number.parseInt(rawLimit, 10));
+    const limit = Number.isFinite(asked) && asked > 0 ? Math.min(asked, 80) : 40;
+    const key = (name: string) => {
+      const raw = url.searchParams.get(name);
+      return raw !== null && /^\d{1,15}$/.test(raw) ? Number(raw) : undefined;
+    };
+    const maxId = key('max_id');
+    const minId = key('min_id');
+    const sinceId = key('since_id');
+    const page = (query: { limit: number; below?: number; above?: number }): WorldPage =>
+      side === 'followers'
+        ? this.world.pageFollowers(user.id, query)
+        : this.world.pageFollowing(user.id, query);
+    let entries: WorldPage['entries'];
+    let moreBelow: boolean;
+    if (minId !== undefined) {
+      const found = page({ limit, above: minId });
+      entries = found.entries;
+      moreBelow = true;
+    } else {
+      const found = page({ limit, below: maxId });
+      entries = sinceId === undefined ? found.entries : found.entries.filter((entry) => entry.key > sinceId);
+      moreBelow = found.moreBelow && entries.length === found.entries.length;
+    }
+    const accounts = entries.map((entry) =>
+      renderAccount(this.world, entry.user, this.idOf(entry.user.id), this.domain),
+    );
+    const headers: Record<string, string> = {};
+    const first = entries[0];
+    const last = entries[entries.length - 1];
+    if (first && last) {
+      const path = `${this.baseUrl}/api/v1/accounts/${encodeURIComponent(accountId)}/${side}`;
+      const links = [];
+      if (moreBelow) links.push(`<${path}?limit=${limit}&max_id=${last.key}>; rel="next"`);
+      links.push(`<${path}?limit=${limit}&min_id=${first.key}>; rel="prev"`);
+      headers.link = links.join(', ');
+    }
+    return { status: 200, body: accounts, headers, users: accounts.length };
+  }
+
+  #serveFault(
+    res: ServerResponse,
+    endpoint: MastodonEndpoint,
+    fault: ActiveFault<MastodonEndpoint>,
+    headers: Record<string, string>,
+    window: PointsWindow,
+    now: number,
+  ): void {
+    switch (fault.kind) {
+      case '500':
+        this.#send(
+          res,
+          endpoint,
+          { status: 500, body: mastodonError('Internal server error') },
+          headers,
+          true,
+        );
+        return;
+      case '503': {
+        // A proxy in front of the instance answers, in HTML.
+        const text =
+          '<html><head><title>503 Service Temporarily Unavailable</title></head><body></body></html>';
+        res.writeHead(503, {
+          ...headers,
+          'content-type': 'text/html',
+          'content-length': Buffer.byteLength(text),
+        });
+        res.end(text);
+        this.stats.record(endpoint, { status: 503, fault: true });
+        return;
+      }
+      case '429':
+        rateHeaders(headers, { ...window.state(now), remaining: 0 });
+        this.#send(res, endpoint, { status: 429, body: mastodonError('Too many requests') }, headers, true);
+        return;
+      case 'malformed':
+        this.#send(res, endpoint, { status: 200, body: [{ id: 42, acct: null }] }, headers, true);
+        return;
+      case 'truncated': {
+        const text = '[{"id":"1","username":"trunc';
+        res.writeHead(200, {
+          ...headers,
+          'content-type': JSON_TYPE,
+          'content-length': Buffer.byteLength(text),
+        });
+        res.end(text);
+        this.stats.record(endpoint, { status: 200, fault: true });
+        return;
+      }
+      case 'timeout':
+        this.stats.record(endpoint, { fault: true });
+        hold(res, this.held, fault.holdMs);
+        return;
+    }
+  }
+
+  #send(
+    res: ServerResponse,
+    endpoint: MastodonEndpoint | 'unknown',
+    answer: Answer,
+    headers: Record<string, string>,
+    fault = false,
+  ): void {
+    const text = JSON.stringify(answer.body);
+    res.writeHead(answer.status, {
+      ...headers,
+      ...answer.headers,
+      'content-type': JSON_TYPE,
+      'content-length': Buffer.byteLength(text),
+    });
+    res.end(text);
+    this.stats.record(endpoint, {
+      status: answer.status,
+      users: answer.status === 200 && !fault ? (answer.users ?? 0) : 0,
+      fault,
+    });
+  }
+}
+
+/** Starts a Mastodon sandbox on loopback. */
+export async function startMastodonSandbox(options: MastodonSandboxOptions): Promise<MastodonSandbox> {
+  const { world } = options;
+  const limits = resolveMastodonLimits(options.limits);
+  const faults = new SandboxFaults<MastodonEndpoint>(options.faultSeed ?? world.seed, 'mastodon-faults');
+  for (const spec of options.faults ?? []) faults.add(spec);
+  const stats = options.stats ?? world.stats;
+  const domain = options.domain ?? 'sandbox.social';
+  const handler = new MastodonHandler(
+    world,
+    options.clock ?? world.clock,
+    options.tokens ?? world.tokens,
+    stats,
+    faults,
+    limits,
+    domain,
+    options.idStyle ?? 'snowflake',
+    options.batchAccounts ?? true,
+  );
+  const listening = await listen({
+    host: options.host,
+    port: options.port,
+    handle: (req, res) => handler.handle(req, res),
+    internalErrors: handler.internalErrors,
+    internalBody: JSON.stringify(mastodonError('Internal server error')),
+    held: handler.held,
+  });
+  handler.baseUrl = listening.baseUrl;
+  return {
+    baseUrl: listening.baseUrl,
+    world,
+    faults,
+    stats,
+    limits,
+    domain,
+    internalErrors: handler.internalErrors,
+    idOf: (userId) => handler.idOf(userId),
+    userIdOf: (accountId) => handler.userIdOf(accountId),
+    issueToken: (ownerId) => world.issueToken(ownerId),
+    close: () => listening.close(),
+  };
+}

@@ -1,0 +1,513 @@
+/**
+ * The Bluesky adapter of the Platform port, on @atproto/api (AtpAgent with an app password or a
+ * stored session). Ids are DIDs.
+ *
+ * - Lists: app.bsky.graph.getFollowers / getFollows, 1-100 per page, cursor as given.
+ * - Follow: look first (app.bsky.actor.getProfile, whose `viewer.following` is the owner's follow
+ *   record), then create an app.bsky.graph.follow record. The PDS stores a second record for the
+ *   same subject if asked, so looking first is what keeps a retried follow from following twice.
+ *   A gone target fails the look (the PDS itself would store a follow of a deleted account).
+ * - Unfollow: delete the follow record, whose key comes from `viewer.following` (or the record
+ *   this adapter created, when the target is gone).
+ * - Relationships: app.bsky.actor.getProfiles, 25 per call, from the owner's `viewer` state; a
+ *   target that no longer exists is absent from the map.
+ * - Writes cost points (create 3, delete 1; 5,000 per hour, 35,000 per day): the answer's
+ *   `ratelimit-*` headers become the RateLimitSnapshot, a 429 a RateLimitedError at their reset.
+ *
+ * Failures map to the port's errors: 429 RateLimitedError (the platform's reset), 5xx / network /
+ * timeout TransientPlatformError, an answer off the lexicon MalformedResponseError, a target not
+ * found / taken down / deactivated UserGoneError, 401 and refused tokens AuthError.
+ */
+import { AtpAgent, type AtpSessionData, type AtpSessionEvent, XRPCError } from '@atproto/api';
+import type * as z from 'zod';
+import {
+  AuthError,
+  MalformedResponseError,
+  RateLimitedError,
+  TransientPlatformError,
+  UserGoneError,
+  ValidationError,
+} from '../../domain/errors.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type {
+  FollowResult,
+  GraphPage,
+  PageRequest,
+  Platform,
+  PlatformLimits,
+  PlatformUser,
+  RateLimitSnapshot,
+  Relationship,
+} from '../../ports/platform.ts';
+import { systemClock } from '../clock.ts';
+import {
+  type BlueskyProfile,
+  createRecordSchema,
+  deleteRecordSchema,
+  followersSchema,
+  followsSchema,
+  profilesSchema,
+  profileViewDetailedSchema,
+} from './bluesky-schemas.ts';
+
+export const BLUESKY_DEFAULT_SERVICE = 'https://bsky.social';
+export const FOLLOW_COLLECTION = 'app.bsky.graph.follow';
+
+/**
+ * Bluesky's limits (2026): reads are free but the PDS allows 3,000 requests per 5 minutes; writes
+ * cost points, 5,000 per hour and 35,000 per day, 3 per follow: 1,666 follows per hour, 11,666 a day.
+ */
+export const BLUESKY_LIMITS: PlatformLimits = {
+  graphReadsPerWindow: 3_000,
+  graphReadWindowMs: 5 * 60_000,
+  maxPageSize: 100,
+  followsPerWindow: 1_666,
+  followWindowMs: 3_600_000,
+  followsPerDay: 11_666,
+};
+
+/** Write points Bluesky counts per record operation. */
+export const BLUESKY_WRITE_POINTS = { create: 3, update: 2, delete: 1 } as const;
+
+/** What to store to resume without logging in again (the refresh token rotates on every refresh). */
+export type BlueskySession = Pick<AtpSessionData, 'did' | 'handle' | 'accessJwt' | 'refreshJwt'>;
+
+export interface BlueskyPlatformOptions {
+  /** The PDS (or entryway): https://bsky.social, a self-hosted PDS, or the sandbox. */
+  service?: string;
+  /** Handle, DID or email, with `password` (an app password): used when there is no usable session. */
+  identifier?: string;
+  password?: string;
+  /** A stored session to resume; it is refreshed when its access token expires. */
+  session?: BlueskySession;
+  /**
+   * Called with each new session (login, and every refresh: the refresh token rotates) and with
+   * undefined when the session ended. Awaited before the call that caused it returns, so a new
+   * refresh token is stored before the adapter is used again.
+   */
+  onSession?: (session: BlueskySession | undefined) => void | Promise<void>;
+  /** Per-request timeout; a timeout is a TransientPlatformError. Default 10 s. */
+  timeoutMs?: number;
+  limits?: PlatformLimits;
+  /** Time for follow records' createdAt and for a reset the platform did not give. */
+  clock?: Clock;
+}
+
+type XrpcHeaders = Record<string, string | undefined>;
+
+interface Answer<T> {
+  data: T;
+  headers: XrpcHeaders;
+}
+
+function parseService(raw: string): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch (cause) {
+    throw new ValidationError(`Bluesky service is not a URL: ${JSON.stringify(raw)}`, { cause });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ValidationError(`Bluesky service must be http or https, got ${url.protocol}`);
+  }
+  return url;
+}
+
+function rateLimitOf(endpoint: string, headers: XrpcHeaders | undefined): RateLimitSnapshot | undefined {
+  const limit = Number(headers?.['ratelimit-limit']);
+  const remaining = Number(headers?.['ratelimit-remaining']);
+  const reset = Number(headers?.['ratelimit-reset']);
+  if (![limit, remaining, reset].every(Number.isFinite)) return undefined;
+  return { endpoint, limit, remaining, resetAt: reset * 1000 };
+}
+
+function toPlatformUser(profile: BlueskyProfile): PlatformUser {
+  const createdAt = profile.createdAt === undefined ? Number.NaN : Date.parse(profile.createdAt);
+  return {
+    id: profile.did,
+    handle: profile.handle,
+    name: profile.displayName ?? '',
+    bio: profile.description ?? '',
+    createdAt: Number.isNaN(createdAt) ? undefined : createdAt,
+    followersCount: profile.followersCount,
+    followingCount: profile.followsCount,
+    // Bluesky has no locked accounts: a follow is always a follow.
+    protected: false,
+    defaultAvatar: profile.avatar === undefined,
+    avatarUrl: profile.avatar,
+    bot: profile.labels?.some((label) => label.val === 'bot') ? true : undefined,
+  };
+}
+
+/** The record key of an at://did/collection/rkey URI. */
+function rkeyOf(uri: string): string {
+  const rkey = uri.split('/').pop();
+  if (!rkey) throw new MalformedResponseError(`not a record URI: ${uri}`);
+  return rkey;
+}
+
+export class BlueskyPlatform implements Platform {
+  readonly network = 'bluesky' as const;
+  readonly limits: PlatformLimits;
+  readonly #agent: AtpAgent;
+  readonly #options: BlueskyPlatformOptions;
+  readonly #clock: Clock;
+  #started: Promise<void> | undefined;
+  /** Session persistence in flight or failed: awaited at the end of every call. */
+  #persisting: Promise<void> = Promise.resolve();
+  /** Follow records this adapter created, by subject DID (for an unfollow of a gone account). */
+  readonly #created = new Map<string, string>();
+
+  constructor(options: BlueskyPlatformOptions) {
+    const service = parseService(options.service ?? BLUESKY_DEFAULT_SERVICE);
+    if (!options.session && !(options.identifier && options.password)) {
+      throw new ValidationError('a Bluesky account needs a session or an identifier and an app password');
+    }
+    this.#options = options;
+    this.#clock = options.clock ?? systemClock;
+    this.limits = options.limits ?? BLUESKY_LIMITS;
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    this.#agent = new AtpAgent({
+      service,
+      fetch: (input, init) => fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) }),
+      persistSession: (event, session) => this.#persist(event, session),
+    });
+  }
+
+  /** The session in use (after the first call), to store; undefined before. */
+  get session(): BlueskySession | undefined {
+    const session = this.#agent.session;
+    return (
+      session && {
+        did: session.did,
+        handle: session.handle,
+        accessJwt: session.accessJwt,
+        refreshJwt: session.refreshJwt,
+      }
+    );
+  }
+
+  async me(): Promise<PlatformUser> {
+    const did = await this.#did();
+    const answer = await this.#call('app.bsky.actor.getProfile', () =>
+      this.#agent.app.bsky.actor.getProfile({ actor: did }),
+    );
+    return toPlatformUser(this.#parse('app.bsky.actor.getProfile', profileViewDetailedSchema, answer.data));
+  }
+
+  async listFollowers(userId: string, request: PageRequest): Promise<GraphPage> {
+    const endpoint = 'app.bsky.graph.getFollowers';
+    const answer = await this.#call(endpoint, () =>
+      this.#agent.app.bsky.graph.getFollowers({
+        actor: userId,
+        limit: this.#pageSize(request),
+        cursor: request.cursor,
+      }),
+    );
+    const body = this.#parse(endpoint, followersSchema, answer.data);
+    return this.#page(endpoint, body.followers, body.cursor, request, answer.headers);
+  }
+
+  async listFollowing(userId: string, request: PageRequest): Promise<GraphPage> {
+    const endpoint = 'app.bsky.graph.getFollows';
+    const answer = await this.#call(endpoint, () =>
+      this.#agent.app.bsky.graph.getFollows({
+        actor: userId,
+        limit: this.#pageSize(request),
+        cursor: request.cursor,
+      }),
+    );
+    const body = this.#parse(endpoint, followsSchema, answer.data);
+    return this.#page(endpoint, body.follows, body.cursor, request, answer.headers);
+  }
+
+  async follow(sourceUserId: string, targetUserId: string): Promise<FollowResult> {
+    const existing = await this.#viewerFollowing(targetUserId);
+    if (existing !== undefined) return { outcome: 'already_following' };
+    const endpoint = 'com.atproto.repo.createRecord';
+    const answer = await this.#call(
+      endpoint,
+      () =>
+        this.#agent.com.atproto.repo.createRecord({
+          repo: sourceUserId,
+          collection: FOLLOW_COLLECTION,
+          record: {
+            $type: FOLLOW_COLLECTION,
+            subject: targetUserId,
+            createdAt: new Date(this.#clock.now()).toISOString(),
+          },
+        }),
+      targetUserId,
+    );
+    const { uri } = this.#parse(endpoint, createRecordSchema, answer.data);
+    this.#created.set(targetUserId, uri);
+    return { outcome: 'followed', rateLimit: rateLimitOf(endpoint, answer.headers) };
+  }
+
+  async unfollow(sourceUserId: string, targetUserId: string): Promise<void> {
+    let uri: string | undefined;
+    try {
+      uri = await this.#viewerFollowing(targetUserId);
+    } catch (error) {
+      // A gone account's profile cannot be read, but the record this adapter made can be deleted.
+      uri = this.#created.get(targetUserId);
+      if (!(error instanceof UserGoneError) || uri === undefined) throw error;
+    }
+    if (uri === undefined) return;
+    const endpoint = 'com.atproto.repo.deleteRecord';
+    const answer = await this.#call(
+      endpoint,
+      () =>
+        this.#agent.com.atproto.repo.deleteRecord({
+          repo: sourceUserId,
+          collection: FOLLOW_COLLECTION,
+          rkey: rkeyOf(uri),
+        }),
+      targetUserId,
+    );
+    this.#parse(endpoint, deleteRecordSchema, answer.data ?? {});
+    this.#created.delete(targetUserId);
+  }
+
+  async lookupUsers(userIds: readonly string[]): Promise<PlatformUser[]> {
+    return (await this.#profiles(userIds)).map(toPlatformUser);
+  }
+
+  /** From the owner's viewer state on each target (the session's account, whatever `sourceUserId`). */
+  async relationships(
+    _sourceUserId: string,
+    targetUserIds: readonly string[],
+  ): Promise<Map<string, Relationship>> {
+    const relationships = new Map<string, Relationship>();
+    for (const profile of await this.#profiles(targetUserIds)) {
+      relationships.set(profile.did, {
+        followedBy: profile.viewer?.followedBy !== undefined,
+        following: profile.viewer?.following !== undefined,
+        requested: false,
+      });
+    }
+    return relationships;
+  }
+
+  // ---- internals ------------------------------------------------------------------------------
+
+  async #profiles(userIds: readonly string[]): Promise<(BlueskyProfile & { did: string })[]> {
+    const endpoint = 'app.bsky.actor.getProfiles';
+    const out: (BlueskyProfile & { did: string })[] = [];
+    // getProfiles takes up to 25 actors; ones it cannot show are left out of the answer.
+    for (let start = 0; start < userIds.length; start += 25) {
+      const actors = userIds.slice(start, start + 25);
+      const answer = await this.#call(endpoint, () => this.#agent.app.bsky.actor.getProfiles({ actors }));
+      out.push(...this.#parse(endpoint, profilesSchema, answer.data).profiles);
+    }
+    return out;
+  }
+
+  /** The owner's follow record of the target (at:// URI), or undefined; UserGoneError when gone. */
+  async #viewerFollowing(targetUserId: string): Promise<string | undefined> {
+    const endpoint = 'app.bsky.actor.getProfile';
+    const answer = await this.#call(
+      endpoint,
+      () => this.#agent.app.bsky.actor.getProfile({ actor: targetUserId }),
+      targetUserId,
+    );
+    return this.#parse(endpoint, profileViewDetailedSchema, answer.data).viewer?.following;
+  }
+
+  #pageSize(request: PageRequest): number {
+    return Math.min(this.limits.maxPageSize, Math.max(1, Math.floor(request.pageSize)));
+  }
+
+  #page(
+    endpoint: string,
+    profiles: BlueskyProfile[],
+    cursor: string | undefined,
+    request: PageRequest,
+    headers: XrpcHeaders,
+  ): GraphPage {
+    // A cursor that does not move would read the same page forever: treat it as the end.
+    const nextCursor = cursor !== undefined && cursor !== request.cursor ? cursor : undefined;
+    return { users: profiles.map(toPlatformUser), nextCursor, rateLimit: rateLimitOf(endpoint, headers) };
+  }
+
+  #parse<S extends z.ZodType>(endpoint: string, schema: S, body: unknown): z.infer<S> {
+    const result = schema.safeParse(body);
+    if (!result.success) {
+      const issue = result.error.issues[0];
+      const where = issue?.path.length ? issue.path.join('.') : '(body)';
+      throw new MalformedResponseError(
+        `${endpoint}: unexpected answer at ${where}: ${issue?.message ?? 'invalid'}`,
+        {
+          cause: result.error,
+          details: { endpoint },
+        },
+      );
+    }
+    return result.data;
+  }
+
+  /** The session's DID, logging in or resuming first. */
+  async #did(): Promise<string> {
+    await this.#start();
+    const did = this.#agent.session?.did;
+    if (!did) throw new AuthError('Bluesky session ended: the account must be reconnected');
+    return did;
+  }
+
+  /** Resumes the stored session without a request (the agent refreshes it on ExpiredToken), or logs in. */
+  #start(): Promise<void> {
+    this.#started ??= (async () => {
+      const stored = this.#options.session;
+      if (stored) {
+        this.#agent.sessionManager.session = { ...stored, active: true };
+        return;
+      }
+      await this.#login();
+    })().catch((error: unknown) => {
+      this.#started = undefined;
+      throw error;
+    });
+    return this.#started;
+  }
+
+  async #login(): Promise<void> {
+    const { identifier, password } = this.#options;
+    if (!identifier || !password) throw new AuthError('Bluesky session ended and no app password is stored');
+    try {
+      await this.#agent.login({ identifier, password });
+    } catch (error) {
+      throw mapBlueskyError('com.atproto.server.createSession', error, undefined, this.#clock);
+    } finally {
+      await this.#flushPersist();
+    }
+  }
+
+  #persist(event: AtpSessionEvent, session: AtpSessionData | undefined): void {
+    const onSession = this.#options.onSession;
+    if (!onSession || event === 'network-error' || event === 'create-failed') return;
+    const stored: BlueskySession | undefined =
+      session && (event === 'create' || event === 'update')
+        ? {
+            did: session.did,
+            handle: session.handle,
+            accessJwt: session.accessJwt,
+            refreshJwt: session.refreshJwt,
+          }
+        : undefined;
+    this.#persisting = this.#persisting.then(() => onSession(stored));
+  }
+
+  async #flushPersist(): Promise<void> {
+    const pending = this.#persisting;
+    this.#persisting = Promise.resolve();
+    await pending;
+  }
+
+  /**
+   * Runs one request and maps every failure to the port's named errors. A session the platform
+   * refused is retried once through a new login when an app password is at hand.
+   */
+  async #call<T>(
+    endpoint: string,
+    send: () => Promise<Answer<T>>,
+    targetUserId?: string,
+  ): Promise<Answer<T>> {
+    await this.#start();
+    try {
+      try {
+        return await send();
+      } catch (error) {
+        const mapped = mapBlueskyError(endpoint, error, targetUserId, this.#clock);
+        if (!(mapped instanceof AuthError) || !this.#options.password) throw mapped;
+        await this.#login();
+        try {
+          return await send();
+        } catch (again) {
+          throw mapBlueskyError(endpoint, again, targetUserId, this.#clock);
+        }
+      }
+    } finally {
+      await this.#flushPersist();
+    }
+  }
+}
+
+const GONE_ERRORS = new Set([
+  'AccountTakedown',
+  'AccountDeactivated',
+  'AccountSuspended',
+  'RepoNotFound',
+  'NotFound',
+]);
+
+/** Maps an @atproto/api failure to the port's named errors. */
+export function mapBlueskyError(
+  endpoint: string,
+  error: unknown,
+  targetUserId: string | undefined,
+  clock: Clock = systemClock,
+): Error {
+  const details = { endpoint };
+  if (!(error instanceof XRPCError))
+    return error instanceof Error
+      ? error
+      : new TransientPlatformError(`${endpoint}: ${String(error)}`, { details });
+  const status = error.status;
+  const code = error.error;
+  if (status === 429) {
+    const reset = Number(error.headers?.['ratelimit-reset']);
+    const resetAt = Number.isFinite(reset) ? reset * 1000 : clock.now() + 5 * 60_000;
+    return new RateLimitedError(
+      resetAt,
+      `${endpoint}: rate limited until ${new Date(resetAt).toISOString()}`,
+      {
+        cause: error,
+        details: {
+          ...details,
+          limit: error.headers?.['ratelimit-limit'],
+          policy: error.headers?.['ratelimit-policy'],
+        },
+      },
+    );
+  }
+  if (status === 401 || code === 'ExpiredToken' || code === 'InvalidToken' || code === 'AuthMissing') {
+    return new AuthError(`${endpoint}: credentials refused (${status} ${code})`, { cause: error, details });
+  }
+  if (
+    targetUserId !== undefined &&
+    (GONE_ERRORS.has(code) || (status === 400 && /profile not found|could not find/i.test(error.message)))
+  ) {
+    return new UserGoneError(`${endpoint}: user ${targetUserId} is not available (${code})`, {
+      cause: error,
+      details: { ...details, status, code, targetUserId },
+    });
+  }
+  if (status >= 500 || status === 1) {
+    const reason = (error.cause as Error | undefined)?.message ?? error.message;
+    return new TransientPlatformError(
+      `${endpoint}: ${status === 1 ? `request failed (${reason})` : `server error ${status}`}`,
+      {
+        cause: error,
+        details,
+      },
+    );
+  }
+  if (status === 2) {
+    return new MalformedResponseError(
+      `${endpoint}: the answer is not the lexicon's shape (${error.message})`,
+      {
+        cause: error,
+        details,
+      },
+    );
+  }
+  return new MalformedResponseError(`${endpoint}: unexpected status ${status} (${code})`, {
+    cause: error,
+    details: { ...details, status, code },
+  });
+}
+
+/** A Bluesky adapter: `createBlueskyPlatform({ service, identifier, password })` or `({ service, session, onSession })`. */
+export function createBlueskyPlatform(options: BlueskyPlatformOptions): BlueskyPlatform {
+  return new BlueskyPlatform(options);
+}
