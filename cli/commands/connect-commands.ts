@@ -10,9 +10,9 @@ import { wholeNumber } from '../program.ts';
  *
  * X: OAuth 2.0 Authorization Code with PKCE and a loopback redirect. Configuration from the
  * environment (validated): X_CLIENT_ID, X_CLIENT_SECRET (confidential clients only), X_AUTHORIZE_URL,
- * X_TOKEN_URL, X_API_BASE_URL. The X app must list `http://127.0.0.1/callback` as a callback URL
- * (loopback redirects may use any port, RFC 8252). Bluesky and Mastodon join through this command
- * in their own issue.
+ * X_TOKEN_URL, X_API_BASE_URL. The redirect is `http://127.0.0.1:<port>/callback` on a free port; the
+ * X app must list it as a callback URL, and if X insists on the exact port, `--redirect-port` fixes
+ * it. Bluesky and Mastodon join through this command in their own issue.
  */
 export function register(program: Command): void {
   program
@@ -23,6 +23,11 @@ export function register(program: Command): void {
     .option(
       '--account <id>',
       'the account (default: the client account of the approving user, else x-<handle>)',
+    )
+    .option(
+      '--redirect-port <port>',
+      'port of the loopback redirect http://127.0.0.1:<port>/callback (default: any free port)',
+      wholeNumber('--redirect-port', 1, 65_535),
     )
     .option('--no-browser', 'only print the URL to open; do not try to open a browser')
     .option(
@@ -46,6 +51,7 @@ interface ConnectOptions {
   client: string;
   account?: string;
   browser: boolean;
+  redirectPort?: number;
   timeoutSeconds: number;
   local: boolean;
   dir: string;
@@ -94,6 +100,7 @@ async function connectXCommand(options: ConnectOptions): Promise<void> {
         clientId: options.client,
         accountId: options.account,
         timeoutMs: options.timeoutSeconds * 1000,
+        redirectPort: options.redirectPort,
         onAuthorizeUrl(url) {
           if (options.json) {
             process.stdout.write(`${JSON.stringify({ authorizeUrl: url })}\n`);

@@ -14,8 +14,8 @@
  *   the redirect URI and the PKCE challenge; S256 or plain) and `refresh_token` with rotation: every
  *   refresh returns a new refresh token and retires the one used; presenting a retired refresh token
  *   again voids the whole grant (all its access and refresh tokens), as X does. A reused code voids
- *   the tokens issued for it too. Confidential clients authenticate with HTTP Basic; public clients
- *   send `client_id` in the body. Errors: 400/401 `{ error, error_description }` (never the token).
+ *   the tokens issued for it too. Confidential clients authenticate with HTTP Basic (a `client_id`
+ *   in the body too must name the same client); public clients send `client_id` in the body. Errors: 400/401 `{ error, error_description }` (never the token).
  * - Access tokens expire after `accessTokenLifetimeMs` (X: 2 hours) on the sandbox clock and then
  *   answer 401, like revoked ones. An access token stays valid until it expires after the grant is
  *   refreshed (a rotated refresh token is what dies); a voided grant kills them all at once.
@@ -506,6 +506,10 @@ export class XOAuthServer implements ScopedTokenResolver {
       const client = this.#client(id);
       if (client === undefined || client.clientSecret === undefined || client.clientSecret !== secret) {
         return oauthError(401, 'unauthorized_client', 'Missing valid authorization header');
+      }
+      const named = form.get('client_id');
+      if (named !== null && named !== id) {
+        return oauthError(400, 'invalid_request', 'client_id does not match the authorization header.');
       }
       return { client };
     }

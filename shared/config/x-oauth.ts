@@ -30,7 +30,13 @@ export const X_OAUTH_SCOPES: readonly string[] = [
 const httpUrl = z.url({ protocol: /^https?$/ });
 
 export const xOAuthEnvSchema = z.object({
-  X_CLIENT_ID: z.string().trim().min(1, 'is required: the X app OAuth 2.0 Client ID').max(200),
+  X_CLIENT_ID: z
+    .string({
+      error: 'is required: the OAuth 2.0 Client ID of the X app (developer console, Keys and tokens)',
+    })
+    .trim()
+    .min(1)
+    .max(200),
   X_CLIENT_SECRET: z.string().min(1).max(500).optional(),
   X_AUTHORIZE_URL: httpUrl.default(X_AUTHORIZE_URL_DEFAULT),
   X_TOKEN_URL: httpUrl.default(X_TOKEN_URL_DEFAULT),

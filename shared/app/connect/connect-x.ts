@@ -57,6 +57,11 @@ export interface ConnectXInput {
   onAuthorizeUrl(url: string): void | Promise<void>;
   /** How long to wait for the redirect (default 5 minutes). */
   timeoutMs?: number | undefined;
+  /**
+   * Port of the loopback redirect (default 0: any free port). Set it when the X app's registered
+   * callback URL names a port: `http://127.0.0.1:<port>/callback`.
+   */
+  redirectPort?: number | undefined;
   scopes?: readonly string[] | undefined;
 }
 
@@ -82,7 +87,8 @@ export async function connectX(deps: ConnectXDeps, input: ConnectXInput): Promis
   const pkce = createPkce();
   const state = createState();
   const receiver = await (
-    deps.receiver ?? ((s: string) => startLoopbackReceiver({ state: s, timeoutMs: input.timeoutMs }))
+    deps.receiver ??
+    ((s: string) => startLoopbackReceiver({ state: s, timeoutMs: input.timeoutMs, port: input.redirectPort }))
   )(state);
   let tokens: TokenSet;
   try {

@@ -2,6 +2,7 @@
 export { type ConnectXDeps, type ConnectXInput, type ConnectXResult, connectX } from './connect-x.ts';
 export { ConnectTimeoutError, type LoopbackReceiver, startLoopbackReceiver } from './loopback.ts';
 export {
+  createXOAuthClient,
   OAuthGrantError,
   type OAuthTokenClient,
   type TokenSet,

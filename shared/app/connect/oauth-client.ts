@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { systemClock } from '../../adapters/clock.ts';
+import type { XOAuthEnv } from '../../config/x-oauth.ts';
 import {
   AuthError,
   ConfigError,
@@ -131,9 +132,9 @@ export class XOAuthClient implements OAuthTokenClient {
       'content-type': 'application/x-www-form-urlencoded',
       accept: 'application/json',
     };
-    if (this.#secret === undefined) {
-      form.set('client_id', this.clientId);
-    } else {
+    // X wants client_id in the body; a confidential client adds HTTP Basic (as twitter-api-v2 does).
+    form.set('client_id', this.clientId);
+    if (this.#secret !== undefined) {
       // RFC 6749 2.3.1: both parts form-encoded, then Basic.
       const pair = `${encodeURIComponent(this.clientId)}:${encodeURIComponent(this.#secret)}`;
       headers.authorization = `Basic ${Buffer.from(pair).toString('base64')}`;
@@ -202,4 +203,18 @@ function summarize(error: unknown): Error {
   const summary = new Error(cause?.code ?? (error as Error).message ?? String(error));
   summary.name = (error as Error).name ?? 'Error';
   return summary;
+}
+
+/** The X app's OAuth client from its validated settings (shared/config/x-oauth.ts). */
+export function createXOAuthClient(
+  env: Pick<XOAuthEnv, 'X_CLIENT_ID' | 'X_CLIENT_SECRET' | 'X_AUTHORIZE_URL' | 'X_TOKEN_URL'>,
+  clock?: Clock,
+): XOAuthClient {
+  return new XOAuthClient({
+    clientId: env.X_CLIENT_ID,
+    clientSecret: env.X_CLIENT_SECRET,
+    authorizeUrl: env.X_AUTHORIZE_URL,
+    tokenUrl: env.X_TOKEN_URL,
+    clock,
+  });
 }
