@@ -5,6 +5,7 @@ import { applyPlan, planFromFile } from '../../shared/app/tenants/apply.ts';
 import type { TenantDeps } from '../../shared/app/tenants/registry.ts';
 import { ClientsFileError } from '../../shared/config/clients-file.ts';
 import { emptyObserveState } from '../../shared/domain/account-state.ts';
+import { ConflictError } from '../../shared/domain/errors.ts';
 import { UNKNOWN_PLATFORM_USER_ID } from '../../shared/domain/tenants/tenant.ts';
 import { createTestTable, dynaliteBackend, useDynamoBackend } from '../support/backends.ts';
 
@@ -225,6 +226,23 @@ describe('apply clients.yaml', () => {
     expect(twice.issues).toEqual([
       expect.objectContaining({ path: ['clients', 'beta', 'accounts', 'three', 'handle'], line: 6 }),
     ]);
+  });
+
+  it('stops rather than undo a connect that happened between the plan and the apply', async () => {
+    // Prepare
+    await apply(FILE);
+    const plan = await planFromFile(deps, FILE.replace('withinHours: 48', 'withinHours: 36'));
+    const ref = { clientId: 'acme', accountId: 'x-acme' };
+    const connected = { ...(await store.getAccount(ref))!, status: 'active' as const };
+    await store.putAccount(connected);
+
+    // Act
+    const applying = await applyPlan(deps, plan).catch((error: unknown) => error);
+
+    // Assess
+    expect(applying).toBeInstanceOf(ConflictError);
+    expect(await store.getAccount(ref)).toEqual(connected);
+    expect((await planFromFile(deps, FILE)).summary).toMatchObject({ update: 0 });
   });
 
   it('refuses to change who a connected account is', async () => {

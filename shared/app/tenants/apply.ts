@@ -1,6 +1,7 @@
 import { desiredRegistry, parseClientsFile } from '../../config/clients-file.ts';
 import { type AccountRecord, accountKey } from '../../domain/account.ts';
-import { type Plan, planChangesSomething, planRegistry } from '../../domain/tenants/plan.ts';
+import { ConflictError } from '../../domain/errors.ts';
+import { type Plan, planChangesSomething, planRegistry, sameValue } from '../../domain/tenants/plan.ts';
 import { removeAccount, type TenantDeps } from './registry.ts';
 
 /**
@@ -50,6 +51,14 @@ export async function applyPlan(deps: TenantDeps, plan: Plan): Promise<ApplyResu
     } else if (step.op === 'remove') {
       if ((await deps.store.getAccount(step.ref)) !== undefined) await removeAccount(deps, step.ref);
     } else {
+      // `connect` may have stored the account's id and status since the plan was made: do not undo it.
+      const now = await deps.store.getAccount(step.ref);
+      if (!sameValue(now, step.current)) {
+        throw new ConflictError(
+          `account ${accountKey(step.ref)} changed since the plan was made; nothing more applied: run apply again`,
+          { details: { ...step.ref } },
+        );
+      }
       await deps.store.putAccount(step.desired!);
       if (step.desired!.status === 'token_expired') result.toConnect.push(step.desired!);
     }
