@@ -103,7 +103,7 @@ export interface FollowerCountSample {
 
 /** Follower counts per account and UTC day (`STATS#<yyyy-mm-dd>`), for the 12-week chart. */
 export interface FollowerSampleStore {
-  /** Keeps the latest sample per (account, UTC day): a later `at` replaces an earlier one, never the reverse. */
+  /** Keeps the latest sample per (account, UTC day): only a later `at` replaces the stored one. */
   putFollowerSample(ref: AccountRef, sample: FollowerCountSample): Promise<void>;
   /** Samples with `from <= at < to`, oldest first. */
   listFollowerSamples(ref: AccountRef, from: number, to: number): Promise<FollowerCountSample[]>;

@@ -204,8 +204,8 @@ export class DynamoDigestStore implements DigestStore {
         new PutItemCommand({
           TableName: this.#table,
           Item: item,
-          // The latest observation of the day wins; an older one never overwrites it.
-          ConditionExpression: 'attribute_not_exists(pk) OR #at <= :at',
+          // The latest observation of the day wins; an older one (or the same one again) changes nothing.
+          ConditionExpression: 'attribute_not_exists(pk) OR #at < :at',
           ExpressionAttributeNames: { '#at': 'at' },
           ExpressionAttributeValues: { ':at': { N: String(sample.at) } },
         }),

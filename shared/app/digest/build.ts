@@ -36,7 +36,7 @@ import {
   WEEK_MS,
 } from '../../domain/digest/index.ts';
 import type { FollowTask } from '../../domain/engine/task.ts';
-import { decodeIds, diffSorted, formatIds } from '../../domain/idset/index.ts';
+import { type IdCodec, idCodecFor } from '../../domain/idset/index.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { FollowerSampleStore } from '../../ports/digest-store.ts';
 import type { Logger } from '../../ports/logger.ts';
@@ -171,6 +171,7 @@ export async function gatherAccountFacts(
   const seq = state?.observe.seq ?? 0;
   const changesets = seq > 0 ? await deps.store.getChangesetsSince(account, period.start, seq) : [];
   const followerChanges = changesets.filter((c) => c.kind === 'followers');
+  const codec = idCodecFor(account.network);
   const tasks = (await deps.store.listTasks(account)).map((entry) => entry.task);
   const taskById = new Map(tasks.map((task) => [task.targetId, task]));
 
@@ -184,9 +185,13 @@ export async function gatherAccountFacts(
   for (const c of followerChanges) {
     if (!inPeriod(c.at) || c.source === 'baseline') continue;
     for (const p of c.profiles) profiles.set(p.id, p);
-    for (const id of formatIds(decodeIds(c.added))) added.set(id, Math.min(added.get(id) ?? c.at, c.at));
-    for (const id of formatIds(decodeIds(c.removed)))
+    // Refollowed: already in the snapshot (they left unnoticed between full scans), followed again.
+    for (const id of [...codec.toStrings(codec.decode(c.added)), ...(c.refollowed ?? [])]) {
+      added.set(id, Math.min(added.get(id) ?? c.at, c.at));
+    }
+    for (const id of codec.toStrings(codec.decode(c.removed))) {
       removed.set(id, Math.min(removed.get(id) ?? c.at, c.at));
+    }
   }
   const person = (id: string) => {
     const profile = profiles.get(id);
@@ -253,7 +258,7 @@ export async function gatherAccountFacts(
   // --- one-sided follows, chart, forecast ---------------------------------------------------
   const oneSided =
     (options.oneSided ?? true) && state !== undefined
-      ? await oneSidedFollows(deps, account, state, taskById, options.maxOneSided ?? 50)
+      ? await oneSidedFollows(deps, account, state, taskById, codec, options.maxOneSided ?? 50)
       : { list: [], total: 0 };
   const followerSamples = await chartSamples(deps, account, period, counts, options, now);
   const mode = modeOf(account);
@@ -368,6 +373,7 @@ async function oneSidedFollows(
   account: AccountRecord,
   state: AccountState,
   taskById: ReadonlyMap<string, FollowTask>,
+  codec: IdCodec,
   max: number,
 ): Promise<{ list: OneSidedFollow[]; total: number }> {
   const { followers, following } = state.observe.graphs;
@@ -375,12 +381,12 @@ async function oneSidedFollows(
   if (!followers.complete || !following.complete || following.baseSeq === 0) return { list: [], total: 0 };
   const seq = state.observe.seq;
   const [followerIds, followingIds] = await Promise.all([
-    loadGraph(deps.store, account, 'followers', followers, seq),
-    loadGraph(deps.store, account, 'following', following, seq),
+    loadGraph(deps.store, account, 'followers', followers, seq, codec),
+    loadGraph(deps.store, account, 'following', following, seq, codec),
   ]);
-  const ids = formatIds(diffSorted(followerIds, followingIds).added).filter(
-    (id) => id !== account.platformUserId,
-  );
+  const ids = codec
+    .toStrings(codec.diff(followerIds, followingIds).added)
+    .filter((id) => id !== account.platformUserId);
   // People the account followed back and who left since first (their profile and date are known).
   const known = ids.filter((id) => taskById.has(id));
   const rest = ids.filter((id) => !taskById.has(id));
