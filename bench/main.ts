@@ -11,6 +11,8 @@ import type { BenchFigures, BenchModule } from './support/bench.ts';
 const benches: Record<string, () => Promise<BenchModule>> = {
   observe: () => import('./observe.ts'),
   lambda: () => import('./lambda.ts'),
+  cost: () => import('./cost.ts'),
+  act: () => import('./act.ts'),
 };
 
 interface MainOptions {

@@ -323,6 +323,40 @@ describe('invariant 3: no cap or platform limit is exceeded', () => {
   });
 });
 
+describe('serving what is due', () => {
+  it('follows back a due follower even when more than a read’s worth of earlier-deadline ones are not due yet', async () => {
+    // Prepare: 101 follow-backs planned; the 100 with the earliest deadline fall due in 10 hours, the
+    // last one (deadline a minute later) is due now. This is what a big approved backlog looks like
+    // (one deadline, due times spread over the first half of the window) next to a newer follower.
+    const h = await start();
+    const ids = gainFollowers(h, 101);
+    await runTicks(h, HOUR);
+    const now = h.clock.now();
+    const stored = await Promise.all(ids.map(async (id) => (await h.store.getTask(h.account, id))!));
+    expect(stored.map((entry) => entry.task.state)).toEqual(ids.map(() => 'scheduled'));
+    const deadline = now + 20 * HOUR;
+    const [due, ...later] = stored;
+    for (const entry of later) {
+      await h.store.putTask(
+        h.account,
+        { ...entry.task, windowStart: now, dueAt: now + 10 * HOUR, deadline },
+        entry.version,
+      );
+    }
+    await h.store.putTask(
+      h.account,
+      { ...due!.task, windowStart: now, dueAt: now, deadline: deadline + MINUTE },
+      due!.version,
+    );
+
+    // Act: the next two hours, well before the others fall due
+    await runTicks(h, 2 * HOUR);
+
+    // Assess
+    expect(outcomesFor(h, due!.task.targetId)).toEqual(['followed']);
+  });
+});
+
 describe('invariant 4: every new follower reaches one final state and is reported', () => {
   it('requests a protected account once and records the request as final', async () => {
     // Prepare
