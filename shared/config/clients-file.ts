@@ -27,7 +27,8 @@ import {
  *     acme:
  *       name: Acme Bakery
  *       timeZone: Europe/Berlin
- *       digest: { emails: [owner@acme.example], day: mon, hour: 8 }
+ *       locale: de-DE                         # optional; digest dates and numbers (default en-GB)
+ *       digest: { emails: [owner@acme.example], day: mon, hour: 8 }   # day: mon..sun or 1-7
  *       accounts:
  *         x-acme:
  *           network: x

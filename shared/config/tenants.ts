@@ -3,14 +3,15 @@ import type { AccountRecord, AccountStatus, ClientRecord } from '../domain/accou
 import { isValidTimeZone } from '../domain/engine/quiet-hours.ts';
 import { ValidationError } from '../domain/errors.ts';
 import {
-  DEFAULT_DIGEST_SCHEDULE,
-  digestScheduleOf,
+  DEFAULT_DIGEST_DAY,
+  DEFAULT_DIGEST_HOUR,
   normalizeTenantHandle,
   TENANT_ID_PATTERN,
   TENANT_ID_RULE,
-  type TenantClient,
   UNKNOWN_PLATFORM_USER_ID,
   WEEKDAYS,
+  weekdayName,
+  weekdayNumber,
 } from '../domain/tenants/tenant.ts';
 import type { Network } from '../ports/platform.ts';
 import { observeSettingsSchema, resolveObserveSettings } from './observe-settings.ts';
@@ -26,26 +27,48 @@ export const tenantIdSchema = z.string().regex(TENANT_ID_PATTERN, `must be ${TEN
 
 const email = z.email('must be an email address');
 
+/** A weekday as a name (`mon`, `Friday`) or an ISO number (1 = Monday ... 7 = Sunday). */
+const weekdaySchema = z.union([
+  z
+    .string()
+    .transform((day) => day.trim().toLowerCase().slice(0, 3))
+    .pipe(z.enum(WEEKDAYS, { error: `must be a weekday (${WEEKDAYS.join(', ')}) or 1-7` })),
+  z
+    .number()
+    .int()
+    .min(1)
+    .max(7)
+    .transform((n) => weekdayName(n)),
+]);
+
 export const digestSpecSchema = z.strictObject({
   emails: z.array(email).max(50).default([]),
-  day: z
-    .enum(WEEKDAYS, { error: `must be one of ${WEEKDAYS.join(', ')}` })
-    .default(DEFAULT_DIGEST_SCHEDULE.day),
-  hour: z.number().int().min(0).max(23).default(DEFAULT_DIGEST_SCHEDULE.hour),
+  day: weekdaySchema.default(DEFAULT_DIGEST_DAY),
+  hour: z.number().int().min(0).max(23).default(DEFAULT_DIGEST_HOUR),
 });
 
 const timeZoneSchema = z
   .string()
   .refine(isValidTimeZone, 'must be an IANA time zone such as "Europe/Berlin" or "UTC"');
 
+const localeSchema = z
+  .string()
+  .min(2)
+  .max(35)
+  .refine((tag) => {
+    try {
+      return Intl.getCanonicalLocales(tag).length === 1;
+    } catch {
+      return false;
+    }
+  }, 'must be a BCP 47 locale such as "de-DE" or "en-GB"');
+
 export const clientSpecSchema = z.strictObject({
   name: z.string().trim().min(1).max(200).optional(),
   timeZone: timeZoneSchema,
-  digest: digestSpecSchema.default({
-    emails: [],
-    day: DEFAULT_DIGEST_SCHEDULE.day,
-    hour: DEFAULT_DIGEST_SCHEDULE.hour,
-  }),
+  /** Dates and numbers of the digest (default en-GB). */
+  locale: localeSchema.optional(),
+  digest: digestSpecSchema.default({ emails: [], day: DEFAULT_DIGEST_DAY, hour: DEFAULT_DIGEST_HOUR }),
 });
 
 /** Platform ids are strings (X ids exceed 2^53); a YAML number that is a safe integer is accepted. */
@@ -126,13 +149,16 @@ export function parseAccountSpec(input: unknown, label = 'account'): AccountSpec
   return result.data;
 }
 
-/** The client record a declaration stands for (attributes it does not manage are kept). */
+/**
+ * The client record a declaration stands for. Attributes it does not manage (the digest opt-out an
+ * unsubscribe link set, fields of later versions) are kept.
+ */
 export function buildClientRecord(
   clientId: string,
   spec: ClientSpec,
   existing: ClientRecord | undefined,
   now: number,
-): TenantClient {
+): ClientRecord {
   const id = tenantIdSchema.safeParse(clientId);
   if (!id.success)
     throw new TenantSpecError('client', [{ path: ['id'], message: id.error.issues[0]!.message }]);
@@ -142,18 +168,24 @@ export function buildClientRecord(
     name: spec.name ?? existing?.name ?? clientId,
     timeZone: spec.timeZone,
     digestEmails: [...spec.digest.emails],
-    digestSchedule: { day: spec.digest.day, hour: spec.digest.hour },
+    digestWeekday: weekdayNumber(spec.digest.day),
+    digestHour: spec.digest.hour,
+    locale: spec.locale,
     createdAt: existing?.createdAt ?? now,
   };
 }
 
 /** The declaration a stored client record stands for (to update it field by field). */
 export function clientSpecOf(client: ClientRecord): ClientSpec {
-  const schedule = digestScheduleOf(client);
   return {
     name: client.name,
     timeZone: client.timeZone,
-    digest: { emails: [...client.digestEmails], day: schedule.day, hour: schedule.hour },
+    ...(client.locale === undefined ? {} : { locale: client.locale }),
+    digest: {
+      emails: [...client.digestEmails],
+      day: weekdayName(client.digestWeekday),
+      hour: client.digestHour ?? DEFAULT_DIGEST_HOUR,
+    },
   };
 }
 

@@ -94,7 +94,8 @@ describe('followback client and account', () => {
     expect(JSON.parse(clients.stdout)).toEqual([
       expect.objectContaining({
         clientId: 'acme',
-        digestSchedule: { day: 'fri', hour: 17 },
+        digestWeekday: 5,
+        digestHour: 17,
         digestEmails: ['owner@acme.example'],
         accounts: ['x-acme'],
       }),

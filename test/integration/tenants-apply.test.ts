@@ -27,6 +27,7 @@ clients:
   acme:
     name: Acme Bakery
     timeZone: Europe/Berlin
+    locale: de-DE
     digest:
       emails: [owner@acme.example, ops@acme.example]
       day: fri
@@ -93,7 +94,9 @@ describe('apply clients.yaml', () => {
     expect(await store.getClient('acme')).toMatchObject({
       name: 'Acme Bakery',
       digestEmails: ['owner@acme.example', 'ops@acme.example'],
-      digestSchedule: { day: 'fri', hour: 17 },
+      digestWeekday: 5,
+      digestHour: 17,
+      locale: 'de-DE',
       createdAt: START,
     });
     expect(await store.getAccount({ clientId: 'acme', accountId: 'x-acme' })).toMatchObject({
@@ -108,11 +111,12 @@ describe('apply clients.yaml', () => {
     expect(first.result.toConnect.map((a) => a.accountId).sort()).toEqual(['bsky-acme', 'x-acme']);
   });
 
-  it('plans field-level updates, keeping what the file does not manage (createdAt, a connected id, the status)', async () => {
+  it('plans field-level updates, keeping what the file does not manage (createdAt, a connected id, the status, a digest opt-out)', async () => {
     // Prepare: applied, then the Bluesky account connected and active
     await apply(FILE);
     const bsky = (await store.getAccount({ clientId: 'acme', accountId: 'bsky-acme' }))!;
     await store.putAccount({ ...bsky, platformUserId: 'did:plc:acme', status: 'active' });
+    await store.putClient({ ...(await store.getClient('acme'))!, digestOptOut: true, digestOptOutAt: START });
     const edited = FILE.replace('hour: 17', 'hour: 9').replace('withinHours: 48', 'withinHours: 36');
 
     // Act
@@ -121,9 +125,10 @@ describe('apply clients.yaml', () => {
     // Assess
     expect(plan.summary).toEqual({ create: 0, update: 2, remove: 0, keep: 0 });
     expect(plan.steps.map((s) => s.changes)).toEqual([
-      [{ path: 'digestSchedule.hour', from: 17, to: 9 }],
+      [{ path: 'digestHour', from: 17, to: 9 }],
       [{ path: 'policy.promise.withinHours', from: 48, to: 36 }],
     ]);
+    expect(await store.getClient('acme')).toMatchObject({ digestOptOut: true, digestHour: 9 });
     expect(await store.getAccount(bsky)).toMatchObject({
       platformUserId: 'did:plc:acme',
       status: 'active',
@@ -256,7 +261,7 @@ describe('apply clients.yaml', () => {
     expect(error.issues).toEqual([
       expect.objectContaining({
         path: ['clients', 'acme', 'accounts', 'x-acme', 'platformUserId'],
-        line: 15,
+        line: 16,
         message: expect.stringContaining('is 99 but the connected account is 1441234567890123456789'),
       }),
     ]);

@@ -64,10 +64,11 @@ describe('tenant registry', () => {
       name: 'Acme Bakery',
       timeZone: 'Europe/Berlin',
       digestEmails: ['owner@acme.example'],
-      digestSchedule: { day: 'fri', hour: 17 },
+      digestWeekday: 5,
+      digestHour: 17,
       createdAt: START,
     });
-    expect(client.digestSchedule).toEqual({ day: 'fri', hour: 17 });
+    expect(client).toMatchObject({ digestWeekday: 5, digestHour: 17 });
     expect(again).toBeInstanceOf(TenantExistsError);
   });
 

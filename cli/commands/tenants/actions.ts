@@ -69,6 +69,7 @@ function refuseUnconfirmed(what: string): void {
 
 export interface ClientOptions extends Output {
   name?: string;
+  locale?: string;
   timeZone?: string;
   digestEmail?: string[];
   digestDay?: string;
@@ -81,6 +82,7 @@ export async function clientAdd(clientId: string, options: ClientOptions): Promi
     const client = await addClient(deps, clientId, {
       name: options.name,
       timeZone: options.timeZone as string,
+      locale: options.locale,
       digest: {
         emails: options.digestEmail ?? [],
         ...(options.digestDay === undefined ? {} : { day: options.digestDay as 'mon' }),
@@ -118,6 +120,7 @@ export async function clientUpdate(clientId: string, options: ClientOptions): Pr
     const result = await updateClient(deps, clientId, {
       name: options.name,
       timeZone: options.timeZone,
+      locale: options.locale,
       digestEmails: options.digestEmail,
       digestDay: options.digestDay,
       digestHour: options.digestHour,

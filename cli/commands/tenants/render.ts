@@ -1,6 +1,6 @@
 import type { AccountRecord, ClientRecord } from '../../../shared/domain/account.ts';
 import type { FieldChange, Plan, PlanStep } from '../../../shared/domain/tenants/plan.ts';
-import { digestScheduleOf, UNKNOWN_PLATFORM_USER_ID } from '../../../shared/domain/tenants/tenant.ts';
+import { UNKNOWN_PLATFORM_USER_ID, weekdayName } from '../../../shared/domain/tenants/tenant.ts';
 
 /** How the tenant commands show things to people (JSON output is the records themselves). */
 
@@ -55,12 +55,11 @@ export function renderPlan(plan: Plan): string[] {
 }
 
 export function clientLine(client: ClientRecord, accounts: number): string {
-  const schedule = digestScheduleOf(client);
   return [
     client.clientId.padEnd(16),
     client.name.padEnd(24),
     client.timeZone.padEnd(20),
-    `${schedule.day} ${String(schedule.hour).padStart(2, '0')}:00`.padEnd(10),
+    `${weekdayName(client.digestWeekday)} ${String(client.digestHour ?? 8).padStart(2, '0')}:00`.padEnd(10),
     String(accounts).padStart(8),
     `  ${client.digestEmails.join(', ') || '-'}`,
   ].join(' ');

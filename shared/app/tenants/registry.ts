@@ -13,11 +13,7 @@ import {
 import { type AccountRecord, type AccountRef, accountKey, type ClientRecord } from '../../domain/account.ts';
 import { ValidationError } from '../../domain/errors.ts';
 import { diffFields, type FieldChange } from '../../domain/tenants/plan.ts';
-import {
-  defaultAccountId,
-  type TenantClient,
-  UNKNOWN_PLATFORM_USER_ID,
-} from '../../domain/tenants/tenant.ts';
+import { defaultAccountId, UNKNOWN_PLATFORM_USER_ID } from '../../domain/tenants/tenant.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type { RegistryStore } from '../../ports/store.ts';
@@ -75,7 +71,7 @@ export async function addClient(
   deps: TenantDeps,
   clientId: string,
   input: ClientSpecInput,
-): Promise<TenantClient> {
+): Promise<ClientRecord> {
   const spec = parseClientSpec(input, `client ${clientId}`);
   const record = buildClientRecord(clientId, spec, undefined, deps.clock.now());
   if ((await deps.store.getClient(clientId)) !== undefined) {
@@ -91,6 +87,7 @@ export async function addClient(
 export interface ClientChanges {
   name?: string | undefined;
   timeZone?: string | undefined;
+  locale?: string | undefined;
   digestEmails?: string[] | undefined;
   digestDay?: string | undefined;
   digestHour?: number | undefined;
@@ -104,13 +101,14 @@ export async function updateClient(
   deps: TenantDeps,
   clientId: string,
   changes: ClientChanges,
-): Promise<{ client: TenantClient; changes: FieldChange[]; accountsUpdated: string[] }> {
+): Promise<{ client: ClientRecord; changes: FieldChange[]; accountsUpdated: string[] }> {
   const existing = await requireClient(deps.store, clientId);
   const current = clientSpecOf(existing);
   const spec = parseClientSpec(
     {
       name: changes.name ?? current.name,
       timeZone: changes.timeZone ?? current.timeZone,
+      locale: changes.locale ?? current.locale,
       digest: {
         emails: changes.digestEmails ?? current.digest.emails,
         day: changes.digestDay ?? current.digest.day,

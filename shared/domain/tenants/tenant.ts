@@ -1,4 +1,4 @@
-import type { AccountRecord, ClientRecord } from '../account.ts';
+import type { AccountRecord } from '../account.ts';
 
 /**
  * Tenants as the agency declares them: clients with a digest schedule, accounts that may not be
@@ -9,28 +9,23 @@ import type { AccountRecord, ClientRecord } from '../account.ts';
 export const TENANT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export const TENANT_ID_RULE = '1-64 letters, digits, ".", "_" or "-", starting with a letter or digit';
 
+/** Weekday names people write (clients.yaml, --digest-day); the record keeps ISO numbers (1 = Monday). */
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
 
-/** When the weekly digest goes out, in the client's time zone. */
-export interface DigestSchedule {
-  day: Weekday;
-  /** Local hour, 0-23. */
-  hour: number;
+/** `mon` -> 1 ... `sun` -> 7 (ClientRecord.digestWeekday). */
+export function weekdayNumber(day: Weekday): number {
+  return WEEKDAYS.indexOf(day) + 1;
 }
 
-export const DEFAULT_DIGEST_SCHEDULE: DigestSchedule = { day: 'mon', hour: 8 };
-
-/**
- * A client record with its digest schedule. The schedule is an extra attribute of the client item
- * (the store keeps attributes it does not know); absent means DEFAULT_DIGEST_SCHEDULE.
- */
-export type TenantClient = ClientRecord & { digestSchedule?: DigestSchedule | undefined };
-
-export function digestScheduleOf(client: ClientRecord): DigestSchedule {
-  const schedule = (client as TenantClient).digestSchedule;
-  return schedule ?? DEFAULT_DIGEST_SCHEDULE;
+/** 1 -> `mon` ... 7 -> `sun`; anything else -> `mon` (the default). */
+export function weekdayName(weekday: number | undefined): Weekday {
+  return WEEKDAYS[(weekday ?? 1) - 1] ?? 'mon';
 }
+
+/** The digest goes out on Mondays at 08:00 local time unless the client says otherwise. */
+export const DEFAULT_DIGEST_DAY: Weekday = 'mon';
+export const DEFAULT_DIGEST_HOUR = 8;
 
 /**
  * The platform user id of an account declared before it was connected. `followback connect` learns
