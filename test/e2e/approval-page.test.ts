@@ -1,0 +1,114 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { DomUtils, parseDocument } from 'htmlparser2';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { previewDigests } from '../../shared/app/digest/preview.ts';
+import { type ApprovalServer, startApprovalServer } from '../../shared/runtime/approval-server.ts';
+import {
+  CHROMIUM_INSTALL_HINT,
+  chromiumInstalled,
+  chromiumPath,
+  type HeadlessChromium,
+  launchChromium,
+  screenshotFile,
+  wholePage,
+} from '../../shared/runtime/chromium.ts';
+import { dynaliteBackend, useDynamoBackend } from '../support/backends.ts';
+import { type DigestWorld, startDigestWorld, TEST_AGENCY, TEST_KEY } from '../support/digest.ts';
+
+const ARTIFACTS = resolve('test-artifacts');
+const ACCOUNT = { clientId: 'sunrise', accountId: 'x-sunrise' };
+
+describe('the approval page in headless Chromium', () => {
+  const db = useDynamoBackend(dynaliteBackend);
+  let world: DigestWorld;
+  let server: ApprovalServer;
+  let chromium: HeadlessChromium | undefined;
+
+  beforeAll(async () => {
+    world = await startDigestWorld(db);
+    server = await startApprovalServer({
+      store: world.store,
+      uses: world.digests,
+      clock: world.clock,
+      keys: TEST_KEY,
+      agencyName: TEST_AGENCY.name,
+      port: 0,
+    });
+    if (chromiumInstalled()) chromium = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await chromium?.close();
+    await server?.close();
+  });
+
+  it('opens from a candidate link in the digest, approves the two ticked candidates, and leaves the rest waiting', async () => {
+    if (chromium === undefined) {
+      throw new Error(`Chromium is not installed at ${chromiumPath()}. ${CHROMIUM_INSTALL_HINT}`);
+    }
+    // Prepare: the digest, with links to this server, and one candidate link taken from its HTML
+    const [preview] = await previewDigests({
+      store: world.store,
+      samples: world.digests,
+      clock: world.clock,
+      keys: TEST_KEY,
+      baseUrl: server.url,
+      outbox: world.outboxDir,
+    });
+    const html = await readFile(preview!.html, 'utf8');
+    const links = DomUtils.findAll(
+      (e) => e.name === 'a' && e.attribs['data-link'] === 'candidate',
+      parseDocument(html).children,
+    ).map((a) => a.attribs.href ?? '');
+    const link = links[0]!;
+    expect(link.startsWith(`${server.url}/approve/sunrise?t=`)).toBe(true);
+    await screenshotFile(chromium, preview!.html, resolve(ARTIFACTS, 'digest.png'));
+    const waiting = (await world.store.listAwaitingApproval(ACCOUNT)).map((t) => t.task.targetId);
+    const versions = async () =>
+      Object.fromEntries(
+        (await world.store.listTasks(ACCOUNT)).map((t) => [t.task.targetId, `${t.task.state}@${t.version}`]),
+      );
+    const before = await versions();
+
+    // Act: open the link (a GET), tick the linked candidate and one more, untick the rest, approve
+    const page = await chromium.context.newPage();
+    try {
+      await page.goto(link);
+      const boxes = page.locator('input[name="approve"]');
+      const values = await boxes.evaluateAll((inputs) => inputs.map((i) => (i as { value: string }).value));
+      const linked = await page
+        .locator('input[name="approve"]:checked')
+        .evaluateAll((inputs) => inputs.map((i) => (i as { value: string }).value));
+      const afterGet = await versions();
+      const chosen = [linked[0]!, values.find((v) => v !== linked[0])!];
+      for (const value of values) {
+        await page.locator(`input[name="approve"][value="${value}"]`).setChecked(chosen.includes(value));
+      }
+      await wholePage(page, resolve(ARTIFACTS, 'approval-page.png'));
+      await Promise.all([
+        page.waitForURL(`${server.url}/approve/sunrise`),
+        page.click('button[data-action="approve"]'),
+      ]);
+      const result = await page.locator('[data-result]').getAttribute('data-approved');
+      await wholePage(page, resolve(ARTIFACTS, 'approval-result.png'));
+
+      // Assess
+      expect(values.sort()).toEqual([...waiting].sort());
+      expect(linked).toHaveLength(1);
+      expect(afterGet).toEqual(before);
+      expect(result).toBe('2');
+      for (const id of chosen) {
+        expect((await world.store.getTask(ACCOUNT, id))?.task).toMatchObject({
+          state: 'scheduled',
+          approvedAt: world.clock.now(),
+        });
+      }
+      for (const id of waiting.filter((w) => !chosen.includes(w))) {
+        expect((await world.store.getTask(ACCOUNT, id))?.task.state).toBe('pending_approval');
+      }
+    } finally {
+      await page.close();
+    }
+  });
+});
