@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { systemClock } from '../shared/adapters/clock.ts';
 import { createDynamoClient } from '../shared/adapters/dynamo/client.ts';
 import { DynamoCredentialStore } from '../shared/adapters/dynamo/credential-store.ts';

@@ -1,5 +1,5 @@
 import { isMap, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type AccountRecord, accountKey, type ClientRecord } from '../domain/account.ts';
 import { isValidTimeZone } from '../domain/engine/quiet-hours.ts';
 import { ValidationError } from '../domain/errors.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AccountRecord, AccountStatus, ClientRecord } from '../domain/account.ts';
 import { isValidTimeZone } from '../domain/engine/quiet-hours.ts';
 import { ValidationError } from '../domain/errors.ts';

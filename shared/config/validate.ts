@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ConfigError, ValidationError } from '../domain/errors.ts';
 
 function describe(error: z.ZodError, label: string): string {

@@ -9,7 +9,7 @@ import {
   type TwitterRateLimit,
   type TwitterResponse,
 } from 'twitter-api-v2';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import {
   AuthError,
   MalformedResponseError,

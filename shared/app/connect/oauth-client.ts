@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { systemClock } from '../../adapters/clock.ts';
 import type { XOAuthEnv } from '../../config/x-oauth.ts';
 import {

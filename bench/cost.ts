@@ -1,0 +1,220 @@
+/**
+ * `npm run bench -- cost`: what one account costs per month, on AWS and on X's API, computed from
+ * request counts measured in a simulated month (a tick every 15 minutes through the real use cases,
+ * dynalite with a capacity meter, the X sandbox) for accounts of 1k, 10k and 100k followers.
+ * Prices are the published on-demand prices (us-east-1, arm64, 2026); the bench prints each line
+ * so the model can be checked and re-priced.
+ */
+import { randomBytes } from 'node:crypto';
+import { attachCapacityMeter } from '../shared/adapters/dynamo/capacity.ts';
+import { DynamoStore } from '../shared/adapters/dynamo/store.ts';
+import { silentLogger } from '../shared/adapters/logger.ts';
+import { resolveObserveSettings } from '../shared/config/observe-settings.ts';
+import type { AccountRecord } from '../shared/domain/account.ts';
+import { startLocalDynamo } from '../shared/runtime/local-dynamo.ts';
+import { simulate } from '../shared/runtime/simulate.ts';
+import { type BenchFigures, type BenchOptions, round, show, table } from './support/bench.ts';
+import { startWorld } from './support/worlds.ts';
+
+const DAYS = 30;
+const TICKS_PER_MONTH = (DAYS * 24 * 60) / 15;
+
+/** Published prices (USD), us-east-1, 2026. */
+export const PRICES = {
+  lambdaGbSecondArm: 0.0000133334,
+  lambdaRequest: 0.2 / 1e6,
+  dynamoWriteUnit: 0.625 / 1e6,
+  dynamoReadUnit: 0.125 / 1e6,
+  dynamoStorageGbMonth: 0.25,
+  sqsRequest: 0.4 / 1e6,
+  schedulerInvocation: 1.0 / 1e6,
+  kmsRequest: 0.03 / 1e4,
+  sesEmail: 0.1 / 1e3,
+  logsIngestGb: 0.5,
+  xUserRead: 0.01,
+  xFollow: 0.015,
+} as const;
+
+/** Deployment facts the model assumes (infra/config.ts defaults). */
+const WORKER_MEMORY_GB = 1;
+const DISPATCH_MEMORY_GB = 0.25;
+/** Latency per platform request on the real network (loopback here), added to measured compute. */
+const PLATFORM_LATENCY_MS = 150;
+/** Accounts sharing one deployment's fixed costs (scheduler ticks, dispatcher runs, KMS key). */
+const ACCOUNTS_PER_DEPLOYMENT = 100;
+const KMS_KEY_MONTH = 1;
+const LOG_BYTES_PER_INVOCATION = 1_500;
+
+interface Size {
+  label: string;
+  followers: number;
+  perDay: number;
+  budget: number;
+}
+
+const SIZES: Size[] = [
+  { label: '1k', followers: 1_000, perDay: 10, budget: 25 },
+  { label: '10k', followers: 10_000, perDay: 50, budget: 25 },
+  { label: '100k', followers: 100_000, perDay: 500, budget: 300 },
+];
+
+interface Measured {
+  invocations: number;
+  platformRequests: number;
+  usersRead: number;
+  follows: number;
+  readUnits: number;
+  writeUnits: number;
+  computeMs: number;
+  storedBytes: number;
+}
+
+async function measure(size: Size, options: BenchOptions): Promise<Measured> {
+  const setup = await startWorld({
+    label: size.label,
+    followers: size.followers,
+    followersPerDay: size.perDay,
+    unfollowsPerDay: size.perDay / 10,
+    deletionsPerDay: size.followers / 100_000,
+    seed: size.followers,
+  });
+  const dynamo = await startLocalDynamo({ tableName: `cost-${randomBytes(4).toString('hex')}` });
+  const meter = attachCapacityMeter(dynamo.client);
+  try {
+    const store = new DynamoStore({ client: dynamo.client, tableName: dynamo.tableName, clock: setup.clock });
+    const account: AccountRecord = {
+      clientId: 'cost',
+      accountId: `x-${size.label}`,
+      network: 'x',
+      platformUserId: setup.owner.id,
+      handle: setup.owner.username,
+      status: 'active',
+      observe: resolveObserveSettings('x', { readBudgetUsdPerMonth: size.budget }),
+      // Every new follower is followed back, as if the owner approved them all.
+      policy: { mode: 'auto', acknowledgeXAutomationPolicy: true },
+      createdAt: setup.clock.now(),
+    };
+    await store.putAccount(account);
+    const measured: Measured = {
+      invocations: 0,
+      platformRequests: 0,
+      usersRead: 0,
+      follows: 0,
+      readUnits: 0,
+      writeUnits: 0,
+      computeMs: 0,
+      storedBytes: 0,
+    };
+    const statsBefore = setup.sandbox.stats.snapshot().totals;
+    let tickStarted = performance.now();
+    await simulate(
+      {
+        store,
+        clock: setup.clock,
+        logger: silentLogger,
+        platformFor: () => setup.platform,
+        accounts: async () => {
+          tickStarted = performance.now();
+          return [account];
+        },
+      },
+      {
+        days: DAYS,
+        onTick: (_account, report) => {
+          if (!report.ran) return;
+          measured.invocations += 1;
+          measured.computeMs += performance.now() - tickStarted;
+          measured.follows += report.act.followed + report.act.requested + report.act.alreadyFollowing;
+        },
+        onDay: (day) => options.progress(`cost ${size.label}: day ${day.day}`),
+      },
+    );
+    const stats = setup.sandbox.stats.snapshot().totals;
+    measured.platformRequests = stats.requests - statsBefore.requests;
+    measured.usersRead = stats.usersReturned - statsBefore.usersReturned;
+    measured.readUnits = meter.readUnits;
+    measured.writeUnits = Math.max(meter.writeUnits, meter.estimatedWriteUnits);
+    measured.storedBytes = await tableBytes(dynamo.client, dynamo.tableName);
+    return measured;
+  } finally {
+    meter.detach();
+    await dynamo.close();
+    await setup.close();
+  }
+}
+
+async function tableBytes(client: import('@aws-sdk/client-dynamodb').DynamoDBClient, tableName: string) {
+  const { ScanCommand } = await import('@aws-sdk/client-dynamodb');
+  const { itemSize } = await import('../shared/adapters/dynamo/capacity.ts');
+  let bytes = 0;
+  let start: Record<string, import('@aws-sdk/client-dynamodb').AttributeValue> | undefined;
+  do {
+    const page = await client.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: start }));
+    for (const item of page.Items ?? []) bytes += itemSize(item) + 100;
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return bytes;
+}
+
+function price(m: Measured) {
+  const p = PRICES;
+  const workerSeconds = (m.computeMs + m.platformRequests * PLATFORM_LATENCY_MS) / 1000;
+  const dispatchShare = TICKS_PER_MONTH / ACCOUNTS_PER_DEPLOYMENT;
+  const lambda =
+    workerSeconds * WORKER_MEMORY_GB * p.lambdaGbSecondArm +
+    (m.invocations + dispatchShare) * p.lambdaRequest +
+    dispatchShare * 0.2 * DISPATCH_MEMORY_GB * p.lambdaGbSecondArm;
+  // The dispatcher reads each account's state item every tick (strongly consistent, 1 unit).
+  const dynamo =
+    (m.readUnits + TICKS_PER_MONTH) * p.dynamoReadUnit +
+    m.writeUnits * p.dynamoWriteUnit +
+    (m.storedBytes / 1e9) * p.dynamoStorageGbMonth;
+  const sqs = m.invocations * 3 * p.sqsRequest;
+  const scheduler = ((TICKS_PER_MONTH + DAYS * 24) / ACCOUNTS_PER_DEPLOYMENT) * p.schedulerInvocation;
+  const kms = m.invocations * p.kmsRequest + KMS_KEY_MONTH / ACCOUNTS_PER_DEPLOYMENT;
+  const ses = 5 * p.sesEmail;
+  const logs = ((m.invocations * LOG_BYTES_PER_INVOCATION) / 1e9) * p.logsIngestGb;
+  const aws = lambda + dynamo + sqs + scheduler + kms + ses + logs;
+  const xReads = m.usersRead * p.xUserRead;
+  const xFollows = m.follows * p.xFollow;
+  return { lambda, dynamo, sqs, scheduler, kms, ses, logs, aws, xReads, xFollows };
+}
+
+export async function run(options: BenchOptions): Promise<BenchFigures> {
+  const figures: BenchFigures = {};
+  const rows: string[][] = [];
+  const results: Array<{ size: Size; m: Measured; c: ReturnType<typeof price> }> = [];
+  for (const size of SIZES) {
+    options.progress(`cost: simulating a month of a ${size.label}-follower account…`);
+    const m = await measure(size, options);
+    results.push({ size, m, c: price(m) });
+  }
+  const money = (v: number) => `$${v < 0.01 ? v.toFixed(4) : v.toFixed(2)}`;
+  const line = (name: string, pick: (r: (typeof results)[number]) => string) => [name, ...results.map(pick)];
+  rows.push(line('new followers a day', (r) => show(r.size.perDay)));
+  rows.push(line('worker invocations', (r) => show(r.m.invocations)));
+  rows.push(line('X requests', (r) => show(r.m.platformRequests)));
+  rows.push(line('X users read', (r) => show(r.m.usersRead)));
+  rows.push(line('follow-backs', (r) => show(r.m.follows)));
+  rows.push(line('DynamoDB read / write units', (r) => `${show(r.m.readUnits)} / ${show(r.m.writeUnits)}`));
+  rows.push(line('stored (KB)', (r) => show(r.m.storedBytes / 1024)));
+  for (const key of ['lambda', 'dynamo', 'sqs', 'scheduler', 'kms', 'ses', 'logs'] as const) {
+    rows.push(line(`  AWS ${key}`, (r) => money(r.c[key])));
+  }
+  rows.push(line('AWS per account-month', (r) => money(r.c.aws)));
+  rows.push(line('X reads per month', (r) => money(r.c.xReads)));
+  rows.push(line('X follows per month', (r) => money(r.c.xFollows)));
+  options.out(`One account-month (${DAYS} simulated days, ticks every 15 min, X in auto mode = every vetted follower followed back)`);
+  for (const text of table(['', ...results.map((r) => `${r.size.label} followers`)], rows)) options.out(text);
+  options.out(
+    `Target: AWS ≤ $0.05 per account-month at 10k: ${results[1]!.c.aws <= 0.05 ? 'yes' : 'NO'}. ` +
+      `Lambda time = measured compute + ${PLATFORM_LATENCY_MS} ms per X request; fixed costs shared by ${ACCOUNTS_PER_DEPLOYMENT} accounts.`,
+  );
+  for (const r of results) {
+    figures[`aws_usd_${r.size.label}`] = round(r.c.aws, 4);
+    figures[`x_read_usd_${r.size.label}`] = round(r.c.xReads, 2);
+    figures[`x_follow_usd_${r.size.label}`] = round(r.c.xFollows, 2);
+    figures[`worker_invocations_${r.size.label}`] = r.m.invocations;
+  }
+  return figures;
+}
