@@ -16,6 +16,7 @@
  *    follow-back delays (from the promise start, the approval) against the promise window.
  */
 import { randomBytes } from 'node:crypto';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createWorld } from '../sandbox/world.ts';
 import { startXSandbox } from '../sandbox/x/server.ts';
 import { VirtualClock } from '../shared/adapters/clock.ts';
@@ -36,7 +37,7 @@ import {
   type EnginePolicy,
   quietCalendarOf,
 } from '../shared/domain/engine/policy.ts';
-import { type CapacityModel, slotTimes } from '../shared/domain/engine/schedule.ts';
+import { CapacityCursor, type CapacityModel, slotTimes } from '../shared/domain/engine/schedule.ts';
 import type { FollowTask } from '../shared/domain/engine/task.ts';
 import { DEFAULT_START } from '../shared/runtime/local.ts';
 import { startLocalDynamo } from '../shared/runtime/local-dynamo.ts';
@@ -87,6 +88,8 @@ interface ScenarioResult {
   /** Follow-back delays of judged tasks: from the promise start (approval), and from the follow on X. */
   delays: number[];
   delaysFromFollow: number[];
+  /** Read and write units of the week by operation and item kind (dynalite's figures). */
+  breakdown: Map<string, { calls: number; units: number }>;
   setupMs: number;
   wallMs: number;
 }
@@ -168,6 +171,18 @@ function report(out: BenchOptions['out'], a: ScenarioResult, b: ScenarioResult):
   )) {
     out(line);
   }
+  out('');
+  out(`DynamoDB units of the backlog week by operation (dynalite's figures), per follow-back:`);
+  const rows = [...a.breakdown]
+    .sort((x, y) => y[1].units - x[1].units)
+    .slice(0, 10)
+    .map(([label, entry]) => [
+      label,
+      show(entry.calls),
+      show(entry.units, 0),
+      show(entry.units / follows, 2),
+    ]);
+  for (const line of table(['operation / item', 'calls', 'units', 'per follow-back'], rows)) out(line);
   out('');
   const delays = [...b.delays].sort((x, y) => x - y).map((ms) => ms / HOUR);
   const fromFollow = [...b.delaysFromFollow].sort((x, y) => x - y).map((ms) => ms / HOUR);
@@ -305,6 +320,7 @@ async function runScenario(scenario: Scenario, progress: BenchOptions['progress'
     // The measured week: a tick every 15 minutes; the owner approves new candidates as they come.
     const from = clock.now();
     const meter = attachCapacityMeter(dynamo.client);
+    const breakdown = attachBreakdown(dynamo.client);
     const started = performance.now();
     await simulate(
       {
@@ -330,6 +346,7 @@ async function runScenario(scenario: Scenario, progress: BenchOptions['progress'
     const wallMs = performance.now() - started;
     const to = clock.now();
     meter.detach();
+    breakdown.detach();
 
     const calls = world.followCalls(owner.id).filter((call) => call.at > from && call.at <= to);
     const tasks = (await store.listTasks(account)).map((entry) => entry.task);
@@ -347,6 +364,14 @@ async function runScenario(scenario: Scenario, progress: BenchOptions['progress'
       task.doneAt !== undefined &&
       task.doneAt <= task.deadline!;
     const fresh = promised.filter((task) => task.approvedAt! > from);
+    if (process.env.BENCH_ACT_DEBUG) {
+      const iso = (t: number | undefined) => (t === undefined ? '-' : new Date(t).toISOString().slice(5, 16));
+      for (const task of fresh.filter((t) => !isKept(t))) {
+        progress(
+          `late ${task.targetId} approved ${iso(task.approvedAt)} due ${iso(task.dueAt)} deadline ${iso(task.deadline)} done ${iso(task.doneAt)} ${task.state} attempts ${task.attempts} retry ${iso(task.retryAt)}`,
+        );
+      }
+    }
     const judgedDone = promised.filter((task) => task.state === 'done' || task.state === 'requested');
     return {
       policy,
@@ -374,6 +399,7 @@ async function runScenario(scenario: Scenario, progress: BenchOptions['progress'
         const followedAt = world.followedAt(owner.id, task.targetId);
         return followedAt === undefined ? [] : [task.doneAt! - followedAt];
       }),
+      breakdown: breakdown.units,
       setupMs,
       wallMs,
     };
@@ -401,11 +427,11 @@ function maxFollows(policy: EnginePolicy, from: number, to: number): number {
 }
 
 /**
- * The most promises the caps could keep: unit jobs (window [windowStart, deadline]) on the slot
- * sequence of the caps, matched greedily slot by slot with the earliest-deadline job released and
- * not expired (optimal for interval-shaped bipartite matching, Glover 1967). The slots are those of
- * an account acting from `from` continuously, the earliest any policy could use, so this bounds what
- * the engine could do from above.
+ * The most promises the caps could keep: unit jobs (window [windowStart, deadline]) served one per
+ * slot of the caps, taking a slot as soon as a job is released and not expired, earliest deadline
+ * first (Glover's greedy for interval-shaped matching, with the limiter advanced only by real takes:
+ * a slot with nothing to serve is not spent, so it costs no later capacity). Release is the window's
+ * start, not the engine's jittered due time, so this bounds the engine from above.
  */
 function mostKeepable(
   policy: EnginePolicy,
@@ -413,20 +439,27 @@ function mostKeepable(
   to: number,
   tasks: ReadonlyArray<Pick<FollowTask, 'windowStart' | 'deadline'>>,
 ): number {
-  const slots = slotTimes(capacityOf(policy), from, Number.MAX_SAFE_INTEGER, to);
+  const cursor = CapacityCursor.from(capacityOf(policy));
   const jobs = tasks
     .map((task) => ({ release: task.windowStart!, deadline: task.deadline! }))
     .sort((a, b) => a.release - b.release);
   const deadlines = new MinHeap();
   let next = 0;
   let matched = 0;
-  for (const slot of slots) {
-    while (next < jobs.length && jobs[next]!.release <= slot) deadlines.push(jobs[next++]!.deadline);
-    while (deadlines.size > 0 && deadlines.peek()! < slot) deadlines.pop();
-    if (deadlines.size > 0) {
-      deadlines.pop();
-      matched += 1;
+  let at = from;
+  for (;;) {
+    at = cursor.nextSlot(at);
+    if (!(at <= to)) break;
+    while (next < jobs.length && jobs[next]!.release <= at) deadlines.push(jobs[next++]!.deadline);
+    while (deadlines.size > 0 && deadlines.peek()! < at) deadlines.pop();
+    if (deadlines.size === 0) {
+      if (next >= jobs.length) break;
+      at = jobs[next]!.release;
+      continue;
     }
+    deadlines.pop();
+    cursor.take(at);
+    matched += 1;
   }
   return matched;
 }
@@ -470,4 +503,47 @@ class MinHeap {
     }
     return top;
   }
+}
+
+/**
+ * Capacity units by operation and item kind (the sort key's or queue's first segment), to show where
+ * the units per follow-back go. Asks for TOTAL consumed capacity itself.
+ */
+function attachBreakdown(client: DynamoDBClient): {
+  units: Map<string, { calls: number; units: number }>;
+  detach(): void;
+} {
+  const units = new Map<string, { calls: number; units: number }>();
+  const name = `actBenchBreakdown${randomBytes(3).toString('hex')}`;
+  const kindOf = (value: { S?: string } | undefined) => (value?.S ?? '?').split('#')[0]!;
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const command = (context.commandName ?? '').replace(/Command$/, '');
+      const input = args.input as Record<string, unknown>;
+      const result = await next({
+        ...args,
+        input: { ...input, ReturnConsumedCapacity: 'TOTAL' },
+      } as typeof args);
+      const consumed = (result.output as { ConsumedCapacity?: { CapacityUnits?: number } }).ConsumedCapacity;
+      if (consumed === undefined || Array.isArray(consumed)) return result;
+      let what = '';
+      if (command === 'GetItem') what = kindOf((input.Key as Record<string, { S?: string }>)?.sk);
+      else if (command === 'PutItem') what = kindOf((input.Item as Record<string, { S?: string }>)?.sk);
+      else if (command === 'Query') {
+        const values = input.ExpressionAttributeValues as Record<string, { S?: string }> | undefined;
+        const queue = values?.[':q']?.S;
+        what = queue
+          ? `${input.IndexName ?? 'table'} ${queue.split('#').pop()}`
+          : kindOf(values?.[':prefix']);
+      }
+      const label = `${command} ${what}`.trim();
+      const entry = units.get(label) ?? { calls: 0, units: 0 };
+      entry.calls += 1;
+      entry.units += consumed.CapacityUnits ?? 0;
+      units.set(label, entry);
+      return result;
+    },
+    { step: 'initialize', name },
+  );
+  return { units, detach: () => client.middlewareStack.remove(name) };
 }
