@@ -299,27 +299,33 @@ describe('invariant 3: no cap or platform limit is exceeded', () => {
     expect(h.sandbox.stats.snapshot().totals.rateLimited).toBe(8);
   });
 
-  it('waits for each reset when X’s real limit is lower than the configured caps', async () => {
-    // Prepare: X allows only 3 follows per 15 minutes, the caps 40
-    const h = await start({ server: { limits: { perWindow: { follow: 3 } } } });
-    const ids = gainFollowers(h, 40);
+  it.each([
+    { window: '15-minute', limits: { perWindow: { follow: 3 } }, windowMs: 15 * MINUTE, followers: 30 },
+    { window: '24-hour', limits: { followsPerDayPerUser: 6 }, windowMs: DAY, followers: 12 },
+  ])('waits for each reset when X’s real $window limit is lower than the configured caps', async (c) => {
+    // Prepare: X allows fewer follows than the caps (40 per 15 minutes, 350 a day) would take, and the
+    // follow-backs all fall due within the same two hours
+    const h = await start({
+      server: { limits: c.limits },
+      policy: { promise: { notBeforeHours: 1, withinHours: 3 } },
+    });
+    const ids = gainFollowers(h, c.followers);
     const attempts = recordFollowAttempts(h);
 
     // Act
-    await runTicks(h, 30 * HOUR);
+    const runMs = 3 * DAY;
+    await runTicks(h, runMs);
 
-    // Assess
-    for (const refusal of attempts.filter((attempt) => attempt.result === 'RateLimitedError')) {
+    // Assess: X refused some; the engine made no call before the reset X gave, so it met at most one
+    // refusal per window of X; everyone was followed back once
+    const refusals = attempts.filter((attempt) => attempt.result === 'RateLimitedError');
+    expect(refusals.length).toBeGreaterThan(0);
+    expect(refusals.length).toBeLessThanOrEqual(Math.ceil(runMs / c.windowMs));
+    for (const refusal of refusals) {
       const early = attempts.filter((attempt) => attempt.at > refusal.at && attempt.at < refusal.resetAt!);
       expect(early).toEqual([]);
     }
     expect(ids.map((id) => effectsFor(h, id))).toEqual(ids.map(() => 1));
-    expect(
-      maxInWindow(
-        h.world.followCalls(h.owner.id).map((call) => call.at),
-        15 * MINUTE,
-      ),
-    ).toBeLessThanOrEqual(3);
   });
 });
 
