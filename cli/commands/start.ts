@@ -1,9 +1,13 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { DynamoDigestStore } from '../../shared/adapters/dynamo/digest-store.ts';
 import { JsonLogger } from '../../shared/adapters/logger.ts';
+import { previewDigests } from '../../shared/app/digest/preview.ts';
 import { policyOf } from '../../shared/app/engine/policy-of.ts';
 import { loadRuntimeEnv } from '../../shared/config/env.ts';
 import { policyWarnings } from '../../shared/config/policy.ts';
 import { SKIP_REASON_TEXT, type SkipReason } from '../../shared/domain/engine/task.ts';
+import { loadLocalApprovalKeys } from '../../shared/runtime/approval-key.ts';
+import { localApprovalBaseUrl } from '../../shared/runtime/approval-server.ts';
 import { approveDemoCandidates, seedDemo } from '../../shared/runtime/demo.ts';
 import { openLocalRuntime } from '../../shared/runtime/local.ts';
 import { type DayFigures, simulate } from '../../shared/runtime/simulate.ts';
@@ -34,6 +38,10 @@ export async function startCommand(options: StartOptions): Promise<void> {
   try {
     const { client, accounts } = await seedDemo(runtime);
     const startedAt = runtime.clock.now();
+    const samples = new DynamoDigestStore({
+      client: runtime.dynamo.client,
+      tableName: runtime.dynamo.tableName,
+    });
     const approvals = { approved: 0, skipped: 0 };
     const wallStart = performance.now();
     out(
@@ -70,6 +78,7 @@ export async function startCommand(options: StartOptions): Promise<void> {
         clock: runtime.clock,
         logger,
         platformFor: (account) => runtime.platformFor(account),
+        samples,
         accounts: () => runtime.store.listAccounts(client.clientId),
       },
       {
@@ -94,8 +103,12 @@ export async function startCommand(options: StartOptions): Promise<void> {
               String(day.requests),
             ]),
           );
-          // Once a day the owner of the approve-mode account decides, through the same use case as the CLI.
-          const decided = await approveDemoCandidates(runtime, accounts);
+          // Once a day the owner of the approve-mode account decides, through the same use case as the
+          // CLI, except on the last day: the week's digest then has candidates to approve from the mail.
+          const lastDay = day.day === options.days;
+          const decided = lastDay
+            ? { approved: 0, skipped: 0 }
+            : await approveDemoCandidates(runtime, accounts);
           approvals.approved += decided.approved;
           approvals.skipped += decided.skipped;
           await runtime.save();
@@ -124,6 +137,29 @@ export async function startCommand(options: StartOptions): Promise<void> {
         out(
           `skipped: ${skips.map(([reason, n]) => `${n} ${SKIP_REASON_TEXT[reason as SkipReason] ?? reason}`).join('; ')}.`,
         );
+      }
+      const [digest] = await previewDigests(
+        {
+          store: runtime.store,
+          samples,
+          clock: runtime.clock,
+          keys: await loadLocalApprovalKeys(dir),
+          baseUrl: localApprovalBaseUrl(),
+          outbox: join(dir, 'outbox'),
+        },
+        { clientId: client.clientId },
+      );
+      if (digest) {
+        out(
+          `the week's digest for ${digest.clientName} (${digest.periodKey}) is in the outbox: ${digest.html}`,
+        );
+        out(`  the raw message (MIME, as it would be mailed): ${digest.eml}`);
+        if (digest.approvalLinks[0]) {
+          out(
+            `  ${digest.awaitingApproval} candidate(s) await approval: run \`npm run followback -- serve --local\` ` +
+              `and open ${digest.approvalLinks[0]}`,
+          );
+        }
       }
       out(`state kept in ${dir}; run again to continue, or with --reset to start over.`);
       out(`see where each account stands: npm run followback -- status --local`);

@@ -2,6 +2,7 @@ import type { AccountRecord } from '../domain/account.ts';
 import type { AccountState } from '../domain/account-state.ts';
 import { nextObserveAt } from '../domain/observe-plan.ts';
 import type { Clock } from '../ports/clock.ts';
+import type { FollowerSampleStore } from '../ports/digest-store.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { Platform } from '../ports/platform.ts';
 import type { AccountStateStore, GraphStore } from '../ports/store.ts';
@@ -22,6 +23,8 @@ export interface TickDeps {
   logger: Logger;
   newId: () => string;
   engine?: EngineSettings;
+  /** Where the daily follower counts for the digest's 12-week chart go (optional). */
+  samples?: Pick<FollowerSampleStore, 'putFollowerSample'> | undefined;
 }
 
 export interface TickOptions {
@@ -82,5 +85,27 @@ export async function runAccountTick(
     },
   );
   await releaseLease(cell);
+  if (deps.samples && observed.requests > 0) await recordFollowerSample(account, cell.state, deps);
   return { ran: true, observe: observed, reconcile: reconciled, act: acted };
+}
+
+/** One sample per account and UTC day (the latest wins) of the follower count, for the digest chart. */
+async function recordFollowerSample(
+  account: AccountRecord,
+  state: AccountState,
+  deps: TickDeps,
+): Promise<void> {
+  const observe = state.observe;
+  const followers = observe.graphs.followers.complete
+    ? observe.graphs.followers.count
+    : (observe.owner?.followers ?? observe.graphs.followers.count);
+  const following = observe.graphs.following.complete
+    ? observe.graphs.following.count
+    : observe.owner?.following;
+  try {
+    await deps.samples?.putFollowerSample(account, { at: deps.clock.now(), followers, following });
+  } catch (error) {
+    // A missed sample leaves a gap in a chart; it must not fail the tick.
+    deps.logger.warn('could not record the follower sample', { accountId: account.accountId, error });
+  }
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type EngineStore, runAccountTick, type TickReport } from '../app/tick.ts';
+import { type EngineStore, runAccountTick, type TickDeps, type TickReport } from '../app/tick.ts';
 import type { AccountRecord } from '../domain/account.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
@@ -32,6 +32,7 @@ export interface SimulationDeps {
   platformFor(account: AccountRecord): Platform;
   accounts(): Promise<AccountRecord[]>;
   newId?: () => string;
+  samples?: TickDeps['samples'];
 }
 
 export interface SimulationOptions {
@@ -71,7 +72,7 @@ export async function simulate(deps: SimulationDeps, options: SimulationOptions)
       }
       const report = await runAccountTick(
         account,
-        { platform, store: deps.store, clock: deps.clock, logger: deps.logger, newId },
+        { platform, store: deps.store, clock: deps.clock, logger: deps.logger, newId, samples: deps.samples },
         { worker: 'local', timeLeftMs: () => 60_000 },
       );
       if (report.ran) {
