@@ -230,7 +230,7 @@ describe('forecast', () => {
     expect(withShare.summary.onTime).toBeLessThanOrEqual(310);
   });
 
-  it('forecasts 10,000 tasks in well under 100 ms', () => {
+  it('forecasts 10,000 tasks, naming every promise at risk and by how much', () => {
     // Prepare: a 5,000 late backlog and 5,000 new followers over three and a half days.
     const late: SchedulableTask[] = Array.from({ length: 5_000 }, (_, i) => ({
       targetId: `late-${i}`,
@@ -247,18 +247,14 @@ describe('forecast', () => {
       ...late,
       ...plans.map((plan, i): SchedulableTask => ({ targetId: `new-${i}`, state: 'scheduled', ...plan })),
     ];
-    forecast(tasks, { now: T0, capacity: capacity() }); // warm-up
+    // Act (its speed is measured by `npm run bench -- act`, not asserted here)
+    const result = forecast(tasks, { now: T0, capacity: capacity() });
 
-    // Act
-    const times: number[] = [];
-    for (let run = 0; run < 3; run++) {
-      const started = performance.now();
-      forecast(tasks, { now: T0, capacity: capacity() });
-      times.push(performance.now() - started);
-    }
-
-    // Assess (the median, generous for a loaded CI machine; typically 15-40 ms)
-    times.sort((a, b) => a - b);
-    expect(times[1]).toBeLessThan(100);
+    // Assess: every task is either on time or named late, each late one with a positive lateness
+    expect(result.summary.alreadyLate).toBe(5_000);
+    expect(result.summary.onTime + result.summary.atRisk).toBe(10_000);
+    expect(result.late).toHaveLength(result.summary.atRisk);
+    expect(result.late.filter((late) => late.targetId.startsWith('late-'))).toHaveLength(5_000);
+    expect(result.late.every((late) => late.latenessMs > 0)).toBe(true);
   });
 });
