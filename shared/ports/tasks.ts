@@ -28,6 +28,8 @@ export interface TaskStore {
     ref: AccountRef,
     options: { now: number; from: 'onTime' | 'late'; limit: number },
   ): Promise<StoredTask[]>;
+  /** Active tasks that may be acted on at `now` (due, backoff over, or lease expired), released first. */
+  listReleased(ref: AccountRef, options: { now: number; limit: number }): Promise<StoredTask[]>;
   /** Tasks awaiting approval, oldest first. */
   listAwaitingApproval(ref: AccountRef, options?: { limit?: number }): Promise<StoredTask[]>;
   /** Every task of the account (status, digest, forecast). */

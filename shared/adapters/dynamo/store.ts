@@ -8,11 +8,18 @@ import {
   PutItemCommand,
   QueryCommand,
   type QueryCommandInput,
+  UpdateItemCommand,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { ZodType } from 'zod';
-import type { AccountRecord, AccountRef, ClientRecord, GraphKind } from '../../domain/account.ts';
+import type {
+  AccountRecord,
+  AccountRef,
+  AccountStatus,
+  ClientRecord,
+  GraphKind,
+} from '../../domain/account.ts';
 import type { AccountState } from '../../domain/account-state.ts';
 import type { FollowTask } from '../../domain/engine/task.ts';
 import { ConflictError, FollowbackError, ValidationError } from '../../domain/errors.ts';
@@ -149,6 +156,41 @@ export class DynamoStore implements Store, TaskStore, BucketStore {
       accounts.push(this.#accountFrom(itemKey(item), item));
     }
     return accounts;
+  }
+
+  /**
+   * Sets the account's status, and nothing else, only if its record still exists with status
+   * `from`: a removal, pause or reconnect that ran meanwhile wins (no record is brought back, no
+   * other field is overwritten). Returns whether the status changed. Not part of the port: for the
+   * account worker, which marks an account `token_expired` after its tick.
+   */
+  async setAccountStatus(
+    ref: AccountRef,
+    to: AccountStatus,
+    options: { from: AccountStatus },
+  ): Promise<boolean> {
+    const key = keys.account(ref);
+    try {
+      await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: keyAttributes(key),
+          UpdateExpression: 'SET #status = :to',
+          ConditionExpression: 'attribute_exists(pk) AND #status = :from',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':to': { S: to }, ':from': { S: options.from } },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (
+        error instanceof ConditionalCheckFailedException ||
+        errorName(error) === 'ConditionalCheckFailedException'
+      ) {
+        return false;
+      }
+      throw this.#wrap('UpdateItem', describeKey(key), error);
+    }
   }
 
   async deleteAccount(ref: AccountRef): Promise<void> {
@@ -497,6 +539,9 @@ export class DynamoStore implements Store, TaskStore, BucketStore {
     options: { now: number; from: 'onTime' | 'late'; limit: number },
   ): Promise<StoredTask[]> {
     return this.#tasks.listActive(ref, options);
+  }
+  listReleased(ref: AccountRef, options: { now: number; limit: number }): Promise<StoredTask[]> {
+    return this.#tasks.listReleased(ref, options);
   }
   listAwaitingApproval(ref: AccountRef, options?: { limit?: number }): Promise<StoredTask[]> {
     return this.#tasks.listAwaitingApproval(ref, options);

@@ -16,7 +16,8 @@
  * Everything about one account lives in its own partition, so one account's work never touches
  * another's items. Later items (tasks `TASK#…`, limiter buckets `LIMIT#…`, digest runs, approval
  * tokens, tokens) take new sort-key prefixes in the account or client partition; the sparse index
- * `gsi1` (`gsi1pk`/`gsi1sk`, projection ALL) is reserved for "what is due" queries (tasks).
+ * `gsi1` (`gsi1pk`/`gsi1sk`, projection ALL) orders open tasks by deadline, the sparse `gsi2`
+ * (`gsi2pk`/`gsi2sk`) orders them by the time they may be acted on (see task-store.ts).
  * Numbers inside sort keys are zero-padded so that string order is numeric order.
  * `expiresAt` (epoch seconds) is the TTL attribute; `entity` names the kind of item for people
  * reading the table in the console.
@@ -27,6 +28,7 @@ import {
   type CreateTableCommandInput,
   DescribeTableCommand,
   type DynamoDBClient,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { AccountRef, GraphKind } from '../../domain/account.ts';
@@ -43,6 +45,12 @@ export const tableDefinition = {
       indexName: 'gsi1',
       partitionKey: { name: 'gsi1pk', type: 'S' },
       sortKey: { name: 'gsi1sk', type: 'S' },
+      projectionType: 'ALL',
+    },
+    {
+      indexName: 'gsi2',
+      partitionKey: { name: 'gsi2pk', type: 'S' },
+      sortKey: { name: 'gsi2sk', type: 'S' },
       projectionType: 'ALL',
     },
   ],
@@ -129,6 +137,45 @@ export async function ensureTable(
     delay = Math.min(delay * 2, 500);
   }
   if (created) await enableTimeToLive(client, tableName);
+  else await addMissingIndexes(client, tableName);
+}
+
+/**
+ * A table made by an older version lacks the indexes added since (a local `.followback` store,
+ * say): create them, so an upgrade needs no reset. Where the back end cannot, say what to do.
+ */
+async function addMissingIndexes(client: DynamoDBClient, tableName: string): Promise<void> {
+  const table = (await client.send(new DescribeTableCommand({ TableName: tableName }))).Table;
+  const present = new Set((table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  const input = createTableInput(tableName);
+  for (const index of input.GlobalSecondaryIndexes ?? []) {
+    if (present.has(index.IndexName)) continue;
+    try {
+      await client.send(
+        new UpdateTableCommand({
+          TableName: tableName,
+          AttributeDefinitions: input.AttributeDefinitions,
+          GlobalSecondaryIndexUpdates: [{ Create: index }],
+        }),
+      );
+    } catch (error) {
+      throw new TableNotReadyError(
+        `table ${tableName} lacks index ${index.IndexName} and it could not be added (${errorName(error)}); ` +
+          'for a local store, start over with --reset',
+        { cause: error, details: { tableName, index: index.IndexName } },
+      );
+    }
+    for (let waited = 0; ; waited += 50) {
+      const described = (await client.send(new DescribeTableCommand({ TableName: tableName }))).Table;
+      const status = described?.GlobalSecondaryIndexes?.find(
+        (i) => i.IndexName === index.IndexName,
+      )?.IndexStatus;
+      if (status === 'ACTIVE') break;
+      if (waited > 60_000)
+        throw new TableNotReadyError(`index ${index.IndexName} of ${tableName} is ${status}`);
+      await sleep(50);
+    }
+  }
 }
 
 async function describeStatus(client: DynamoDBClient, tableName: string): Promise<string | undefined> {

@@ -19,11 +19,14 @@ import { keyPart, keys } from './table.ts';
  *   pk                            sk                    gsi1pk                            gsi1sk
  *   ACCT#<client>#<account>       TASK#<targetId>       TASKQ#<client>#<account>#active   <deadline:15>#<targetId>
  *                                                       TASKQ#<client>#<account>#approval <detectedAt:15>#<targetId>
+ *                                 (active tasks also)   gsi2pk TASKR#<client>#<account>  gsi2sk <release:15>#<targetId>
  *   ACCT#<client>#<account>       LIMIT#<name>          (none)
  *   APP                           LIMIT#<name>          (none)
  *
- * A final task leaves the index (the sparse gsi1 holds only work to do), so the engine's queries
- * cost what is queued, not what ever happened.
+ * A final task leaves the indexes (the sparse gsi1 and gsi2 hold only work to do), so the engine's
+ * queries cost what is queued, not what ever happened. gsi1 orders open work by deadline (earliest
+ * deadline first); gsi2 by release, the time a task may be acted on (due time, backoff, or the end of
+ * a crashed worker's lease), so due work is never hidden behind many earlier deadlines not yet due.
  */
 const TIME_WIDTH = 15;
 
@@ -98,6 +101,16 @@ export class DynamoTaskStore implements TaskStore, BucketStore {
     const condition =
       options.from === 'onTime' ? 'gsi1pk = :q AND gsi1sk >= :bound' : 'gsi1pk = :q AND gsi1sk < :bound';
     return this.#queryIndex(queueKey(ref, 'active'), condition, { ':bound': { S: bound } }, options.limit);
+  }
+
+  async listReleased(ref: AccountRef, options: { now: number; limit: number }): Promise<StoredTask[]> {
+    return this.#queryIndex(
+      releaseQueueKey(ref),
+      'gsi2pk = :q AND gsi2sk < :bound',
+      { ':bound': { S: time(options.now + 1) } },
+      options.limit,
+      'gsi2',
+    );
   }
 
   async listAwaitingApproval(ref: AccountRef, options: { limit?: number } = {}): Promise<StoredTask[]> {
@@ -193,6 +206,8 @@ export class DynamoTaskStore implements TaskStore, BucketStore {
     } else if (!isFinal(task.state)) {
       item.gsi1pk = { S: queueKey(ref, 'active') };
       item.gsi1sk = { S: `${time(task.deadline ?? task.dueAt ?? task.detectedAt)}#${task.targetId}` };
+      item.gsi2pk = { S: releaseQueueKey(ref) };
+      item.gsi2sk = { S: `${time(releaseTime(task))}#${task.targetId}` };
     }
     return item;
   }
@@ -202,13 +217,14 @@ export class DynamoTaskStore implements TaskStore, BucketStore {
     condition: string,
     values: Record<string, { S: string }>,
     limit: number | undefined,
+    indexName: 'gsi1' | 'gsi2' = 'gsi1',
   ): Promise<StoredTask[]> {
     const tasks: StoredTask[] = [];
     let start: Item | undefined;
     do {
       const input: QueryCommandInput = {
         TableName: this.#table,
-        IndexName: 'gsi1',
+        IndexName: indexName,
         KeyConditionExpression: condition,
         ExpressionAttributeValues: { ':q': { S: queue }, ...values },
         ExclusiveStartKey: start,
@@ -238,6 +254,16 @@ function taskSk(targetId: string): string {
 
 function queueKey(ref: AccountRef, queue: 'active' | 'approval'): string {
   return `TASKQ#${keyPart('clientId', ref.clientId)}#${keyPart('accountId', ref.accountId)}#${queue}`;
+}
+
+function releaseQueueKey(ref: AccountRef): string {
+  return `TASKR#${keyPart('clientId', ref.clientId)}#${keyPart('accountId', ref.accountId)}`;
+}
+
+/** When an open task may be acted on: its due time or backoff, or the end of its worker's lease. */
+function releaseTime(task: FollowTask): number {
+  if (task.state === 'in_progress') return task.lease?.until ?? task.updatedAt;
+  return Math.max(task.dueAt ?? task.detectedAt, task.retryAt ?? 0);
 }
 
 function bucketKey(key: BucketKey): { pk: string; sk: string } {

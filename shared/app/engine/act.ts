@@ -105,12 +105,15 @@ export async function act(
   const quiet = quietCalendarOf(policy);
   const limiters = await loadFollowLimiters(deps.tasks, account, policy, options.appDailyCap);
   const readLimit = options.readLimit ?? 100;
-  const [onTime, late] = await Promise.all([
+  // Earliest deadlines still keepable, those already late, and what is released now: due work is
+  // never hidden behind many earlier deadlines that are not due yet.
+  const [onTime, late, released] = await Promise.all([
     deps.tasks.listActive(cell.ref, { now, from: 'onTime', limit: readLimit }),
     deps.tasks.listActive(cell.ref, { now, from: 'late', limit: readLimit }),
+    deps.tasks.listReleased(cell.ref, { now, limit: readLimit }),
   ]);
   const stored = new Map<string, StoredTask>(
-    [...onTime, ...late].map((entry) => [entry.task.targetId, entry]),
+    [...onTime, ...late, ...released].map((entry) => [entry.task.targetId, entry]),
   );
   const plan = pickNext(
     [...stored.values()].map((entry) => entry.task),
