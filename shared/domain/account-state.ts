@@ -6,6 +6,8 @@ export interface GraphPointer {
   baseSeq: number;
   /** Number of chunks of the base snapshot. */
   baseChunks: number;
+  /** When the base was written (epoch ms). */
+  baseAt?: number | undefined;
   /** Ids in the list as of the latest committed changeset. */
   count: number;
   /**

@@ -18,6 +18,7 @@ import {
   UserGoneError,
   ValidationError,
 } from '../../domain/errors.ts';
+import type { Clock } from '../../ports/clock.ts';
 import type {
   FollowResult,
   GraphPage,
@@ -27,6 +28,7 @@ import type {
   PlatformUser,
   RateLimitSnapshot,
 } from '../../ports/platform.ts';
+import { systemClock } from '../clock.ts';
 import {
   type XUser,
   xFollowSchema,
@@ -59,6 +61,8 @@ export interface XPlatformOptions {
   /** Per-request timeout; a timeout is a TransientPlatformError. */
   timeoutMs?: number;
   limits?: PlatformLimits;
+  /** For the fallback reset of a 429 that carries no rate-limit headers. */
+  clock?: Clock;
 }
 
 /**
@@ -132,6 +136,7 @@ export class XPlatform implements Platform {
   readonly #plugin: ITwitterApiClientPlugin;
   readonly #accessToken: AccessTokenProvider;
   readonly #timeoutMs: number;
+  readonly #clock: Clock;
   #client: { token: string; api: TwitterApi } | undefined;
 
   constructor(options: XPlatformOptions) {
@@ -140,6 +145,7 @@ export class XPlatform implements Platform {
     this.#accessToken = typeof token === 'string' ? async () => token : token;
     this.#timeoutMs = options.timeoutMs ?? 10_000;
     this.limits = options.limits ?? X_LIMITS;
+    this.#clock = options.clock ?? systemClock;
   }
 
   async me(): Promise<PlatformUser> {
@@ -281,12 +287,12 @@ export class XPlatform implements Platform {
     try {
       return await send(api);
     } catch (error) {
-      throw mapXError(endpoint, error, targetUserId);
+      throw mapXError(endpoint, error, targetUserId, this.#clock.now());
     }
   }
 }
 
-function mapXError(endpoint: string, error: unknown, targetUserId: string | undefined): Error {
+function mapXError(endpoint: string, error: unknown, targetUserId: string | undefined, now: number): Error {
   const details = { endpoint };
   if (error instanceof ApiResponseError) {
     const status = error.code;
@@ -295,7 +301,7 @@ function mapXError(endpoint: string, error: unknown, targetUserId: string | unde
       // The 24-hour user cap, when spent, outlasts the 15-minute window.
       const userDay = rateLimit?.userDay;
       const resetSeconds = userDay && userDay.remaining <= 0 ? userDay.reset : rateLimit?.reset;
-      const resetAt = resetSeconds === undefined ? Date.now() + 15 * 60_000 : resetSeconds * 1000;
+      const resetAt = resetSeconds === undefined ? now + 15 * 60_000 : resetSeconds * 1000;
       return new RateLimitedError(
         resetAt,
         `${endpoint}: rate limited until ${new Date(resetAt).toISOString()}`,

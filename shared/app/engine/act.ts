@@ -97,6 +97,11 @@ export async function act(
   const log = deps.logger.child({ clientId: account.clientId, accountId: account.accountId, useCase: 'act' });
   const now = deps.clock.now();
   let engine: EngineState = cell.state.engine ?? emptyEngineState();
+  if (policy.mode === 'off') {
+    // Follow-backs are off: planned ones wait (they resume if the mode comes back on).
+    await cell.commit({ ...cell.state, engine: { ...engine, nextActAt: now + IDLE_RECHECK_MS } });
+    return report;
+  }
   if (engine.blockedUntil !== undefined && engine.blockedUntil > now) {
     report.stopped = { reason: 'blocked', until: engine.blockedUntil };
     return report;

@@ -117,7 +117,13 @@ export async function reconcile(
 
     async function vet(changeset: Changeset, ids: string[], predatesConnection: boolean): Promise<void> {
       const profiles = new Map(changeset.profiles.map((profile) => [profile.id, profile]));
-      const missing = ids.filter((id) => !profiles.has(id));
+      // Profiles a scan did not return are looked up; where reads are free (Bluesky lists carry no
+      // counts) also those without the counts the ratio filter needs.
+      const freeReads = account.observe.usdPerUserRead === 0 && policy.spam.ratio.action !== 'off';
+      const missing = ids.filter((id) => {
+        const profile = profiles.get(id);
+        return !profile || (freeReads && profile.followersCount === undefined);
+      });
       if (missing.length > 0) {
         for (const user of await lookup(missing)) profiles.set(user.id, user);
       }

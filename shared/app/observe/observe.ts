@@ -1,5 +1,10 @@
 import type { AccountRecord, GraphKind } from '../../domain/account.ts';
-import type { AccountState, FullScanCheckpoint, ObserveState } from '../../domain/account-state.ts';
+import type {
+  AccountState,
+  FullScanCheckpoint,
+  GraphPointer,
+  ObserveState,
+} from '../../domain/account-state.ts';
 import {
   BudgetExhaustedError,
   MalformedResponseError,
@@ -64,6 +69,10 @@ const MIN_TIME_FOR_A_REQUEST_MS = 2_000;
 const BASELINE_PAGE_SIZE = 100;
 /** Once a list's changesets outweigh this share of its base, the next full scan writes a new base. */
 const REBASE_RATIO = 0.25;
+/** Changesets a base may carry before a head scan writes a new one (~weekly at 6 h). */
+const REBASE_AFTER_CHANGESETS = 30;
+/** A base older than this is rewritten while the changesets on top are far from expiring (120 days). */
+const REBASE_AFTER_MS = 30 * 24 * 3_600_000;
 /** Newest followers remembered by a head scan to recognise re-follows the next time. */
 const HEAD_ANCHOR_SIZE = 10;
 /** Known followers above the anchor after which the anchor is taken as gone. */
@@ -293,6 +302,7 @@ class ObserveRun {
         followers: {
           baseSeq: seq,
           baseChunks: chunks.length,
+          baseAt: now,
           count: ids.length,
           complete: page.nextCursor === undefined,
         },
@@ -387,6 +397,7 @@ class ObserveRun {
     }
 
     const totalFound = found.size + (resume?.found ?? 0);
+    let staleBase: GraphPointer | undefined;
     const refollowed = finished && metAnchor && anchor.size > 0 ? [...refollowCandidates.values()] : [];
     const observe: ObserveState = { ...this.obs };
     if (finished) {
@@ -419,25 +430,50 @@ class ObserveRun {
         refollowed: refollowed.map((user) => user.id),
       });
       observe.seq = seq;
+      const pointer = observe.graphs.followers;
       observe.graphs = {
         ...observe.graphs,
-        followers: { ...observe.graphs.followers, count: observe.graphs.followers.count + added.length },
+        followers: { ...pointer, count: pointer.count + added.length },
       };
       this.report.committed.push(seq);
       this.report.newFollowers.push(...codec.toStrings(added), ...refollowed.map((user) => user.id));
     }
+    if (finished) {
+      // Every reader of the list (each head scan, act's "still follows") replays the changesets since
+      // the base; when they pile up, or the base nears the changesets' expiry, write a new base.
+      const pointer = observe.graphs.followers;
+      const pileUp = observe.seq - pointer.baseSeq > REBASE_AFTER_CHANGESETS;
+      const aging = observe.seq > pointer.baseSeq && now - (pointer.baseAt ?? 0) > REBASE_AFTER_MS;
+      if (pointer.baseSeq > 0 && (pileUp || aging)) {
+        const added = codec.fromStrings([...found.keys()]);
+        const chunks = chunkBytes(codec.encode(codec.apply(known, added, codec.empty())));
+        await this.deps.store.putBaseChunks(this.cell.ref, 'followers', observe.seq, chunks, this.cell.fence);
+        observe.graphs = {
+          ...observe.graphs,
+          followers: { ...pointer, baseSeq: observe.seq, baseChunks: chunks.length, baseAt: now },
+        };
+        staleBase = pointer;
+      }
+    }
     await this.#saveObserve(observe);
+    if (staleBase && staleBase.baseSeq > 0) {
+      await this.deps.store
+        .deleteBaseChunks(this.cell.ref, 'followers', staleBase.baseSeq, staleBase.baseChunks)
+        .catch(() => undefined);
+    }
     this.report.headScan = finished ? 'done' : 'partial';
     if (interruption) throw interruption;
   }
 
   // ---- full scan -----------------------------------------------------------------------------
 
-  /** Which list, if any, is due for a full scan and affordable now (followers first). */
+  /** Which list, if any, is due for a full scan and affordable now (the one scanned longest ago first). */
   #fullScanToStart(): GraphKind | undefined {
     const now = this.deps.clock.now();
     const pageSize = this.deps.platform.limits.maxPageSize;
-    for (const kind of ['followers', 'following'] as const) {
+    const lastScan = (kind: GraphKind) => this.obs.graphs[kind].lastFullScanAt ?? -1;
+    const kinds = (['followers', 'following'] as const).slice().sort((a, b) => lastScan(a) - lastScan(b));
+    for (const kind of kinds) {
       const pointer = this.obs.graphs[kind];
       const estimated = Math.max(
         pointer.count,
@@ -562,6 +598,7 @@ class ObserveRun {
         [kind]: {
           baseSeq: rebase ? seq : pointer.baseSeq,
           baseChunks,
+          baseAt: rebase ? now : pointer.baseAt,
           count: next.length,
           complete: true,
           lastFullScanAt: now,
