@@ -1,16 +1,20 @@
 /** Lambda entry: the account worker (SQS event source, partial batch failures). */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { systemClock } from '../shared/adapters/clock.ts';
+import { DynamoRefreshLock } from '../shared/app/connect/refresh-lock.ts';
 import {
   createAwsCredentialStore,
   createAwsDynamoClient,
   createAwsStore,
   createPlatformFactory,
+  createSecretFetcher,
+  createXTokenRefresher,
 } from '../shared/runtime/aws.ts';
 import { processAccountBatch } from './handlers/account-worker.ts';
 import { accountWorkerEnvSchema, loadFunctionEnv } from './lib/env.ts';
 import { withObservability } from './lib/middleware.ts';
 import { createObservability } from './lib/observability.ts';
+import { cachedSecret } from './lib/secrets.ts';
 
 const env = loadFunctionEnv(accountWorkerEnvSchema);
 const observability = createObservability({
@@ -19,10 +23,23 @@ const observability = createObservability({
   level: env.LOG_LEVEL,
 });
 const dynamo = createAwsDynamoClient(env);
+const { X_CLIENT_SECRET: plainSecret, X_CLIENT_SECRET_ARN: secretArn } = env;
+// A confidential X app's secret: from Secrets Manager (deployed), or a plain variable (local runs).
+const xClientSecret =
+  secretArn !== undefined
+    ? cachedSecret(createSecretFetcher(env), secretArn, (value) => value.trim())
+    : plainSecret !== undefined
+      ? async () => plainSecret
+      : undefined;
 const deps = {
   store: createAwsStore(env, dynamo),
-  credentials: createAwsCredentialStore(env, dynamo),
-  platformFor: createPlatformFactory(env),
+  platformFor: createPlatformFactory({
+    xApiBaseUrl: env.X_API_BASE_URL,
+    credentials: createAwsCredentialStore(env, dynamo),
+    xTokens: createXTokenRefresher(env, systemClock, xClientSecret),
+    refreshLock: new DynamoRefreshLock({ client: dynamo, tableName: env.TABLE_NAME }),
+    clock: systemClock,
+  }),
   clock: systemClock,
   logger: observability.logger,
   metrics: observability.metrics,

@@ -2,23 +2,30 @@ import { randomUUID } from 'node:crypto';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { StoredCredentials } from '../../shared/adapters/dynamo/credential-store.ts';
 import type { EngineSettings } from '../../shared/app/engine/policy-of.ts';
 import { type EngineStore, runAccountTick, type TickReport } from '../../shared/app/tick.ts';
 import { parseInput } from '../../shared/config/validate.ts';
-import type { AccountRecord, AccountRef } from '../../shared/domain/account.ts';
+import type { AccountRecord, AccountRef, AccountStatus } from '../../shared/domain/account.ts';
 import { AuthError, ConfigError, ValidationError } from '../../shared/domain/errors.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
 import type { Logger } from '../../shared/ports/logger.ts';
-import type { Network, Platform } from '../../shared/ports/platform.ts';
+import type { Platform } from '../../shared/ports/platform.ts';
 import type { RegistryStore } from '../../shared/ports/store.ts';
 import { VaultOpenError } from '../../shared/ports/vault.ts';
 import { type AccountWorkMessage, accountWorkMessageSchema } from '../lib/work-messages.ts';
 
+/** Sets an account's status only if the record still exists with the status it had (DynamoStore). */
+export interface AccountStatusStore {
+  setAccountStatus(ref: AccountRef, to: AccountStatus, options: { from: AccountStatus }): Promise<boolean>;
+}
+
 export interface AccountWorkerDeps {
-  store: RegistryStore & EngineStore;
-  credentials: { get(ref: AccountRef, network: Network): Promise<StoredCredentials | undefined> };
-  platformFor: (account: AccountRecord, accessToken: string) => Platform;
+  store: RegistryStore & EngineStore & AccountStatusStore;
+  /**
+   * The account's platform for this message, its credentials opened (and refreshed if about to
+   * expire) before it returns: shared/runtime/aws.ts `createPlatformFactory`.
+   */
+  platformFor: (account: AccountRecord, context: { logger: Logger }) => Promise<Platform>;
   clock: Clock;
   logger: Logger;
   metrics?: Pick<Metrics, 'addMetric'> | undefined;
@@ -38,12 +45,15 @@ export interface WorkerContext {
 /**
  * What became of one message:
  * - `done`: the tick ran, or had nothing to do (not due, leased by another worker, inactive).
- * - `dropped`: retrying cannot help (malformed message, account gone, credentials missing, refused or
- *   sealed for another tenant); logged with the reason and counted. Nothing is lost: messages are
- *   derived from the table, and the next tick dispatches the account again if it is still due.
- * - `retry`: a failure that may pass (DynamoDB, KMS or the network): reported as a batch item
- *   failure, so SQS delivers it again after the visibility timeout, and after `maxReceiveCount`
- *   deliveries moves it to the dead-letter queue (which alarms).
+ * - `dropped`: retrying cannot help (malformed message, account gone, credentials missing, refused —
+ *   a refused token refresh included — or sealed for another tenant, a network without an adapter);
+ *   logged with the reason and counted. Missing or refused credentials also mark the account
+ *   `token_expired`. Nothing is lost: messages are derived from the table, and the next tick
+ *   dispatches the account again if it is still due.
+ * - `retry`: a failure that may pass (DynamoDB, KMS, the network, X's token endpoint, another
+ *   worker holding the refresh lock too long): reported as a batch item failure, so SQS delivers it
+ *   again after the visibility timeout, and after `maxReceiveCount` deliveries moves it to the
+ *   dead-letter queue (which alarms).
  */
 export type RecordOutcome = 'done' | 'dropped' | 'retry';
 
@@ -106,13 +116,9 @@ export async function processRecord(
       logger.info('account is not active; nothing to do', { status: account.status });
       return 'done';
     }
-    const stored = await deps.credentials.get(account, account.network);
-    if (stored === undefined) {
-      logger.error('account has no stored credentials; reconnect it', { network: account.network });
-      metric('CredentialFailures');
-      return 'dropped';
-    }
-    const platform = deps.platformFor(account, stored.credentials.accessToken);
+    // Opens the credentials (refreshing them under the account's lock if they are about to expire)
+    // before the tick takes its lease: a credential problem changes no state.
+    const platform = await deps.platformFor(account, { logger });
     const remaining = () => context.getRemainingTimeInMillis() - deps.timeMarginMs;
     const report = await runAccountTick(
       account,
@@ -201,8 +207,11 @@ export function promisesAtRisk(report: TickReport): number | undefined {
 }
 
 /**
- * The platform refused the credentials: a person must reconnect the account. Mark it so the
- * dispatcher stops sending work and the digest can say so, and drop this message.
+ * The platform refused the credentials (or there are none, or X refused to refresh them): a person
+ * must reconnect the account. Mark it so the dispatcher stops sending work and the digest can say
+ * so, and drop this message. The mark is conditional on the record still being there and still
+ * active: an `account remove` (which pauses, purges, then deletes) or a pause or reconnect that ran
+ * meanwhile wins, and no removed account comes back.
  */
 async function markTokenExpired(
   account: AccountRecord,
@@ -211,13 +220,15 @@ async function markTokenExpired(
   metric: (name: string) => void,
 ): Promise<RecordOutcome> {
   metric('CredentialFailures');
+  let marked: boolean;
   try {
-    await deps.store.putAccount({ ...account, status: 'token_expired' });
+    marked = await deps.store.setAccountStatus(account, 'token_expired', { from: account.status });
   } catch (markError) {
     logger.error('could not mark the account token_expired; will retry', { error: markError });
     return 'retry';
   }
-  logger.warn('account marked token_expired; it must be reconnected');
+  if (marked) logger.warn('account marked token_expired; it must be reconnected');
+  else logger.warn('account changed or was removed meanwhile; left as it is');
   return 'dropped';
 }
 
@@ -229,7 +240,10 @@ async function classifyFailure(
   metric: (name: string) => void,
 ): Promise<RecordOutcome> {
   if (error instanceof AuthError && account !== undefined) {
-    logger.warn('credentials refused by the platform', { error: error.message });
+    logger.warn('credentials missing or refused; the account must be reconnected', {
+      error: error.message,
+      errorName: error.name,
+    });
     return markTokenExpired(account, logger, deps, metric);
   }
   if (error instanceof VaultOpenError) {

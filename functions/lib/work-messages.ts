@@ -34,3 +34,54 @@ export function accountWorkMessage(clientId: string, accountId: string, tickAt: 
 export const scheduledEventSchema = z.looseObject({
   scheduledTime: z.iso.datetime({ offset: true }).optional(),
 });
+
+/** A digest period's key: the local date of its first day. */
+const periodKey = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date yyyy-mm-dd');
+
+/**
+ * One client's digest for one period, or the agency's roll-up. `at` is the dispatch time: the worker
+ * sends the period whose send time is the latest at or before it, so a delivery delayed past the
+ * next period's send time still sends the period it was queued for.
+ */
+export const digestWorkMessageSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    v: z.literal(1),
+    kind: z.literal('digest'),
+    clientId: id,
+    periodKey,
+    at: z.iso.datetime(),
+    /** `digest/<clientId>/<periodKey>`: the same for every dispatch of the same client's period. */
+    dedupeId: z.string().min(1).max(600),
+  }),
+  z.strictObject({
+    v: z.literal(1),
+    kind: z.literal('rollup'),
+    periodKey,
+    at: z.iso.datetime(),
+    /** `rollup/<periodKey>`. */
+    dedupeId: z.string().min(1).max(600),
+  }),
+]);
+
+export type DigestWorkMessage = z.infer<typeof digestWorkMessageSchema>;
+
+export function digestWorkMessage(clientId: string, period: string, at: number): DigestWorkMessage {
+  return {
+    v: 1,
+    kind: 'digest',
+    clientId,
+    periodKey: period,
+    at: new Date(at).toISOString(),
+    dedupeId: `digest/${clientId}/${period}`,
+  };
+}
+
+export function rollupWorkMessage(period: string, at: number): DigestWorkMessage {
+  return {
+    v: 1,
+    kind: 'rollup',
+    periodKey: period,
+    at: new Date(at).toISOString(),
+    dedupeId: `rollup/${period}`,
+  };
+}

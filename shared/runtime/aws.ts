@@ -8,13 +8,20 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { createDynamoClient } from '../adapters/dynamo/client.ts';
 import { DynamoCredentialStore } from '../adapters/dynamo/credential-store.ts';
+import { DynamoDigestStore } from '../adapters/dynamo/digest-store.ts';
 import { DynamoStore } from '../adapters/dynamo/store.ts';
+import { createSesClient, SesMailer } from '../adapters/ses/ses-mailer.ts';
 import { KmsVault } from '../adapters/vault/kms-vault.ts';
 import { XPlatform } from '../adapters/x/x-platform.ts';
+import { createXOAuthClient, type OAuthTokenClient } from '../app/connect/oauth-client.ts';
+import type { RefreshLock } from '../app/connect/refresh-lock.ts';
+import { type CredentialVault, createXTokenProvider } from '../app/connect/token-provider.ts';
 import type { RuntimeEnv } from '../config/env.ts';
+import { X_AUTHORIZE_URL_DEFAULT } from '../config/x-oauth.ts';
 import type { AccountRecord } from '../domain/account.ts';
 import { ConfigError } from '../domain/errors.ts';
 import type { Clock } from '../ports/clock.ts';
+import type { Logger } from '../ports/logger.ts';
 import type { Platform } from '../ports/platform.ts';
 
 type StoreEnv = Pick<RuntimeEnv, 'TABLE_NAME' | 'DYNAMODB_ENDPOINT' | 'AWS_REGION'>;
@@ -32,6 +39,11 @@ export function createAwsStore(
   return new DynamoStore({ client, tableName: env.TABLE_NAME, clock });
 }
 
+/** Digest runs, used approval tokens, follower samples and the unsubscribe flag, on the same table. */
+export function createAwsDigestStore(env: StoreEnv, client = createAwsDynamoClient(env)): DynamoDigestStore {
+  return new DynamoDigestStore({ client, tableName: env.TABLE_NAME });
+}
+
 /** Connected accounts' credentials, sealed with the KMS key. */
 export function createAwsCredentialStore(
   env: StoreEnv & { VAULT_KEY_ID: string },
@@ -46,19 +58,121 @@ export function createSqsClient(env: Pick<RuntimeEnv, 'AWS_REGION'>): SQSClient 
   return new SQSClient({ region: env.AWS_REGION });
 }
 
-/** How a worker reaches an account's network with its opened credentials. */
-export type PlatformFactory = (account: AccountRecord, accessToken: string) => Platform;
+/** The digest's Mailer: SES v2 through the deployment's configuration set. */
+export function createAwsMailer(env: { AWS_REGION: string; SES_CONFIGURATION_SET: string }): SesMailer {
+  return new SesMailer({
+    client: createSesClient({ region: env.AWS_REGION }),
+    configurationSetName: env.SES_CONFIGURATION_SET,
+  });
+}
 
-export function createPlatformFactory(env: Pick<RuntimeEnv, 'X_API_BASE_URL'>): PlatformFactory {
-  return (account, accessToken) => {
-    if (account.network !== 'x') {
-      throw new ConfigError(
-        `network ${account.network} has no adapter yet (account ${account.clientId}/${account.accountId})`,
-        {
-          details: { network: account.network },
-        },
-      );
+/**
+ * Reads a Secrets Manager secret's SecretString by ARN.
+ *
+ * Not wired yet: it needs `@aws-sdk/client-secrets-manager`, which is not installed. Until it is,
+ * this fetcher refuses with a ConfigError: the digest worker's messages are retried (and end in
+ * the dead-letter queue, which alarms), the approval page answers 503; both log it. Once installed,
+ * the body is:
+ *
+ *   const client = new SecretsManagerClient({ region: env.AWS_REGION });
+ *   return async (secretId) => {
+ *     const out = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
+ *     if (out.SecretString === undefined) throw new ConfigError(`secret ${secretId}: has no SecretString`);
+ *     return out.SecretString;
+ *   };
+ */
+export function createSecretFetcher(
+  _env: Pick<RuntimeEnv, 'AWS_REGION'>,
+): (secretId: string) => Promise<string> {
+  return async (secretId) => {
+    throw new ConfigError(
+      `secret ${secretId}: reading Secrets Manager needs @aws-sdk/client-secrets-manager, which is not installed`,
+      { details: { secretId } },
+    );
+  };
+}
+
+/** The part of the X app's OAuth client the account worker uses. */
+export type TokenRefresher = Pick<OAuthTokenClient, 'refresh'>;
+
+/**
+ * The X app's token endpoint client for refreshes. A confidential client's secret comes from
+ * `clientSecret` (read once, on the first refresh, so a container that never refreshes never reads
+ * it); without it the app is a public client (PKCE, `client_id` only).
+ */
+export function createXTokenRefresher(
+  env: { X_CLIENT_ID: string; X_TOKEN_URL: string },
+  clock: Clock,
+  clientSecret?: () => Promise<string>,
+): TokenRefresher {
+  const settings = {
+    X_CLIENT_ID: env.X_CLIENT_ID,
+    X_TOKEN_URL: env.X_TOKEN_URL,
+    X_AUTHORIZE_URL: X_AUTHORIZE_URL_DEFAULT,
+  };
+  if (clientSecret === undefined)
+    return createXOAuthClient({ ...settings, X_CLIENT_SECRET: undefined }, clock);
+  let client: Promise<TokenRefresher> | undefined;
+  const open = () => {
+    client ??= clientSecret().then(
+      (secret) => createXOAuthClient({ ...settings, X_CLIENT_SECRET: secret }, clock),
+      (error: unknown) => {
+        client = undefined;
+        throw error;
+      },
+    );
+    return client;
+  };
+  return { refresh: async (refreshToken) => (await open()).refresh(refreshToken) };
+}
+
+/** What a worker needs to reach an account's network on its behalf. */
+export interface PlatformFactoryDeps {
+  /** X API base URL (X itself, the sandbox, an X-compatible endpoint). */
+  xApiBaseUrl: string;
+  /** The accounts' sealed credentials (read, and written back after a refresh). */
+  credentials: CredentialVault;
+  /** X's token endpoint; undefined: X tokens are used as stored until they expire. */
+  xTokens?: TokenRefresher | undefined;
+  /** The per-account lock a refresh runs under (`LOCK#refresh` in the account's partition). */
+  refreshLock: RefreshLock;
+  clock: Clock;
+  /** Per-request timeout of platform calls. */
+  timeoutMs?: number | undefined;
+}
+
+/**
+ * The platform of one account for one unit of work (one SQS message): its credentials opened, and
+ * refreshed first if they are about to expire, before it is returned. So a credential problem
+ * surfaces here, before any state is touched: AuthError (none stored, or a refresh the platform
+ * refused: reconnect), VaultOpenError (sealed for someone else), TransientPlatformError (the token
+ * endpoint is down, or another worker held the refresh lock too long), ConfigError (a network
+ * without an adapter, or the app's client id refused).
+ */
+export type PlatformFactory = (account: AccountRecord, context: { logger: Logger }) => Promise<Platform>;
+
+export function createPlatformFactory(deps: PlatformFactoryDeps): PlatformFactory {
+  return async (account, { logger }) => {
+    switch (account.network) {
+      case 'x': {
+        // One provider per unit of work: it keeps the token in memory while it is fresh and
+        // refreshes under the account's lock when it is not (also during a long tick).
+        const accessToken = createXTokenProvider({
+          credentials: deps.credentials,
+          ref: account,
+          oauthClient: deps.xTokens,
+          clock: deps.clock,
+          lock: deps.refreshLock,
+          logger,
+        });
+        await accessToken();
+        return new XPlatform({ baseUrl: deps.xApiBaseUrl, accessToken, timeoutMs: deps.timeoutMs });
+      }
+      default:
+        throw new ConfigError(
+          `network ${account.network} has no adapter yet (account ${account.clientId}/${account.accountId})`,
+          { details: { network: account.network } },
+        );
     }
-    return new XPlatform({ baseUrl: env.X_API_BASE_URL, accessToken });
   };
 }

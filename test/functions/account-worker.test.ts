@@ -16,11 +16,18 @@ import { StoreError } from '../../shared/adapters/dynamo/errors.ts';
 import { DynamoStore } from '../../shared/adapters/dynamo/store.ts';
 import { keyAttributes } from '../../shared/adapters/dynamo/table.ts';
 import { LocalVault } from '../../shared/adapters/vault/local-vault.ts';
-import { XPlatform } from '../../shared/adapters/x/x-platform.ts';
+import { DynamoRefreshLock } from '../../shared/app/connect/refresh-lock.ts';
 import { resolveObserveSettings } from '../../shared/config/observe-settings.ts';
 import type { AccountRecord, AccountRef } from '../../shared/domain/account.ts';
+import { createPlatformFactory } from '../../shared/runtime/aws.ts';
 import { createTestTable, dynaliteBackend, useDynamoBackend } from '../support/backends.ts';
-import { captureOutput, jsonLines, lambdaContext } from './support.ts';
+import {
+  captureOutput,
+  expectWithinGrants,
+  jsonLines,
+  lambdaContext,
+  recordingDynamoClient,
+} from './support.ts';
 
 const START = Date.UTC(2026, 0, 5, 9, 0, 0);
 const shop: AccountRef = { clientId: 'acme', accountId: 'x-shop' };
@@ -113,14 +120,23 @@ function work(ref: AccountRef) {
   return record(accountWorkMessage(ref.clientId, ref.accountId, START));
 }
 
+/** The AWS composition's platform factory on the sandbox (tokens stored without expiry: no refresh). */
+function platformFactory() {
+  return createPlatformFactory({
+    xApiBaseUrl: sandbox.baseUrl,
+    credentials,
+    refreshLock: new DynamoRefreshLock({ client: db.client, tableName }),
+    clock,
+    timeoutMs: 2_000,
+  });
+}
+
 /** The handler as deployed (middy, Powertools logger and metrics), wired to dynalite, the vault and the sandbox. */
 function handlerWith(overrides: Partial<AccountWorkerDeps> = {}) {
   const observability = createObservability({ service: 'account-worker', stage: 'test', level: 'debug' });
   const deps: AccountWorkerDeps = {
     store,
-    credentials,
-    platformFor: (_account, accessToken) =>
-      new XPlatform({ baseUrl: sandbox.baseUrl, accessToken, timeoutMs: 2_000 }),
+    platformFor: platformFactory(),
     clock,
     logger: observability.logger,
     metrics: observability.metrics,
@@ -296,6 +312,63 @@ describe('account worker', () => {
     expect(result).toEqual({ batchItemFailures: [] });
     expect((await store.getAccount(shop))?.status).toBe('token_expired');
     expectNoSecretIn(lines, refused, `refresh-of-${refused}`);
+  });
+
+  it('marks the account token_expired when it has no stored credentials, touching no state', async () => {
+    // Prepare
+    await store.putAccount(account(shop));
+
+    // Act
+    const { result } = await invoke([work(shop)]);
+
+    // Assess
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect((await store.getAccount(shop))?.status).toBe('token_expired');
+    expect(await store.getState(shop)).toBeUndefined();
+  });
+
+  it('does not bring back an account removed while its tick ran, nor overwrite one paused meanwhile', async () => {
+    // Prepare: both accounts' tokens are refused; `account remove` deletes one record and the operator
+    // pauses the other while their ticks run.
+    const refused = 'revoked-token-SECRET-0123456789';
+    const removed = { clientId: 'acme', accountId: 'x-removed' };
+    const paused = { clientId: 'acme', accountId: 'x-paused' };
+    await connect(removed, refused);
+    const pausedRecord = await connect(paused, refused);
+    const factory = platformFactory();
+    const meanwhile: AccountWorkerDeps['platformFor'] = async (record, context) => {
+      const platform = await factory(record, context);
+      if (record.accountId === removed.accountId) await store.deleteAccount(record);
+      else await store.putAccount({ ...pausedRecord, status: 'paused' });
+      return platform;
+    };
+
+    // Act
+    const { result, lines } = await invoke([work(removed), work(paused)], { platformFor: meanwhile });
+
+    // Assess
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(await store.getAccount(removed)).toBeUndefined();
+    expect((await store.getAccount(paused))?.status).toBe('paused');
+    expect(
+      jsonLines(lines).filter(
+        (log) => log.message === 'account changed or was removed meanwhile; left as it is',
+      ),
+    ).toHaveLength(2);
+  });
+
+  it('runs the tick with only the DynamoDB actions its role grants', async () => {
+    // Prepare
+    const recording = recordingDynamoClient(db.endpoint);
+    const recordingStore = new DynamoStore({ client: recording.client, tableName, clock });
+    await connect(shop, token);
+
+    // Act
+    await invoke([work(shop)], { store: recordingStore });
+
+    // Assess
+    expectWithinGrants(recording.calls, 'account-worker');
+    expect(recording.calls.map((call) => call.action)).toContain('BatchWriteItem');
   });
 
   it('drops work for an account that is no longer registered', async () => {

@@ -1,5 +1,9 @@
-import type { Context } from 'aws-lambda';
-import { vi } from 'vitest';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Context, SQSRecord } from 'aws-lambda';
+import { expect, vi } from 'vitest';
+import type { LambdaFunctionName } from '../../infra/bundling.ts';
+import { tableGrants } from '../../infra/table-grants.ts';
+import { createDynamoClient } from '../../shared/adapters/dynamo/client.ts';
 
 /**
  * Lines written to stdout and stderr while `fn` runs: Powertools writes its JSON logs there (warnings
@@ -57,5 +61,63 @@ export function lambdaContext(functionName: string, remainingMs = 60_000): Conte
     done: () => {},
     fail: () => {},
     succeed: () => {},
+  };
+}
+
+/** One DynamoDB call: the operation (`GetItem`, `Query`, …) and the index a query read, if any. */
+export interface DynamoCall {
+  action: string;
+  index?: string | undefined;
+}
+
+/**
+ * A DynamoDB client for `endpoint` (dynalite) that records every call it makes: the table actions a
+ * function really uses, to hold against its role's grants.
+ */
+export function recordingDynamoClient(endpoint: string): { client: DynamoDBClient; calls: DynamoCall[] } {
+  const client = createDynamoClient({ endpoint, region: 'us-east-1' });
+  const calls: DynamoCall[] = [];
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const input = args.input as { IndexName?: string };
+      calls.push({
+        action: (context.commandName ?? 'unknown').replace(/Command$/, ''),
+        index: input.IndexName,
+      });
+      return next(args);
+    },
+    { step: 'initialize', name: 'recordDynamoCalls' },
+  );
+  return { client, calls };
+}
+
+/** Asserts that every recorded call is one the function's role allows (infra/table-grants.ts). */
+export function expectWithinGrants(calls: readonly DynamoCall[], fn: LambdaFunctionName): void {
+  const grant = tableGrants[fn];
+  expect(calls.length).toBeGreaterThan(0);
+  const used = [
+    ...new Set(calls.map((call) => (call.index ? `${call.action} on ${call.index}` : call.action))),
+  ];
+  const allowed = [...grant.actions, ...grant.indexes.map((index) => `Query on ${index}`)] as string[];
+  expect(used.filter((call) => !allowed.includes(call))).toEqual([]);
+}
+
+/** An SQS record carrying `body` (JSON-encoded unless a string), as the event source delivers it. */
+export function sqsRecord(messageId: string, body: unknown, queue = 'work'): SQSRecord {
+  return {
+    messageId,
+    receiptHandle: `rh-${messageId}`,
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+    attributes: {
+      ApproximateReceiveCount: '1',
+      SentTimestamp: '0',
+      SenderId: 'dispatcher',
+      ApproximateFirstReceiveTimestamp: '0',
+    },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: `arn:aws:sqs:us-east-1:123456789012:${queue}`,
+    awsRegion: 'us-east-1',
   };
 }
