@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { APP_DAILY_CAP_DEFAULTS, PLATFORM_FOLLOW_LIMITS } from '../shared/config/policy.ts';
 import { parseConfig } from '../shared/config/validate.ts';
+import { X_TOKEN_URL_DEFAULT } from '../shared/config/x-oauth.ts';
 
 /**
  * The deploy configuration: one typed object, validated once at the app entry (infra/app.ts).
@@ -43,6 +44,32 @@ export const deployConfigSchema = z
     tickMinutes: z.int().min(5).max(60),
     /** X API base URL the workers call. */
     xApiBaseUrl: z.url({ protocol: /^https$/ }),
+    /**
+     * The X app's OAuth 2.0 Client ID (developer console, Keys and tokens): the account worker
+     * refreshes tokens with it. Required for prod; dev has a placeholder so synth works offline.
+     */
+    xClientId: z
+      .string({
+        error: 'is required: the OAuth 2.0 Client ID of the X app (developer console, Keys and tokens)',
+      })
+      .trim()
+      .min(1)
+      .max(200),
+    /** X's OAuth 2.0 token endpoint (or an X-compatible one). */
+    xTokenUrl: z.url({ protocol: /^https$/ }),
+    /**
+     * A confidential X app's client secret, as the complete ARN of a Secrets Manager secret created
+     * outside this app (its SecretString is the secret; encrypted with the AWS managed key). Only the
+     * account worker may read it. Absent: the app is a public client (PKCE, no secret). The secret
+     * itself never goes into the config, a template or an environment variable.
+     */
+    xClientSecretArn: z
+      .string()
+      .regex(
+        /^arn:aws[a-z-]*:secretsmanager:[a-z]{2}(?:-gov)?-[a-z]+-\d:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/,
+        'must be the complete ARN of a Secrets Manager secret (with its 6-character suffix)',
+      )
+      .optional(),
     worker: z.strictObject({
       /** Account worker timeout; the queue's visibility timeout is six times this. */
       timeoutSeconds: z.int().min(30).max(900),
@@ -86,16 +113,27 @@ export type DeployConfig = z.infer<typeof deployConfigSchema>;
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
 
+/** The stages' defaults: prod has no X client id of its own (it must be given). */
+export type StageDefaults = Omit<DeployConfig, 'xClientId'> & { xClientId?: string };
+
+/** Dev's X client id: a placeholder so `npm run synth` works offline; token refreshes fail with it. */
+export const DEV_X_CLIENT_ID_PLACEHOLDER = 'followback-dev-x-client-id-placeholder';
+
 const shared = {
   xApiBaseUrl: 'https://api.x.com',
+  xTokenUrl: X_TOKEN_URL_DEFAULT,
   worker: { timeoutSeconds: 120, memoryMb: 1024, batchSize: 4, maxReceiveCount: 3, timeMarginMs: 10_000 },
-} satisfies DeepPartial<DeployConfig>;
+} satisfies DeepPartial<StageDefaults>;
 
-/** The stages and their defaults. `example.com` names are placeholders to override per agency. */
-export const stages: Record<StageName, DeployConfig> = {
+/**
+ * The stages and their defaults. `example.com` names are placeholders to override per agency; prod
+ * needs `xClientId` (`-c config='{"xClientId":"…"}'`).
+ */
+export const stages: Record<StageName, StageDefaults> = {
   dev: {
     ...shared,
     stage: 'dev',
+    xClientId: DEV_X_CLIENT_ID_PLACEHOLDER,
     region: 'us-east-1',
     senderDomain: 'dev.followback.example.com',
     senderAddress: 'digest@dev.followback.example.com',

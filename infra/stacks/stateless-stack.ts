@@ -14,10 +14,11 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { tableDefinition } from '../../shared/adapters/dynamo/table.ts';
+import type { LambdaFunctionName } from '../bundling.ts';
 import type { DeployConfig } from '../config.ts';
 import { FollowbackFunction, metricsNamespace } from '../constructs/followback-function.ts';
 import { WorkQueue } from '../constructs/work-queue.ts';
+import { tableGrants } from '../table-grants.ts';
 
 export interface StatelessStackProps extends StackProps {
   config: DeployConfig;
@@ -25,32 +26,6 @@ export interface StatelessStackProps extends StackProps {
   vaultKey: kms.IKey;
   approvalSigningKey: secretsmanager.ISecret;
 }
-
-/**
- * DynamoDB actions each kind of function uses, on the table itself (and, where it reads the "what is
- * due" index, on that one index by name): no Scan, no wildcard.
- */
-const tableAccess = {
-  /** Registry listing and state reads (dispatchers). */
-  read: { actions: ['dynamodb:GetItem', 'dynamodb:Query'], index: false },
-  /** Single-item conditional writes (digest runs, approval tokens, task approvals). */
-  write: {
-    actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-    index: true,
-  },
-  /** Everything the account's tick does through DynamoStore: chunks and pages go in batches. */
-  store: {
-    actions: [
-      'dynamodb:GetItem',
-      'dynamodb:Query',
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-      'dynamodb:DeleteItem',
-      'dynamodb:BatchWriteItem',
-    ],
-    index: true,
-  },
-} as const;
 
 /**
  * Everything that can be replaced freely: functions, queues, schedules, the Function URL, the SES
@@ -121,7 +96,7 @@ export class StatelessStack extends Stack {
         TICK_MINUTES: String(config.tickMinutes),
       },
     });
-    this.#grantTable(this.tickDispatch, 'read');
+    this.#grantTable(this.tickDispatch, 'tick-dispatch');
     this.accountQueue.queue.grantSendMessages(this.tickDispatch.role);
 
     this.accountWorker = new FollowbackFunction(this, 'AccountWorker', {
@@ -136,15 +111,19 @@ export class StatelessStack extends Stack {
         X_API_BASE_URL: config.xApiBaseUrl,
         WORKER_TIME_MARGIN_MS: String(config.worker.timeMarginMs),
         X_APP_FOLLOWS_PER_DAY: String(config.caps.xAppFollowsPerDay),
+        X_CLIENT_ID: config.xClientId,
+        X_TOKEN_URL: config.xTokenUrl,
+        ...(config.xClientSecretArn === undefined ? {} : { X_CLIENT_SECRET_ARN: config.xClientSecretArn }),
       },
     });
-    this.#grantTable(this.accountWorker, 'store');
-    // Decrypt only (connecting accounts, which encrypts, runs from the CLI), and only with a
-    // tenant/account context: the key cannot be used to open anything not sealed by the vault.
+    this.#grantTable(this.accountWorker, 'account-worker');
+    // Open the stored tokens, and seal the pair a refresh returns (X rotates refresh tokens: the new
+    // pair is stored before it is used). Only with a tenant/account/purpose context: the key cannot be
+    // used to open anything the vault did not seal, nor to seal anything without naming its owner.
     this.accountWorker.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
-        sid: 'OpenTenantCredentials',
-        actions: ['kms:Decrypt'],
+        sid: 'TenantCredentials',
+        actions: ['kms:Decrypt', 'kms:Encrypt'],
         resources: [props.vaultKey.keyArn],
         conditions: {
           Null: {
@@ -155,6 +134,16 @@ export class StatelessStack extends Stack {
         },
       }),
     );
+    if (config.xClientSecretArn !== undefined) {
+      // A confidential X app's secret: read by this function only, on its first token refresh.
+      this.accountWorker.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'ReadXClientSecret',
+          actions: ['secretsmanager:GetSecretValue'],
+          resources: [config.xClientSecretArn],
+        }),
+      );
+    }
     this.accountWorker.function.addEventSource(
       new SqsEventSource(this.accountQueue.queue, {
         batchSize: config.worker.batchSize,
@@ -174,7 +163,7 @@ export class StatelessStack extends Stack {
         APPROVAL_KEY_SECRET_ARN: props.approvalSigningKey.secretArn,
       },
     });
-    this.#grantTable(this.approvalPage, 'write');
+    this.#grantTable(this.approvalPage, 'approval-page');
     props.approvalSigningKey.grantRead(this.approvalPage.role);
     this.approvalUrl = this.approvalPage.function.addFunctionUrl({
       authType: lambda.FunctionUrlAuthType.NONE,
@@ -186,9 +175,16 @@ export class StatelessStack extends Stack {
       description: 'Finds the clients whose local digest time has come and queues one message each',
       config,
       timeout: Duration.minutes(1),
-      environment: { ...common, DIGEST_QUEUE_URL: this.digestQueue.queue.queueUrl },
+      environment: {
+        ...common,
+        DIGEST_QUEUE_URL: this.digestQueue.queue.queueUrl,
+        // The roll-up's recipient and sender, as the worker has them (both decide when it is due).
+        AGENCY_NAME: config.agencyName,
+        SENDER_ADDRESS: config.senderAddress,
+        OPERATOR_EMAIL: config.operatorEmail,
+      },
     });
-    this.#grantTable(this.digestDispatch, 'read');
+    this.#grantTable(this.digestDispatch, 'digest-dispatch');
     this.digestQueue.queue.grantSendMessages(this.digestDispatch.role);
 
     this.digestWorker = new FollowbackFunction(this, 'DigestWorker', {
@@ -207,7 +203,7 @@ export class StatelessStack extends Stack {
         APPROVAL_KEY_SECRET_ARN: props.approvalSigningKey.secretArn,
       },
     });
-    this.#grantTable(this.digestWorker, 'write');
+    this.#grantTable(this.digestWorker, 'digest-worker');
     props.approvalSigningKey.grantRead(this.digestWorker.role);
     this.digestWorker.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -265,20 +261,18 @@ export class StatelessStack extends Stack {
     this.#alarms(config);
   }
 
-  #grantTable(fn: FollowbackFunction, access: keyof typeof tableAccess): void {
-    const { actions, index } = tableAccess[access];
+  #grantTable(fn: FollowbackFunction, name: LambdaFunctionName): void {
+    const { actions, indexes } = tableGrants[name];
     iam.Grant.addToPrincipal({
       grantee: fn.role,
-      actions: [...actions],
+      actions: actions.map((action) => `dynamodb:${action}`),
       resourceArns: [this.#table.tableArn],
     });
-    if (index) {
+    if (indexes.length > 0) {
       iam.Grant.addToPrincipal({
         grantee: fn.role,
         actions: ['dynamodb:Query'],
-        resourceArns: tableDefinition.globalSecondaryIndexes.map(
-          (gsi) => `${this.#table.tableArn}/index/${gsi.indexName}`,
-        ),
+        resourceArns: indexes.map((index) => `${this.#table.tableArn}/index/${index}`),
       });
     }
   }
@@ -404,6 +398,26 @@ export class StatelessStack extends Stack {
     );
     const malformed = workerMetric('MalformedMessages', 'Sum');
     alarm('MalformedMessages', malformed, 'Account work messages that failed validation and were dropped');
+    const digestMetric = (metricName: string) =>
+      new cloudwatch.Metric({
+        namespace: metricsNamespace,
+        metricName,
+        dimensionsMap: { service: 'digest-worker', stage: config.stage },
+        period: Duration.hours(1),
+        statistic: 'Sum',
+      });
+    const digestMalformed = digestMetric('MalformedMessages');
+    alarm(
+      'DigestMalformedMessages',
+      digestMalformed,
+      'Digest work messages that failed validation and were dropped',
+    );
+    const digestsFailed = digestMetric('DigestsFailed');
+    alarm(
+      'DigestsFailed',
+      digestsFailed,
+      'Digests or roll-ups the mailer refused, or that could not be built (the run item says why)',
+    );
 
     const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       defaultInterval: Duration.days(1),
@@ -444,9 +458,9 @@ export class StatelessStack extends Stack {
     );
     dashboard.addWidgets(
       new cloudwatch.GraphWidget({
-        title: 'Promises and input',
-        left: [promisesAtRisk],
-        right: [malformed],
+        title: 'Promises, digests and input',
+        left: [promisesAtRisk, digestsFailed],
+        right: [malformed, digestMalformed],
         width: 12,
       }),
       new cloudwatch.AlarmStatusWidget({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resolveDeployConfig, stages } from '../../infra/config.ts';
+import { DEV_X_CLIENT_ID_PLACEHOLDER, resolveDeployConfig, stages } from '../../infra/config.ts';
 import { ConfigError } from '../../shared/domain/errors.ts';
 
 describe('deploy config', () => {
@@ -17,13 +17,37 @@ describe('deploy config', () => {
     // Act
     const config = resolveDeployConfig({
       stage: 'prod',
-      config: JSON.stringify({ account: '123456789012', caps: { workerMaxConcurrency: 50 } }),
+      config: JSON.stringify({
+        account: '123456789012',
+        xClientId: 'prod-client-id',
+        caps: { workerMaxConcurrency: 50 },
+      }),
     });
 
     // Assess
     expect(config.stage).toBe('prod');
     expect(config.account).toBe('123456789012');
     expect(config.caps).toEqual({ ...stages.prod.caps, workerMaxConcurrency: 50 });
+    expect(config.xClientId).toBe('prod-client-id');
+  });
+
+  it('gives dev a placeholder X client id so synth works offline, and takes a confidential app’s secret by ARN', () => {
+    // Act
+    const dev = resolveDeployConfig();
+    const confidential = resolveDeployConfig({
+      config: {
+        xClientId: 'agency-app',
+        xClientSecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:followback/x-client-AbC123',
+      },
+    });
+
+    // Assess
+    expect(dev.xClientId).toBe(DEV_X_CLIENT_ID_PLACEHOLDER);
+    expect(dev.xClientSecretArn).toBeUndefined();
+    expect(confidential).toMatchObject({
+      xClientId: 'agency-app',
+      xClientSecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:followback/x-client-AbC123',
+    });
   });
 
   it.each([
@@ -39,6 +63,14 @@ describe('deploy config', () => {
     [{ config: { xApiBaseUrl: 'http://api.x.com' } }, 'xApiBaseUrl'],
     [{ config: { colour: 'blue' } }, 'colour'],
     [{ config: 'not json' }, 'config'],
+    [{ stage: 'prod' }, 'xClientId: is required'],
+    [{ config: { xClientId: ' ' } }, 'xClientId'],
+    [{ config: { xTokenUrl: 'http://api.x.com/2/oauth2/token' } }, 'xTokenUrl'],
+    [{ config: { xClientSecretArn: 'my-x-secret' } }, 'xClientSecretArn'],
+    [
+      { config: { xClientSecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:followback/x' } },
+      'xClientSecretArn',
+    ],
   ])('refuses %j with a ConfigError naming %s', (context, field) => {
     // Act
     const resolving = () => resolveDeployConfig(context);

@@ -1,5 +1,13 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  accountWorkerEnvSchema,
+  approvalPageEnvSchema,
+  digestDispatchEnvSchema,
+  digestWorkerEnvSchema,
+  loadFunctionEnv,
+  tickDispatchEnvSchema,
+} from '../../functions/lib/env.ts';
 import { tableDefinition } from '../../shared/adapters/dynamo/table.ts';
 import { logicalId, resourcesOf, roleStatements, type SynthesizedApp, synthesize } from './support.ts';
 
@@ -10,7 +18,6 @@ beforeAll(() => {
 });
 
 const tableArn = { 'Fn::ImportValue': expect.stringContaining('FollowbackTableArn') };
-const gsiArn = { 'Fn::Join': ['', [tableArn, '/index/gsi1']] };
 const keyArn = { 'Fn::ImportValue': expect.stringContaining('FollowbackVaultKeyArn') };
 const secretRef = { 'Fn::ImportValue': expect.stringContaining('FollowbackApprovalSigningKey') };
 const arnOf = (prefix: string) => ({
@@ -42,7 +49,25 @@ const dynamo = (...actions: string[]) => ({
   Effect: 'Allow',
   Resource: tableArn,
 });
-const queryIndex = { Action: 'dynamodb:Query', Effect: 'Allow', Resource: gsiArn };
+const gsiArn = (index: string) => ({ 'Fn::Join': ['', [tableArn, `/index/${index}`]] });
+const queryIndex = (...indexes: string[]) => ({
+  Action: 'dynamodb:Query',
+  Effect: 'Allow',
+  Resource: indexes.length === 1 ? gsiArn(indexes[0]!) : indexes.map(gsiArn),
+});
+const tenantCredentials = {
+  Sid: 'TenantCredentials',
+  Action: ['kms:Decrypt', 'kms:Encrypt'],
+  Effect: 'Allow',
+  Resource: keyArn,
+  Condition: {
+    Null: {
+      'kms:EncryptionContext:clientId': 'false',
+      'kms:EncryptionContext:accountId': 'false',
+      'kms:EncryptionContext:purpose': 'false',
+    },
+  },
+};
 const readSecret = {
   Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
   Effect: 'Allow',
@@ -131,6 +156,73 @@ describe('functions', () => {
     },
   );
 
+  it.each([
+    ['TickDispatch', tickDispatchEnvSchema],
+    ['AccountWorker', accountWorkerEnvSchema],
+    ['DigestDispatch', digestDispatchEnvSchema],
+    ['DigestWorker', digestWorkerEnvSchema],
+    ['ApprovalPage', approvalPageEnvSchema],
+  ] as const)('%s gets an environment its schema accepts', (name, schema) => {
+    // Prepare: deploy-time values (references) stand in as plausible strings.
+    const variables = (functionProps(`${name}Function`).Environment as { Variables: Record<string, unknown> })
+      .Variables;
+    const resolved = Object.fromEntries(
+      Object.entries(variables).map(([key, value]) => [
+        key,
+        typeof value === 'string' ? value : key.endsWith('_URL') ? 'https://resolved.example/x' : 'resolved',
+      ]),
+    );
+
+    // Act
+    const parsing = () => loadFunctionEnv(schema, resolved);
+
+    // Assess
+    expect(parsing).not.toThrow();
+  });
+
+  it('gives the account worker the X app’s client id and token endpoint, and never a client secret', () => {
+    // Act
+    const variables = (
+      functionProps('AccountWorkerFunction').Environment as { Variables: Record<string, unknown> }
+    ).Variables;
+
+    // Assess
+    expect(variables).toMatchObject({
+      X_CLIENT_ID: dev.config.xClientId,
+      X_TOKEN_URL: 'https://api.x.com/2/oauth2/token',
+    });
+    expect(Object.keys(variables)).not.toContain('X_CLIENT_SECRET');
+    expect(Object.keys(variables)).not.toContain('X_CLIENT_SECRET_ARN');
+  });
+
+  it('lets only the account worker read a confidential X app’s secret, by its ARN', () => {
+    // Prepare
+    const arn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:followback/x-client-AbC123';
+    const confidential = synthesize({ config: { xClientSecretArn: arn } });
+    const template = confidential.statelessTemplate;
+    const statementsOf = (role: string) =>
+      roleStatements(template, logicalId(template, 'AWS::IAM::Role', role));
+    const worker = resourcesOf(template, 'AWS::Lambda::Function')[
+      logicalId(template, 'AWS::Lambda::Function', 'AccountWorkerFunction')
+    ]!;
+
+    // Assess
+    expect(statementsOf('AccountWorkerRole')).toContainEqual({
+      Sid: 'ReadXClientSecret',
+      Action: 'secretsmanager:GetSecretValue',
+      Effect: 'Allow',
+      Resource: arn,
+    });
+    expect(
+      (worker.Properties!.Environment as { Variables: Record<string, unknown> }).Variables,
+    ).toMatchObject({
+      X_CLIENT_SECRET_ARN: arn,
+    });
+    for (const role of ['TickDispatchRole', 'DigestDispatchRole', 'DigestWorkerRole', 'ApprovalPageRole']) {
+      expect(JSON.stringify(statementsOf(role))).not.toContain(arn);
+    }
+  });
+
   it('keeps logs for the configured retention', () => {
     const groups = Object.values(resourcesOf(dev.statelessTemplate, 'AWS::Logs::LogGroup'));
     expect(groups).toHaveLength(5);
@@ -155,20 +247,8 @@ describe('least privilege: each role holds exactly what its function uses', () =
       [
         logsOf('AccountWorker'),
         dynamo('BatchWriteItem', 'DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'),
-        queryIndex,
-        {
-          Sid: 'OpenTenantCredentials',
-          Action: 'kms:Decrypt',
-          Effect: 'Allow',
-          Resource: keyArn,
-          Condition: {
-            Null: {
-              'kms:EncryptionContext:clientId': 'false',
-              'kms:EncryptionContext:accountId': 'false',
-              'kms:EncryptionContext:purpose': 'false',
-            },
-          },
-        },
+        queryIndex('gsi1', 'gsi2'),
+        tenantCredentials,
         consume('AccountWorkQueue'),
       ],
     ],
@@ -184,8 +264,8 @@ describe('least privilege: each role holds exactly what its function uses', () =
       'DigestWorker',
       [
         logsOf('DigestWorker'),
-        dynamo('GetItem', 'PutItem', 'Query', 'UpdateItem'),
-        queryIndex,
+        dynamo('GetItem', 'PutItem', 'Query'),
+        queryIndex('gsi1'),
         readSecret,
         {
           Sid: 'SendDigestMail',
@@ -207,7 +287,12 @@ describe('least privilege: each role holds exactly what its function uses', () =
     ],
     [
       'ApprovalPage',
-      [logsOf('ApprovalPage'), dynamo('GetItem', 'PutItem', 'Query', 'UpdateItem'), queryIndex, readSecret],
+      [
+        logsOf('ApprovalPage'),
+        dynamo('GetItem', 'PutItem', 'Query', 'UpdateItem'),
+        queryIndex('gsi1'),
+        readSecret,
+      ],
     ],
     [
       'AccountTick',
@@ -365,6 +450,14 @@ describe('mail and monitoring', () => {
         TreatMissingData: 'notBreaching',
       }),
     ]);
+    for (const metricName of ['MalformedMessages', 'DigestsFailed']) {
+      expect(named(metricName)).toContainEqual(
+        expect.objectContaining({
+          Namespace: 'Followback',
+          Dimensions: expect.arrayContaining([{ Name: 'service', Value: 'digest-worker' }]),
+        }),
+      );
+    }
     for (const alarm of alarms)
       expect(alarm.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^Alarms/) }]);
   });

@@ -33,9 +33,16 @@ export function temporaryOutdir(): string {
   return mkdtempSync(join(tmpdir(), 'followback-cdk-'));
 }
 
+/** What a prod deployment must give (prod has no default X client id); tests give this one. */
+export const PROD_REQUIRED = { xClientId: 'test-prod-x-client-id' } as const;
+
 /** The followback app as `cdk synth` builds it, synthesized into a temporary directory. */
 export function synthesize(options: SynthOptions = {}): SynthesizedApp {
-  const config = resolveDeployConfig({ stage: options.stage ?? 'dev', config: options.config });
+  const stage = options.stage ?? 'dev';
+  const config = resolveDeployConfig({
+    stage,
+    config: stage === 'prod' ? { ...PROD_REQUIRED, ...options.config } : options.config,
+  });
   const outdir = options.outdir ?? temporaryOutdir();
   // An empty bundling-stacks list makes NodejsFunction skip esbuild (the templates do not change).
   const app = createFollowbackApp({
