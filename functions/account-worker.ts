@@ -4,6 +4,7 @@ import { systemClock } from '../shared/adapters/clock.ts';
 import { DynamoRefreshLock } from '../shared/app/connect/refresh-lock.ts';
 import {
   createAwsCredentialStore,
+  createAwsDigestStore,
   createAwsDynamoClient,
   createAwsStore,
   createPlatformFactory,
@@ -41,6 +42,7 @@ const deps = {
     clock: systemClock,
   }),
   clock: systemClock,
+  samples: createAwsDigestStore(env, dynamo),
   logger: observability.logger,
   metrics: observability.metrics,
   timeMarginMs: env.WORKER_TIME_MARGIN_MS,

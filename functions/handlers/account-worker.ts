@@ -8,6 +8,7 @@ import { parseInput } from '../../shared/config/validate.ts';
 import type { AccountRecord, AccountRef, AccountStatus } from '../../shared/domain/account.ts';
 import { AuthError, ConfigError, ValidationError } from '../../shared/domain/errors.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
+import type { FollowerSampleStore } from '../../shared/ports/digest-store.ts';
 import type { Logger } from '../../shared/ports/logger.ts';
 import type { Platform } from '../../shared/ports/platform.ts';
 import type { RegistryStore } from '../../shared/ports/store.ts';
@@ -33,6 +34,8 @@ export interface AccountWorkerDeps {
   timeMarginMs: number;
   /** The deployment's app-wide caps. */
   engine?: EngineSettings | undefined;
+  /** Where each tick records the day's follower count, for the digest's 12-week chart. */
+  samples?: Pick<FollowerSampleStore, 'putFollowerSample'> | undefined;
   newId?: () => string;
 }
 
@@ -129,6 +132,7 @@ export async function processRecord(
         logger,
         newId: deps.newId ?? randomUUID,
         engine: deps.engine,
+        samples: deps.samples,
       },
       {
         worker: `${context.awsRequestId}/${record.messageId}`,

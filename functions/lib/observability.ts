@@ -4,6 +4,8 @@ import type { LogFields, Logger } from '../../shared/ports/logger.ts';
 
 /** Keys whose values are never written, whatever the caller passes (as in the JSON logger). */
 const secretKey = /token|secret|password|authorization|signature|key$/i;
+/** Keys that end in "Key" but name no secret: a digest period's key is its first day's date. */
+const notSecret: ReadonlySet<string> = new Set(['periodKey', 'nextPeriodKey']);
 
 /**
  * Powertools' JSON replacer hook, applied to every key at every depth: secret-looking keys lose their
@@ -12,7 +14,7 @@ const secretKey = /token|secret|password|authorization|signature|key$/i;
  * Authorization header.
  */
 export function redactSecrets(key: string, value: unknown): unknown {
-  if (key !== '' && secretKey.test(key) && value !== undefined) return '[redacted]';
+  if (key !== '' && secretKey.test(key) && !notSecret.has(key) && value !== undefined) return '[redacted]';
   if (value instanceof Error) return summarizeError(value);
   return value;
 }

@@ -12,6 +12,7 @@ import { createWorld, type World, type WorldUser } from '../../sandbox/world.ts'
 import { startXSandbox, type XSandbox } from '../../sandbox/x/server.ts';
 import { VirtualClock } from '../../shared/adapters/clock.ts';
 import { DynamoCredentialStore } from '../../shared/adapters/dynamo/credential-store.ts';
+import { DynamoDigestStore } from '../../shared/adapters/dynamo/digest-store.ts';
 import { StoreError } from '../../shared/adapters/dynamo/errors.ts';
 import { DynamoStore } from '../../shared/adapters/dynamo/store.ts';
 import { keyAttributes } from '../../shared/adapters/dynamo/table.ts';
@@ -357,16 +358,22 @@ describe('account worker', () => {
     ).toHaveLength(2);
   });
 
-  it('runs the tick with only the DynamoDB actions its role grants', async () => {
+  it("records the day's follower count for the digest chart, with only the DynamoDB actions its role grants", async () => {
     // Prepare
     const recording = recordingDynamoClient(db.endpoint);
-    const recordingStore = new DynamoStore({ client: recording.client, tableName, clock });
+    const samples = new DynamoDigestStore({ client: recording.client, tableName });
     await connect(shop, token);
 
     // Act
-    await invoke([work(shop)], { store: recordingStore });
+    await invoke([work(shop)], {
+      store: new DynamoStore({ client: recording.client, tableName, clock }),
+      samples,
+    });
 
     // Assess
+    expect(await samples.listFollowerSamples(shop, START - 86_400_000, START + 86_400_000)).toEqual([
+      expect.objectContaining({ followers: 120 }),
+    ]);
     expectWithinGrants(recording.calls, 'account-worker');
     expect(recording.calls.map((call) => call.action)).toContain('BatchWriteItem');
   });

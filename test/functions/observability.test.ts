@@ -58,6 +58,8 @@ describe('function logging', () => {
   it('summarizes non-errors and deep cause chains without failing', () => {
     expect(summarizeError('plain')).toEqual({ name: 'string', message: 'plain' });
     expect(redactSecrets('authorization', bearer)).toBe('[redacted]');
+    expect(redactSecrets('signingKey', 'k-SECRET')).toBe('[redacted]');
+    expect(redactSecrets('periodKey', '2026-03-02')).toBe('2026-03-02');
     let deep: Error = new Error('root');
     for (let i = 0; i < 10; i++) deep = new Error(`level ${i}`, { cause: deep });
     expect(JSON.stringify(summarizeError(deep)).match(/level/g)).toHaveLength(5);

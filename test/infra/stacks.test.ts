@@ -9,6 +9,7 @@ import {
   tickDispatchEnvSchema,
 } from '../../functions/lib/env.ts';
 import { tableDefinition } from '../../shared/adapters/dynamo/table.ts';
+import { parseApprovalKeys } from '../../shared/app/approval/keys.ts';
 import { logicalId, resourcesOf, roleStatements, type SynthesizedApp, synthesize } from './support.ts';
 
 let dev: SynthesizedApp;
@@ -123,6 +124,26 @@ describe('stateful stack', () => {
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       DeletionProtectionEnabled: true,
     });
+  });
+
+  it('generates the approval signing key in the format the functions parse', () => {
+    // Prepare: the generator's settings, and a value of that shape (letters and digits only)
+    const secret = resourcesOf(dev.statefulTemplate, 'AWS::SecretsManager::Secret')
+      .FollowbackApprovalSigningKey!;
+    const generate = secret.Properties?.GenerateSecretString as Record<string, unknown>;
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+    const value = Array.from(
+      { length: generate.PasswordLength as number },
+      (_, i) => alphabet[(i * 7) % alphabet.length],
+    ).join('');
+
+    // Act
+    const keys = parseApprovalKeys(value, 'approval signing key secret');
+
+    // Assess: base64 of at least 32 bytes, as APPROVAL_SIGNING_KEY
+    expect(generate).toMatchObject({ ExcludePunctuation: true, IncludeSpace: false });
+    expect(keys).toHaveLength(1);
+    expect(keys[0]!.length).toBeGreaterThanOrEqual(32);
   });
 
   it('rotates the token key and retains it', () => {
