@@ -52,8 +52,14 @@ const functionEnv: Record<LambdaFunctionName, Record<string, string>> = {
     VAULT_KEY_ID: 'arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000',
     X_API_BASE_URL: 'https://api.x.com',
     WORKER_TIME_MARGIN_MS: '10000',
+    X_CLIENT_ID: 'bench',
   },
-  'digest-dispatch': { DIGEST_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/digest-work' },
+  'digest-dispatch': {
+    DIGEST_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/digest-work',
+    AGENCY_NAME: 'Bench',
+    SENDER_ADDRESS: 'digest@followback.example.com',
+    OPERATOR_EMAIL: 'operator@followback.example.com',
+  },
   'digest-worker': {
     SENDER_ADDRESS: 'digest@followback.example.com',
     SES_CONFIGURATION_SET: 'bench',

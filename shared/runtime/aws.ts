@@ -5,6 +5,7 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { createDynamoClient } from '../adapters/dynamo/client.ts';
 import { DynamoCredentialStore } from '../adapters/dynamo/credential-store.ts';
@@ -67,28 +68,19 @@ export function createAwsMailer(env: { AWS_REGION: string; SES_CONFIGURATION_SET
 }
 
 /**
- * Reads a Secrets Manager secret's SecretString by ARN.
- *
- * Not wired yet: it needs `@aws-sdk/client-secrets-manager`, which is not installed. Until it is,
- * this fetcher refuses with a ConfigError: the digest worker's messages are retried (and end in
- * the dead-letter queue, which alarms), the approval page answers 503; both log it. Once installed,
- * the body is:
- *
- *   const client = new SecretsManagerClient({ region: env.AWS_REGION });
- *   return async (secretId) => {
- *     const out = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
- *     if (out.SecretString === undefined) throw new ConfigError(`secret ${secretId}: has no SecretString`);
- *     return out.SecretString;
- *   };
+ * Reads a Secrets Manager secret's SecretString by ARN (the approval signing key, a confidential X
+ * app's client secret). Callers cache what it returns for the container's life.
  */
 export function createSecretFetcher(
-  _env: Pick<RuntimeEnv, 'AWS_REGION'>,
+  env: Pick<RuntimeEnv, 'AWS_REGION'>,
 ): (secretId: string) => Promise<string> {
+  const client = new SecretsManagerClient({ region: env.AWS_REGION });
   return async (secretId) => {
-    throw new ConfigError(
-      `secret ${secretId}: reading Secrets Manager needs @aws-sdk/client-secrets-manager, which is not installed`,
-      { details: { secretId } },
-    );
+    const out = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
+    if (out.SecretString === undefined) {
+      throw new ConfigError(`secret ${secretId}: has no SecretString`, { details: { secretId } });
+    }
+    return out.SecretString;
   };
 }
 
