@@ -1,38 +1,57 @@
 import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
 import { XPlatform } from '../../shared/adapters/x/x-platform.ts';
+import type { AccountRecord } from '../../shared/domain/account.ts';
 import { ValidationError } from '../../shared/domain/errors.ts';
+import type { Logger } from '../../shared/ports/logger.ts';
+import type { CommandContext } from '../context.ts';
 import { wholeNumber } from '../program.ts';
 
 /**
- * `followback connect <network> --client <id>`: connects an account of a client, storing its tokens
- * sealed by the vault (local with --local, KMS otherwise) and creating or updating the account record.
+ * `followback connect <network> --client <id>`: connects an account of a client, storing its
+ * credentials sealed by the vault (local with --local, KMS otherwise) and creating or updating the
+ * account record.
  *
  * X: OAuth 2.0 Authorization Code with PKCE and a loopback redirect. Configuration from the
  * environment (validated): X_CLIENT_ID, X_CLIENT_SECRET (confidential clients only), X_AUTHORIZE_URL,
  * X_TOKEN_URL, X_API_BASE_URL. The redirect is `http://127.0.0.1:<port>/callback` on a free port; the
  * X app must list it as a callback URL, and if X insists on the exact port, `--redirect-port` fixes
- * it. Bluesky and Mastodon join through this command in their own issue.
+ * it.
+ *
+ * Bluesky: the handle (`--handle`, or the declared account's) and an app password, read from a
+ * hidden prompt or, with `--password-stdin`, from standard input: never from the command line, where
+ * it would land in the shell's history. The PDS is `--service`, else BLUESKY_SERVICE, else
+ * https://bsky.social.
+ *
+ * Mastodon: the instance's OAuth flow (`--instance example.social`; https is added, plain http only
+ * for this machine): an app is registered on the instance for the loopback redirect, the owner
+ * approves in the browser, the code is exchanged (with PKCE where the instance offers it).
  */
 export function register(program: Command): void {
   program
     .command('connect')
-    .description("connect a client's account on a network (X: OAuth 2.0 with PKCE, approved in the browser)")
-    .argument('<network>', 'the network: x')
+    .description(
+      "connect a client's account: x or mastodon (OAuth, approved in the browser), bluesky (an app password)",
+    )
+    .argument('<network>', 'the network: x, bluesky or mastodon')
     .requiredOption('--client <id>', 'the client')
     .option(
       '--account <id>',
-      'the account (default: the client account of the approving user, else x-<handle>)',
+      'the account (default: the client account of the connecting user, else <network>-<handle>)',
     )
+    .option('--handle <handle>', 'bluesky: the handle (or DID, or email) to log in with')
+    .option('--service <url>', 'bluesky: the PDS (default BLUESKY_SERVICE, else https://bsky.social)')
+    .option('--password-stdin', 'bluesky: read the app password from standard input', false)
+    .option('--instance <host>', 'mastodon: the instance, e.g. example.social')
     .option(
       '--redirect-port <port>',
-      'port of the loopback redirect http://127.0.0.1:<port>/callback (default: any free port)',
+      'x, mastodon: port of the loopback redirect http://127.0.0.1:<port>/callback (default: any free port)',
       wholeNumber('--redirect-port', 1, 65_535),
     )
-    .option('--no-browser', 'only print the URL to open; do not try to open a browser')
+    .option('--no-browser', 'x, mastodon: only print the URL to open; do not try to open a browser')
     .option(
       '--timeout-seconds <n>',
-      'how long to wait for the approval',
+      'x, mastodon: how long to wait for the approval',
       wholeNumber('--timeout-seconds', 10, 3600),
       300,
     )
@@ -40,16 +59,32 @@ export function register(program: Command): void {
     .option('--dir <path>', 'where the local state is kept (with --local)', '.followback')
     .option('--json', 'print JSON lines for scripts (the authorize URL, then the result)', false)
     .action(async (network: string, options: ConnectOptions) => {
-      if (network !== 'x') {
-        throw new ValidationError(`connect ${network}: not supported yet (networks: x)`);
+      switch (network) {
+        case 'x':
+          refuseOptions(network, options, ['handle', 'service', 'passwordStdin', 'instance']);
+          await connectXCommand(options);
+          return;
+        case 'bluesky':
+          refuseOptions(network, options, ['instance', 'redirectPort']);
+          await connectBlueskyCommand(options);
+          return;
+        case 'mastodon':
+          refuseOptions(network, options, ['handle', 'service', 'passwordStdin']);
+          await connectMastodonCommand(options);
+          return;
+        default:
+          throw new ValidationError(`connect ${network}: unknown network (networks: x, bluesky, mastodon)`);
       }
-      await connectXCommand(options);
     });
 }
 
 interface ConnectOptions {
   client: string;
   account?: string;
+  handle?: string;
+  service?: string;
+  passwordStdin: boolean;
+  instance?: string;
   browser: boolean;
   redirectPort?: number;
   timeoutSeconds: number;
@@ -58,26 +93,69 @@ interface ConnectOptions {
   json: boolean;
 }
 
-async function connectXCommand(options: ConnectOptions): Promise<void> {
-  const [
-    { loadXOAuthEnv },
-    { loadRuntimeEnv },
-    { JsonLogger },
-    { connectX },
-    { XOAuthClient },
-    { openContext },
-  ] = await Promise.all([
-    import('../../shared/config/x-oauth.ts'),
+const OPTION_NAMES: Record<string, string> = {
+  handle: '--handle',
+  service: '--service',
+  passwordStdin: '--password-stdin',
+  instance: '--instance',
+  redirectPort: '--redirect-port',
+};
+
+function refuseOptions(network: string, options: ConnectOptions, names: (keyof ConnectOptions)[]): void {
+  const given = names.filter((name) => options[name] !== undefined && options[name] !== false);
+  if (given.length > 0) {
+    throw new ValidationError(
+      `connect ${network}: ${given.map((name) => OPTION_NAMES[name] ?? name).join(', ')} do not apply to ${network}`,
+    );
+  }
+}
+
+/** Shared set-up: the logger (JSON lines on stderr, naming accounts, never a secret) and the store. */
+async function openConnect(options: ConnectOptions): Promise<{ logger: Logger; context: CommandContext }> {
+  const [{ loadRuntimeEnv }, { JsonLogger }, { openContext }] = await Promise.all([
     import('../../shared/config/env.ts'),
     import('../../shared/adapters/logger.ts'),
-    import('../../shared/app/connect/connect-x.ts'),
-    import('../../shared/app/connect/oauth-client.ts'),
     import('../context.ts'),
   ]);
-  const env = loadXOAuthEnv();
-  // Logs go to stderr as JSON lines; they name the account, never a token.
   const logger = new JsonLogger({ level: loadRuntimeEnv().LOG_LEVEL });
-  const context = await openContext(options);
+  return { logger, context: await openContext(options) };
+}
+
+function printAuthorizeUrl(options: ConnectOptions, url: string, where: string): void {
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify({ authorizeUrl: url })}\n`);
+  } else {
+    process.stdout.write(
+      `Open this URL and approve followback as the account's owner on ${where}:\n\n${url}\n\nWaiting for the approval (${options.timeoutSeconds} s)...\n`,
+    );
+  }
+  if (options.browser && process.stdout.isTTY) openBrowser(url);
+}
+
+function printConnected(
+  options: ConnectOptions,
+  result: { account: AccountRecord; created: boolean } & Record<string, unknown>,
+  who: string,
+): void {
+  const { account } = result;
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify({ connected: true, ...result })}\n`);
+    return;
+  }
+  process.stdout.write(
+    `connected @${account.handle} (${who} ${account.platformUserId}) as ${account.clientId}/${account.accountId}` +
+      `${result.created ? ' (new account)' : ''}; status ${account.status}\n`,
+  );
+}
+
+async function connectXCommand(options: ConnectOptions): Promise<void> {
+  const [{ loadXOAuthEnv }, { connectX }, { XOAuthClient }] = await Promise.all([
+    import('../../shared/config/x-oauth.ts'),
+    import('../../shared/app/connect/connect-x.ts'),
+    import('../../shared/app/connect/oauth-client.ts'),
+  ]);
+  const env = loadXOAuthEnv();
+  const { logger, context } = await openConnect(options);
   try {
     const credentials = await context.credentials();
     const oauth = new XOAuthClient({
@@ -101,32 +179,124 @@ async function connectXCommand(options: ConnectOptions): Promise<void> {
         accountId: options.account,
         timeoutMs: options.timeoutSeconds * 1000,
         redirectPort: options.redirectPort,
-        onAuthorizeUrl(url) {
-          if (options.json) {
-            process.stdout.write(`${JSON.stringify({ authorizeUrl: url })}\n`);
-          } else {
-            process.stdout.write(
-              `Open this URL and approve followback as the account's owner on X:\n\n${url}\n\nWaiting for the approval (${options.timeoutSeconds} s)...\n`,
-            );
-          }
-          if (options.browser && process.stdout.isTTY) openBrowser(url);
-        },
+        onAuthorizeUrl: (url) => printAuthorizeUrl(options, url, 'X'),
       },
     );
-    const { account } = result;
-    if (options.json) {
-      process.stdout.write(
-        `${JSON.stringify({ connected: true, created: result.created, scopes: result.scopes, account })}\n`,
-      );
-      return;
-    }
-    process.stdout.write(
-      `connected @${account.handle} (X user ${account.platformUserId}) as ${account.clientId}/${account.accountId}` +
-        `${result.created ? ' (new account)' : ''}; status ${account.status}\n`,
-    );
+    printConnected(options, { ...result }, 'X user');
   } finally {
     await context.close();
   }
+}
+
+async function connectBlueskyCommand(options: ConnectOptions): Promise<void> {
+  const [{ connectBluesky }] = await Promise.all([import('../../shared/app/connect/connect-bluesky.ts')]);
+  const { logger, context } = await openConnect(options);
+  try {
+    const declared =
+      options.account === undefined
+        ? undefined
+        : await context.store.getAccount({ clientId: options.client, accountId: options.account });
+    const identifier = options.handle ?? (declared?.network === 'bluesky' ? declared.handle : undefined);
+    if (identifier === undefined || identifier.trim() === '') {
+      throw new ValidationError(
+        'connect bluesky: --handle is required (the handle, DID or email to log in with)',
+      );
+    }
+    const service =
+      options.service ?? declared?.instanceUrl ?? nonEmpty(process.env.BLUESKY_SERVICE) ?? undefined;
+    const appPassword = await readAppPassword(options, identifier);
+    const credentials = await context.credentials();
+    const result = await connectBluesky(
+      { registry: context.store, credentials, clock: context.clock, logger },
+      { clientId: options.client, accountId: options.account, identifier, appPassword, service },
+    );
+    printConnected(options, { ...result }, 'Bluesky account');
+  } finally {
+    await context.close();
+  }
+}
+
+async function connectMastodonCommand(options: ConnectOptions): Promise<void> {
+  const [{ connectMastodon }] = await Promise.all([import('../../shared/app/connect/connect-mastodon.ts')]);
+  const { logger, context } = await openConnect(options);
+  try {
+    const declared =
+      options.account === undefined
+        ? undefined
+        : await context.store.getAccount({ clientId: options.client, accountId: options.account });
+    const instance =
+      options.instance ?? (declared?.network === 'mastodon' ? declared.instanceUrl : undefined);
+    if (instance === undefined) {
+      throw new ValidationError('connect mastodon: --instance is required (e.g. --instance example.social)');
+    }
+    const credentials = await context.credentials();
+    const result = await connectMastodon(
+      { registry: context.store, credentials, clock: context.clock, logger },
+      {
+        clientId: options.client,
+        accountId: options.account,
+        instance,
+        timeoutMs: options.timeoutSeconds * 1000,
+        redirectPort: options.redirectPort,
+        onAuthorizeUrl: (url) => printAuthorizeUrl(options, url, new URL(url).host),
+      },
+    );
+    printConnected(options, { ...result }, 'Mastodon account');
+  } finally {
+    await context.close();
+  }
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value;
+}
+
+/**
+ * The app password: standard input with --password-stdin (its first line), else a prompt on the
+ * terminal that does not echo. Never an argument: arguments land in shell history and `ps`.
+ */
+async function readAppPassword(options: ConnectOptions, identifier: string): Promise<string> {
+  if (options.passwordStdin) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    const password = Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0]?.trim() ?? '';
+    if (password === '') throw new ValidationError('connect bluesky: standard input held no app password');
+    return password;
+  }
+  if (!process.stdin.isTTY) {
+    throw new ValidationError(
+      'connect bluesky: the app password is asked on a terminal; in a script, pipe it in with --password-stdin',
+    );
+  }
+  return promptHidden(`Bluesky app password for @${identifier.replace(/^@/, '')}: `);
+}
+
+/** Reads one line from the terminal without echoing it (the prompt goes to stderr). */
+function promptHidden(question: string): Promise<string> {
+  const stdin = process.stdin;
+  process.stderr.write(question);
+  return new Promise((resolve, reject) => {
+    let answer = '';
+    const done = (error?: Error) => {
+      stdin.setRawMode(false);
+      stdin.pause();
+      stdin.off('data', onData);
+      process.stderr.write('\n');
+      if (error) reject(error);
+      else resolve(answer.trim());
+    };
+    const onData = (chunk: Buffer) => {
+      for (const char of chunk.toString('utf8')) {
+        if (char === '\r' || char === '\n' || char === '\u0004') return done();
+        if (char === '\u0003') return done(new ValidationError('connect bluesky: cancelled'));
+        if (char === '\u007f' || char === '\b') answer = answer.slice(0, -1);
+        else if (char >= ' ') answer += char;
+      }
+    };
+    stdin.setRawMode(true);
+    stdin.resume();
+    stdin.on('data', onData);
+  });
 }
 
 /** Best effort: the URL is printed anyway. */

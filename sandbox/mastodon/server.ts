@@ -10,6 +10,11 @@
  * min_id; since_id and min_id read upwards), POST /api/v1/accounts/:id/follow and /unfollow
  * (Relationship; a locked account yields `requested: true`), GET /api/v1/accounts/relationships?id[]=.
  * A protected world user is a locked account; `bot` and `#nobot` come from the world's flags.
+ *
+ * OAuth (sandbox/mastodon/oauth.ts): POST /api/v1/apps, GET /oauth/authorize, POST /oauth/token and
+ * GET /.well-known/oauth-authorization-server; API calls made with a token issued there need its
+ * scopes (`read:accounts` for verify_credentials and the lists, `read:follows` for relationships,
+ * `write:follows` to follow and unfollow), else 403.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../shared/ports/clock.ts';
@@ -21,6 +26,7 @@ import type { TokenResolver } from '../tokens.ts';
 import type { World, WorldPage, WorldUser } from '../world.ts';
 import { fromFlake, type MastodonIdStyle, toFlake } from './ids.ts';
 import { type MastodonLimits, resolveMastodonLimits } from './limits.ts';
+import { type MastodonOAuthOptions, MastodonOAuthServer } from './oauth.ts';
 import { mastodonError, renderAccount, renderCredentialAccount, renderRelationship } from './shapes.ts';
 
 export const MASTODON_ENDPOINTS = [
@@ -35,6 +41,18 @@ export const MASTODON_ENDPOINTS = [
 ] as const;
 
 export type MastodonEndpoint = (typeof MASTODON_ENDPOINTS)[number];
+
+/** Scopes an OAuth token needs per endpoint (any one of them); public endpoints need none. */
+export const MASTODON_ENDPOINT_SCOPES: Readonly<Record<MastodonEndpoint, readonly string[]>> = {
+  verify_credentials: ['read:accounts', 'profile'],
+  account: [],
+  accounts: [],
+  followers: ['read:accounts'],
+  following: ['read:accounts'],
+  follow: ['write:follows'],
+  unfollow: ['write:follows'],
+  relationships: ['read:follows'],
+};
 export type MastodonFaultSpec = FaultSpec<MastodonEndpoint>;
 
 export interface MastodonSandboxOptions {
@@ -56,6 +74,8 @@ export interface MastodonSandboxOptions {
   idStyle?: MastodonIdStyle;
   /** Whether GET /api/v1/accounts?id[]= exists (Mastodon 4.3+). Default true. */
   batchAccounts?: boolean;
+  /** The OAuth side: who consents, whether PKCE is supported (Mastodon 4.3+, default). */
+  oauth?: MastodonOAuthOptions;
 }
 
 export interface MastodonSandbox {
@@ -71,8 +91,10 @@ export interface MastodonSandbox {
   idOf(userId: string): string;
   /** The world id of a Mastodon account id, or undefined. */
   userIdOf(accountId: string): string | undefined;
-  /** An access token for an owner of the world. */
+  /** An access token for an owner of the world (every scope). */
   issueToken(ownerId: string): string;
+  /** Apps, consent and codes of the OAuth flow. */
+  readonly oauth: MastodonOAuthServer;
   close(): Promise<void>;
 }
 
@@ -140,6 +162,7 @@ class MastodonHandler {
     readonly domain: string,
     readonly idStyle: MastodonIdStyle,
     readonly batchAccounts: boolean,
+    readonly oauth: MastodonOAuthServer,
   ) {}
 
   idOf(userId: string): string {
@@ -155,10 +178,15 @@ class MastodonHandler {
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://sandbox.invalid');
+    let body: string;
     try {
-      await readBody(req);
+      body = await readBody(req);
     } catch {
       this.#send(res, 'unknown', { status: 413, body: mastodonError('Payload too large') }, {});
+      return;
+    }
+    if (this.oauth.handles(req.method ?? 'GET', url.pathname)) {
+      this.oauth.serve(req, res, url, body, this.baseUrl, this.stats);
       return;
     }
     const route = matchRoute(req.method ?? 'GET', url.pathname);
@@ -178,6 +206,15 @@ class MastodonHandler {
           body: mastodonError('The access token is invalid'),
           headers: { 'www-authenticate': 'Bearer realm="Doorkeeper", error="invalid_token"' },
         },
+        {},
+      );
+      return;
+    }
+    if (!this.oauth.allows(token!, MASTODON_ENDPOINT_SCOPES[endpoint])) {
+      this.#send(
+        res,
+        endpoint,
+        { status: 403, body: mastodonError('This action is outside the authorized scopes') },
         {},
       );
       return;
@@ -436,6 +473,7 @@ export async function startMastodonSandbox(options: MastodonSandboxOptions): Pro
     domain,
     options.idStyle ?? 'snowflake',
     options.batchAccounts ?? true,
+    new MastodonOAuthServer(world, options.clock ?? world.clock, options.oauth),
   );
   const listening = await listen({
     host: options.host,
@@ -457,6 +495,7 @@ export async function startMastodonSandbox(options: MastodonSandboxOptions): Pro
     idOf: (userId) => handler.idOf(userId),
     userIdOf: (accountId) => handler.userIdOf(accountId),
     issueToken: (ownerId) => world.issueToken(ownerId),
+    oauth: handler.oauth,
     close: () => listening.close(),
   };
 }

@@ -1,5 +1,10 @@
 import * as z from 'zod';
-import type { AccountRecord, AccountStatus, ClientRecord } from '../domain/account.ts';
+import {
+  type AccountRecord,
+  type AccountStatus,
+  type ClientRecord,
+  normalizeInstanceUrl,
+} from '../domain/account.ts';
 import { isValidTimeZone } from '../domain/engine/quiet-hours.ts';
 import { ValidationError } from '../domain/errors.ts';
 import {
@@ -100,6 +105,21 @@ export const accountSpecSchema = z.strictObject({
   policy: z.record(z.string(), z.unknown()).optional(),
   /** Overrides of the network's default observe settings. */
   observe: observeSettingsSchema.partial().strict().optional(),
+  /**
+   * Mastodon: the instance (`example.social`, `https://example.social`); Bluesky: a PDS other than
+   * the deployment's default service. Stored as an origin (`instanceUrl`).
+   */
+  instance: z
+    .string()
+    .transform((raw, ctx) => {
+      try {
+        return normalizeInstanceUrl(raw);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message.replace(/^instance /, '') });
+        return z.NEVER;
+      }
+    })
+    .optional(),
 });
 
 export type ClientSpec = z.infer<typeof clientSpecSchema>;
@@ -230,6 +250,21 @@ export function buildAccountRecord(
       message: `is ${spec.platformUserId} but the connected account is ${storedId}; remove the account and add it again to change who it is`,
     });
   }
+  if (spec.instance !== undefined && network === 'x') {
+    issues.push({ path: ['instance'], message: 'only Mastodon and Bluesky accounts name an instance' });
+  }
+  if (
+    spec.instance !== undefined &&
+    existing?.instanceUrl !== undefined &&
+    existing.instanceUrl !== spec.instance &&
+    storedId !== undefined &&
+    storedId !== UNKNOWN_PLATFORM_USER_ID
+  ) {
+    issues.push({
+      path: ['instance'],
+      message: `is ${spec.instance} but the connected account is on ${existing.instanceUrl}; remove the account and add it again to move it`,
+    });
+  }
   const policy: Record<string, unknown> = { timeZone: client.timeZone, ...(spec.policy ?? {}) };
   try {
     resolvePolicy(network, policy);
@@ -256,6 +291,7 @@ export function buildAccountRecord(
     observe,
     policy,
     createdAt: existing?.createdAt ?? now,
+    ...(spec.instance === undefined ? {} : { instanceUrl: spec.instance }),
   };
 }
 
@@ -282,6 +318,7 @@ export function accountSpecOf(account: AccountRecord): AccountSpec {
     paused: account.status === 'paused',
     policy: { ...(account.policy ?? {}) },
     observe: { ...account.observe },
+    ...(account.instanceUrl === undefined ? {} : { instance: account.instanceUrl }),
   };
 }
 

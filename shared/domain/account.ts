@@ -1,4 +1,5 @@
 import type { Network } from '../ports/platform.ts';
+import { ValidationError } from './errors.ts';
 
 /** Identifies an account within the deployment; the client id is the tenant boundary. */
 export interface AccountRef {
@@ -58,8 +59,66 @@ export interface AccountRecord extends AccountRef {
   /** Policy settings of the follow-back engine; validated by shared/config. */
   policy?: Record<string, unknown> | undefined;
   createdAt: number;
+  /**
+   * The server the account lives on, as an origin (`https://example.social`): the Mastodon instance
+   * (required to reach a Mastodon account: its ids and tokens are the instance's), or a Bluesky PDS
+   * other than the deployment's default service. Absent on X.
+   */
+  instanceUrl?: string | undefined;
 }
 
 export function accountKey(ref: AccountRef): string {
   return `${ref.clientId}/${ref.accountId}`;
+}
+
+/** Hosts a plain-http instance URL may name: this machine only (a sandbox, a development server). */
+function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/**
+ * The origin of a Mastodon instance or Bluesky PDS as people write it (`example.social`,
+ * `https://example.social/`): `https://` is added when no scheme is given; plain http is allowed for
+ * loopback hosts only (a token must never travel in clear text over a network); credentials, a path,
+ * a query or a fragment are refused. Throws ValidationError naming what is wrong.
+ */
+export function normalizeInstanceUrl(raw: string, label = 'instance'): string {
+  const text = raw.trim();
+  if (text === '' || text.length > 300) {
+    throw new ValidationError(`${label} must be a host name such as example.social`, {
+      details: { field: label },
+    });
+  }
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `https://${text}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    throw new ValidationError(`${label} is not a host name or URL: ${JSON.stringify(text)}`, {
+      details: { field: label },
+    });
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new ValidationError(`${label} must be an https URL, got ${url.protocol}`, {
+      details: { field: label },
+    });
+  }
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+    throw new ValidationError(
+      `${label} must use https (plain http only for a server on this machine: localhost, 127.0.0.1)`,
+      { details: { field: label } },
+    );
+  }
+  if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
+    throw new ValidationError(`${label} must be a bare host name or origin, without credentials or query`, {
+      details: { field: label },
+    });
+  }
+  if (url.pathname !== '/' && url.pathname !== '') {
+    throw new ValidationError(`${label} must be the server's address without a path, got ${url.pathname}`, {
+      details: { field: label },
+    });
+  }
+  return url.origin;
 }

@@ -30,11 +30,21 @@ import { describeKey, type ItemKey, keyAttributes, keyPart, keys, registryPk } f
  * not open there. Plaintext exists only in memory; nothing here logs or puts it in an error.
  */
 export const credentialsSchema = z.strictObject({
+  /** X and Mastodon: the OAuth access token. Bluesky: the session's access JWT. */
   accessToken: z.string().min(1),
+  /** X: the OAuth refresh token (rotates). Bluesky: the session's refresh JWT (rotates). */
   refreshToken: z.string().min(1).optional(),
   /** Epoch ms when the access token expires, if the platform said. */
   expiresAt: z.number().int().nonnegative().optional(),
   scope: z.string().optional(),
+  /** Bluesky: what the owner logged in with (handle, DID or email). */
+  identifier: z.string().min(1).max(512).optional(),
+  /** Bluesky: the app password, to log in again when the session cannot be refreshed. */
+  appPassword: z.string().min(1).max(512).optional(),
+  /** Bluesky: the account's DID (the session's subject). */
+  did: z.string().min(1).max(2048).optional(),
+  /** Bluesky: the handle the session was issued for. */
+  handle: z.string().min(1).max(512).optional(),
 });
 
 export type Credentials = z.infer<typeof credentialsSchema>;

@@ -41,6 +41,12 @@ export const accountRecordSchema = z.looseObject({
   observe: observeSettingsSchema,
   policy: z.record(z.string(), z.unknown()).optional(),
   createdAt: finite,
+  /** An origin: http(s)://host[:port], nothing after it. */
+  instanceUrl: z
+    .string()
+    .max(300)
+    .regex(/^https?:\/\/[^/?#@\s]+$/, 'must be an http(s) origin such as https://example.social')
+    .optional(),
 });
 
 const graphKind = z.enum(['followers', 'following']);

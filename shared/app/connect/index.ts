@@ -1,4 +1,17 @@
-/** Connecting accounts (OAuth 2.0 with PKCE) and keeping their tokens fresh. */
+/** Connecting accounts (X and Mastodon: OAuth 2.0; Bluesky: an app password) and keeping their tokens fresh. */
+export {
+  type ConnectBlueskyDeps,
+  type ConnectBlueskyInput,
+  type ConnectBlueskyResult,
+  connectBluesky,
+} from './connect-bluesky.ts';
+export {
+  type ConnectMastodonDeps,
+  type ConnectMastodonInput,
+  type ConnectMastodonResult,
+  connectMastodon,
+  MASTODON_OAUTH_SCOPES,
+} from './connect-mastodon.ts';
 export { type ConnectXDeps, type ConnectXInput, type ConnectXResult, connectX } from './connect-x.ts';
 export { ConnectTimeoutError, type LoopbackReceiver, startLoopbackReceiver } from './loopback.ts';
 export {

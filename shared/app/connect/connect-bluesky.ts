@@ -1,0 +1,228 @@
+import {
+  BLUESKY_DEFAULT_SERVICE,
+  type BlueskySession,
+  createBlueskyPlatform,
+} from '../../adapters/bluesky/bluesky-platform.ts';
+import { resolveObserveSettings } from '../../config/observe-settings.ts';
+import {
+  type AccountRecord,
+  type AccountRef,
+  accountKey,
+  normalizeInstanceUrl,
+} from '../../domain/account.ts';
+import { AuthError, ValidationError } from '../../domain/errors.ts';
+import { defaultAccountId, UNKNOWN_PLATFORM_USER_ID } from '../../domain/tenants/tenant.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { Logger } from '../../ports/logger.ts';
+import type { PlatformUser } from '../../ports/platform.ts';
+import type { RegistryStore } from '../../ports/store.ts';
+import { requireClient } from '../tenants/registry.ts';
+import type { CredentialVault } from './token-provider.ts';
+
+/**
+ * `followback connect bluesky --client acme --handle shop.bsky.social`: Bluesky has no OAuth for
+ * apps like this one yet; the owner makes an app password (Settings → Privacy and security → App
+ * passwords) and gives it once.
+ *
+ * 1. log in on the PDS (com.atproto.server.createSession) with the handle (or DID, or email) and the
+ *    app password; the profile of the session's DID says who it is;
+ * 2. the identifier, the app password and the session (access and refresh JWT) are sealed and stored
+ *    together (vault context {clientId, accountId, purpose credentials:bluesky}): the platform
+ *    factory resumes the session, stores every refreshed one (the refresh JWT rotates), and logs in
+ *    again with the app password when the session cannot be refreshed;
+ * 3. the account record is created or updated (platform user id: the DID; a PDS other than the
+ *    default service is kept as its `instanceUrl`).
+ *
+ * Refused: an unknown client; a password not shaped like an app password (the account password must
+ * not be given to any app: it cannot be revoked on its own); an account on another network; an
+ * account connected to another DID; a DID already connected as another account of the deployment.
+ * A wrong identifier or password is an AuthError. The password and the session never reach a log
+ * line or an error.
+ */
+export interface ConnectBlueskyDeps {
+  registry: RegistryStore;
+  credentials: Pick<CredentialVault, 'put'>;
+  clock: Clock;
+  logger?: Logger | undefined;
+  /**
+   * Logs in and reads the owner's profile (default: the Bluesky adapter on `service`).
+   * Returns the session to store.
+   */
+  login?:
+    | ((input: {
+        service: string;
+        identifier: string;
+        password: string;
+      }) => Promise<{ session: BlueskySession; user: PlatformUser }>)
+    | undefined;
+  /** Per-request timeout of the login (default 10 s). */
+  requestTimeoutMs?: number | undefined;
+}
+
+export interface ConnectBlueskyInput {
+  clientId: string;
+  /** Handle (`shop.bsky.social`), DID or email. */
+  identifier: string;
+  /** An app password (`xxxx-xxxx-xxxx-xxxx`). */
+  appPassword: string;
+  /** The PDS or entryway (default https://bsky.social). */
+  service?: string | undefined;
+  /** Default: the client's Bluesky account of this DID, or one awaiting this handle, else `bluesky-<handle>`. */
+  accountId?: string | undefined;
+}
+
+export interface ConnectBlueskyResult {
+  account: AccountRecord;
+  created: boolean;
+}
+
+/** Bluesky's app passwords: four groups of four lower-case letters or digits. */
+const APP_PASSWORD = /^[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}$/;
+
+export async function connectBluesky(
+  deps: ConnectBlueskyDeps,
+  input: ConnectBlueskyInput,
+): Promise<ConnectBlueskyResult> {
+  const client = await requireClient(deps.registry, input.clientId);
+  const service = normalizeInstanceUrl(input.service ?? BLUESKY_DEFAULT_SERVICE, 'service');
+  const identifier = input.identifier.trim().replace(/^@/, '');
+  if (identifier === '' || identifier.length > 512) {
+    throw new ValidationError('the Bluesky handle (or DID, or email) is required');
+  }
+  const appPassword = input.appPassword.trim();
+  if (!APP_PASSWORD.test(appPassword)) {
+    throw new ValidationError(
+      'that is not an app password (xxxx-xxxx-xxxx-xxxx): make one in Bluesky under Settings → Privacy and security → App passwords; never give an app the account password',
+    );
+  }
+  if (input.accountId !== undefined) {
+    const named = await deps.registry.getAccount({ clientId: input.clientId, accountId: input.accountId });
+    if (named !== undefined && named.network !== 'bluesky') {
+      throw new ValidationError(`${accountKey(named)} is a ${named.network} account, not a Bluesky account`);
+    }
+  }
+
+  const login = deps.login ?? ((args) => defaultLogin(args, deps));
+  const { session, user } = await login({ service, identifier, password: appPassword });
+  if (session.did !== user.id) {
+    throw new AuthError('the Bluesky session and the profile name different accounts', {
+      details: { service },
+    });
+  }
+  const ref = await chooseAccount(deps.registry, input, user);
+  const existing = await deps.registry.getAccount(ref);
+  if (
+    existing !== undefined &&
+    existing.platformUserId !== UNKNOWN_PLATFORM_USER_ID &&
+    existing.platformUserId !== user.id
+  ) {
+    throw new ValidationError(
+      `${accountKey(ref)} is @${existing.handle} (${existing.platformUserId}) but the app password is @${user.handle}'s (${user.id}): use an app password of @${existing.handle}`,
+      { details: { ...ref } },
+    );
+  }
+  for (const other of await deps.registry.listAccounts()) {
+    if (
+      other.network === 'bluesky' &&
+      other.platformUserId === user.id &&
+      accountKey(other) !== accountKey(ref)
+    ) {
+      throw new ValidationError(
+        `Bluesky account @${user.handle} is already the account ${accountKey(other)}`,
+        {
+          details: { ...ref, other: accountKey(other) },
+        },
+      );
+    }
+  }
+
+  // Credentials first: an account record never says "active" for credentials that were not stored.
+  await deps.credentials.put(ref, 'bluesky', {
+    accessToken: session.accessJwt,
+    refreshToken: session.refreshJwt,
+    identifier,
+    appPassword,
+    did: session.did,
+    handle: session.handle,
+  });
+  const instanceUrl = service === BLUESKY_DEFAULT_SERVICE ? undefined : service;
+  const now = deps.clock.now();
+  const account: AccountRecord =
+    existing === undefined
+      ? {
+          ...ref,
+          network: 'bluesky',
+          platformUserId: user.id,
+          handle: user.handle,
+          status: 'active',
+          observe: resolveObserveSettings('bluesky'),
+          policy: { timeZone: client.timeZone },
+          createdAt: now,
+          ...(instanceUrl === undefined ? {} : { instanceUrl }),
+        }
+      : {
+          ...withoutInstance(existing),
+          platformUserId: user.id,
+          handle: user.handle,
+          status: existing.status === 'paused' ? 'paused' : 'active',
+          ...(instanceUrl === undefined ? {} : { instanceUrl }),
+        };
+  await deps.registry.putAccount(account);
+  deps.logger?.info('account connected', {
+    ...ref,
+    network: 'bluesky',
+    platformUserId: user.id,
+    handle: user.handle,
+    ...(instanceUrl === undefined ? {} : { instanceUrl }),
+    created: existing === undefined,
+  });
+  return { account, created: existing === undefined };
+}
+
+function withoutInstance(account: AccountRecord): AccountRecord {
+  const { instanceUrl: _dropped, ...rest } = account;
+  return rest;
+}
+
+/** createSession through the adapter, then the owner's profile. */
+async function defaultLogin(
+  input: { service: string; identifier: string; password: string },
+  deps: Pick<ConnectBlueskyDeps, 'clock' | 'requestTimeoutMs'>,
+): Promise<{ session: BlueskySession; user: PlatformUser }> {
+  let latest: BlueskySession | undefined;
+  const platform = createBlueskyPlatform({
+    service: input.service,
+    identifier: input.identifier,
+    password: input.password,
+    clock: deps.clock,
+    timeoutMs: deps.requestTimeoutMs ?? 10_000,
+    onSession: (session) => {
+      latest = session;
+    },
+  });
+  const user = await platform.me();
+  const session = latest ?? platform.session;
+  if (session === undefined) throw new AuthError('Bluesky gave no session for the app password');
+  return { session, user };
+}
+
+/** The named account; else the client's Bluesky account of this DID or awaiting this handle; else `bluesky-<handle>`. */
+async function chooseAccount(
+  registry: RegistryStore,
+  input: ConnectBlueskyInput,
+  user: PlatformUser,
+): Promise<AccountRef> {
+  if (input.accountId !== undefined) return { clientId: input.clientId, accountId: input.accountId };
+  const accounts = (await registry.listAccounts(input.clientId)).filter((a) => a.network === 'bluesky');
+  const byId = accounts.find((a) => a.platformUserId === user.id);
+  const byHandle = accounts.find(
+    (a) =>
+      a.platformUserId === UNKNOWN_PLATFORM_USER_ID &&
+      a.handle.replace(/^@/, '').toLowerCase() === user.handle.toLowerCase(),
+  );
+  const found = byId ?? byHandle;
+  return {
+    clientId: input.clientId,
+    accountId: found?.accountId ?? defaultAccountId('bluesky', user.handle),
+  };
+}
