@@ -5,7 +5,9 @@ import { previewDigests } from '../../shared/app/digest/preview.ts';
 import { policyOf } from '../../shared/app/engine/policy-of.ts';
 import { loadRuntimeEnv } from '../../shared/config/env.ts';
 import { policyWarnings } from '../../shared/config/policy.ts';
+import { networkName } from '../../shared/domain/digest/format.ts';
 import { SKIP_REASON_TEXT, type SkipReason } from '../../shared/domain/engine/task.ts';
+import type { Network } from '../../shared/ports/platform.ts';
 import { loadLocalApprovalKeys } from '../../shared/runtime/approval-key.ts';
 import { localApprovalBaseUrl } from '../../shared/runtime/approval-server.ts';
 import { approveDemoCandidates, seedDemo } from '../../shared/runtime/demo.ts';
@@ -28,7 +30,8 @@ export async function startCommand(options: StartOptions): Promise<void> {
   const env = loadRuntimeEnv();
   const logger = new JsonLogger({ level: env.LOG_LEVEL === 'info' ? 'warn' : env.LOG_LEVEL });
   const dir = resolve(options.dir);
-  const runtime = await openLocalRuntime({ dir, reset: options.reset });
+  // Token refreshes and stored Bluesky sessions are logged (at info; never a secret).
+  const runtime = await openLocalRuntime({ dir, reset: options.reset, logger });
   const out = (line: string) => {
     if (!options.json) process.stdout.write(`${line}\n`);
   };
@@ -46,7 +49,8 @@ export async function startCommand(options: StartOptions): Promise<void> {
     const wallStart = performance.now();
     out(
       `followback: ${runtime.fresh ? 'new local run' : 'continuing the local run'} in ${dir} ` +
-        `(dynalite, X sandbox at ${runtime.sandbox.baseUrl}, ${options.realtime ? 'real-time' : 'virtual'} clock)`,
+        `(dynalite; sandboxes: X at ${runtime.sandbox.baseUrl}, Bluesky at ${runtime.bluesky.baseUrl}, ` +
+        `Mastodon at ${runtime.mastodon.baseUrl}; ${options.realtime ? 'real-time' : 'virtual'} clock)`,
     );
     out(`client ${client.name}: ${accounts.map((a) => `@${a.handle} on ${a.network}`).join(', ')}`);
     for (const account of accounts) {
@@ -72,6 +76,7 @@ export async function startCommand(options: StartOptions): Promise<void> {
       ]),
     );
 
+    const byNetwork = new Map<Network, { newFollowers: number; followedBack: number }>();
     const days = await simulate(
       {
         store: runtime.store,
@@ -85,6 +90,14 @@ export async function startCommand(options: StartOptions): Promise<void> {
         days: options.days,
         signal: controller.signal,
         ...(options.realtime ? { realtimeTickMs: options.tickSeconds * 1000 } : {}),
+        onTick: (account, report) => {
+          if (!report.ran) return;
+          const figures = byNetwork.get(account.network) ?? { newFollowers: 0, followedBack: 0 };
+          figures.newFollowers += report.observe.newFollowers.length;
+          const acted = report.act;
+          figures.followedBack += acted.followed + acted.requested + acted.alreadyFollowing;
+          byNetwork.set(account.network, figures);
+        },
         onDay: async (day) => {
           const followers = await followersNow(runtime, accounts);
           const open = await openTasks(runtime, accounts);
@@ -116,7 +129,8 @@ export async function startCommand(options: StartOptions): Promise<void> {
       },
     );
 
-    const summary = { ...(await summarize(runtime, accounts, days, startedAt)), approvals };
+    const networks = await perNetwork(runtime, accounts, byNetwork);
+    const summary = { ...(await summarize(runtime, accounts, days, startedAt)), approvals, networks };
     const wallMs = Math.round(performance.now() - wallStart);
     if (options.json) {
       process.stdout.write(`${JSON.stringify({ ...summary, wallMs })}\n`);
@@ -132,6 +146,14 @@ export async function startCommand(options: StartOptions): Promise<void> {
         `follow-backs: ${summary.followedBack} made (${summary.late} late), ${summary.failed} failed; ` +
           `the owner approved ${approvals.approved} and declined ${approvals.skipped} candidates.`,
       );
+      out('per network:');
+      for (const [network, figures] of Object.entries(networks)) {
+        out(
+          `  ${networkName(network as Network).padEnd(9)} ${String(figures.accounts).padStart(2)} account${figures.accounts === 1 ? ' ' : 's'} ` +
+            `${number.format(figures.followers).padStart(7)} followers ${`+${figures.newFollowers}`.padStart(6)} new ` +
+            `${String(figures.followedBack).padStart(5)} follow-backs`,
+        );
+      }
       const skips = Object.entries(summary.skipped).sort((a, b) => b[1] - a[1]);
       if (skips.length > 0) {
         out(
@@ -180,14 +202,48 @@ async function followersNow(
   accounts: { clientId: string; accountId: string }[],
 ): Promise<number> {
   let total = 0;
-  for (const account of accounts) {
-    const state = await runtime.store.getState(account);
-    const observe = state?.state.observe;
-    if (!observe) continue;
-    const graph = observe.graphs.followers;
-    total += graph.complete ? graph.count : (observe.owner?.followers ?? graph.count);
-  }
+  for (const account of accounts) total += await followersOf(runtime, account);
   return total;
+}
+
+async function followersOf(
+  runtime: Awaited<ReturnType<typeof openLocalRuntime>>,
+  account: { clientId: string; accountId: string },
+): Promise<number> {
+  const state = await runtime.store.getState(account);
+  const observe = state?.state.observe;
+  if (!observe) return 0;
+  const graph = observe.graphs.followers;
+  return graph.complete ? graph.count : (observe.owner?.followers ?? graph.count);
+}
+
+interface NetworkFigures {
+  accounts: number;
+  followers: number;
+  newFollowers: number;
+  followedBack: number;
+}
+
+/** Followers now, and what this run saw and did, per network (X, Bluesky, Mastodon order). */
+async function perNetwork(
+  runtime: Awaited<ReturnType<typeof openLocalRuntime>>,
+  accounts: { clientId: string; accountId: string; network: Network }[],
+  seen: ReadonlyMap<Network, { newFollowers: number; followedBack: number }>,
+): Promise<Partial<Record<Network, NetworkFigures>>> {
+  const out: Partial<Record<Network, NetworkFigures>> = {};
+  for (const network of ['x', 'bluesky', 'mastodon'] as const) {
+    const mine = accounts.filter((account) => account.network === network);
+    if (mine.length === 0) continue;
+    let followers = 0;
+    for (const account of mine) followers += await followersOf(runtime, account);
+    out[network] = {
+      accounts: mine.length,
+      followers,
+      newFollowers: seen.get(network)?.newFollowers ?? 0,
+      followedBack: seen.get(network)?.followedBack ?? 0,
+    };
+  }
+  return out;
 }
 
 async function openTasks(

@@ -1,6 +1,9 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as z from 'zod';
+import { type BlueskySandbox, startBlueskySandbox } from '../../sandbox/bluesky/server.ts';
+import { type MastodonSandbox, startMastodonSandbox } from '../../sandbox/mastodon/server.ts';
+import { SandboxStats } from '../../sandbox/stats.ts';
 import { createWorld, type JournalEntry, World } from '../../sandbox/world.ts';
 import { SANDBOX_TOKEN_PATH } from '../../sandbox/x/oauth.ts';
 import { startXSandbox, type XSandbox } from '../../sandbox/x/server.ts';
@@ -8,34 +11,42 @@ import { VirtualClock } from '../adapters/clock.ts';
 import { DynamoCredentialStore } from '../adapters/dynamo/credential-store.ts';
 import { DynamoStore } from '../adapters/dynamo/store.ts';
 import { LocalVault } from '../adapters/vault/local-vault.ts';
-import { XPlatform } from '../adapters/x/x-platform.ts';
 import { XOAuthClient } from '../app/connect/oauth-client.ts';
 import { DynamoRefreshLock } from '../app/connect/refresh-lock.ts';
-import { createXTokenProvider } from '../app/connect/token-provider.ts';
+import type { CredentialVault } from '../app/connect/token-provider.ts';
 import { parseConfig } from '../config/validate.ts';
 import type { AccountRecord, AccountRef } from '../domain/account.ts';
 import { ConfigError } from '../domain/errors.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { Platform } from '../ports/platform.ts';
 import { type LocalDynamo, startLocalDynamo } from './local-dynamo.ts';
+import { createPlatformFactory, type PlatformFactory } from './platforms.ts';
 
 /**
- * The local runtime: the same use cases as on AWS, wired to dynalite persisted under `dir`, the X
- * sandbox on loopback, and a virtual clock. The sandbox world is persisted as its seed and journal
- * (`world.json`), so a second run continues where the first stopped.
+ * The local runtime: the same use cases as on AWS, wired to dynalite persisted under `dir`, the X,
+ * Bluesky and Mastodon sandboxes on loopback (one world behind all three), and a virtual clock. The
+ * sandbox world is persisted as its seed and journal (`world.json`), so a second run continues where
+ * the first stopped: the journal replays the world's tokens (X demo tokens, Mastodon OAuth tokens),
+ * and Bluesky sessions are signed with a key derived from the seed, so stored ones stay valid.
  *
  * Credentials are kept as on AWS: sealed by a vault (here AES-256-GCM with the key in
  * `<dir>/vault.key`, mode 0600) in the table's credential items, with the account as the vault
- * context. Platforms get their token from a provider that refreshes it under the account's lock
- * (the sandbox's token endpoint, client id `followback-local`). A `world.json` of an earlier version
- * with plain-text `credentials` is migrated into the vault on open and no longer written.
+ * context. Platforms come from the same factory as on AWS (shared/runtime/platforms.ts): X tokens
+ * refreshed under the account's lock (the sandbox's token endpoint, client id `followback-local`),
+ * Bluesky sessions resumed and every refreshed one stored, Mastodon tokens as stored. Every account
+ * of a network goes to that network's sandbox, whatever instance URL it was connected with (the
+ * sandboxes listen on a new port each run). A `world.json` of an earlier version with plain-text
+ * `credentials` is migrated into the vault on open and no longer written.
  */
 export interface LocalRuntime {
   dir: string;
   store: DynamoStore;
   clock: VirtualClock;
   world: World;
+  /** The X sandbox. */
   sandbox: XSandbox;
+  bluesky: BlueskySandbox;
+  mastodon: MastodonSandbox;
   dynamo: LocalDynamo;
   /** True when this run created the state (first run or --reset). */
   fresh: boolean;
@@ -45,8 +56,10 @@ export interface LocalRuntime {
   credentials: DynamoCredentialStore;
   /** The sandbox's OAuth token endpoint, for refreshing tokens. */
   oauthClient: XOAuthClient;
-  /** The account's network on the sandbox, with its stored token (refreshed when it must be). */
+  /** The account's network on its sandbox, with its stored credentials (refreshed when they must be). */
   platformFor(account: AccountRecord): Platform;
+  /** The factory behind `platformFor` (`platforms.open(account)` opens the credentials first). */
+  platforms: PlatformFactory;
   /**
    * Stores a token for the account through the vault (a sandbox token issued by the world). Returns
    * when it is stored; `save()` and `platformFor` also wait for it.
@@ -107,6 +120,9 @@ export async function openLocalRuntime(options: OpenLocalOptions): Promise<Local
   });
   const lock = new DynamoRefreshLock({ client: dynamo.client, tableName: dynamo.tableName });
   const sandbox = await startXSandbox({ world, clock });
+  const bluesky = await startBlueskySandbox({ world, clock });
+  // Its own counters: X and Mastodon share endpoint names.
+  const mastodon = await startMastodonSandbox({ world, clock, stats: new SandboxStats() });
   const oauthClient = new XOAuthClient({
     clientId: LOCAL_OAUTH_CLIENT_ID,
     authorizeUrl: `${sandbox.baseUrl}/i/oauth2/authorize`,
@@ -126,6 +142,24 @@ export async function openLocalRuntime(options: OpenLocalOptions): Promise<Local
   for (const [key, token] of Object.entries(persisted?.credentials ?? {})) {
     await migrateCredential(credentials, key, token);
   }
+  // Platforms read credentials only after the stores `connect` started have landed.
+  const vaultAfterConnects: CredentialVault = {
+    async get(ref, network) {
+      await settled();
+      return credentials.get(ref, network);
+    },
+    put: (ref, network, value, expectedVersion) => credentials.put(ref, network, value, expectedVersion),
+  };
+  const platforms = createPlatformFactory({
+    credentials: vaultAfterConnects,
+    lock,
+    clock,
+    logger: options.logger,
+    timeoutMs: 5_000,
+    x: { apiBaseUrl: sandbox.baseUrl, oauthClient },
+    bluesky: { serviceFor: () => bluesky.baseUrl },
+    mastodon: { urlFor: () => mastodon.baseUrl },
+  });
 
   const runtime: LocalRuntime = {
     dir,
@@ -133,35 +167,15 @@ export async function openLocalRuntime(options: OpenLocalOptions): Promise<Local
     clock,
     world,
     sandbox,
+    bluesky,
+    mastodon,
     dynamo,
     fresh: persisted === undefined,
     vault,
     credentials,
     oauthClient,
-    platformFor(account) {
-      if (account.network !== 'x') {
-        throw new ConfigError(
-          `account ${account.clientId}/${account.accountId} is on ${account.network}, which has no local sandbox here`,
-        );
-      }
-      const ref: AccountRef = { clientId: account.clientId, accountId: account.accountId };
-      const provider = createXTokenProvider({
-        credentials,
-        ref,
-        oauthClient,
-        clock,
-        lock,
-        logger: options.logger,
-      });
-      return new XPlatform({
-        baseUrl: sandbox.baseUrl,
-        accessToken: async () => {
-          await settled();
-          return provider();
-        },
-        timeoutMs: 5_000,
-      });
-    },
+    platforms,
+    platformFor: (account) => platforms(account),
     connect(account, token) {
       const ref: AccountRef = { clientId: account.clientId, accountId: account.accountId };
       return track(credentials.put(ref, account.network, { accessToken: token }).then(() => undefined));
@@ -179,7 +193,7 @@ export async function openLocalRuntime(options: OpenLocalOptions): Promise<Local
     },
     async close() {
       await runtime.save();
-      await sandbox.close();
+      await Promise.all([sandbox.close(), bluesky.close(), mastodon.close()]);
       await dynamo.close();
     },
   };

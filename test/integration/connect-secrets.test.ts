@@ -57,6 +57,7 @@ async function storedSecrets(dir: string): Promise<string[]> {
       if (stored === undefined) continue;
       secrets.push(stored.credentials.accessToken);
       if (stored.credentials.refreshToken) secrets.push(stored.credentials.refreshToken);
+      if (stored.credentials.appPassword) secrets.push(stored.credentials.appPassword);
     }
     return secrets;
   } finally {
@@ -97,7 +98,8 @@ describe('no secret in logs or output', () => {
     // Assess
     const tokens = await storedSecrets(dir);
     const vaultKey = (await readFile(join(dir, 'vault.key'), 'utf8')).trim();
-    expect(tokens).toHaveLength(2);
+    // Two X tokens; Bluesky's access and refresh JWT and app password; the Mastodon token.
+    expect(tokens).toHaveLength(6);
     expect(stderr.split('\n').filter((line) => line.startsWith('{')).length).toBeGreaterThan(5);
     expectAbsent(`${stdout}\n${stderr}`, [...tokens, vaultKey]);
     const world = JSON.parse(await readFile(join(dir, 'world.json'), 'utf8'));
