@@ -4,9 +4,11 @@
  * the factory resumes it, every refreshed session is stored before the call that refreshed returns,
  * a dead session falls back to the app password, and nothing secret reaches a log.
  */
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type BlueskySandbox, startBlueskySandbox } from '../../sandbox/bluesky/server.ts';
@@ -24,6 +26,7 @@ import { addAccount } from '../../shared/app/tenants/registry.ts';
 import type { AccountRef } from '../../shared/domain/account.ts';
 import { AuthError, ValidationError } from '../../shared/domain/errors.ts';
 import { VaultOpenError } from '../../shared/ports/vault.ts';
+import { startLocalDynamo } from '../../shared/runtime/local-dynamo.ts';
 import { createPlatformFactory, type PlatformFactory } from '../../shared/runtime/platforms.ts';
 import { createTestTable, dynaliteBackend, useDynamoBackend } from '../support/backends.ts';
 
@@ -409,4 +412,67 @@ describe('Bluesky platforms from the factory', () => {
     for (const secret of secrets) expect(log.includes(secret), 'a secret in the logs').toBe(false);
     expect(log).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\./);
   });
+});
+
+describe('followback connect bluesky', () => {
+  const bin = join(import.meta.dirname, '../../bin/followback.mjs');
+
+  function cli(args: string[], stdin?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      const child = execFile(
+        process.execPath,
+        [bin, ...args],
+        { env: { ...process.env, LOG_LEVEL: 'debug' }, timeout: 60_000 },
+        (error, stdout, stderr) =>
+          resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+      if (stdin !== undefined) child.stdin!.end(stdin);
+      else child.stdin!.end();
+    });
+  }
+
+  it('reads the app password from stdin, never from the command line, and logs no secret', async () => {
+    // Prepare
+    const state = join(dir, 'state');
+    await promisify(execFile)(process.execPath, [
+      bin,
+      ...['client', 'add', 'acme', '--time-zone', 'UTC', '--local', '--dir', state],
+    ]);
+    const password = s.sandbox.appPasswordFor(s.owner.id);
+    const args = ['connect', 'bluesky', '--client', 'acme', '--handle', s.sandbox.handleOf(s.owner.id)];
+    const where = ['--service', s.sandbox.baseUrl, '--local', '--dir', state];
+
+    // Act
+    const withoutStdin = await cli([...args, ...where]);
+    const connected = await cli([...args, ...where, '--password-stdin'], `${password}\n`);
+
+    // Assess
+    expect(withoutStdin.code).toBe(1);
+    expect(withoutStdin.stderr).toContain('pipe it in with --password-stdin');
+    expect(connected.code).toBe(0);
+    expect(connected.stdout).toContain(
+      `connected @acme-bakery.bsky.social (Bluesky account ${s.sandbox.didOf(s.owner.id)}) as acme/bluesky-acme-bakery.bsky.social (new account)`,
+    );
+    expect(connected.stderr).toContain('"message":"account connected"');
+    const dynamo = await startLocalDynamo({ path: join(state, 'dynamo') });
+    try {
+      const credentials = new DynamoCredentialStore({
+        client: dynamo.client,
+        tableName: dynamo.tableName,
+        vault: await LocalVault.inDirectory(state),
+      });
+      const stored = (await credentials.get(
+        { clientId: 'acme', accountId: 'bluesky-acme-bakery.bsky.social' },
+        'bluesky',
+      ))!.credentials;
+      expect(stored.appPassword).toBe(password);
+      for (const secret of [password, stored.accessToken, stored.refreshToken!]) {
+        expect(`${connected.stdout}${connected.stderr}`.includes(secret), 'a secret in the output').toBe(
+          false,
+        );
+      }
+    } finally {
+      await dynamo.close();
+    }
+  }, 60_000);
 });

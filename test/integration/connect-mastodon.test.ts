@@ -4,9 +4,11 @@
  * instance offers it), the code exchange, `verify_credentials`, the token sealed in the vault, and
  * the factory's platform reaching the instance with it through masto.
  */
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MastodonOAuthOptions } from '../../sandbox/mastodon/oauth.ts';
@@ -496,4 +498,66 @@ describe('Mastodon platforms from the factory', () => {
       expect(log.includes(secret), 'a secret in the logs').toBe(false);
     }
   });
+});
+
+describe('followback connect mastodon', () => {
+  it('prints the authorize URL, waits for the approval, connects, and logs no token or app secret', async () => {
+    // Prepare
+    const bin = join(import.meta.dirname, '../../bin/followback.mjs');
+    const state = join(dir, 'state');
+    await promisify(execFile)(process.execPath, [
+      bin,
+      ...['client', 'add', 'acme', '--time-zone', 'UTC', '--local', '--dir', state],
+    ]);
+    const child = spawn(
+      process.execPath,
+      [
+        bin,
+        'connect',
+        'mastodon',
+        '--client',
+        'acme',
+        '--instance',
+        s.sandbox.baseUrl,
+        '--no-browser',
+      ].concat(['--local', '--dir', state]),
+      { env: { ...process.env, LOG_LEVEL: 'debug' } },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+    });
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no authorize URL in: ${stdout}${stderr}`)), 30_000);
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString('utf8');
+        const line = stdout.split('\n').find((l) => l.startsWith('http'));
+        if (line) {
+          clearTimeout(timer);
+          resolve(line.trim());
+        }
+      });
+    });
+
+    // Act: the owner approves in the browser
+    const visit: Setup['visits'][number] = { authorize: new URL(url) };
+    await playBrowser(url, s.owner.id, visit);
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+
+    // Assess
+    expect(visit.status).toBe(200);
+    expect(code).toBe(0);
+    expect(stdout).toContain(
+      `connected @acme_bakery@sandbox.social (Mastodon account ${s.sandbox.idOf(s.owner.id)}) as acme/mastodon-acme_bakery-sandbox.social (new account)`,
+    );
+    const [app] = s.sandbox.oauth.apps();
+    expect(s.sandbox.oauth.counts.codeExchanges).toBe(1);
+    const output = `${stdout}${stderr}`;
+    expect(output).toContain('"message":"account connected"');
+    for (const secret of [app!.clientSecret, visit.redirect!.searchParams.get('code')!]) {
+      expect(output.includes(secret), 'a secret in the output').toBe(false);
+    }
+    expect(output).not.toMatch(/sbx-/);
+  }, 60_000);
 });
