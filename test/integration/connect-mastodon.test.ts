@@ -295,6 +295,47 @@ describe('connect mastodon', () => {
     expect(s.world.isFollowing(s.owner.id, s.other.id)).toBe(false);
   });
 
+  it('never redirects to a URI the app did not register, nor for an unknown app', async () => {
+    // Prepare
+    const app = (await (
+      await fetch(`${s.sandbox.baseUrl}/api/v1/apps`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          client_name: 'followback',
+          redirect_uris: 'http://127.0.0.1:1/callback',
+          scopes: 'read:accounts',
+        }).toString(),
+      })
+    ).json()) as { client_id: string };
+    const authorize = (clientId: string, redirect: string) => {
+      const url = new URL(`${s.sandbox.baseUrl}/oauth/authorize`);
+      url.search = new URLSearchParams({
+        response_type: 'code',
+        client_id: clientId,
+        redirect_uri: redirect,
+        scope: 'read:accounts',
+        state: 'st',
+        sandbox_consent: s.owner.id,
+      }).toString();
+      return fetch(url, { redirect: 'manual' });
+    };
+
+    // Act
+    const elsewhere = await authorize(app.client_id, 'https://evil.example/callback');
+    const unknown = await authorize('no-such-app', 'http://127.0.0.1:1/callback');
+    const registered = await authorize(app.client_id, 'http://127.0.0.1:1/callback');
+
+    // Assess
+    expect([elsewhere.status, unknown.status]).toEqual([400, 400]);
+    expect(elsewhere.headers.get('location')).toBeNull();
+    expect(unknown.headers.get('location')).toBeNull();
+    expect(registered.status).toBe(302);
+    expect(registered.headers.get('location')).toMatch(
+      /^http:\/\/127\.0\.0\.1:1\/callback\?code=.+&state=st$/,
+    );
+  });
+
   it('stops with the grant error when the owner denies, storing nothing', async () => {
     // Act
     const connecting = s.connect({}, 'deny');
