@@ -105,7 +105,7 @@ function refuseOptions(network: string, options: ConnectOptions, names: (keyof C
   const given = names.filter((name) => options[name] !== undefined && options[name] !== false);
   if (given.length > 0) {
     throw new ValidationError(
-      `connect ${network}: ${given.map((name) => OPTION_NAMES[name] ?? name).join(', ')} do not apply to ${network}`,
+      `connect ${network}: ${given.map((name) => OPTION_NAMES[name] ?? name).join(', ')} ${given.length === 1 ? 'does' : 'do'} not apply to ${network}`,
     );
   }
 }

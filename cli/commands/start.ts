@@ -261,7 +261,7 @@ async function openTasks(
 
 async function summarize(
   runtime: Awaited<ReturnType<typeof openLocalRuntime>>,
-  accounts: { clientId: string; accountId: string; platformUserId: string }[],
+  accounts: { clientId: string; accountId: string; platformUserId: string; network: Network }[],
   days: DayFigures[],
   since: number,
 ) {
@@ -271,7 +271,7 @@ async function summarize(
     const state = await runtime.store.getState(account);
     usdSpent += state?.state.observe.spend.monthUsd ?? 0;
     actualNewFollowers += runtime.world.events({
-      ownerId: account.platformUserId,
+      ownerId: worldIdOf(runtime, account),
       since,
       kinds: ['followed'],
     }).length;
@@ -293,4 +293,19 @@ async function summarize(
     }, {}),
     usdSpent,
   };
+}
+
+/** The sandbox world's id of an account's owner (the platform id is a DID on Bluesky, an instance id on Mastodon). */
+function worldIdOf(
+  runtime: Awaited<ReturnType<typeof openLocalRuntime>>,
+  account: { platformUserId: string; network: Network },
+): string {
+  switch (account.network) {
+    case 'bluesky':
+      return runtime.world.userIdForDid(account.platformUserId) ?? account.platformUserId;
+    case 'mastodon':
+      return runtime.mastodon.userIdOf(account.platformUserId) ?? account.platformUserId;
+    default:
+      return account.platformUserId;
+  }
 }
