@@ -40,6 +40,7 @@ const deps = {
     xTokens: createXTokenRefresher(env, systemClock, xClientSecret),
     refreshLock: new DynamoRefreshLock({ client: dynamo, tableName: env.TABLE_NAME }),
     clock: systemClock,
+    blueskyService: env.BLUESKY_SERVICE,
   }),
   clock: systemClock,
   samples: createAwsDigestStore(env, dynamo),

@@ -5,6 +5,8 @@ import { parseConfig } from './validate.ts';
 export const runtimeEnvSchema = z.object({
   /** X API base URL: X itself, the sandbox, or any X-compatible endpoint. */
   X_API_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://api.x.com'),
+  /** Bluesky's PDS or entryway for accounts that name none of their own. */
+  BLUESKY_SERVICE: z.url({ protocol: /^https?$/ }).default('https://bsky.social'),
   TABLE_NAME: z.string().min(3).max(255).default('followback'),
   /** DynamoDB endpoint override (dynalite, moto); unset on AWS. */
   DYNAMODB_ENDPOINT: z.url().optional(),

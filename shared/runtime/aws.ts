@@ -13,10 +13,9 @@ import { DynamoDigestStore } from '../adapters/dynamo/digest-store.ts';
 import { DynamoStore } from '../adapters/dynamo/store.ts';
 import { createSesClient, SesMailer } from '../adapters/ses/ses-mailer.ts';
 import { KmsVault } from '../adapters/vault/kms-vault.ts';
-import { XPlatform } from '../adapters/x/x-platform.ts';
 import { createXOAuthClient, type OAuthTokenClient } from '../app/connect/oauth-client.ts';
 import type { RefreshLock } from '../app/connect/refresh-lock.ts';
-import { type CredentialVault, createXTokenProvider } from '../app/connect/token-provider.ts';
+import type { CredentialVault } from '../app/connect/token-provider.ts';
 import type { RuntimeEnv } from '../config/env.ts';
 import { X_AUTHORIZE_URL_DEFAULT } from '../config/x-oauth.ts';
 import type { AccountRecord } from '../domain/account.ts';
@@ -24,6 +23,7 @@ import { ConfigError } from '../domain/errors.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { Platform } from '../ports/platform.ts';
+import { createPlatformFactory as createSharedPlatformFactory } from './platforms.ts';
 
 type StoreEnv = Pick<RuntimeEnv, 'TABLE_NAME' | 'DYNAMODB_ENDPOINT' | 'AWS_REGION'>;
 
@@ -131,6 +131,8 @@ export interface PlatformFactoryDeps {
   clock: Clock;
   /** Per-request timeout of platform calls. */
   timeoutMs?: number | undefined;
+  /** Bluesky's PDS or entryway for accounts that name none (`BLUESKY_SERVICE`). */
+  blueskyService?: string | undefined;
 }
 
 /**
@@ -144,27 +146,13 @@ export interface PlatformFactoryDeps {
 export type PlatformFactory = (account: AccountRecord, context: { logger: Logger }) => Promise<Platform>;
 
 export function createPlatformFactory(deps: PlatformFactoryDeps): PlatformFactory {
-  return async (account, { logger }) => {
-    switch (account.network) {
-      case 'x': {
-        // One provider per unit of work: it keeps the token in memory while it is fresh and
-        // refreshes under the account's lock when it is not (also during a long tick).
-        const accessToken = createXTokenProvider({
-          credentials: deps.credentials,
-          ref: account,
-          oauthClient: deps.xTokens,
-          clock: deps.clock,
-          lock: deps.refreshLock,
-          logger,
-        });
-        await accessToken();
-        return new XPlatform({ baseUrl: deps.xApiBaseUrl, accessToken, timeoutMs: deps.timeoutMs });
-      }
-      default:
-        throw new ConfigError(
-          `network ${account.network} has no adapter yet (account ${account.clientId}/${account.accountId})`,
-          { details: { network: account.network } },
-        );
-    }
-  };
+  const platforms = createSharedPlatformFactory({
+    credentials: deps.credentials,
+    lock: deps.refreshLock,
+    clock: deps.clock,
+    timeoutMs: deps.timeoutMs,
+    x: { apiBaseUrl: deps.xApiBaseUrl, oauthClient: deps.xTokens },
+    bluesky: { service: deps.blueskyService },
+  });
+  return (account, { logger }) => platforms.open(account, { logger });
 }
