@@ -204,7 +204,9 @@ export async function run(options: BenchOptions): Promise<BenchFigures> {
   rows.push(line('AWS per account-month', (r) => money(r.c.aws)));
   rows.push(line('X reads per month', (r) => money(r.c.xReads)));
   rows.push(line('X follows per month', (r) => money(r.c.xFollows)));
-  options.out(`One account-month (${DAYS} simulated days, ticks every 15 min, X in auto mode = every vetted follower followed back)`);
+  options.out(
+    `One account-month (${DAYS} simulated days, ticks every 15 min, X in auto mode = every vetted follower followed back)`,
+  );
   for (const text of table(['', ...results.map((r) => `${r.size.label} followers`)], rows)) options.out(text);
   options.out(
     `Target: AWS ≤ $0.05 per account-month at 10k: ${results[1]!.c.aws <= 0.05 ? 'yes' : 'NO'}. ` +
