@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -93,6 +93,15 @@ export class StatefulStack extends Stack {
         'The secret is the HMAC key of approval and unsubscribe links already sent by mail (valid up to 180 days); ' +
         'automatic rotation would void them. It is rotated by hand: the token module verifies with several keys, ' +
         'so a new key is added first and the old one removed after the links expire.',
+    });
+    // What the followback CLI needs to work on the deployed table (TABLE_NAME, VAULT_KEY_ID).
+    new CfnOutput(this, 'TableName', {
+      value: this.table.tableName,
+      description: 'TABLE_NAME for the followback CLI',
+    });
+    new CfnOutput(this, 'VaultKeyArn', {
+      value: this.vaultKey.keyArn,
+      description: 'VAULT_KEY_ID for the followback CLI',
     });
   }
 }

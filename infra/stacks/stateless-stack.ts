@@ -1,4 +1,4 @@
-import { Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -168,6 +168,10 @@ export class StatelessStack extends Stack {
     this.approvalUrl = this.approvalPage.function.addFunctionUrl({
       authType: lambda.FunctionUrlAuthType.NONE,
       invokeMode: lambda.InvokeMode.BUFFERED,
+    });
+    new CfnOutput(this, 'ApprovalPageUrl', {
+      value: this.approvalUrl.url,
+      description: 'Where the links in the digest lead (the approval page)',
     });
 
     this.digestDispatch = new FollowbackFunction(this, 'DigestDispatch', {
