@@ -25,7 +25,9 @@ export function buildProgram(): Command {
 
   program
     .command('start')
-    .description('run the main job locally on embedded defaults (dynalite, the X sandbox, a file outbox)')
+    .description(
+      'run the main job locally on embedded defaults (dynalite, the X, Bluesky and Mastodon sandboxes, a file outbox)',
+    )
     .option('--days <n>', 'simulated days to run', wholeNumber('--days', 1, 365), 7)
     .option('--reset', 'forget the persisted local state and start a new demo', false)
     .option(

@@ -31,7 +31,7 @@ export async function statusCommand(options: Selection): Promise<void> {
     for (const r of reports) {
       const f = r.forecast;
       process.stdout.write(
-        [
+        `${[
           `${r.clientId}/${r.accountId}  @${r.handle} on ${r.network}  (${r.status}, mode ${r.mode})`,
           ...r.warnings.map((warning) => `  note: ${warning}`),
           `  followers        ${r.followers ?? 'not observed yet'}`,
@@ -58,7 +58,7 @@ export async function statusCommand(options: Selection): Promise<void> {
           r.blockedUntil && r.blockedUntil > now ? `  rate limited until ${when(r.blockedUntil)}` : '',
         ]
           .filter(Boolean)
-          .join('\n') + '\n\n',
+          .join('\n')}\n\n`,
       );
     }
   } finally {

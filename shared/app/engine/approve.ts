@@ -66,7 +66,7 @@ export async function decideApprovals(
   ] as const) {
     for (const targetId of ids) {
       const stored = await deps.tasks.getTask(account, targetId);
-      if (!stored || stored.task.state !== 'pending_approval') {
+      if (stored?.task.state !== 'pending_approval') {
         result.notWaiting.push(targetId);
         continue;
       }
