@@ -1,8 +1,7 @@
 /**
- * Fault injection for the open networks' sandboxes (Bluesky, Mastodon), with the semantics of the X
- * sandbox's XFaults (sandbox/x/faults.ts), over any set of endpoint names: make the next answers of
- * an endpoint fail the ways a platform fails. Faults are taken in the order they were added;
- * probabilistic ones draw from a seeded generator of their own.
+ * Fault injection for the sandboxes (X, Bluesky, Mastodon), over any set of endpoint names: make the
+ * next answers of an endpoint fail the ways a platform fails. Faults are taken in the order they
+ * were added; probabilistic ones draw from a seeded generator of their own.
  */
 import { type RandomGenerator, streamRng, uniform } from '../rng.ts';
 

@@ -1,99 +1,26 @@
 /**
  * Fault injection for the X sandbox: make the next answers of an endpoint fail the ways X fails.
- * Faults are taken in the order they were added; probabilistic ones draw from a seeded generator.
+ * The sandboxes' common SandboxFaults (sandbox/common/faults.ts) over X's endpoints, drawing from
+ * the `x-faults` stream of the seed. For writes (follow, unfollow), `apply` makes the request take
+ * effect in the world before the fault answers, as when X did the work but the answer was lost.
  */
-import { type RandomGenerator, streamRng, uniform } from '../rng.ts';
+import {
+  type ActiveFault as CommonActiveFault,
+  type FaultKind,
+  type FaultSpec,
+  SandboxFaults,
+} from '../common/faults.ts';
 import type { XEndpoint } from './limits.ts';
 
-/**
- * - `500`, `503`: server errors in X's shapes.
- * - `429`: an injected rate-limit answer (remaining 0, the window's real reset).
- * - `timeout`: the socket is held without an answer, for `holdMs` (then dropped) or until close.
- * - `malformed`: 200 with a JSON body that is not the documented shape.
- * - `truncated`: 200 whose body is not valid JSON.
- */
-export type XFaultKind = '500' | '503' | '429' | 'timeout' | 'malformed' | 'truncated';
+/** See FaultKind: `500`, `503`, `429`, `timeout`, `malformed`, `truncated`. */
+export type XFaultKind = FaultKind;
 
-export interface XFaultSpec {
-  endpoint: XEndpoint | '*';
-  kind: XFaultKind;
-  /**
-   * How many answers this fault replaces. Default 1, or unlimited when `probability` is given.
-   */
-  times?: number;
-  /** Chance (0-1) that a matching request gets the fault. Default 1. */
-  probability?: number;
-  /** Only requests by this user (token owner). */
-  userId?: string;
-  /** For `timeout`: real milliseconds to hold the socket before dropping it. Default: until close. */
-  holdMs?: number;
-  /**
-   * For writes (follow, unfollow): the request takes effect in the world before the fault
-   * answers, as when X did the work but the answer was lost. Default false.
-   */
-  apply?: boolean;
-}
+export type XFaultSpec = FaultSpec<XEndpoint>;
 
-export interface ActiveFault extends Readonly<XFaultSpec> {
-  readonly id: number;
-  /** Answers still to replace (Infinity when unlimited). */
-  readonly remaining: number;
-}
+export type ActiveFault = CommonActiveFault<XEndpoint>;
 
-interface FaultEntry {
-  id: number;
-  spec: XFaultSpec;
-  remaining: number;
-}
-
-export class XFaults {
-  readonly #rng: RandomGenerator;
-  #entries: FaultEntry[] = [];
-  #nextId = 1;
-
+export class XFaults extends SandboxFaults<XEndpoint> {
   constructor(seed = 0) {
-    this.#rng = streamRng(seed, 'x-faults');
-  }
-
-  /** Queues a fault; returns its id (for remove). */
-  add(spec: XFaultSpec): number {
-    const probability = spec.probability ?? 1;
-    if (!(probability >= 0 && probability <= 1))
-      throw new RangeError(`probability must be 0-1, got ${probability}`);
-    const times = spec.times ?? (spec.probability === undefined ? 1 : Number.POSITIVE_INFINITY);
-    if (!(times >= 0)) throw new RangeError(`times must be >= 0, got ${times}`);
-    const id = this.#nextId++;
-    this.#entries.push({ id, spec: { ...spec }, remaining: times });
-    return id;
-  }
-
-  remove(id: number): boolean {
-    const before = this.#entries.length;
-    this.#entries = this.#entries.filter((entry) => entry.id !== id);
-    return this.#entries.length < before;
-  }
-
-  clear(): void {
-    this.#entries = [];
-  }
-
-  /** Faults still queued. */
-  pending(): ActiveFault[] {
-    return this.#entries.map((entry) => ({ ...entry.spec, id: entry.id, remaining: entry.remaining }));
-  }
-
-  /** The fault for this request, if any (consumes one use). */
-  take(endpoint: XEndpoint, userId: string): ActiveFault | undefined {
-    for (const entry of this.#entries) {
-      const { spec } = entry;
-      if (entry.remaining <= 0) continue;
-      if (spec.endpoint !== '*' && spec.endpoint !== endpoint) continue;
-      if (spec.userId !== undefined && spec.userId !== userId) continue;
-      if (spec.probability !== undefined && uniform(this.#rng) >= spec.probability) continue;
-      entry.remaining--;
-      if (entry.remaining <= 0) this.#entries = this.#entries.filter((other) => other !== entry);
-      return { ...spec, id: entry.id, remaining: entry.remaining };
-    }
-    return undefined;
+    super(seed, 'x-faults');
   }
 }
