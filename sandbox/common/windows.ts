@@ -1,7 +1,7 @@
 /**
  * Fixed rate-limit windows that open with their first hit and count points (a request is 1 point; a
- * Bluesky write costs 1 to 3), on the injected clock only. The X sandbox's FixedWindow counts
- * single hits; this one lets a cost be checked before it is taken.
+ * Bluesky write costs 1 to 3), on the injected clock only; a cost can be checked before it is taken.
+ * The X sandbox exports PointsWindow as FixedWindow.
  */
 
 export interface WindowState {

@@ -3,6 +3,7 @@
  * (a window opens with the first request after the previous one closed); a 24-hour follow cap per
  * user; optionally app-wide 24-hour caps. Time comes only from the injected clock.
  */
+import { PointsWindow, WindowMap } from '../common/windows.ts';
 
 export type XEndpoint = 'me' | 'users' | 'user' | 'followers' | 'following' | 'follow' | 'unfollow';
 
@@ -61,86 +62,33 @@ export function resolveLimits(overrides: XRateLimitsOverrides = {}): XRateLimits
   };
 }
 
-export interface WindowState {
-  limit: number;
-  remaining: number;
-  /** Epoch ms when the window closes (or would close, if one opened now). */
-  resetAt: number;
-}
-
-/** A fixed window that opens with its first hit. */
-export class FixedWindow {
-  #start: number | undefined;
-  #used = 0;
-
-  constructor(
-    readonly limit: number,
-    readonly windowMs: number,
-  ) {}
-
-  state(now: number): WindowState {
-    this.#roll(now);
-    const start = this.#start ?? now;
-    return {
-      limit: this.limit,
-      remaining: Math.max(0, this.limit - this.#used),
-      resetAt: start + this.windowMs,
-    };
-  }
-
-  /** Counts a hit if one is left; false when the window is spent. */
-  take(now: number): boolean {
-    this.#roll(now);
-    if (this.#used >= this.limit) return false;
-    this.#start ??= now;
-    this.#used++;
-    return true;
-  }
-
-  #roll(now: number): void {
-    if (this.#start !== undefined && now >= this.#start + this.windowMs) {
-      this.#start = undefined;
-      this.#used = 0;
-    }
-  }
-}
+/** A fixed window that opens with its first hit (a request is one point). */
+export { PointsWindow as FixedWindow, type WindowState } from '../common/windows.ts';
 
 /** All the windows of one sandbox server. */
 export class XRateLimiter {
   readonly limits: XRateLimits;
-  readonly #windows = new Map<string, FixedWindow>();
-  readonly #userDays = new Map<string, FixedWindow>();
-  readonly appFollowDay: FixedWindow | undefined;
-  readonly appUnfollowDay: FixedWindow | undefined;
+  readonly #windows = new WindowMap();
+  readonly appFollowDay: PointsWindow | undefined;
+  readonly appUnfollowDay: PointsWindow | undefined;
 
   constructor(limits: XRateLimits) {
     this.limits = limits;
     this.appFollowDay =
       limits.followsPerDayPerApp === undefined
         ? undefined
-        : new FixedWindow(limits.followsPerDayPerApp, limits.dayMs);
+        : new PointsWindow(limits.followsPerDayPerApp, limits.dayMs);
     this.appUnfollowDay =
       limits.unfollowsPerDayPerApp === undefined
         ? undefined
-        : new FixedWindow(limits.unfollowsPerDayPerApp, limits.dayMs);
+        : new PointsWindow(limits.unfollowsPerDayPerApp, limits.dayMs);
   }
 
-  window(userId: string, endpoint: XEndpoint): FixedWindow {
-    const key = `${userId}|${endpoint}`;
-    let window = this.#windows.get(key);
-    if (!window) {
-      window = new FixedWindow(this.limits.perWindow[endpoint], this.limits.windowMs);
-      this.#windows.set(key, window);
-    }
-    return window;
+  window(userId: string, endpoint: XEndpoint): PointsWindow {
+    return this.#windows.get(`${userId}|${endpoint}`, this.limits.perWindow[endpoint], this.limits.windowMs);
   }
 
-  followDay(userId: string): FixedWindow {
-    let window = this.#userDays.get(userId);
-    if (!window) {
-      window = new FixedWindow(this.limits.followsPerDayPerUser, this.limits.dayMs);
-      this.#userDays.set(userId, window);
-    }
-    return window;
+  followDay(userId: string): PointsWindow {
+    return this.#windows.get(`${userId}|follow-day`, this.limits.followsPerDayPerUser, this.limits.dayMs);
   }
 }
