@@ -15,7 +15,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../shared/ports/clock.ts';
 import { type ActiveFault, type FaultSpec, SandboxFaults } from '../common/faults.ts';
-import { bearer, hold, listen, readBody } from '../common/http.ts';
+import {
+  bearer,
+  hold,
+  JSON_TYPE,
+  type JsonAnswer,
+  listen,
+  readBody,
+  sendJson,
+  writeText,
+} from '../common/http.ts';
 import { type PointsWindow, WindowMap, type WindowState } from '../common/windows.ts';
 import { hash32 } from '../rng.ts';
 import type { SandboxStats } from '../stats.ts';
@@ -102,16 +111,11 @@ export interface BlueskySandbox {
   close(): Promise<void>;
 }
 
-interface Answer {
-  status: number;
-  body: unknown;
-  /** Profiles in the answer. */
-  users?: number;
+interface Answer extends JsonAnswer {
   /** Write points the request cost (only successful writes cost). */
   points?: number;
 }
 
-const JSON_TYPE = 'application/json; charset=utf-8';
 const DID_PATTERN = /^did:[a-z]+:[a-zA-Z0-9._:%-]*[a-zA-Z0-9._-]$/;
 const RKEY_PATTERN = /^[A-Za-z0-9._:~-]{1,512}$/;
 const DATETIME_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
@@ -616,17 +620,10 @@ class BlueskyHandler {
           true,
         );
         return;
-      case 'truncated': {
-        const text = '{"subject":{"did":"did:plc:trunc';
-        res.writeHead(200, {
-          ...headers,
-          'content-type': JSON_TYPE,
-          'content-length': Buffer.byteLength(text),
-        });
-        res.end(text);
+      case 'truncated':
+        writeText(res, 200, headers, JSON_TYPE, '{"subject":{"did":"did:plc:trunc');
         this.stats.record(method, { status: 200, fault: true });
         return;
-      }
       case 'timeout':
         this.stats.record(method, { fault: true });
         hold(res, this.held, fault.holdMs);
@@ -641,18 +638,7 @@ class BlueskyHandler {
     headers: Record<string, string>,
     fault = false,
   ): void {
-    const text = JSON.stringify(answer.body);
-    res.writeHead(answer.status, {
-      ...headers,
-      'content-type': JSON_TYPE,
-      'content-length': Buffer.byteLength(text),
-    });
-    res.end(text);
-    this.stats.record(method, {
-      status: answer.status,
-      users: answer.status === 200 && !fault ? (answer.users ?? 0) : 0,
-      fault,
-    });
+    sendJson(res, this.stats, method, answer, headers, fault);
   }
 }
 

@@ -1,8 +1,11 @@
-/** Small HTTP helpers shared by the open networks' sandboxes. */
+/** Small HTTP helpers shared by the sandboxes (X, Bluesky, Mastodon). */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { SandboxStats } from '../stats.ts';
 
 const MAX_BODY_BYTES = 64 * 1024;
+
+export const JSON_TYPE = 'application/json; charset=utf-8';
 
 export async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
@@ -32,8 +35,9 @@ export interface Listening {
 }
 
 /**
- * Serves `handle` on loopback; a handler that throws answers 500 with `internalBody` and the error
- * is kept in `internalErrors`. `held` are responses a timeout fault keeps open, dropped on close.
+ * Serves `handle` on loopback; a handler that throws answers 500 with `internalBody` (of
+ * `internalType`, JSON by default) and the error is kept in `internalErrors`. `held` are responses a
+ * timeout fault keeps open, dropped on close.
  */
 export async function listen(options: {
   host?: string | undefined;
@@ -41,6 +45,7 @@ export async function listen(options: {
   handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
   internalErrors: unknown[];
   internalBody: string;
+  internalType?: string | undefined;
   held: Set<ServerResponse>;
 }): Promise<Listening> {
   const host = options.host ?? '127.0.0.1';
@@ -48,7 +53,7 @@ export async function listen(options: {
     options.handle(req, res).catch((error: unknown) => {
       options.internalErrors.push(error);
       if (!res.headersSent) {
-        res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
+        res.writeHead(500, { 'content-type': options.internalType ?? JSON_TYPE });
         res.end(options.internalBody);
       } else {
         res.destroy();
@@ -89,5 +94,48 @@ export function hold(res: ServerResponse, held: Set<ServerResponse>, holdMs: num
   res.on('close', () => {
     if (timer) clearTimeout(timer);
     held.delete(res);
+  });
+}
+
+/** Writes a whole answer: `headers`, then the content type and length of `text`. */
+export function writeText(
+  res: ServerResponse,
+  status: number,
+  headers: Record<string, string>,
+  contentType: string,
+  text: string,
+): void {
+  res.writeHead(status, {
+    ...headers,
+    'content-type': contentType,
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+/** An API answer: its JSON body, own headers (after the rate headers) and the users it shows. */
+export interface JsonAnswer {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string> | undefined;
+  /** Users (profiles, accounts) in the answer, counted in the stats on a 200 that is no fault. */
+  users?: number | undefined;
+}
+
+/** Sends `answer` as JSON (or `contentType`) after `headers`, and counts it in `stats` under `endpoint`. */
+export function sendJson(
+  res: ServerResponse,
+  stats: SandboxStats,
+  endpoint: string,
+  answer: JsonAnswer,
+  headers: Record<string, string>,
+  fault = false,
+  contentType = JSON_TYPE,
+): void {
+  writeText(res, answer.status, { ...headers, ...answer.headers }, contentType, JSON.stringify(answer.body));
+  stats.record(endpoint, {
+    status: answer.status,
+    users: answer.status === 200 && !fault ? (answer.users ?? 0) : 0,
+    fault,
   });
 }

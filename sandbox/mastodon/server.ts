@@ -19,7 +19,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../shared/ports/clock.ts';
 import { type ActiveFault, type FaultSpec, SandboxFaults } from '../common/faults.ts';
-import { bearer, hold, listen, readBody } from '../common/http.ts';
+import {
+  bearer,
+  hold,
+  JSON_TYPE,
+  type JsonAnswer,
+  listen,
+  readBody,
+  sendJson,
+  writeText,
+} from '../common/http.ts';
 import { type PointsWindow, WindowMap, type WindowState } from '../common/windows.ts';
 import type { SandboxStats } from '../stats.ts';
 import type { TokenResolver } from '../tokens.ts';
@@ -103,16 +112,11 @@ interface Route {
   id?: string;
 }
 
-interface Answer {
-  status: number;
-  body: unknown;
-  headers?: Record<string, string>;
-  users?: number;
+interface Answer extends JsonAnswer {
   /** A new follow or follow request: counts against the daily follow limit. */
   countsFollow?: boolean;
 }
 
-const JSON_TYPE = 'application/json; charset=utf-8';
 const NOT_FOUND: Answer = { status: 404, body: mastodonError('Record not found') };
 const NOT_ALLOWED: Answer = { status: 403, body: mastodonError('This action is not allowed') };
 
@@ -398,12 +402,7 @@ class MastodonHandler {
         // A proxy in front of the instance answers, in HTML.
         const text =
           '<html><head><title>503 Service Temporarily Unavailable</title></head><body></body></html>';
-        res.writeHead(503, {
-          ...headers,
-          'content-type': 'text/html',
-          'content-length': Buffer.byteLength(text),
-        });
-        res.end(text);
+        writeText(res, 503, headers, 'text/html', text);
         this.stats.record(endpoint, { status: 503, fault: true });
         return;
       }
@@ -414,17 +413,10 @@ class MastodonHandler {
       case 'malformed':
         this.#send(res, endpoint, { status: 200, body: [{ id: 42, acct: null }] }, headers, true);
         return;
-      case 'truncated': {
-        const text = '[{"id":"1","username":"trunc';
-        res.writeHead(200, {
-          ...headers,
-          'content-type': JSON_TYPE,
-          'content-length': Buffer.byteLength(text),
-        });
-        res.end(text);
+      case 'truncated':
+        writeText(res, 200, headers, JSON_TYPE, '[{"id":"1","username":"trunc');
         this.stats.record(endpoint, { status: 200, fault: true });
         return;
-      }
       case 'timeout':
         this.stats.record(endpoint, { fault: true });
         hold(res, this.held, fault.holdMs);
@@ -439,19 +431,7 @@ class MastodonHandler {
     headers: Record<string, string>,
     fault = false,
   ): void {
-    const text = JSON.stringify(answer.body);
-    res.writeHead(answer.status, {
-      ...headers,
-      ...answer.headers,
-      'content-type': JSON_TYPE,
-      'content-length': Buffer.byteLength(text),
-    });
-    res.end(text);
-    this.stats.record(endpoint, {
-      status: answer.status,
-      users: answer.status === 200 && !fault ? (answer.users ?? 0) : 0,
-      fault,
-    });
+    sendJson(res, this.stats, endpoint, answer, headers, fault);
   }
 }
 

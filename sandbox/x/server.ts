@@ -2,9 +2,18 @@
  * The X API v2 sandbox: an HTTP server on loopback answering the endpoints followback uses, in X's
  * shapes, from a seeded world, with X's rate limits on the injected clock and injectable faults.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../shared/ports/clock.ts';
+import {
+  bearer,
+  hold,
+  JSON_TYPE,
+  type JsonAnswer,
+  listen,
+  readBody,
+  sendJson,
+  writeText,
+} from '../common/http.ts';
 import type { SandboxStats } from '../stats.ts';
 import type { TokenResolver } from '../tokens.ts';
 import type { World, WorldUser } from '../world.ts';
@@ -83,9 +92,7 @@ interface Route {
   params: Record<string, string>;
 }
 
-interface Answer {
-  status: number;
-  body: unknown;
+interface Answer extends JsonAnswer {
   /** Users in `data`. */
   users?: number;
   /** A follow that counts against the 24-hour caps. */
@@ -93,10 +100,8 @@ interface Answer {
   countsUnfollow?: boolean;
 }
 
-const JSON_TYPE = 'application/json; charset=utf-8';
 const PROBLEM_TYPE = 'application/problem+json';
 const ID_PATTERN = /^[0-9]{1,19}$/;
-const MAX_BODY_BYTES = 64 * 1024;
 
 const READ_PARAMS = ['user.fields', 'expansions', 'tweet.fields', 'post.fields'];
 const LIST_PARAMS = ['max_results', 'pagination_token', ...READ_PARAMS];
@@ -121,24 +126,6 @@ function matchRoute(method: string, path: string): Route | undefined {
     return { endpoint: 'unfollow', params: { source_user_id: rest[0]!, target_user_id: rest[2]! } };
   }
   return undefined;
-}
-
-function bearer(req: IncomingMessage): string | undefined {
-  const header = req.headers.authorization;
-  const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
-  return match?.[1];
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buffer = chunk as Buffer;
-    size += buffer.length;
-    if (size > MAX_BODY_BYTES) throw new RangeError('request body too large');
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 function rateHeaders(headers: Record<string, string>, state: WindowState): void {
@@ -566,28 +553,14 @@ class XSandboxHandler {
           true,
         );
         return;
-      case 'truncated': {
-        const text = '{"data":[{"id":"1234567890","name":"Trunc';
-        res.writeHead(200, {
-          ...headers,
-          'content-type': JSON_TYPE,
-          'content-length': Buffer.byteLength(text),
-        });
-        res.end(text);
+      case 'truncated':
+        writeText(res, 200, headers, JSON_TYPE, '{"data":[{"id":"1234567890","name":"Trunc');
         this.stats.record(endpoint, { status: 200, fault: true });
         return;
-      }
-      case 'timeout': {
+      case 'timeout':
         this.stats.record(endpoint, { fault: true });
-        this.held.add(res);
-        const timer =
-          fault.holdMs === undefined ? undefined : setTimeout(() => res.socket?.destroy(), fault.holdMs);
-        res.on('close', () => {
-          if (timer) clearTimeout(timer);
-          this.held.delete(res);
-        });
+        hold(res, this.held, fault.holdMs);
         return;
-      }
     }
   }
 
@@ -598,25 +571,14 @@ class XSandboxHandler {
     headers: Record<string, string>,
     fault = false,
   ): void {
-    const text = JSON.stringify(answer.body);
-    res.writeHead(answer.status, {
-      ...headers,
-      'content-type': answer.status < 400 ? JSON_TYPE : PROBLEM_TYPE,
-      'content-length': Buffer.byteLength(text),
-    });
-    res.end(text);
-    this.stats.record(endpoint, {
-      status: answer.status,
-      users: answer.status === 200 && !fault ? (answer.users ?? 0) : 0,
-      fault,
-    });
+    const type = answer.status < 400 ? JSON_TYPE : PROBLEM_TYPE;
+    sendJson(res, this.stats, endpoint, answer, headers, fault, type);
   }
 }
 
 /** Starts an X API v2 sandbox on loopback. */
 export async function startXSandbox(options: XSandboxOptions): Promise<XSandbox> {
   const { world } = options;
-  const host = options.host ?? '127.0.0.1';
   const limits = resolveLimits(options.limits);
   const faults = new XFaults(options.faultSeed ?? world.seed);
   for (const spec of options.faults ?? []) faults.add(spec);
@@ -624,31 +586,19 @@ export async function startXSandbox(options: XSandboxOptions): Promise<XSandbox>
   const clock = options.clock ?? world.clock;
   const oauth = new XOAuthServer(world, clock, options.tokens ?? world.tokens, options.oauth);
   const handler = new XSandboxHandler(world, clock, oauth, stats, faults, limits, oauth);
-  const server = createServer((req, res) => {
-    handler.handle(req, res).catch((error: unknown) => {
-      handler.internalErrors.push(error);
-      if (!res.headersSent) {
-        res.writeHead(500, { 'content-type': PROBLEM_TYPE });
-        res.end(JSON.stringify(internalError()));
-      } else {
-        res.destroy();
-      }
-    });
+  const listening = await listen({
+    host: options.host,
+    port: options.port,
+    handle: (req, res) => handler.handle(req, res),
+    internalErrors: handler.internalErrors,
+    internalBody: JSON.stringify(internalError()),
+    internalType: PROBLEM_TYPE,
+    held: handler.held,
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  const urlHost = host.includes(':') ? `[${host}]` : host;
-  let closed: Promise<void> | undefined;
   return {
-    baseUrl: `http://${urlHost}:${port}`,
-    host,
-    port,
+    baseUrl: listening.baseUrl,
+    host: listening.host,
+    port: listening.port,
     world,
     faults,
     stats,
@@ -656,14 +606,6 @@ export async function startXSandbox(options: XSandboxOptions): Promise<XSandbox>
     internalErrors: handler.internalErrors,
     oauth,
     issueToken: (ownerId) => world.issueToken(ownerId),
-    close() {
-      closed ??= new Promise<void>((resolve, reject) => {
-        for (const res of handler.held) res.socket?.destroy();
-        handler.held.clear();
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      });
-      return closed;
-    },
+    close: () => listening.close(),
   };
 }
