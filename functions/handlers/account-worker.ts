@@ -193,21 +193,9 @@ function recordReport(
   if (atRisk !== undefined) metric('PromisesAtRisk', atRisk);
 }
 
-/**
- * The follow-backs forecast to miss their promise window, if the tick report says (`promisesAtRisk`
- * at its top level or in its `act` / `reconcile` part). The report does not carry that figure yet
- * (act reports `late`, follow-backs already made after their deadline, emitted as LateFollowBacks);
- * until it does, the worker emits no PromisesAtRisk figure and the alarm on that metric stays quiet
- * (missing data is not breaching).
- */
+/** Open promises the tick found it can no longer keep (act's late lane); undefined when the tick did not run. */
 export function promisesAtRisk(report: TickReport): number | undefined {
-  const parts = report as unknown as Record<string, unknown>;
-  for (const candidate of [parts, parts.act, parts.reconcile]) {
-    if (typeof candidate !== 'object' || candidate === null) continue;
-    const value = (candidate as Record<string, unknown>).promisesAtRisk;
-    if (typeof value === 'number' && Number.isFinite(value)) return value;
-  }
-  return undefined;
+  return report.ran ? report.act.promisesAtRisk : undefined;
 }
 
 /**

@@ -183,7 +183,7 @@ describe('account worker', () => {
         service: 'account-worker',
       }),
     );
-    expect(logs).toContainEqual(expect.objectContaining({ TicksRun: 1 }));
+    expect(logs).toContainEqual(expect.objectContaining({ TicksRun: 1, PromisesAtRisk: 0 }));
     expectNoSecretIn(lines, token, `refresh-of-${token}`);
   });
 

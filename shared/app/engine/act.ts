@@ -61,6 +61,12 @@ export interface ActReport {
   failed: number;
   /** Follow-backs made after their deadline. */
   late: number;
+  /**
+   * Open promises (of the tasks this tick read) that can no longer be kept under the caps: already
+   * past their deadline, or queued behind more work than the capacity before it. Emitted as the
+   * PromisesAtRisk metric, which alarms.
+   */
+  promisesAtRisk: number;
   stopped?:
     | { reason: 'rate_limited' | 'caps' | 'deadline' | 'auth' | 'blocked' | 'quiet'; until?: number }
     | undefined;
@@ -93,6 +99,7 @@ export async function act(
     retried: 0,
     failed: 0,
     late: 0,
+    promisesAtRisk: 0,
   };
   const log = deps.logger.child({ clientId: account.clientId, accountId: account.accountId, useCase: 'act' });
   const now = deps.clock.now();
@@ -127,6 +134,7 @@ export async function act(
     { until: now, reserve: suggestedReserve(cell.state.observe.growthPerHour, policy) },
   );
 
+  report.promisesAtRisk = plan.queue.filter((entry) => entry.lane === 'late').length;
   let stillFollows: ((targetIds: string[]) => Promise<Map<string, boolean>>) | undefined;
   const random = seededRandom(`${account.clientId}/${account.accountId}/${now}`);
   let nextActAt = Math.min(plan.wakeAt ?? Number.POSITIVE_INFINITY, now + IDLE_RECHECK_MS);
