@@ -30,9 +30,20 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../shared/ports/clock.ts';
+import {
+  AuthorizationCodes,
+  consentOf,
+  consentPage,
+  escapeHtml,
+  isPkceChallenge,
+  type OAuthReply,
+  page,
+  redirectBack,
+  SANDBOX_CONSENT_PARAM,
+  sendOAuthReply,
+} from '../common/oauth.ts';
 import type { SandboxStats } from '../stats.ts';
 import type { World, WorldUser } from '../world.ts';
-import { challengeOf } from '../x/oauth.ts';
 import { mastodonUsername } from './shapes.ts';
 
 export const MASTODON_APPS_PATH = '/api/v1/apps';
@@ -40,7 +51,7 @@ export const MASTODON_AUTHORIZE_PATH = '/oauth/authorize';
 export const MASTODON_TOKEN_PATH = '/oauth/token';
 export const MASTODON_METADATA_PATH = '/.well-known/oauth-authorization-server';
 /** The query parameter that consents (an owner's world id or @handle) or refuses (`deny`). */
-export const MASTODON_CONSENT_PARAM = 'sandbox_consent';
+export const MASTODON_CONSENT_PARAM = SANDBOX_CONSENT_PARAM;
 /** Doorkeeper's default as Mastodon sets it. */
 export const MASTODON_CODE_LIFETIME_MS = 10 * 60_000;
 
@@ -114,20 +125,7 @@ export interface MastodonApp {
   scopes: string[];
 }
 
-interface CodeRecord {
-  clientId: string;
-  redirectUri: string;
-  challenge: string | undefined;
-  scopes: string[];
-  userId: string;
-  expiresAt: number;
-  used: boolean;
-}
-
-type Reply = { status: number; body: unknown } | { redirect: string };
-
-const CHALLENGE = /^[A-Za-z0-9._~-]{43,128}$/;
-const VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
+type Reply = OAuthReply;
 
 /** Whether `granted` scopes allow what `needed` names (`read` covers `read:*`, `follow` the follow parts). */
 export function scopeCovers(granted: readonly string[], needed: string): boolean {
@@ -142,9 +140,8 @@ export class MastodonOAuthServer {
   readonly pkce: boolean;
   readonly #world: World;
   readonly #clock: Clock;
-  readonly #codeLifetimeMs: number;
   readonly #apps = new Map<string, MastodonApp>();
-  readonly #codes = new Map<string, CodeRecord>();
+  readonly #codes: AuthorizationCodes;
   /** Scopes of the access tokens issued here. */
   readonly #tokenScopes = new Map<string, string[]>();
   #consentingUser: string | undefined;
@@ -154,7 +151,7 @@ export class MastodonOAuthServer {
     this.#world = world;
     this.#clock = clock;
     this.pkce = options.pkce ?? true;
-    this.#codeLifetimeMs = options.codeLifetimeMs ?? MASTODON_CODE_LIFETIME_MS;
+    this.#codes = new AuthorizationCodes(clock, options.codeLifetimeMs ?? MASTODON_CODE_LIFETIME_MS, secret);
     this.#consentingUser = options.consentingUser;
   }
 
@@ -227,21 +224,7 @@ export class MastodonOAuthServer {
             : { status: 405, body: { error: 'Method not allowed' } };
         if ('status' in reply && reply.status >= 400) this.counts.refused++;
     }
-    if ('redirect' in reply) {
-      res.writeHead(302, { location: reply.redirect, 'cache-control': 'no-store', 'content-length': 0 });
-      res.end();
-      stats.record(endpoint, { status: 302 });
-      return;
-    }
-    const html = typeof reply.body === 'string';
-    const text = html ? (reply.body as string) : JSON.stringify(reply.body);
-    res.writeHead(reply.status, {
-      'content-type': html ? 'text/html; charset=utf-8' : 'application/json; charset=utf-8',
-      'cache-control': 'no-store',
-      'content-length': Buffer.byteLength(text),
-    });
-    res.end(text);
-    stats.record(endpoint, { status: reply.status });
+    sendOAuthReply(res, stats, endpoint, reply);
   }
 
   #metadata(baseUrl: string): Record<string, unknown> {
@@ -326,12 +309,7 @@ export class MastodonOAuthServer {
       };
     }
     const state = q.get('state');
-    const back = (params: Record<string, string>): Reply => {
-      const target = new URL(redirectUri);
-      for (const [key, value] of Object.entries(params)) target.searchParams.set(key, value);
-      if (state !== null) target.searchParams.set('state', state);
-      return { redirect: target.toString() };
-    };
+    const back = (params: Record<string, string>): Reply => redirectBack(redirectUri, state, params);
     if (q.get('response_type') !== 'code') {
       return back({
         error: 'unsupported_response_type',
@@ -354,13 +332,24 @@ export class MastodonOAuthServer {
         });
       }
       challenge = q.get('code_challenge') ?? '';
-      if (!CHALLENGE.test(challenge)) {
+      if (!isPkceChallenge(challenge)) {
         return back({ error: 'invalid_request', error_description: 'The code_challenge is malformed.' });
       }
     }
 
-    const consent = q.get(MASTODON_CONSENT_PARAM) ?? this.#consentingUser;
-    if (consent === undefined) return { status: 200, body: this.#consentPage(url, app) };
+    const consent = consentOf(q, this.#consentingUser);
+    if (consent === undefined) {
+      const scope = q.get('scope') ?? 'read';
+      const body = consentPage({
+        world: this.#world,
+        url,
+        title: 'Authorization required (Mastodon sandbox)',
+        intro: `${escapeHtml(app.name)} would like permission to access your account: ${escapeHtml(scope)}`,
+        username: mastodonUsername,
+        refuse: 'Deny',
+      });
+      return { status: 200, body };
+    }
     if (consent === 'deny') {
       return back({
         error: 'access_denied',
@@ -371,15 +360,13 @@ export class MastodonOAuthServer {
     if (user === undefined) {
       return { status: 400, body: page('An error has occurred', 'No such owner in the sandbox world.') };
     }
-    const code = secret();
-    this.#codes.set(code, {
+    const code = this.#codes.issue({
       clientId: app.clientId,
       redirectUri,
       challenge,
-      scopes: [...new Set(scopes)],
+      method: 'S256',
+      scopes,
       userId: user.id,
-      expiresAt: this.#clock.now() + this.#codeLifetimeMs,
-      used: false,
     });
     this.counts.authorized++;
     return back({ code });
@@ -414,19 +401,14 @@ export class MastodonOAuthServer {
           'The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.',
       },
     };
-    const code = first(input, 'code') ?? '';
-    const record = this.#codes.get(code);
-    if (record === undefined || record.used || record.clientId !== app.clientId) return invalidGrant;
-    if (record.expiresAt <= this.#clock.now()) {
-      this.#codes.delete(code);
-      return invalidGrant;
-    }
-    if ((first(input, 'redirect_uri') ?? '') !== record.redirectUri) return invalidGrant;
-    if (record.challenge !== undefined) {
-      const verifier = first(input, 'code_verifier') ?? '';
-      if (!VERIFIER.test(verifier) || challengeOf(verifier, 'S256') !== record.challenge) return invalidGrant;
-    }
-    record.used = true;
+    const redeemed = this.#codes.redeem(
+      first(input, 'code') ?? '',
+      app.clientId,
+      first(input, 'redirect_uri') ?? '',
+      first(input, 'code_verifier') ?? '',
+    );
+    if (redeemed.outcome !== 'redeemed') return invalidGrant;
+    const { record } = redeemed;
     this.#world.advanceTo(this.#clock.now());
     const token = this.#world.issueToken(record.userId);
     this.#tokenScopes.set(token, record.scopes);
@@ -471,26 +453,6 @@ export class MastodonOAuthServer {
     }
     return undefined;
   }
-
-  #consentPage(url: URL, app: MastodonApp): string {
-    const choices = this.#world
-      .ownerIds()
-      .map((id) => this.#world.user(id))
-      .filter((user): user is WorldUser => user !== undefined)
-      .map((user) => {
-        const link = new URL(url.toString());
-        link.searchParams.set(MASTODON_CONSENT_PARAM, user.id);
-        return `<li><a href="${escapeHtml(link.pathname + link.search)}">Authorize as @${escapeHtml(mastodonUsername(user))}</a></li>`;
-      });
-    const deny = new URL(url.toString());
-    deny.searchParams.set(MASTODON_CONSENT_PARAM, 'deny');
-    return page(
-      'Authorization required (Mastodon sandbox)',
-      `<p>${escapeHtml(app.name)} would like permission to access your account: ${escapeHtml(url.searchParams.get('scope') ?? 'read')}</p>` +
-        `<ul>${choices.join('')}</ul>` +
-        `<p><a href="${escapeHtml(deny.pathname + deny.search)}">Deny</a></p>`,
-    );
-  }
 }
 
 /** A request's parameters from a JSON object or a form body (repeated keys and `key[]` kept). */
@@ -531,15 +493,4 @@ function validation(message: string): Reply {
 
 function secret(): string {
   return randomBytes(32).toString('base64url');
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
-  );
-}
-
-function page(title: string, body: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head><body><h1>${escapeHtml(title)}</h1>${body.startsWith('<') ? body : `<p>${escapeHtml(body)}</p>`}</body></html>`;
 }

@@ -25,9 +25,20 @@
  *
  * Grants live in memory only: the local demo keeps issuing world tokens, which its journal replays.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../shared/ports/clock.ts';
+import {
+  AuthorizationCodes,
+  consentOf,
+  consentPage,
+  escapeHtml,
+  isPkceChallenge,
+  type OAuthReply,
+  page,
+  redirectBack,
+  sendOAuthReply,
+} from '../common/oauth.ts';
 import type { SandboxStats } from '../stats.ts';
 import type { TokenResolver } from '../tokens.ts';
 import type { World, WorldUser } from '../world.ts';
@@ -37,7 +48,7 @@ export const SANDBOX_AUTHORIZE_PATH = '/i/oauth2/authorize';
 export const SANDBOX_TOKEN_PATH = '/2/oauth2/token';
 export const SANDBOX_REVOKE_PATH = '/2/oauth2/revoke';
 /** The query parameter that consents (a user id or @handle) or refuses (`deny`) without a page. */
-export const SANDBOX_CONSENT_PARAM = 'sandbox_consent';
+export { challengeOf, SANDBOX_CONSENT_PARAM } from '../common/oauth.ts';
 
 /** X's access token lifetime. */
 export const X_ACCESS_TOKEN_LIFETIME_MS = 2 * 60 * 60_000;
@@ -124,19 +135,6 @@ export interface TokenInfo {
   expiresAt?: number | undefined;
 }
 
-interface CodeRecord {
-  clientId: string;
-  redirectUri: string;
-  challenge: string;
-  method: 'S256' | 'plain';
-  scopes: string[];
-  userId: string;
-  expiresAt: number;
-  used: boolean;
-  /** The grant the code was exchanged for (voided if the code comes back). */
-  grantId?: string;
-}
-
 interface Grant {
   id: string;
   clientId: string;
@@ -158,11 +156,9 @@ export interface ScopedTokenResolver extends TokenResolver {
   missingScopes(token: string, endpoint: XEndpoint): string[];
 }
 
-type Reply = { status: number; body: unknown; headers?: Record<string, string> } | { redirect: string };
+type Reply = OAuthReply;
 
 const FORM_TYPE = /^application\/x-www-form-urlencoded\b/i;
-const VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
-const CHALLENGE = /^[A-Za-z0-9._~-]{43,128}$/;
 
 export class XOAuthServer implements ScopedTokenResolver {
   readonly counts: OAuthCounts = {
@@ -177,8 +173,7 @@ export class XOAuthServer implements ScopedTokenResolver {
   readonly #fallback: TokenResolver;
   readonly #clients: Map<string, XOAuthClientRegistration> | undefined;
   readonly #accessLifetimeMs: number;
-  readonly #codeLifetimeMs: number;
-  readonly #codes = new Map<string, CodeRecord>();
+  readonly #codes: AuthorizationCodes;
   readonly #grants = new Map<string, Grant>();
   readonly #access = new Map<string, AccessRecord>();
   /** Every refresh token ever issued, current or retired, to its grant. */
@@ -193,7 +188,9 @@ export class XOAuthServer implements ScopedTokenResolver {
     this.#clients =
       options.clients === undefined ? undefined : new Map(options.clients.map((c) => [c.clientId, c]));
     this.#accessLifetimeMs = options.accessTokenLifetimeMs ?? X_ACCESS_TOKEN_LIFETIME_MS;
-    this.#codeLifetimeMs = options.codeLifetimeMs ?? X_CODE_LIFETIME_MS;
+    this.#codes = new AuthorizationCodes(clock, options.codeLifetimeMs ?? X_CODE_LIFETIME_MS, () =>
+      newSecret('sbxc'),
+    );
     this.#consentingUser = options.consentingUser;
   }
 
@@ -299,23 +296,7 @@ export class XOAuthServer implements ScopedTokenResolver {
               : this.#revoke(req, new URLSearchParams(body));
       if ('status' in reply && reply.status >= 400) this.counts.refused++;
     }
-    if ('redirect' in reply) {
-      res.writeHead(302, { location: reply.redirect, 'cache-control': 'no-store', 'content-length': 0 });
-      res.end();
-      stats.record(endpoint, { status: 302 });
-      return;
-    }
-    const html = typeof reply.body === 'string';
-    const text = html ? (reply.body as string) : JSON.stringify(reply.body);
-    res.writeHead(reply.status, {
-      'content-type': html ? 'text/html; charset=utf-8' : 'application/json; charset=utf-8',
-      'cache-control': 'no-store',
-      pragma: 'no-cache',
-      'content-length': Buffer.byteLength(text),
-      ...reply.headers,
-    });
-    res.end(text);
-    stats.record(endpoint, { status: reply.status });
+    sendOAuthReply(res, stats, endpoint, reply, { pragma: 'no-cache' });
   }
 
   #authorize(url: URL): Reply {
@@ -333,12 +314,7 @@ export class XOAuthServer implements ScopedTokenResolver {
       };
     }
     const state = q.get('state');
-    const back = (params: Record<string, string>): Reply => {
-      const target = new URL(redirectUri);
-      for (const [key, value] of Object.entries(params)) target.searchParams.set(key, value);
-      if (state !== null) target.searchParams.set('state', state);
-      return { redirect: target.toString() };
-    };
+    const back = (params: Record<string, string>): Reply => redirectBack(redirectUri, state, params);
     const invalid = (description: string) =>
       back({ error: 'invalid_request', error_description: description });
     if (q.get('response_type') !== 'code') return invalid('response_type must be code');
@@ -349,7 +325,7 @@ export class XOAuthServer implements ScopedTokenResolver {
     const method = q.get('code_challenge_method') ?? 'plain';
     if (method !== 'S256' && method !== 'plain')
       return invalid('code_challenge_method must be S256 or plain');
-    if (!CHALLENGE.test(challenge)) return invalid('code_challenge is missing or malformed');
+    if (!isPkceChallenge(challenge)) return invalid('code_challenge is missing or malformed');
     const scopes = (q.get('scope') ?? '').split(/[ +]/).filter(Boolean);
     if (scopes.length === 0) return back({ error: 'invalid_scope', error_description: 'scope is required' });
     const unknown = scopes.filter((scope) => !X_KNOWN_SCOPES.includes(scope));
@@ -357,8 +333,19 @@ export class XOAuthServer implements ScopedTokenResolver {
       return back({ error: 'invalid_scope', error_description: `unknown scope ${unknown.join(' ')}` });
     }
 
-    const consent = q.get(SANDBOX_CONSENT_PARAM) ?? this.#consentingUser;
-    if (consent === undefined) return { status: 200, body: this.#consentPage(url) };
+    const consent = consentOf(q, this.#consentingUser);
+    if (consent === undefined) {
+      const intro = `An app asks for: ${escapeHtml(q.get('scope') ?? '')}`;
+      const body = consentPage({
+        world: this.#world,
+        url,
+        title: 'Authorize app (X sandbox)',
+        intro,
+        username: (user) => user.username,
+        refuse: 'Cancel',
+      });
+      return { status: 200, body };
+    }
     if (consent === 'deny') {
       return back({ error: 'access_denied', error_description: 'The user denied the request.' });
     }
@@ -366,17 +353,7 @@ export class XOAuthServer implements ScopedTokenResolver {
     if (user === undefined) {
       return { status: 400, body: page('Something went wrong', 'No such user in the sandbox world.') };
     }
-    const code = newSecret('sbxc');
-    this.#codes.set(code, {
-      clientId,
-      redirectUri,
-      challenge,
-      method,
-      scopes: [...new Set(scopes)],
-      userId: user.id,
-      expiresAt: this.#clock.now() + this.#codeLifetimeMs,
-      used: false,
-    });
+    const code = this.#codes.issue({ clientId, redirectUri, challenge, method, scopes, userId: user.id });
     this.counts.authorized++;
     return back({ code });
   }
@@ -400,29 +377,27 @@ export class XOAuthServer implements ScopedTokenResolver {
   }
 
   #exchangeCode(client: XOAuthClientRegistration, form: URLSearchParams): Reply {
-    const code = form.get('code') ?? '';
-    const record = this.#codes.get(code);
-    if (record === undefined || record.clientId !== client.clientId) {
-      return oauthError(400, 'invalid_request', 'Value passed for the authorization code was invalid.');
+    const redeemed = this.#codes.redeem(
+      form.get('code') ?? '',
+      client.clientId,
+      form.get('redirect_uri') ?? '',
+      form.get('code_verifier') ?? '',
+    );
+    switch (redeemed.outcome) {
+      case 'reused':
+        // A code presented twice: void what it granted (RFC 6749 4.1.2).
+        this.counts.reuseDetected++;
+        if (redeemed.record.grantId !== undefined) this.revokeGrant(redeemed.record.grantId);
+        return oauthError(400, 'invalid_request', 'Value passed for the authorization code was invalid.');
+      case 'unknown':
+      case 'expired':
+        return oauthError(400, 'invalid_request', 'Value passed for the authorization code was invalid.');
+      case 'redirect_uri':
+        return oauthError(400, 'invalid_request', 'redirect_uri does not match the authorize request.');
+      case 'verifier':
+        return oauthError(400, 'invalid_request', 'Value passed for the code_verifier was invalid.');
     }
-    if (record.used) {
-      // A code presented twice: void what it granted (RFC 6749 4.1.2).
-      this.counts.reuseDetected++;
-      if (record.grantId !== undefined) this.revokeGrant(record.grantId);
-      return oauthError(400, 'invalid_request', 'Value passed for the authorization code was invalid.');
-    }
-    if (record.expiresAt <= this.#clock.now()) {
-      this.#codes.delete(code);
-      return oauthError(400, 'invalid_request', 'Value passed for the authorization code was invalid.');
-    }
-    if ((form.get('redirect_uri') ?? '') !== record.redirectUri) {
-      return oauthError(400, 'invalid_request', 'redirect_uri does not match the authorize request.');
-    }
-    const verifier = form.get('code_verifier') ?? '';
-    if (!VERIFIER.test(verifier) || challengeOf(verifier, record.method) !== record.challenge) {
-      return oauthError(400, 'invalid_request', 'Value passed for the code_verifier was invalid.');
-    }
-    record.used = true;
+    const { record } = redeemed;
     const grant: Grant = {
       id: `grant-${++this.#grantSeq}`,
       clientId: client.clientId,
@@ -540,30 +515,6 @@ export class XOAuthServer implements ScopedTokenResolver {
     const user = this.#world.user(who);
     return user && !user.deleted && !user.suspended ? user : undefined;
   }
-
-  #consentPage(url: URL): string {
-    const choices = this.#world
-      .ownerIds()
-      .map((id) => this.#world.user(id))
-      .filter((user): user is WorldUser => user !== undefined)
-      .map((user) => {
-        const link = new URL(url.toString());
-        link.searchParams.set(SANDBOX_CONSENT_PARAM, user.id);
-        return `<li><a href="${escapeHtml(link.pathname + link.search)}">Authorize as @${escapeHtml(user.username)}</a></li>`;
-      });
-    const deny = new URL(url.toString());
-    deny.searchParams.set(SANDBOX_CONSENT_PARAM, 'deny');
-    return page(
-      'Authorize app (X sandbox)',
-      `<p>An app asks for: ${escapeHtml(url.searchParams.get('scope') ?? '')}</p>` +
-        `<ul>${choices.join('')}</ul>` +
-        `<p><a href="${escapeHtml(deny.pathname + deny.search)}">Cancel</a></p>`,
-    );
-  }
-}
-
-export function challengeOf(verifier: string, method: 'S256' | 'plain'): string {
-  return method === 'plain' ? verifier : createHash('sha256').update(verifier).digest('base64url');
 }
 
 /** A registered redirect URI matches exactly, or a loopback one matches any port (RFC 8252 7.3). */
@@ -611,15 +562,4 @@ function safeDecode(text: string): string {
   } catch {
     return text;
   }
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
-  );
-}
-
-function page(title: string, body: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head><body><h1>${escapeHtml(title)}</h1>${body.startsWith('<') ? body : `<p>${escapeHtml(body)}</p>`}</body></html>`;
 }
