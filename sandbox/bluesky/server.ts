@@ -14,17 +14,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../shared/ports/clock.ts';
-import { type ActiveFault, type FaultSpec, SandboxFaults } from '../common/faults.ts';
-import {
-  bearer,
-  hold,
-  JSON_TYPE,
-  type JsonAnswer,
-  listen,
-  readBody,
-  sendJson,
-  writeText,
-} from '../common/http.ts';
+import { type ActiveFault, type FaultSpec, SandboxFaults, serveFault } from '../common/faults.ts';
+import { bearer, type JsonAnswer, listen, readBody, sendJson } from '../common/http.ts';
 import { type PointsWindow, WindowMap, type WindowState } from '../common/windows.ts';
 import { hash32 } from '../rng.ts';
 import type { SandboxStats } from '../stats.ts';
@@ -587,48 +578,21 @@ class BlueskyHandler {
     windows: PointsWindow[],
     now: number,
   ): void {
-    switch (fault.kind) {
-      case '500':
-        this.#send(
-          res,
-          method,
-          { status: 500, body: xrpcError('InternalServerError', 'Internal Server Error') },
-          headers,
-          true,
-        );
-        return;
-      case '503':
-        this.#send(
-          res,
-          method,
-          { status: 503, body: xrpcError('NotEnoughResources', 'Service Unavailable') },
-          headers,
-          true,
-        );
-        return;
-      case '429': {
-        rateHeaders(headers, { ...tightest(windows.map((window) => window.state(now))), remaining: 0 });
-        this.#send(res, method, rateLimited(), headers, true);
-        return;
-      }
-      case 'malformed':
-        this.#send(
-          res,
-          method,
-          { status: 200, body: { followers: 42, cursor: 7, did: null } },
-          headers,
-          true,
-        );
-        return;
-      case 'truncated':
-        writeText(res, 200, headers, JSON_TYPE, '{"subject":{"did":"did:plc:trunc');
-        this.stats.record(method, { status: 200, fault: true });
-        return;
-      case 'timeout':
-        this.stats.record(method, { fault: true });
-        hold(res, this.held, fault.holdMs);
-        return;
-    }
+    const send = (answer: Answer) => this.#send(res, method, answer, headers, true);
+    serveFault(
+      res,
+      fault,
+      { endpoint: method, headers, stats: this.stats, held: this.held, send },
+      {
+        serverError: xrpcError('InternalServerError', 'Internal Server Error'),
+        unavailable: { body: xrpcError('NotEnoughResources', 'Service Unavailable') },
+        rateLimited: rateLimited().body,
+        exhaustHeaders: () =>
+          rateHeaders(headers, { ...tightest(windows.map((window) => window.state(now))), remaining: 0 }),
+        malformed: { followers: 42, cursor: 7, did: null },
+        truncated: '{"subject":{"did":"did:plc:trunc',
+      },
+    );
   }
 
   #send(

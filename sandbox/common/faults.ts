@@ -3,7 +3,10 @@
  * next answers of an endpoint fail the ways a platform fails. Faults are taken in the order they
  * were added; probabilistic ones draw from a seeded generator of their own.
  */
+import type { ServerResponse } from 'node:http';
 import { type RandomGenerator, streamRng, uniform } from '../rng.ts';
+import type { SandboxStats } from '../stats.ts';
+import { hold, JSON_TYPE, type JsonAnswer, writeText } from './http.ts';
 
 /**
  * - `500`, `503`: server errors in the platform's shapes.
@@ -91,5 +94,69 @@ export class SandboxFaults<E extends string> {
       return { ...spec, id: entry.id, remaining: entry.remaining };
     }
     return undefined;
+  }
+}
+
+/** A sandbox's answers to injected faults, in its platform's shapes. */
+export interface FaultShapes {
+  /** Body of a `500`. */
+  serverError: unknown;
+  /** Body of a `503`, or a raw answer (a proxy's HTML page). */
+  unavailable: { body: unknown } | { contentType: string; text: string };
+  /** Body of a `429`. */
+  rateLimited: unknown;
+  /** Sets the rate-limit headers of an injected `429` (the window's real reset, remaining 0). */
+  exhaustHeaders: () => void;
+  /** A 200 body that is not the documented shape. */
+  malformed: unknown;
+  /** A 200 body cut short (not valid JSON). */
+  truncated: string;
+}
+
+/**
+ * Answers `fault` in place of the real answer: JSON answers go through `send` (the sandbox's own,
+ * which counts them as faults); raw and truncated ones are written here and counted in `stats`; a
+ * timeout holds the socket (in `held`).
+ */
+export function serveFault(
+  res: ServerResponse,
+  fault: { kind: FaultKind; holdMs?: number | undefined },
+  context: {
+    endpoint: string;
+    headers: Record<string, string>;
+    stats: SandboxStats;
+    held: Set<ServerResponse>;
+    send: (answer: JsonAnswer) => void;
+  },
+  shapes: FaultShapes,
+): void {
+  const { endpoint, headers, stats, send } = context;
+  switch (fault.kind) {
+    case '500':
+      send({ status: 500, body: shapes.serverError });
+      return;
+    case '503':
+      if ('body' in shapes.unavailable) {
+        send({ status: 503, body: shapes.unavailable.body });
+      } else {
+        writeText(res, 503, headers, shapes.unavailable.contentType, shapes.unavailable.text);
+        stats.record(endpoint, { status: 503, fault: true });
+      }
+      return;
+    case '429':
+      shapes.exhaustHeaders();
+      send({ status: 429, body: shapes.rateLimited });
+      return;
+    case 'malformed':
+      send({ status: 200, body: shapes.malformed });
+      return;
+    case 'truncated':
+      writeText(res, 200, headers, JSON_TYPE, shapes.truncated);
+      stats.record(endpoint, { status: 200, fault: true });
+      return;
+    case 'timeout':
+      stats.record(endpoint, { fault: true });
+      hold(res, context.held, fault.holdMs);
+      return;
   }
 }

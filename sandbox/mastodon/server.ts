@@ -18,17 +18,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../shared/ports/clock.ts';
-import { type ActiveFault, type FaultSpec, SandboxFaults } from '../common/faults.ts';
-import {
-  bearer,
-  hold,
-  JSON_TYPE,
-  type JsonAnswer,
-  listen,
-  readBody,
-  sendJson,
-  writeText,
-} from '../common/http.ts';
+import { type ActiveFault, type FaultSpec, SandboxFaults, serveFault } from '../common/faults.ts';
+import { bearer, type JsonAnswer, listen, readBody, sendJson } from '../common/http.ts';
 import { type PointsWindow, WindowMap, type WindowState } from '../common/windows.ts';
 import type { SandboxStats } from '../stats.ts';
 import type { TokenResolver } from '../tokens.ts';
@@ -388,40 +379,24 @@ class MastodonHandler {
     window: PointsWindow,
     now: number,
   ): void {
-    switch (fault.kind) {
-      case '500':
-        this.#send(
-          res,
-          endpoint,
-          { status: 500, body: mastodonError('Internal server error') },
-          headers,
-          true,
-        );
-        return;
-      case '503': {
+    const send = (answer: Answer) => this.#send(res, endpoint, answer, headers, true);
+    serveFault(
+      res,
+      fault,
+      { endpoint, headers, stats: this.stats, held: this.held, send },
+      {
+        serverError: mastodonError('Internal server error'),
         // A proxy in front of the instance answers, in HTML.
-        const text =
-          '<html><head><title>503 Service Temporarily Unavailable</title></head><body></body></html>';
-        writeText(res, 503, headers, 'text/html', text);
-        this.stats.record(endpoint, { status: 503, fault: true });
-        return;
-      }
-      case '429':
-        rateHeaders(headers, { ...window.state(now), remaining: 0 });
-        this.#send(res, endpoint, { status: 429, body: mastodonError('Too many requests') }, headers, true);
-        return;
-      case 'malformed':
-        this.#send(res, endpoint, { status: 200, body: [{ id: 42, acct: null }] }, headers, true);
-        return;
-      case 'truncated':
-        writeText(res, 200, headers, JSON_TYPE, '[{"id":"1","username":"trunc');
-        this.stats.record(endpoint, { status: 200, fault: true });
-        return;
-      case 'timeout':
-        this.stats.record(endpoint, { fault: true });
-        hold(res, this.held, fault.holdMs);
-        return;
-    }
+        unavailable: {
+          contentType: 'text/html',
+          text: '<html><head><title>503 Service Temporarily Unavailable</title></head><body></body></html>',
+        },
+        rateLimited: mastodonError('Too many requests'),
+        exhaustHeaders: () => rateHeaders(headers, { ...window.state(now), remaining: 0 }),
+        malformed: [{ id: 42, acct: null }],
+        truncated: '[{"id":"1","username":"trunc',
+      },
+    );
   }
 
   #send(

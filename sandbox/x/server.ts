@@ -4,16 +4,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../shared/ports/clock.ts';
-import {
-  bearer,
-  hold,
-  JSON_TYPE,
-  type JsonAnswer,
-  listen,
-  readBody,
-  sendJson,
-  writeText,
-} from '../common/http.ts';
+import { serveFault } from '../common/faults.ts';
+import { bearer, JSON_TYPE, type JsonAnswer, listen, readBody, sendJson } from '../common/http.ts';
 import type { SandboxStats } from '../stats.ts';
 import type { TokenResolver } from '../tokens.ts';
 import type { World, WorldUser } from '../world.ts';
@@ -519,49 +511,20 @@ class XSandboxHandler {
     window: FixedWindow,
     now: number,
   ): void {
-    switch (fault.kind) {
-      case '500':
-        this.#send(res, endpoint, { status: 500, body: internalError() }, headers, true);
-        return;
-      case '503':
-        this.#send(
-          res,
-          endpoint,
-          { status: 503, body: genericProblem(503, 'Service Unavailable') },
-          headers,
-          true,
-        );
-        return;
-      case '429': {
-        const state = window.state(now);
-        rateHeaders(headers, { ...state, remaining: 0 });
-        this.#send(
-          res,
-          endpoint,
-          { status: 429, body: genericProblem(429, 'Too Many Requests') },
-          headers,
-          true,
-        );
-        return;
-      }
-      case 'malformed':
-        this.#send(
-          res,
-          endpoint,
-          { status: 200, body: { data: 42, meta: { result_count: 'many' } } },
-          headers,
-          true,
-        );
-        return;
-      case 'truncated':
-        writeText(res, 200, headers, JSON_TYPE, '{"data":[{"id":"1234567890","name":"Trunc');
-        this.stats.record(endpoint, { status: 200, fault: true });
-        return;
-      case 'timeout':
-        this.stats.record(endpoint, { fault: true });
-        hold(res, this.held, fault.holdMs);
-        return;
-    }
+    const send = (answer: Answer) => this.#send(res, endpoint, answer, headers, true);
+    serveFault(
+      res,
+      fault,
+      { endpoint, headers, stats: this.stats, held: this.held, send },
+      {
+        serverError: internalError(),
+        unavailable: { body: genericProblem(503, 'Service Unavailable') },
+        rateLimited: genericProblem(429, 'Too Many Requests'),
+        exhaustHeaders: () => rateHeaders(headers, { ...window.state(now), remaining: 0 }),
+        malformed: { data: 42, meta: { result_count: 'many' } },
+        truncated: '{"data":[{"id":"1234567890","name":"Trunc',
+      },
+    );
   }
 
   #send(
