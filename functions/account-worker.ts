@@ -7,10 +7,10 @@ import {
   createAwsDigestStore,
   createAwsDynamoClient,
   createAwsStore,
-  createPlatformFactory,
   createSecretFetcher,
   createXTokenRefresher,
 } from '../shared/runtime/aws.ts';
+import { createPlatformFactory } from '../shared/runtime/aws-platforms.ts';
 import { processAccountBatch } from './handlers/account-worker.ts';
 import { accountWorkerEnvSchema, loadFunctionEnv } from './lib/env.ts';
 import { withObservability } from './lib/middleware.ts';

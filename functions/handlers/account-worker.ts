@@ -24,7 +24,7 @@ export interface AccountWorkerDeps {
   store: RegistryStore & EngineStore & AccountStatusStore;
   /**
    * The account's platform for this message, its credentials opened (and refreshed if about to
-   * expire) before it returns: shared/runtime/aws.ts `createPlatformFactory`.
+   * expire) before it returns: shared/runtime/aws-platforms.ts `createPlatformFactory`.
    */
   platformFor: (account: AccountRecord, context: { logger: Logger }) => Promise<Platform>;
   clock: Clock;

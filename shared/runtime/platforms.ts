@@ -18,12 +18,8 @@
  * credential problem surfaces there. `open` does the same eagerly (credentials read, an X token
  * refreshed if it must be) so a worker learns of a credential problem before touching any state.
  */
-import {
-  BLUESKY_DEFAULT_SERVICE,
-  BLUESKY_LIMITS,
-  type BlueskySession,
-  createBlueskyPlatform,
-} from '../adapters/bluesky/bluesky-platform.ts';
+import type { BlueskySession } from '../adapters/bluesky/bluesky-platform.ts';
+import { BLUESKY_DEFAULT_SERVICE, BLUESKY_LIMITS } from '../adapters/bluesky/constants.ts';
 import type { Credentials, StoredCredentials } from '../adapters/dynamo/credential-store.ts';
 import { createMastodonPlatform } from '../adapters/mastodon/mastodon-platform.ts';
 import { XPlatform } from '../adapters/x/x-platform.ts';
@@ -260,6 +256,8 @@ function buildBluesky(
         });
       }
     };
+    // Loaded on first use: a worker that serves no Bluesky account never evaluates @atproto/api.
+    const { createBlueskyPlatform } = await import('../adapters/bluesky/bluesky-platform.ts');
     return createBlueskyPlatform({
       service,
       ...(session === undefined ? {} : { session }),

@@ -20,7 +20,8 @@ import { connectX } from '../../shared/app/connect/connect-x.ts';
 import { XOAuthClient } from '../../shared/app/connect/oauth-client.ts';
 import { DynamoRefreshLock, REFRESH_LOCK_SK } from '../../shared/app/connect/refresh-lock.ts';
 import type { AccountRef } from '../../shared/domain/account.ts';
-import { createPlatformFactory, createXTokenRefresher } from '../../shared/runtime/aws.ts';
+import { createXTokenRefresher } from '../../shared/runtime/aws.ts';
+import { createPlatformFactory } from '../../shared/runtime/aws-platforms.ts';
 import { ACME, APP, approveInBrowser, START } from '../integration/connect-support.ts';
 import { createTestTable, dynaliteBackend, useDynamoBackend } from '../support/backends.ts';
 import {

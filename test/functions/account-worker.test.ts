@@ -20,7 +20,7 @@ import { LocalVault } from '../../shared/adapters/vault/local-vault.ts';
 import { DynamoRefreshLock } from '../../shared/app/connect/refresh-lock.ts';
 import { resolveObserveSettings } from '../../shared/config/observe-settings.ts';
 import type { AccountRecord, AccountRef } from '../../shared/domain/account.ts';
-import { createPlatformFactory } from '../../shared/runtime/aws.ts';
+import { createPlatformFactory } from '../../shared/runtime/aws-platforms.ts';
 import { createTestTable, dynaliteBackend, useDynamoBackend } from '../support/backends.ts';
 import {
   captureOutput,

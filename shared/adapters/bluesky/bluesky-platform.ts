@@ -50,24 +50,14 @@ import {
   profileViewDetailedSchema,
 } from './bluesky-schemas.ts';
 
-export const BLUESKY_DEFAULT_SERVICE = 'https://bsky.social';
-export const FOLLOW_COLLECTION = 'app.bsky.graph.follow';
+import { BLUESKY_DEFAULT_SERVICE, BLUESKY_LIMITS, FOLLOW_COLLECTION } from './constants.ts';
 
-/**
- * Bluesky's limits (2026): reads are free but the PDS allows 3,000 requests per 5 minutes; writes
- * cost points, 5,000 per hour and 35,000 per day, 3 per follow: 1,666 follows per hour, 11,666 a day.
- */
-export const BLUESKY_LIMITS: PlatformLimits = {
-  graphReadsPerWindow: 3_000,
-  graphReadWindowMs: 5 * 60_000,
-  maxPageSize: 100,
-  followsPerWindow: 1_666,
-  followWindowMs: 3_600_000,
-  followsPerDay: 11_666,
-};
-
-/** Write points Bluesky counts per record operation. */
-export const BLUESKY_WRITE_POINTS = { create: 3, update: 2, delete: 1 } as const;
+export {
+  BLUESKY_DEFAULT_SERVICE,
+  BLUESKY_LIMITS,
+  BLUESKY_WRITE_POINTS,
+  FOLLOW_COLLECTION,
+} from './constants.ts';
 
 /** What to store to resume without logging in again (the refresh token rotates on every refresh). */
 export type BlueskySession = Pick<AtpSessionData, 'did' | 'handle' | 'accessJwt' | 'refreshJwt'>;
