@@ -19,15 +19,7 @@
  * found / taken down / deactivated UserGoneError, 401 and refused tokens AuthError.
  */
 import { AtpAgent, type AtpSessionData, type AtpSessionEvent, XRPCError } from '@atproto/api';
-import type * as z from 'zod';
-import {
-  AuthError,
-  MalformedResponseError,
-  RateLimitedError,
-  TransientPlatformError,
-  UserGoneError,
-  ValidationError,
-} from '../../domain/errors.ts';
+import { AuthError, MalformedResponseError, UserGoneError, ValidationError } from '../../domain/errors.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type {
   FollowResult,
@@ -40,6 +32,7 @@ import type {
   Relationship,
 } from '../../ports/platform.ts';
 import { systemClock } from '../clock.ts';
+import { errorForStatus, otherFailure, parseAnswer, requestFailed } from '../platform-errors.ts';
 import {
   type BlueskyProfile,
   createRecordSchema,
@@ -182,7 +175,7 @@ export class BlueskyPlatform implements Platform {
     const answer = await this.#call('app.bsky.actor.getProfile', () =>
       this.#agent.app.bsky.actor.getProfile({ actor: did }),
     );
-    return toPlatformUser(this.#parse('app.bsky.actor.getProfile', profileViewDetailedSchema, answer.data));
+    return toPlatformUser(parseAnswer('app.bsky.actor.getProfile', profileViewDetailedSchema, answer.data));
   }
 
   async listFollowers(userId: string, request: PageRequest): Promise<GraphPage> {
@@ -194,7 +187,7 @@ export class BlueskyPlatform implements Platform {
         cursor: request.cursor,
       }),
     );
-    const body = this.#parse(endpoint, followersSchema, answer.data);
+    const body = parseAnswer(endpoint, followersSchema, answer.data);
     return this.#page(endpoint, body.followers, body.cursor, request, answer.headers);
   }
 
@@ -207,7 +200,7 @@ export class BlueskyPlatform implements Platform {
         cursor: request.cursor,
       }),
     );
-    const body = this.#parse(endpoint, followsSchema, answer.data);
+    const body = parseAnswer(endpoint, followsSchema, answer.data);
     return this.#page(endpoint, body.follows, body.cursor, request, answer.headers);
   }
 
@@ -229,7 +222,7 @@ export class BlueskyPlatform implements Platform {
         }),
       targetUserId,
     );
-    const { uri } = this.#parse(endpoint, createRecordSchema, answer.data);
+    const { uri } = parseAnswer(endpoint, createRecordSchema, answer.data);
     this.#created.set(targetUserId, uri);
     return { outcome: 'followed', rateLimit: rateLimitOf(endpoint, answer.headers) };
   }
@@ -255,7 +248,7 @@ export class BlueskyPlatform implements Platform {
         }),
       targetUserId,
     );
-    this.#parse(endpoint, deleteRecordSchema, answer.data ?? {});
+    parseAnswer(endpoint, deleteRecordSchema, answer.data ?? {});
     this.#created.delete(targetUserId);
   }
 
@@ -288,7 +281,7 @@ export class BlueskyPlatform implements Platform {
     for (let start = 0; start < userIds.length; start += 25) {
       const actors = userIds.slice(start, start + 25);
       const answer = await this.#call(endpoint, () => this.#agent.app.bsky.actor.getProfiles({ actors }));
-      out.push(...this.#parse(endpoint, profilesSchema, answer.data).profiles);
+      out.push(...parseAnswer(endpoint, profilesSchema, answer.data).profiles);
     }
     return out;
   }
@@ -301,7 +294,7 @@ export class BlueskyPlatform implements Platform {
       () => this.#agent.app.bsky.actor.getProfile({ actor: targetUserId }),
       targetUserId,
     );
-    return this.#parse(endpoint, profileViewDetailedSchema, answer.data).viewer?.following;
+    return parseAnswer(endpoint, profileViewDetailedSchema, answer.data).viewer?.following;
   }
 
   #pageSize(request: PageRequest): number {
@@ -318,22 +311,6 @@ export class BlueskyPlatform implements Platform {
     // A cursor that does not move would read the same page forever: treat it as the end.
     const nextCursor = cursor !== undefined && cursor !== request.cursor ? cursor : undefined;
     return { users: profiles.map(toPlatformUser), nextCursor, rateLimit: rateLimitOf(endpoint, headers) };
-  }
-
-  #parse<S extends z.ZodType>(endpoint: string, schema: S, body: unknown): z.infer<S> {
-    const result = schema.safeParse(body);
-    if (!result.success) {
-      const issue = result.error.issues[0];
-      const where = issue?.path.length ? issue.path.join('.') : '(body)';
-      throw new MalformedResponseError(
-        `${endpoint}: unexpected answer at ${where}: ${issue?.message ?? 'invalid'}`,
-        {
-          cause: result.error,
-          details: { endpoint },
-        },
-      );
-    }
-    return result.data;
   }
 
   /** The session's DID, logging in or resuming first. */
@@ -430,6 +407,8 @@ const GONE_ERRORS = new Set([
   'NotFound',
 ]);
 
+const TOKEN_ERRORS = new Set(['ExpiredToken', 'InvalidToken', 'AuthMissing']);
+
 /** Maps an @atproto/api failure to the port's named errors. */
 export function mapBlueskyError(
   endpoint: string,
@@ -437,63 +416,38 @@ export function mapBlueskyError(
   targetUserId: string | undefined,
   clock: Clock = systemClock,
 ): Error {
-  const details = { endpoint };
-  if (!(error instanceof XRPCError))
-    return error instanceof Error
-      ? error
-      : new TransientPlatformError(`${endpoint}: ${String(error)}`, { details });
+  if (!(error instanceof XRPCError)) return otherFailure(endpoint, error);
   const status = error.status;
   const code = error.error;
-  if (status === 429) {
-    const reset = Number(error.headers?.['ratelimit-reset']);
-    const resetAt = Number.isFinite(reset) ? reset * 1000 : clock.now() + 5 * 60_000;
-    return new RateLimitedError(
-      resetAt,
-      `${endpoint}: rate limited until ${new Date(resetAt).toISOString()}`,
-      {
-        cause: error,
-        details: {
-          ...details,
-          limit: error.headers?.['ratelimit-limit'],
-          policy: error.headers?.['ratelimit-policy'],
-        },
-      },
-    );
-  }
-  if (status === 401 || code === 'ExpiredToken' || code === 'InvalidToken' || code === 'AuthMissing') {
-    return new AuthError(`${endpoint}: credentials refused (${status} ${code})`, { cause: error, details });
-  }
-  if (
+  const auth = status === 401 || TOKEN_ERRORS.has(code);
+  const gone =
     targetUserId !== undefined &&
-    (GONE_ERRORS.has(code) || (status === 400 && /profile not found|could not find/i.test(error.message)))
-  ) {
-    return new UserGoneError(`${endpoint}: user ${targetUserId} is not available (${code})`, {
-      cause: error,
-      details: { ...details, status, code, targetUserId },
-    });
+    (GONE_ERRORS.has(code) || (status === 400 && /profile not found|could not find/i.test(error.message)));
+  if (!auth && !gone && status === 1) {
+    return requestFailed(endpoint, (error.cause as Error | undefined)?.message ?? error.message, error);
   }
-  if (status >= 500 || status === 1) {
-    const reason = (error.cause as Error | undefined)?.message ?? error.message;
-    return new TransientPlatformError(
-      `${endpoint}: ${status === 1 ? `request failed (${reason})` : `server error ${status}`}`,
-      {
-        cause: error,
-        details,
-      },
-    );
-  }
-  if (status === 2) {
+  if (!auth && !gone && status === 2) {
     return new MalformedResponseError(
       `${endpoint}: the answer is not the lexicon's shape (${error.message})`,
       {
         cause: error,
-        details,
+        details: { endpoint },
       },
     );
   }
-  return new MalformedResponseError(`${endpoint}: unexpected status ${status} (${code})`, {
+  return errorForStatus({
+    endpoint,
+    status,
     cause: error,
-    details: { ...details, status, code },
+    targetUserId,
+    resetAt: () => {
+      const reset = Number(error.headers?.['ratelimit-reset']);
+      return Number.isFinite(reset) ? reset * 1000 : clock.now() + 5 * 60_000;
+    },
+    limit: { limit: error.headers?.['ratelimit-limit'], policy: error.headers?.['ratelimit-policy'] },
+    auth,
+    gone,
+    code,
   });
 }
 

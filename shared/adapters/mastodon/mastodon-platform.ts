@@ -26,11 +26,9 @@ import {
   MastoUnexpectedError,
   type mastodon,
 } from 'masto';
-import type * as z from 'zod';
 import {
   AuthError,
   MalformedResponseError,
-  RateLimitedError,
   TransientPlatformError,
   UserGoneError,
   ValidationError,
@@ -47,6 +45,13 @@ import type {
   Relationship,
 } from '../../ports/platform.ts';
 import { systemClock } from '../clock.ts';
+import {
+  errorForStatus,
+  otherFailure,
+  parseAnswer,
+  requestFailed,
+  unreadableAnswer,
+} from '../platform-errors.ts';
 import {
   type MastodonAccount,
   mastodonAccountListSchema,
@@ -215,7 +220,7 @@ export class MastodonPlatform implements Platform {
   async me(): Promise<PlatformUser> {
     const endpoint = 'accounts/verify_credentials';
     const answer = await this.#call(endpoint, (api) => api.v1.accounts.verifyCredentials.$raw());
-    return toPlatformUser(this.#parse(endpoint, mastodonAccountSchema, answer.data));
+    return toPlatformUser(parseAnswer(endpoint, mastodonAccountSchema, answer.data));
   }
 
   listFollowers(userId: string, request: PageRequest): Promise<GraphPage> {
@@ -241,7 +246,7 @@ export class MastodonPlatform implements Platform {
       (api) => api.v1.accounts.$select(targetUserId).follow.$raw(),
       targetUserId,
     );
-    const relationship = this.#parse(endpoint, mastodonRelationshipSchema, answer.data);
+    const relationship = parseAnswer(endpoint, mastodonRelationshipSchema, answer.data);
     const outcome = relationship.requested ? 'requested' : relationship.following ? 'followed' : undefined;
     if (outcome === undefined) {
       throw new MalformedResponseError(`${endpoint}: neither following nor requested is true`, {
@@ -258,7 +263,7 @@ export class MastodonPlatform implements Platform {
       (api) => api.v1.accounts.$select(targetUserId).unfollow.$raw(),
       targetUserId,
     );
-    this.#parse(endpoint, mastodonRelationshipSchema, answer.data);
+    parseAnswer(endpoint, mastodonRelationshipSchema, answer.data);
   }
 
   async lookupUsers(userIds: readonly string[]): Promise<PlatformUser[]> {
@@ -267,7 +272,7 @@ export class MastodonPlatform implements Platform {
       const ids = userIds.slice(start, start + 40);
       try {
         const answer = await this.#call('accounts', (api) => api.v1.accounts.fetch.$raw({ id: ids }));
-        accounts.push(...this.#parse('accounts', mastodonAccountListSchema, answer.data));
+        accounts.push(...parseAnswer('accounts', mastodonAccountListSchema, answer.data));
       } catch (error) {
         if (!(error instanceof MalformedResponseError && error.details.status === 404)) throw error;
         this.#batchLookup = false;
@@ -282,7 +287,7 @@ export class MastodonPlatform implements Platform {
             (api) => api.v1.accounts.$select(id).fetch.$raw(),
             id,
           );
-          accounts.push(this.#parse('accounts/:id', mastodonAccountSchema, answer.data));
+          accounts.push(parseAnswer('accounts/:id', mastodonAccountSchema, answer.data));
         } catch (error) {
           if (!(error instanceof UserGoneError)) throw error;
         }
@@ -304,7 +309,7 @@ export class MastodonPlatform implements Platform {
       const answer = await this.#call(endpoint, (api) =>
         api.v1.accounts.relationships.fetch.$raw({ id: ids }),
       );
-      for (const relationship of this.#parse(endpoint, mastodonRelationshipListSchema, answer.data)) {
+      for (const relationship of parseAnswer(endpoint, mastodonRelationshipListSchema, answer.data)) {
         out.set(relationship.id, {
           followedBy: relationship.followedBy,
           following: relationship.following,
@@ -322,7 +327,7 @@ export class MastodonPlatform implements Platform {
       const list = api.v1.accounts.$select(userId)[kind].list.$raw({ limit, maxId: request.cursor });
       return (await list) as Raw<unknown>;
     });
-    const accounts = this.#parse(endpoint, mastodonAccountListSchema, answer.data);
+    const accounts = parseAnswer(endpoint, mastodonAccountListSchema, answer.data);
     const next = accounts.length > 0 ? nextMaxId(endpoint, answer.headers) : undefined;
     // A cursor that does not move would read the same page forever: treat it as the end.
     const nextCursor = next !== undefined && next !== request.cursor ? next : undefined;
@@ -331,22 +336,6 @@ export class MastodonPlatform implements Platform {
       nextCursor,
       rateLimit: rateLimitOf(endpoint, answer.headers),
     };
-  }
-
-  #parse<S extends z.ZodType>(endpoint: string, schema: S, body: unknown): z.infer<S> {
-    const result = schema.safeParse(body);
-    if (!result.success) {
-      const issue = result.error.issues[0];
-      const where = issue?.path.length ? issue.path.join('.') : '(body)';
-      throw new MalformedResponseError(
-        `${endpoint}: unexpected answer at ${where}: ${issue?.message ?? 'invalid'}`,
-        {
-          cause: result.error,
-          details: { endpoint },
-        },
-      );
-    }
-    return result.data;
   }
 
   async #api(): Promise<Client> {
@@ -382,69 +371,43 @@ export function mapMastodonError(
   targetUserId: string | undefined,
   clock: Clock = systemClock,
 ): Error {
-  const details = { endpoint };
   if (error instanceof MastoHttpError) {
     const status = error.statusCode;
     const headers = error.cause instanceof Response ? error.cause.headers : undefined;
-    if (status === 429) {
-      const reset = Date.parse(headers?.get('x-ratelimit-reset') ?? '');
-      const resetAt = Number.isFinite(reset) ? reset : clock.now() + 5 * 60_000;
-      return new RateLimitedError(
-        resetAt,
-        `${endpoint}: rate limited until ${new Date(resetAt).toISOString()}`,
-        {
-          cause: error,
-          details: {
-            ...details,
-            limit: headers?.get('x-ratelimit-limit'),
-            remaining: headers?.get('x-ratelimit-remaining'),
-          },
-        },
-      );
-    }
-    if (status === 401)
-      return new AuthError(`${endpoint}: credentials refused (401)`, { cause: error, details });
-    if ((status === 404 || status === 410 || status === 403) && targetUserId !== undefined) {
-      return new UserGoneError(`${endpoint}: account ${targetUserId} is not available (${status})`, {
-        cause: error,
-        details: { ...details, status, targetUserId },
-      });
-    }
-    if (status === 403) {
+    if (status === 403 && targetUserId === undefined) {
       return new AuthError(`${endpoint}: the account may not act (403: ${error.message})`, {
         cause: error,
-        details,
+        details: { endpoint },
       });
     }
-    if (status >= 500) {
-      return new TransientPlatformError(`${endpoint}: server error ${status}`, { cause: error, details });
-    }
-    return new MalformedResponseError(`${endpoint}: unexpected status ${status} (${error.message})`, {
+    return errorForStatus({
+      endpoint,
+      status,
       cause: error,
-      details: { ...details, status },
+      targetUserId,
+      resetAt: () => {
+        const reset = Date.parse(headers?.get('x-ratelimit-reset') ?? '');
+        return Number.isFinite(reset) ? reset : clock.now() + 5 * 60_000;
+      },
+      limit: { limit: headers?.get('x-ratelimit-limit'), remaining: headers?.get('x-ratelimit-remaining') },
+      gone: (status === 404 || status === 410 || status === 403) && targetUserId !== undefined,
+      noun: 'account',
+      said: error.message,
     });
   }
   if (error instanceof MastoDeserializeError) {
-    return new MalformedResponseError(
-      `${endpoint}: the answer could not be read (${error.message.slice(0, 200)})`,
-      {
-        cause: error,
-        details,
-      },
-    );
+    return unreadableAnswer(endpoint, error.message.slice(0, 200), error);
   }
   if (error instanceof MastoTimeoutError) {
-    return new TransientPlatformError(`${endpoint}: timed out`, { cause: error, details });
+    return new TransientPlatformError(`${endpoint}: timed out`, { cause: error, details: { endpoint } });
   }
   // An error answered in something other than JSON (a proxy's HTML page, say) surfaces as
   // MastoUnexpectedError or as masto failing to read it (TypeError); so does a dropped connection.
   if (error instanceof MastoUnexpectedError || error instanceof TypeError) {
     const reason = ((error as Error).cause as Error | undefined)?.message ?? (error as Error).message;
-    return new TransientPlatformError(`${endpoint}: request failed (${reason})`, { cause: error, details });
+    return requestFailed(endpoint, reason, error);
   }
-  return error instanceof Error
-    ? error
-    : new TransientPlatformError(`${endpoint}: ${String(error)}`, { details });
+  return otherFailure(endpoint, error);
 }
 
 /** A Mastodon adapter: `createMastodonPlatform({ url, accessToken, instance? })`. */

@@ -9,15 +9,7 @@ import {
   type TwitterRateLimit,
   type TwitterResponse,
 } from 'twitter-api-v2';
-import type * as z from 'zod';
-import {
-  AuthError,
-  MalformedResponseError,
-  RateLimitedError,
-  TransientPlatformError,
-  UserGoneError,
-  ValidationError,
-} from '../../domain/errors.ts';
+import { MalformedResponseError, ValidationError } from '../../domain/errors.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type {
   FollowResult,
@@ -29,6 +21,13 @@ import type {
   RateLimitSnapshot,
 } from '../../ports/platform.ts';
 import { systemClock } from '../clock.ts';
+import {
+  errorForStatus,
+  otherFailure,
+  parseAnswer,
+  requestFailed,
+  unreadableAnswer,
+} from '../platform-errors.ts';
 import {
   type XUser,
   xFollowSchema,
@@ -156,7 +155,7 @@ export class XPlatform implements Platform {
         { fullResponse: true, timeout: this.#timeoutMs },
       ),
     );
-    return toPlatformUser(this.#parse('users/me', xSingleUserSchema, response.data).data);
+    return toPlatformUser(parseAnswer('users/me', xSingleUserSchema, response.data).data);
   }
 
   listFollowers(userId: string, request: PageRequest): Promise<GraphPage> {
@@ -179,7 +178,7 @@ export class XPlatform implements Platform {
         ),
       targetUserId,
     );
-    const { data } = this.#parse(endpoint, xFollowSchema, response.data);
+    const { data } = parseAnswer(endpoint, xFollowSchema, response.data);
     const outcome = data.pending_follow ? 'requested' : data.following ? 'followed' : undefined;
     if (outcome === undefined) {
       throw new MalformedResponseError(`${endpoint}: neither following nor pending_follow is true`, {
@@ -201,7 +200,7 @@ export class XPlatform implements Platform {
         }),
       targetUserId,
     );
-    this.#parse(endpoint, xUnfollowSchema, response.data);
+    parseAnswer(endpoint, xUnfollowSchema, response.data);
   }
 
   async lookupUsers(userIds: readonly string[]): Promise<PlatformUser[]> {
@@ -216,7 +215,7 @@ export class XPlatform implements Platform {
           { fullResponse: true, timeout: this.#timeoutMs },
         ),
       );
-      const body = this.#parse('users', xUserListSchema, response.data);
+      const body = parseAnswer('users', xUserListSchema, response.data);
       for (const user of body.data ?? []) users.push(toPlatformUser(user));
     }
     return users;
@@ -240,7 +239,7 @@ export class XPlatform implements Platform {
         { params: { id: userId }, fullResponse: true, timeout: this.#timeoutMs },
       ),
     );
-    const body = this.#parse(endpoint, xUserListSchema, response.data);
+    const body = parseAnswer(endpoint, xUserListSchema, response.data);
     const users = (body.data ?? []).map(toPlatformUser);
     if (body.data === undefined && (body.meta?.result_count ?? 0) > 0) {
       throw new MalformedResponseError(`${endpoint}: result_count > 0 but no data`, {
@@ -248,22 +247,6 @@ export class XPlatform implements Platform {
       });
     }
     return { users, nextCursor: body.meta?.next_token, rateLimit: toRateLimit(endpoint, response.rateLimit) };
-  }
-
-  #parse<S extends z.ZodType>(endpoint: string, schema: S, body: unknown): z.infer<S> {
-    const result = schema.safeParse(body);
-    if (!result.success) {
-      const issue = result.error.issues[0];
-      const where = issue?.path.length ? issue.path.join('.') : '(body)';
-      throw new MalformedResponseError(
-        `${endpoint}: unexpected answer at ${where}: ${issue?.message ?? 'invalid'}`,
-        {
-          cause: result.error,
-          details: { endpoint },
-        },
-      );
-    }
-    return result.data;
   }
 
   async #api(): Promise<TwitterApi> {
@@ -293,54 +276,26 @@ export class XPlatform implements Platform {
 }
 
 function mapXError(endpoint: string, error: unknown, targetUserId: string | undefined, now: number): Error {
-  const details = { endpoint };
   if (error instanceof ApiResponseError) {
-    const status = error.code;
-    if (status === 429) {
-      const rateLimit = error.rateLimit;
-      // The 24-hour user cap, when spent, outlasts the 15-minute window.
-      const userDay = rateLimit?.userDay;
-      const resetSeconds = userDay && userDay.remaining <= 0 ? userDay.reset : rateLimit?.reset;
-      const resetAt = resetSeconds === undefined ? now + 15 * 60_000 : resetSeconds * 1000;
-      return new RateLimitedError(
-        resetAt,
-        `${endpoint}: rate limited until ${new Date(resetAt).toISOString()}`,
-        {
-          cause: error,
-          details: { ...details, limit: rateLimit?.limit, remaining: rateLimit?.remaining },
-        },
-      );
-    }
-    if (status === 401)
-      return new AuthError(`${endpoint}: credentials refused (401)`, { cause: error, details });
-    if ((status === 404 || status === 403) && targetUserId !== undefined) {
-      return new UserGoneError(`${endpoint}: user ${targetUserId} is not available (${status})`, {
-        cause: error,
-        details: { ...details, status, targetUserId },
-      });
-    }
-    if (status >= 500) {
-      return new TransientPlatformError(`${endpoint}: server error ${status}`, { cause: error, details });
-    }
-    return new MalformedResponseError(`${endpoint}: unexpected status ${status}`, {
+    const rateLimit = error.rateLimit;
+    return errorForStatus({
+      endpoint,
+      status: error.code,
       cause: error,
-      details: { ...details, status },
+      targetUserId,
+      resetAt: () => {
+        // The 24-hour user cap, when spent, outlasts the 15-minute window.
+        const userDay = rateLimit?.userDay;
+        const resetSeconds = userDay && userDay.remaining <= 0 ? userDay.reset : rateLimit?.reset;
+        return resetSeconds === undefined ? now + 15 * 60_000 : resetSeconds * 1000;
+      },
+      limit: { limit: rateLimit?.limit, remaining: rateLimit?.remaining },
     });
   }
-  if (error instanceof ApiPartialResponseError) {
-    return new MalformedResponseError(`${endpoint}: the answer could not be read (${error.message})`, {
-      cause: error,
-      details,
-    });
-  }
+  if (error instanceof ApiPartialResponseError) return unreadableAnswer(endpoint, error.message, error);
   if (error instanceof ApiRequestError) {
     const reason = (error.requestError as Error | undefined)?.message ?? error.message;
-    return new TransientPlatformError(`${endpoint}: request failed (${reason})`, {
-      cause: error,
-      details,
-    });
+    return requestFailed(endpoint, reason, error);
   }
-  return error instanceof Error
-    ? error
-    : new TransientPlatformError(`${endpoint}: ${String(error)}`, { details });
+  return otherFailure(endpoint, error);
 }
