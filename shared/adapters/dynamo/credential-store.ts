@@ -1,7 +1,6 @@
 import {
   type AttributeValue,
   BatchWriteItemCommand,
-  ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
@@ -16,6 +15,7 @@ import type { Clock } from '../../ports/clock.ts';
 import type { Network } from '../../ports/platform.ts';
 import type { Vault, VaultContext } from '../../ports/vault.ts';
 import { systemClock } from '../clock.ts';
+import { errorName, isConditionFailure, versionCondition } from './conditions.ts';
 import { CorruptItemError, StoreError, UnprocessedItemsError } from './errors.ts';
 import { describeKey, type ItemKey, keyAttributes, keyPart, keys, registryPk } from './table.ts';
 
@@ -120,15 +120,7 @@ export class DynamoCredentialStore {
     const current = expectedVersion ?? (await this.#currentVersion(key));
     const sealed = await this.#vault.seal(JSON.stringify(checked.data), credentialContext(ref, network));
     const version = current + 1;
-    const condition =
-      expectedVersion === undefined
-        ? {}
-        : expectedVersion === 0
-          ? { ConditionExpression: 'attribute_not_exists(pk)' }
-          : {
-              ConditionExpression: 'version = :expected',
-              ExpressionAttributeValues: { ':expected': { N: String(expectedVersion) } },
-            };
+    const condition = expectedVersion === undefined ? {} : versionCondition(expectedVersion);
     try {
       await this.#client.send(
         new PutItemCommand({
@@ -146,10 +138,7 @@ export class DynamoCredentialStore {
         }),
       );
     } catch (error) {
-      if (
-        error instanceof ConditionalCheckFailedException ||
-        errorName(error) === 'ConditionalCheckFailedException'
-      ) {
+      if (isConditionFailure(error)) {
         throw new ConflictError(
           `credentials ${describeKey(key)} are no longer at version ${expectedVersion}`,
           {
@@ -309,8 +298,4 @@ function wrap(operation: string, key: ItemKey, table: string, error: unknown): F
     cause: error,
     details: { operation, ...key, table },
   });
-}
-
-function errorName(error: unknown): string {
-  return error instanceof Error ? error.name : String(error);
 }

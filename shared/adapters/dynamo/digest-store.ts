@@ -1,6 +1,5 @@
 import {
   type AttributeValue,
-  ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
@@ -20,6 +19,7 @@ import type {
   StoredDigestRun,
 } from '../../ports/digest-store.ts';
 import { describeIssue } from './changeset-codec.ts';
+import { errorName, isConditionFailure, versionCondition } from './conditions.ts';
 import { CorruptItemError, StoreError } from './errors.ts';
 import { describeKey, type ItemKey, keyAttributes, keyPart, keys } from './table.ts';
 
@@ -287,13 +287,7 @@ export class DynamoDigestStore implements DigestStore {
       });
     }
     const version = expectedVersion + 1;
-    const condition =
-      expectedVersion === 0
-        ? { ConditionExpression: 'attribute_not_exists(pk)' }
-        : {
-            ConditionExpression: 'version = :expected',
-            ExpressionAttributeValues: { ':expected': { N: String(expectedVersion) } },
-          };
+    const condition = versionCondition(expectedVersion);
     try {
       await this.#client.send(
         new PutItemCommand({
@@ -372,19 +366,11 @@ export function utcDay(at: number): string {
   return new Date(at).toISOString().slice(0, 10);
 }
 
-function isConditionFailure(error: unknown): boolean {
-  return (
-    error instanceof ConditionalCheckFailedException ||
-    (error instanceof Error && error.name === 'ConditionalCheckFailedException')
-  );
-}
-
 function wrap(operation: string, what: string, error: unknown): Error {
   if (error instanceof ConflictError || error instanceof StoreError || error instanceof CorruptItemError) {
     return error;
   }
-  const name = error instanceof Error ? error.name : String(error);
-  return new StoreError(`${operation} on ${what} failed: ${name}`, {
+  return new StoreError(`${operation} on ${what} failed: ${errorName(error)}`, {
     cause: error,
     details: { operation, item: what },
   });

@@ -1,7 +1,6 @@
 import {
   type AttributeValue,
   BatchWriteItemCommand,
-  ConditionalCheckFailedException,
   DeleteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
@@ -34,6 +33,7 @@ import {
   encodeChangeset,
   maxChangesetParts,
 } from './changeset-codec.ts';
+import { errorName, isConditionFailure, versionCondition } from './conditions.ts';
 import { CorruptItemError, MissingItemError, StoreError, UnprocessedItemsError } from './errors.ts';
 import {
   accountRecordSchema,
@@ -183,10 +183,7 @@ export class DynamoStore implements Store, TaskStore, BucketStore {
       );
       return true;
     } catch (error) {
-      if (
-        error instanceof ConditionalCheckFailedException ||
-        errorName(error) === 'ConditionalCheckFailedException'
-      ) {
+      if (isConditionFailure(error)) {
         return false;
       }
       throw this.#wrap('UpdateItem', describeKey(key), error);
@@ -254,20 +251,11 @@ export class DynamoStore implements Store, TaskStore, BucketStore {
       version: { N: String(version) },
       updatedAt: { N: String(this.#clock.now()) },
     };
-    const condition =
-      expectedVersion === 0
-        ? { ConditionExpression: 'attribute_not_exists(pk)' }
-        : {
-            ConditionExpression: 'version = :expected',
-            ExpressionAttributeValues: { ':expected': { N: String(expectedVersion) } },
-          };
+    const condition = versionCondition(expectedVersion);
     try {
       await this.#client.send(new PutItemCommand({ TableName: this.#table, Item: item, ...condition }));
     } catch (error) {
-      if (
-        error instanceof ConditionalCheckFailedException ||
-        errorName(error) === 'ConditionalCheckFailedException'
-      ) {
+      if (isConditionFailure(error)) {
         throw new ConflictError(`state of ${describeKey(key)} is no longer at version ${expectedVersion}`, {
           cause: error,
           details: { ...key, expectedVersion },
@@ -572,10 +560,7 @@ export class DynamoStore implements Store, TaskStore, BucketStore {
         }),
       );
     } catch (error) {
-      if (
-        error instanceof ConditionalCheckFailedException ||
-        errorName(error) === 'ConditionalCheckFailedException'
-      ) {
+      if (isConditionFailure(error)) {
         throw new ConflictError(`${describeKey(key)} was written under a newer lease than ${fence}`, {
           cause: error,
           details: { ...key, fence },
@@ -873,10 +858,6 @@ function range(count: number): number[] {
     });
   }
   return Array.from({ length: count }, (_, index) => index);
-}
-
-function errorName(error: unknown): string {
-  return error instanceof Error ? error.name : String(error);
 }
 
 function sleep(ms: number): Promise<void> {

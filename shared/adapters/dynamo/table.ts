@@ -33,6 +33,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { AccountRef, GraphKind } from '../../domain/account.ts';
 import { ValidationError } from '../../domain/errors.ts';
+import { errorName } from './conditions.ts';
 import { StoreError, TableNotReadyError } from './errors.ts';
 
 export const defaultTableName = 'followback';
@@ -207,10 +208,6 @@ async function enableTimeToLive(client: DynamoDBClient, tableName: string): Prom
       details: { tableName },
     });
   }
-}
-
-function errorName(error: unknown): string {
-  return error instanceof Error ? error.name : String(error);
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,5 +1,4 @@
 import {
-  ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
@@ -10,6 +9,7 @@ import type { AccountRef } from '../../domain/account.ts';
 import { type FollowTask, isFinal } from '../../domain/engine/task.ts';
 import { ConflictError } from '../../domain/errors.ts';
 import type { BucketKey, BucketStore, StoredBucket, StoredTask, TaskStore } from '../../ports/tasks.ts';
+import { isConditionFailure, versionCondition } from './conditions.ts';
 import { CorruptItemError, StoreError } from './errors.ts';
 import { keyPart, keys } from './table.ts';
 
@@ -159,13 +159,7 @@ export class DynamoTaskStore implements TaskStore, BucketStore {
   async putBucket<S>(key: BucketKey, state: S, expectedVersion: number): Promise<number> {
     const { pk, sk } = bucketKey(key);
     const version = expectedVersion + 1;
-    const condition =
-      expectedVersion === 0
-        ? { ConditionExpression: 'attribute_not_exists(pk)' }
-        : {
-            ConditionExpression: 'version = :expected',
-            ExpressionAttributeValues: { ':expected': { N: String(expectedVersion) } },
-          };
+    const condition = versionCondition(expectedVersion);
     try {
       await this.#client.send(
         new PutItemCommand({
@@ -286,13 +280,6 @@ function readTask(item: Item): StoredTask {
   } catch (cause) {
     throw new CorruptItemError(`task item ${item.pk?.S} / ${item.sk?.S} holds no readable task`, { cause });
   }
-}
-
-function isConditionFailure(error: unknown): boolean {
-  return (
-    error instanceof ConditionalCheckFailedException ||
-    (error instanceof Error && error.name === 'ConditionalCheckFailedException')
-  );
 }
 
 function wrap(operation: string, what: string, error: unknown): Error {

@@ -1,9 +1,5 @@
-import {
-  ConditionalCheckFailedException,
-  DeleteItemCommand,
-  type DynamoDBClient,
-  PutItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { isConditionFailure } from '../../adapters/dynamo/conditions.ts';
 import { StoreError } from '../../adapters/dynamo/errors.ts';
 import { keys } from '../../adapters/dynamo/table.ts';
 import type { AccountRef } from '../../domain/account.ts';
@@ -101,13 +97,6 @@ export class MemoryRefreshLock implements RefreshLock {
     const key = `${ref.clientId}/${ref.accountId}`;
     if (this.#held.get(key)?.holder === holder) this.#held.delete(key);
   }
-}
-
-function isConditionFailure(error: unknown): boolean {
-  return (
-    error instanceof ConditionalCheckFailedException ||
-    (error instanceof Error && error.name === 'ConditionalCheckFailedException')
-  );
 }
 
 function wrap(operation: string, pk: string, table: string, error: unknown): FollowbackError {
