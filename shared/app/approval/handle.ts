@@ -22,12 +22,12 @@
 import * as z from 'zod';
 import type { AccountRecord, ClientRecord } from '../../domain/account.ts';
 import {
-  APPROVAL_PAGE_STYLE,
   approvalPageHeaders,
   parseApprovalForm,
   type RefusalReason,
   refusalHttpStatus,
   renderApprovalPage,
+  renderProblemPage,
   renderRefusalPage,
   renderResultPage,
   renderUnsubscribedPage,
@@ -39,7 +39,6 @@ import {
   MAX_TOKEN_LENGTH,
   verifyApprovalToken,
 } from '../../domain/approval/token.ts';
-import { escapeHtml } from '../../domain/digest/html.ts';
 import { ConflictError } from '../../domain/errors.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { ApprovalUseStore, DigestOptOutStore, StoredApprovalUse } from '../../ports/digest-store.ts';
@@ -425,24 +424,7 @@ function refusal(ctx: Context, reason: RefusalReason): ApprovalResponse {
 
 /** A page for a bad request (the message names the field); same look and CSP as the others. */
 function problem(status: number, title: string, message: string): ApprovalResponse {
-  const html = `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<meta name="robots" content="noindex, nofollow">
-<title>${escapeHtml(title)}</title>
-<style>${APPROVAL_PAGE_STYLE}</style>
-</head>
-<body>
-<main>
-<div class="notice" data-problem="${status}"><h1 class="bad">${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p><p class="muted">Nothing was changed.</p></div>
-</main>
-</body>
-</html>
-`;
-  return { status, headers: approvalPageHeaders(), body: html };
+  return { status, headers: approvalPageHeaders(), body: renderProblemPage(status, title, message) };
 }
 
 function splitOnce(value: string, separator: string): [string, string | undefined] {

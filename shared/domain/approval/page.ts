@@ -383,6 +383,14 @@ export function renderUnsubscribedPage(input: { agencyName: string; clientName: 
   );
 }
 
+/** A page for a bad request (the message names the field); same look and CSP as the others. */
+export function renderProblemPage(status: number, title: string, message: string): string {
+  return page(
+    title,
+    `<div class="notice" data-problem="${status}"><h1 class="bad">${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p><p class="muted">Nothing was changed.</p></div>`,
+  );
+}
+
 // ---------------------------------------------------------------------------------------------
 // The form, parsed
 
