@@ -14,6 +14,14 @@ export function wholeNumber(name: string, min = 0, max = Number.MAX_SAFE_INTEGER
   };
 }
 
+/** The options of a command that works on a store: `--local` (with `--dir`) or the deployed table, and `--json`. */
+export function where(command: Command, json = 'print JSON for scripts'): Command {
+  return command
+    .option('--local', 'use the local store of `npm start` instead of the deployed table', false)
+    .option('--dir <path>', 'where the local state is kept (with --local)', '.followback')
+    .option('--json', json, false);
+}
+
 export function buildProgram(): Command {
   const program = new Command()
     .name('followback')
@@ -47,12 +55,6 @@ export function buildProgram(): Command {
       const { startCommand } = await import('./commands/start.ts');
       await startCommand(options);
     });
-
-  const where = (command: Command) =>
-    command
-      .option('--local', 'use the local store of `npm start` instead of the deployed table', false)
-      .option('--dir <path>', 'where the local state is kept (with --local)', '.followback')
-      .option('--json', 'print JSON for scripts', false);
 
   where(
     program

@@ -27,6 +27,7 @@ import {
 import { SAMPLE_NOW, seedDigestSample } from '../../shared/runtime/digest-sample.ts';
 import { startLocalDynamo } from '../../shared/runtime/local-dynamo.ts';
 import { type CommandContext, openContext, printJson } from '../context.ts';
+import { where } from '../program.ts';
 
 /**
  * `followback digest preview|send|screenshot` and `followback serve`.
@@ -41,12 +42,6 @@ export function register(program: Command): void {
   const digest = program
     .command('digest')
     .description('the weekly digest: preview it, send what is due, or render screenshots');
-
-  const where = (command: Command) =>
-    command
-      .option('--local', 'use the local store of `npm start` instead of the deployed table', false)
-      .option('--dir <path>', 'where the local state is kept (with --local)', '.followback')
-      .option('--json', 'print JSON for scripts', false);
 
   where(
     digest

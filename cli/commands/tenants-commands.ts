@@ -1,18 +1,12 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { WEEKDAYS } from '../../shared/domain/tenants/tenant.ts';
-import { wholeNumber } from '../program.ts';
+import { where, wholeNumber } from '../program.ts';
 
 /**
  * `followback client …`, `followback account …` and `followback apply clients.yaml`: the agency's
  * clients (tenants) and their accounts, in the deployed table or, with --local, in the local store
  * of `npm start`. The actions load lazily (cli/commands/tenants/actions.ts).
  */
-
-const where = (command: Command) =>
-  command
-    .option('--local', 'use the local store of `npm start` instead of the deployed table', false)
-    .option('--dir <path>', 'where the local state is kept (with --local)', '.followback')
-    .option('--json', 'print JSON for scripts', false);
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
