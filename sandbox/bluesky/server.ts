@@ -16,6 +16,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../shared/ports/clock.ts';
 import { type ActiveFault, type FaultSpec, SandboxFaults, serveFault } from '../common/faults.ts';
 import { bearer, type JsonAnswer, listen, readBody, sendJson } from '../common/http.ts';
+import type { SandboxOptions } from '../common/options.ts';
 import { type PointsWindow, WindowMap, type WindowState } from '../common/windows.ts';
 import { hash32 } from '../rng.ts';
 import type { SandboxStats } from '../stats.ts';
@@ -59,18 +60,7 @@ const WRITES: ReadonlySet<BlueskyMethod> = new Set([
   'com.atproto.repo.deleteRecord',
 ]);
 
-export interface BlueskySandboxOptions {
-  world: World;
-  /** Default: the world's clock. */
-  clock?: Clock;
-  host?: string;
-  port?: number;
-  limits?: Partial<BlueskyLimits>;
-  faults?: readonly BlueskyFaultSpec[];
-  /** Seed of probabilistic faults. Default: the world's seed. */
-  faultSeed?: number;
-  /** Default: the world's stats. */
-  stats?: SandboxStats;
+export interface BlueskySandboxOptions extends SandboxOptions<BlueskyMethod, Partial<BlueskyLimits>> {
   sessions?: SessionOptions;
 }
 

@@ -20,6 +20,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../shared/ports/clock.ts';
 import { type ActiveFault, type FaultSpec, SandboxFaults, serveFault } from '../common/faults.ts';
 import { bearer, type JsonAnswer, listen, readBody, sendJson } from '../common/http.ts';
+import type { SandboxOptions } from '../common/options.ts';
 import { type PointsWindow, WindowMap, type WindowState } from '../common/windows.ts';
 import type { SandboxStats } from '../stats.ts';
 import type { TokenResolver } from '../tokens.ts';
@@ -55,19 +56,10 @@ export const MASTODON_ENDPOINT_SCOPES: Readonly<Record<MastodonEndpoint, readonl
 };
 export type MastodonFaultSpec = FaultSpec<MastodonEndpoint>;
 
-export interface MastodonSandboxOptions {
-  world: World;
-  /** Default: the world's clock. */
-  clock?: Clock;
-  host?: string;
-  port?: number;
-  /** The instance's own limits (Mastodon's defaults otherwise). */
-  limits?: Partial<MastodonLimits>;
-  faults?: readonly MastodonFaultSpec[];
-  faultSeed?: number;
+/** `limits`: the instance's own (Mastodon's defaults otherwise). */
+export interface MastodonSandboxOptions extends SandboxOptions<MastodonEndpoint, Partial<MastodonLimits>> {
   /** Who a bearer token acts for. Default: the world's token registry. */
   tokens?: TokenResolver;
-  stats?: SandboxStats;
   /** The instance's domain, in accts and URLs. Default 'sandbox.social'. */
   domain?: string;
   /** Account ids as Mastodon makes them (decimal) or as base62 flakes (Akkoma). Default snowflake. */

@@ -6,10 +6,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../shared/ports/clock.ts';
 import { serveFault } from '../common/faults.ts';
 import { bearer, JSON_TYPE, type JsonAnswer, listen, readBody, sendJson } from '../common/http.ts';
+import type { SandboxOptions } from '../common/options.ts';
 import type { SandboxStats } from '../stats.ts';
 import type { TokenResolver } from '../tokens.ts';
 import type { World, WorldUser } from '../world.ts';
-import { type ActiveFault, type XFaultSpec, XFaults } from './faults.ts';
+import { type ActiveFault, XFaults } from './faults.ts';
 import {
   type FixedWindow,
   resolveLimits,
@@ -35,24 +36,10 @@ import {
   userSuspended,
 } from './shapes.ts';
 
-export interface XSandboxOptions {
-  world: World;
-  /** Default: the world's clock. The server reads time only from it. */
-  clock?: Clock;
-  /** Default '127.0.0.1'. */
-  host?: string;
-  /** Default 0 (any free port). */
-  port?: number;
-  /** Overrides of X_DEFAULT_LIMITS. */
-  limits?: XRateLimitsOverrides;
-  /** Faults queued from the start (more can be added through `faults`). */
-  faults?: readonly XFaultSpec[];
-  /** Seed of probabilistic faults. Default: the world's seed. */
-  faultSeed?: number;
+/** `limits`: overrides of X_DEFAULT_LIMITS. */
+export interface XSandboxOptions extends SandboxOptions<XEndpoint, XRateLimitsOverrides> {
   /** Who a bearer token acts for. Default: the world's token registry. */
   tokens?: TokenResolver;
-  /** Where requests are counted. Default: the world's stats. */
-  stats?: SandboxStats;
   /**
    * X's OAuth 2.0 endpoints (`GET /i/oauth2/authorize`, `POST /2/oauth2/token`, see oauth.ts): apps,
    * who consents, token lifetimes. Tokens they issue act beside `tokens`.
