@@ -92,6 +92,22 @@ export function parseAnswer<S extends z.ZodType>(endpoint: string, schema: S, bo
   return result.data;
 }
 
+/**
+ * A follow's outcome from the answer's flags (`requested`, named `requestedField` in the answer, wins
+ * over `following`); an answer with neither set is malformed.
+ */
+export function followOutcome(
+  endpoint: string,
+  flags: { requested?: boolean | undefined; following?: boolean | undefined },
+  requestedField: string,
+): 'requested' | 'followed' {
+  if (flags.requested) return 'requested';
+  if (flags.following) return 'followed';
+  throw new MalformedResponseError(`${endpoint}: neither following nor ${requestedField} is true`, {
+    details: { endpoint },
+  });
+}
+
 /** A request that got no answer (network, timeout): the same call may succeed later. */
 export function requestFailed(endpoint: string, reason: string, cause: unknown): TransientPlatformError {
   return new TransientPlatformError(`${endpoint}: request failed (${reason})`, {

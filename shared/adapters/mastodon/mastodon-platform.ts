@@ -47,6 +47,7 @@ import type {
 import { systemClock } from '../clock.ts';
 import {
   errorForStatus,
+  followOutcome,
   otherFailure,
   parseAnswer,
   requestFailed,
@@ -247,12 +248,7 @@ export class MastodonPlatform implements Platform {
       targetUserId,
     );
     const relationship = parseAnswer(endpoint, mastodonRelationshipSchema, answer.data);
-    const outcome = relationship.requested ? 'requested' : relationship.following ? 'followed' : undefined;
-    if (outcome === undefined) {
-      throw new MalformedResponseError(`${endpoint}: neither following nor requested is true`, {
-        details: { endpoint },
-      });
-    }
+    const outcome = followOutcome(endpoint, relationship, 'requested');
     return { outcome, rateLimit: rateLimitOf(endpoint, answer.headers) };
   }
 

@@ -23,6 +23,7 @@ import type {
 import { systemClock } from '../clock.ts';
 import {
   errorForStatus,
+  followOutcome,
   otherFailure,
   parseAnswer,
   requestFailed,
@@ -179,12 +180,8 @@ export class XPlatform implements Platform {
       targetUserId,
     );
     const { data } = parseAnswer(endpoint, xFollowSchema, response.data);
-    const outcome = data.pending_follow ? 'requested' : data.following ? 'followed' : undefined;
-    if (outcome === undefined) {
-      throw new MalformedResponseError(`${endpoint}: neither following nor pending_follow is true`, {
-        details: { endpoint },
-      });
-    }
+    const flags = { requested: data.pending_follow, following: data.following };
+    const outcome = followOutcome(endpoint, flags, 'pending_follow');
     return { outcome, rateLimit: toRateLimit(endpoint, response.rateLimit) };
   }
 
