@@ -4,19 +4,15 @@ import {
   createBlueskyPlatform,
 } from '../../adapters/bluesky/bluesky-platform.ts';
 import { resolveObserveSettings } from '../../config/observe-settings.ts';
-import {
-  type AccountRecord,
-  type AccountRef,
-  accountKey,
-  normalizeInstanceUrl,
-} from '../../domain/account.ts';
+import { type AccountRecord, accountKey, normalizeInstanceUrl } from '../../domain/account.ts';
 import { AuthError, ValidationError } from '../../domain/errors.ts';
-import { defaultAccountId, UNKNOWN_PLATFORM_USER_ID } from '../../domain/tenants/tenant.ts';
+import { UNKNOWN_PLATFORM_USER_ID } from '../../domain/tenants/tenant.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type { PlatformUser } from '../../ports/platform.ts';
 import type { RegistryStore } from '../../ports/store.ts';
 import { requireClient } from '../tenants/registry.ts';
+import { chooseAccount } from './choose-account.ts';
 import type { CredentialVault } from './token-provider.ts';
 
 /**
@@ -109,7 +105,10 @@ export async function connectBluesky(
       details: { service },
     });
   }
-  const ref = await chooseAccount(deps.registry, input, user);
+  const ref = await chooseAccount(deps.registry, input, 'bluesky', user.handle, {
+    isUser: (a) => a.platformUserId === user.id,
+    awaits: (a) => a.handle.replace(/^@/, '').toLowerCase() === user.handle.toLowerCase(),
+  });
   const existing = await deps.registry.getAccount(ref);
   if (
     existing !== undefined &&
@@ -204,25 +203,4 @@ async function defaultLogin(
   const session = latest ?? platform.session;
   if (session === undefined) throw new AuthError('Bluesky gave no session for the app password');
   return { session, user };
-}
-
-/** The named account; else the client's Bluesky account of this DID or awaiting this handle; else `bluesky-<handle>`. */
-async function chooseAccount(
-  registry: RegistryStore,
-  input: ConnectBlueskyInput,
-  user: PlatformUser,
-): Promise<AccountRef> {
-  if (input.accountId !== undefined) return { clientId: input.clientId, accountId: input.accountId };
-  const accounts = (await registry.listAccounts(input.clientId)).filter((a) => a.network === 'bluesky');
-  const byId = accounts.find((a) => a.platformUserId === user.id);
-  const byHandle = accounts.find(
-    (a) =>
-      a.platformUserId === UNKNOWN_PLATFORM_USER_ID &&
-      a.handle.replace(/^@/, '').toLowerCase() === user.handle.toLowerCase(),
-  );
-  const found = byId ?? byHandle;
-  return {
-    clientId: input.clientId,
-    accountId: found?.accountId ?? defaultAccountId('bluesky', user.handle),
-  };
 }

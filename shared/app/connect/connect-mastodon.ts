@@ -1,11 +1,6 @@
 import * as z from 'zod';
 import { resolveObserveSettings } from '../../config/observe-settings.ts';
-import {
-  type AccountRecord,
-  type AccountRef,
-  accountKey,
-  normalizeInstanceUrl,
-} from '../../domain/account.ts';
+import { type AccountRecord, accountKey, normalizeInstanceUrl } from '../../domain/account.ts';
 import {
   AuthError,
   ConfigError,
@@ -13,11 +8,12 @@ import {
   TransientPlatformError,
   ValidationError,
 } from '../../domain/errors.ts';
-import { defaultAccountId, UNKNOWN_PLATFORM_USER_ID } from '../../domain/tenants/tenant.ts';
+import { UNKNOWN_PLATFORM_USER_ID } from '../../domain/tenants/tenant.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type { RegistryStore } from '../../ports/store.ts';
 import { requireClient } from '../tenants/registry.ts';
+import { chooseAccount } from './choose-account.ts';
 import { type LoopbackReceiver, startLoopbackReceiver } from './loopback.ts';
 import { OAuthGrantError } from './oauth-client.ts';
 import { createPkce, createState } from './pkce.ts';
@@ -204,7 +200,16 @@ export async function connectMastodon(
     }),
   );
   const handle = fullHandle(me, instanceUrl);
-  const ref = await chooseAccount(deps.registry, input, me.id, handle, instanceUrl);
+  const username = handle.split('@')[0]!.toLowerCase();
+  const ref = await chooseAccount(deps.registry, input, 'mastodon', handle, {
+    isUser: (a) =>
+      a.platformUserId === me.id && (a.instanceUrl === undefined || a.instanceUrl === instanceUrl),
+    awaits: (a) => {
+      if (a.instanceUrl !== undefined && a.instanceUrl !== instanceUrl) return false;
+      const declared = a.handle.replace(/^@/, '').toLowerCase();
+      return declared === handle.toLowerCase() || declared === username;
+    },
+  });
   const existing = await deps.registry.getAccount(ref);
   if (
     existing !== undefined &&
@@ -319,30 +324,6 @@ function fullHandle(me: z.infer<typeof credentialAccountSchema>, instanceUrl: st
     }
   }
   return `${me.username}@${domain}`;
-}
-
-/** The named account; else the client's Mastodon account of this user, or one awaiting this handle; else a new id. */
-async function chooseAccount(
-  registry: RegistryStore,
-  input: ConnectMastodonInput,
-  userId: string,
-  handle: string,
-  instanceUrl: string,
-): Promise<AccountRef> {
-  if (input.accountId !== undefined) return { clientId: input.clientId, accountId: input.accountId };
-  const accounts = (await registry.listAccounts(input.clientId)).filter((a) => a.network === 'mastodon');
-  const byId = accounts.find(
-    (a) => a.platformUserId === userId && (a.instanceUrl === undefined || a.instanceUrl === instanceUrl),
-  );
-  const username = handle.split('@')[0]!.toLowerCase();
-  const byHandle = accounts.find((a) => {
-    if (a.platformUserId !== UNKNOWN_PLATFORM_USER_ID) return false;
-    if (a.instanceUrl !== undefined && a.instanceUrl !== instanceUrl) return false;
-    const declared = a.handle.replace(/^@/, '').toLowerCase();
-    return declared === handle.toLowerCase() || declared === username;
-  });
-  const found = byId ?? byHandle;
-  return { clientId: input.clientId, accountId: found?.accountId ?? defaultAccountId('mastodon', handle) };
 }
 
 function parseOrThrow<S extends z.ZodType>(endpoint: string, schema: S, body: unknown): z.infer<S> {

@@ -1,13 +1,14 @@
 import { resolveObserveSettings } from '../../config/observe-settings.ts';
 import { X_OAUTH_SCOPES } from '../../config/x-oauth.ts';
-import { type AccountRecord, type AccountRef, accountKey } from '../../domain/account.ts';
+import { type AccountRecord, accountKey } from '../../domain/account.ts';
 import { ValidationError } from '../../domain/errors.ts';
-import { defaultAccountId, UNKNOWN_PLATFORM_USER_ID } from '../../domain/tenants/tenant.ts';
+import { UNKNOWN_PLATFORM_USER_ID } from '../../domain/tenants/tenant.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type { PlatformUser } from '../../ports/platform.ts';
 import type { RegistryStore } from '../../ports/store.ts';
 import { requireClient } from '../tenants/registry.ts';
+import { chooseAccount } from './choose-account.ts';
 import { type LoopbackReceiver, startLoopbackReceiver } from './loopback.ts';
 import type { OAuthTokenClient, TokenSet } from './oauth-client.ts';
 import { createPkce, createState } from './pkce.ts';
@@ -120,7 +121,10 @@ export async function connectX(deps: ConnectXDeps, input: ConnectXInput): Promis
     );
   }
   const user = await deps.me(tokens.accessToken);
-  const ref = await chooseAccount(deps.registry, input, user);
+  const ref = await chooseAccount(deps.registry, input, 'x', user.handle, {
+    isUser: (a) => a.platformUserId === user.id,
+    awaits: (a) => a.handle.toLowerCase() === user.handle.toLowerCase(),
+  });
   const existing = await deps.registry.getAccount(ref);
   if (
     existing !== undefined &&
@@ -174,21 +178,4 @@ export async function connectX(deps: ConnectXDeps, input: ConnectXInput): Promis
     created: existing === undefined,
   });
   return { account, created: existing === undefined, scopes: granted };
-}
-
-/** The named account; else the client's X account of this user or awaiting this handle; else `x-<handle>`. */
-async function chooseAccount(
-  registry: RegistryStore,
-  input: ConnectXInput,
-  user: PlatformUser,
-): Promise<AccountRef> {
-  if (input.accountId !== undefined) return { clientId: input.clientId, accountId: input.accountId };
-  const accounts = (await registry.listAccounts(input.clientId)).filter((a) => a.network === 'x');
-  const byId = accounts.find((a) => a.platformUserId === user.id);
-  const byHandle = accounts.find(
-    (a) =>
-      a.platformUserId === UNKNOWN_PLATFORM_USER_ID && a.handle.toLowerCase() === user.handle.toLowerCase(),
-  );
-  const found = byId ?? byHandle;
-  return { clientId: input.clientId, accountId: found?.accountId ?? defaultAccountId('x', user.handle) };
 }
