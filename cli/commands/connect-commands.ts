@@ -121,6 +121,15 @@ async function openConnect(options: ConnectOptions): Promise<{ logger: Logger; c
   return { logger, context: await openContext(options) };
 }
 
+/** The account `--account` names, if the client declares it. */
+async function declaredAccount(
+  context: CommandContext,
+  options: ConnectOptions,
+): Promise<AccountRecord | undefined> {
+  if (options.account === undefined) return undefined;
+  return context.store.getAccount({ clientId: options.client, accountId: options.account });
+}
+
 function printAuthorizeUrl(options: ConnectOptions, url: string, where: string): void {
   if (options.json) {
     process.stdout.write(`${JSON.stringify({ authorizeUrl: url })}\n`);
@@ -192,10 +201,7 @@ async function connectBlueskyCommand(options: ConnectOptions): Promise<void> {
   const [{ connectBluesky }] = await Promise.all([import('../../shared/app/connect/connect-bluesky.ts')]);
   const { logger, context } = await openConnect(options);
   try {
-    const declared =
-      options.account === undefined
-        ? undefined
-        : await context.store.getAccount({ clientId: options.client, accountId: options.account });
+    const declared = await declaredAccount(context, options);
     const identifier = options.handle ?? (declared?.network === 'bluesky' ? declared.handle : undefined);
     if (identifier === undefined || identifier.trim() === '') {
       throw new ValidationError(
@@ -220,10 +226,7 @@ async function connectMastodonCommand(options: ConnectOptions): Promise<void> {
   const [{ connectMastodon }] = await Promise.all([import('../../shared/app/connect/connect-mastodon.ts')]);
   const { logger, context } = await openConnect(options);
   try {
-    const declared =
-      options.account === undefined
-        ? undefined
-        : await context.store.getAccount({ clientId: options.client, accountId: options.account });
+    const declared = await declaredAccount(context, options);
     const instance =
       options.instance ?? (declared?.network === 'mastodon' ? declared.instanceUrl : undefined);
     if (instance === undefined) {
