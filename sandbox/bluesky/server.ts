@@ -16,7 +16,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../shared/ports/clock.ts';
 import { type ActiveFault, type FaultSpec, SandboxFaults, serveFault } from '../common/faults.ts';
 import { bearer, type JsonAnswer, listen, readBody, sendJson } from '../common/http.ts';
-import type { SandboxOptions } from '../common/options.ts';
+import type { RunningSandbox, SandboxOptions } from '../common/options.ts';
 import { type PointsWindow, WindowMap, type WindowState } from '../common/windows.ts';
 import { hash32 } from '../rng.ts';
 import type { SandboxStats } from '../stats.ts';
@@ -71,16 +71,9 @@ export interface FollowRecord {
   createdAt: string;
 }
 
-export interface BlueskySandbox {
-  /** e.g. http://127.0.0.1:40123 (the `service` of an AtpAgent). */
-  readonly baseUrl: string;
-  readonly world: World;
-  readonly faults: SandboxFaults<BlueskyMethod>;
-  readonly stats: SandboxStats;
-  readonly limits: BlueskyLimits;
+/** `baseUrl`: the `service` of an AtpAgent. */
+export interface BlueskySandbox extends RunningSandbox<BlueskyMethod, BlueskyLimits> {
   readonly sessions: SessionIssuer;
-  /** Errors thrown by the sandbox itself while answering (answered as 500); empty when healthy. */
-  readonly internalErrors: readonly unknown[];
   /** The DID of a world user (owners log in with it, or with their handle). */
   didOf(userId: string): string;
   /** The owner's handle on the sandbox (e.g. `shop.bsky.social`). */
@@ -89,7 +82,6 @@ export interface BlueskySandbox {
   appPasswordFor(userId: string): string;
   /** Follow records the owner created through createRecord and has not deleted, oldest first. */
   followRecords(userId: string): FollowRecord[];
-  close(): Promise<void>;
 }
 
 interface Answer extends JsonAnswer {

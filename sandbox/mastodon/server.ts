@@ -20,7 +20,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../shared/ports/clock.ts';
 import { type ActiveFault, type FaultSpec, SandboxFaults, serveFault } from '../common/faults.ts';
 import { bearer, type JsonAnswer, listen, readBody, sendJson } from '../common/http.ts';
-import type { SandboxOptions } from '../common/options.ts';
+import type { RunningSandbox, SandboxOptions } from '../common/options.ts';
 import { type PointsWindow, WindowMap, type WindowState } from '../common/windows.ts';
 import type { SandboxStats } from '../stats.ts';
 import type { TokenResolver } from '../tokens.ts';
@@ -70,15 +70,9 @@ export interface MastodonSandboxOptions extends SandboxOptions<MastodonEndpoint,
   oauth?: MastodonOAuthOptions;
 }
 
-export interface MastodonSandbox {
-  /** The instance URL, e.g. http://127.0.0.1:40123 (masto's `url`). */
-  readonly baseUrl: string;
-  readonly world: World;
-  readonly faults: SandboxFaults<MastodonEndpoint>;
-  readonly stats: SandboxStats;
-  readonly limits: MastodonLimits;
+/** `baseUrl`: the instance URL (masto's `url`). */
+export interface MastodonSandbox extends RunningSandbox<MastodonEndpoint, MastodonLimits> {
   readonly domain: string;
-  readonly internalErrors: readonly unknown[];
   /** The Mastodon account id of a world user. */
   idOf(userId: string): string;
   /** The world id of a Mastodon account id, or undefined. */
@@ -87,7 +81,6 @@ export interface MastodonSandbox {
   issueToken(ownerId: string): string;
   /** Apps, consent and codes of the OAuth flow. */
   readonly oauth: MastodonOAuthServer;
-  close(): Promise<void>;
 }
 
 interface Route {

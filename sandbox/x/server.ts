@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../shared/ports/clock.ts';
 import { serveFault } from '../common/faults.ts';
 import { bearer, JSON_TYPE, type JsonAnswer, listen, readBody, sendJson } from '../common/http.ts';
-import type { SandboxOptions } from '../common/options.ts';
+import type { RunningSandbox, SandboxOptions } from '../common/options.ts';
 import type { SandboxStats } from '../stats.ts';
 import type { TokenResolver } from '../tokens.ts';
 import type { World, WorldUser } from '../world.ts';
@@ -47,23 +47,15 @@ export interface XSandboxOptions extends SandboxOptions<XEndpoint, XRateLimitsOv
   oauth?: XOAuthOptions;
 }
 
-export interface XSandbox {
-  /** e.g. http://127.0.0.1:40123 (X paths start with /2/). */
-  readonly baseUrl: string;
+/** `baseUrl`: X paths start with /2/. */
+export interface XSandbox extends RunningSandbox<XEndpoint, XRateLimits> {
   readonly host: string;
   readonly port: number;
-  readonly world: World;
   readonly faults: XFaults;
-  readonly stats: SandboxStats;
-  readonly limits: XRateLimits;
-  /** Errors thrown by the sandbox itself while answering (answered as 500); empty when healthy. */
-  readonly internalErrors: readonly unknown[];
   /** The OAuth 2.0 authorization server (consent, grants, counts; see oauth.ts). */
   readonly oauth: XOAuthServer;
   /** A bearer token for an owner of the world. */
   issueToken(ownerId: string): string;
-  /** Drops held sockets and open connections, then stops listening. */
-  close(): Promise<void>;
 }
 
 interface Route {
