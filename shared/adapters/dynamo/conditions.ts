@@ -17,7 +17,7 @@ export function versionCondition(expectedVersion: number): {
       };
 }
 
-/** Whether a write failed on its condition (the SDK's class, or an error of that name from another copy of it). */
+/** Whether a write failed on its condition (the SDK's class, or an error of its name from another copy). */
 export function isConditionFailure(error: unknown): boolean {
   return (
     error instanceof ConditionalCheckFailedException ||
