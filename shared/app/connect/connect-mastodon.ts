@@ -340,6 +340,14 @@ function parseOrThrow<S extends z.ZodType>(endpoint: string, schema: S, body: un
 
 const errorSchema = z.object({ error: z.string().max(300), error_description: z.string().optional() });
 
+/** A request to the instance: a JSON or form body, with the user's token when it acts for them. */
+interface InstanceRequest {
+  method: 'GET' | 'POST';
+  json?: Record<string, unknown>;
+  form?: Record<string, string>;
+  token?: string;
+}
+
 /** JSON requests to one instance; errors name the endpoint and the instance's error, never a secret. */
 class InstanceHttp {
   readonly #instance: string;
@@ -359,16 +367,7 @@ class InstanceHttp {
     return response.json().catch(() => undefined);
   }
 
-  async json(
-    endpoint: string,
-    url: string,
-    request: {
-      method: 'GET' | 'POST';
-      json?: Record<string, unknown>;
-      form?: Record<string, string>;
-      token?: string;
-    },
-  ): Promise<unknown> {
+  async json(endpoint: string, url: string, request: InstanceRequest): Promise<unknown> {
     const response = await this.#send(endpoint, url, request);
     const text = await response.text().catch(() => '');
     let body: unknown;
@@ -401,16 +400,7 @@ class InstanceHttp {
     return body;
   }
 
-  async #send(
-    endpoint: string,
-    url: string,
-    request: {
-      method: 'GET' | 'POST';
-      json?: Record<string, unknown>;
-      form?: Record<string, string>;
-      token?: string;
-    },
-  ): Promise<Response> {
+  async #send(endpoint: string, url: string, request: InstanceRequest): Promise<Response> {
     const headers: Record<string, string> = { accept: 'application/json' };
     let body: string | undefined;
     if (request.json !== undefined) {
