@@ -117,7 +117,6 @@ afterAll(async () => {
 });
 
 describe('X sandbox contract (OpenAPI)', () => {
-
   it('answers users/me, users and users/:id in the spec shapes', async () => {
     // Prepare
     const [a, b] = h.world.followerIds(h.owner.id);
