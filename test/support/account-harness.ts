@@ -5,11 +5,12 @@ import { DynamoStore } from '../../shared/adapters/dynamo/store.ts';
 import { MemoryLogger } from '../../shared/adapters/logger.ts';
 import { XPlatform } from '../../shared/adapters/x/x-platform.ts';
 import type { EngineSettings } from '../../shared/app/engine/policy-of.ts';
-import { runAccountTick, type TickReport } from '../../shared/app/tick.ts';
+import type { TickReport } from '../../shared/app/tick.ts';
 import { resolveObserveSettings } from '../../shared/config/observe-settings.ts';
 import type { AccountRecord, ObserveSettings } from '../../shared/domain/account.ts';
 import { createTestTable, type DynamoBackend } from './backends.ts';
 import type { DynamoTarget } from './dynalite.ts';
+import { tickRunner } from './tick-runner.ts';
 
 export const START = Date.UTC(2026, 0, 5, 9, 0, 0);
 export const MINUTE = 60_000;
@@ -88,24 +89,7 @@ export async function startAccountHarness(
   await store.putAccount(account);
   const logs: string[] = [];
   const logger = new MemoryLogger(logs);
-  let ids = 0;
-  const tick: AccountHarness['tick'] = (tickOptions = {}) =>
-    runAccountTick(
-      account,
-      {
-        platform,
-        store,
-        clock,
-        logger,
-        newId: () => `scan-${++ids}`,
-        ...(options.engine === undefined ? {} : { engine: options.engine }),
-      },
-      {
-        worker: tickOptions.worker ?? 'worker-1',
-        timeLeftMs: tickOptions.timeLeftMs ?? (() => 60_000),
-        ...(tickOptions.leaseMs === undefined ? {} : { leaseMs: tickOptions.leaseMs }),
-      },
-    );
+  const tick = tickRunner({ account, platform, store, clock, logger, engine: options.engine });
   return {
     clock,
     world,

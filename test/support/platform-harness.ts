@@ -25,13 +25,14 @@ import { createMastodonPlatform } from '../../shared/adapters/mastodon/mastodon-
 import { XPlatform } from '../../shared/adapters/x/x-platform.ts';
 import type { EngineSettings } from '../../shared/app/engine/policy-of.ts';
 import { loadGraph } from '../../shared/app/observe/graph-repo.ts';
-import { runAccountTick, type TickReport } from '../../shared/app/tick.ts';
+import type { TickReport } from '../../shared/app/tick.ts';
 import { resolveObserveSettings } from '../../shared/config/observe-settings.ts';
 import type { AccountRecord, GraphKind, ObserveSettings } from '../../shared/domain/account.ts';
 import { type IdCodec, idCodecFor } from '../../shared/domain/idset/index.ts';
 import type { Network, Platform } from '../../shared/ports/platform.ts';
 import { createTestTable } from './backends.ts';
 import type { DynamoTarget } from './dynalite.ts';
+import { tickRunner } from './tick-runner.ts';
 
 export const START = Date.UTC(2026, 0, 5, 9, 0, 0);
 export const MINUTE = 60_000;
@@ -226,24 +227,7 @@ export async function startPlatformHarness(
   const ids = idCodecFor(network);
   const logs: string[] = [];
   const logger = new MemoryLogger(logs);
-  let scans = 0;
-  const tick: PlatformHarness['tick'] = (tickOptions = {}) =>
-    runAccountTick(
-      account,
-      {
-        platform,
-        store,
-        clock,
-        logger,
-        newId: () => `scan-${++scans}`,
-        ...(options.engine === undefined ? {} : { engine: options.engine }),
-      },
-      {
-        worker: tickOptions.worker ?? 'worker-1',
-        timeLeftMs: tickOptions.timeLeftMs ?? (() => 60_000),
-        ...(tickOptions.leaseMs === undefined ? {} : { leaseMs: tickOptions.leaseMs }),
-      },
-    );
+  const tick = tickRunner({ account, platform, store, clock, logger, engine: options.engine });
   const harness: PlatformHarness = {
     network,
     capabilities: CAPABILITIES[network],
