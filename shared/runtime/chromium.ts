@@ -1,7 +1,9 @@
 /**
- * Headless Chromium for looking at what followback renders (the digest email, the approval page):
- * playwright-core driving the system's Chromium (`apt-get install -y chromium`), with a fresh
- * profile and nothing that phones home. Loaded on demand: playwright-core is a dev dependency.
+ * Headless Chromium for looking at what followback renders (the digest email, the approval page, the
+ * console): playwright-core driving, in order of precedence, the binary `CHROMIUM_PATH` names, the
+ * system's Chromium, or the Chromium that ships inside the `@sparticuz/chromium` npm package (so a
+ * fresh clone needs no apt-get and no browser download). A fresh profile, nothing that phones home.
+ * Loaded on demand: playwright-core and @sparticuz/chromium are dev dependencies.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -11,20 +13,34 @@ import { pathToFileURL } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ConfigError } from '../domain/errors.ts';
 
-export const DEFAULT_CHROMIUM_PATH = '/usr/bin/chromium';
+export const SYSTEM_CHROMIUM_PATH = '/usr/bin/chromium';
 
 export const CHROMIUM_INSTALL_HINT =
-  'Chromium is needed to render pages: install it with `sudo apt-get install -y chromium` ' +
-  '(Debian/Ubuntu), or set CHROMIUM_PATH to a Chromium or Chrome binary.';
+  'Chromium is needed to render pages: run `npm install` (it brings @sparticuz/chromium), ' +
+  'or set CHROMIUM_PATH to a Chromium or Chrome binary.';
 
-export function chromiumPath(env: NodeJS.ProcessEnv = process.env): string {
-  return env.CHROMIUM_PATH !== undefined && env.CHROMIUM_PATH !== ''
-    ? env.CHROMIUM_PATH
-    : DEFAULT_CHROMIUM_PATH;
-}
-
-export function chromiumInstalled(env: NodeJS.ProcessEnv = process.env): boolean {
-  return existsSync(chromiumPath(env));
+/** Where the Chromium to drive is: CHROMIUM_PATH, else the system's, else the npm package's. */
+export async function resolveChromiumPath(env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const configured = env.CHROMIUM_PATH;
+  if (configured !== undefined && configured !== '') {
+    if (!existsSync(configured)) {
+      throw new ConfigError(`no Chromium at ${configured} (CHROMIUM_PATH). ${CHROMIUM_INSTALL_HINT}`, {
+        details: { field: 'CHROMIUM_PATH' },
+      });
+    }
+    return configured;
+  }
+  if (existsSync(SYSTEM_CHROMIUM_PATH)) return SYSTEM_CHROMIUM_PATH;
+  try {
+    const { default: packaged } = await import('@sparticuz/chromium');
+    // Unpacks the brotli-compressed binary into the temp folder once (about 1.5 s), then reuses it.
+    return await packaged.executablePath();
+  } catch (cause) {
+    throw new ConfigError(`no Chromium found. ${CHROMIUM_INSTALL_HINT}`, {
+      details: { field: 'CHROMIUM_PATH' },
+      cause,
+    });
+  }
 }
 
 export interface HeadlessChromium {
@@ -37,12 +53,7 @@ export interface HeadlessChromium {
 export async function launchChromium(
   options: { viewport?: { width: number; height: number } } = {},
 ): Promise<HeadlessChromium> {
-  const executablePath = chromiumPath();
-  if (!existsSync(executablePath)) {
-    throw new ConfigError(`no Chromium at ${executablePath}. ${CHROMIUM_INSTALL_HINT}`, {
-      details: { field: 'CHROMIUM_PATH' },
-    });
-  }
+  const executablePath = await resolveChromiumPath();
   const { chromium } = await import('playwright-core');
   const profile = await mkdtemp(join(tmpdir(), 'followback-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
