@@ -134,6 +134,7 @@ export type JournalEntry =
       userId: string;
     }
   | { at: number; op: 'deleteUser' | 'suspendUser'; userId: string }
+  | { at: number; op: 'blockOwner'; ownerId: string; userId: string }
   | { at: number; op: 'issueToken'; ownerId: string };
 
 export interface WorldOptions {
@@ -178,7 +179,9 @@ export type FollowOutcome =
   | 'already_pending'
   | 'not_found'
   | 'suspended'
-  | 'self';
+  | 'self'
+  /** The target blocks the owner: X answers 200 with neither a follow nor a request. */
+  | 'blocked';
 
 export type UnfollowOutcome = 'unfollowed' | 'cancelled' | 'not_following' | 'not_found';
 
@@ -243,6 +246,8 @@ interface UserRecord {
   owner: OwnerState | undefined;
   bot: boolean;
   noBot: boolean;
+  /** Ordinals of the owners this user blocks. */
+  blocks?: Set<number>;
   /** Set when the open networks' ids are first needed (see #indexPlatformIds). */
   did?: string;
   mastodonId?: string;
@@ -698,6 +703,18 @@ export class World {
     return true;
   }
 
+  /** The user blocks the owner: follows from the owner are refused from now on. */
+  blockOwner(userId: string, ownerId: string): boolean {
+    this.#sync();
+    this.#journal.push({ at: this.#now, op: 'blockOwner', ownerId, userId });
+    const owner = this.#owner(ownerId);
+    const record = this.#record(userId);
+    if (!record || record.owner) return false;
+    record.blocks ??= new Set();
+    record.blocks.add(owner.record.ordinal);
+    return true;
+  }
+
   suspendUser(userId: string): boolean {
     this.#sync();
     this.#journal.push({ at: this.#now, op: 'suspendUser', userId });
@@ -752,6 +769,9 @@ export class World {
         case 'deleteUser':
         case 'suspendUser':
           world[entry.op](entry.userId);
+          break;
+        case 'blockOwner':
+          world.blockOwner(entry.userId, entry.ownerId);
           break;
         case 'issueToken':
           world.issueToken(entry.ownerId);
@@ -1076,6 +1096,7 @@ export class World {
     if (!target || target.deleted) return 'not_found';
     if (target.suspended) return 'suspended';
     if (target === owner.record) return 'self';
+    if (target.blocks?.has(owner.record.ordinal)) return 'blocked';
     if (owner.following.has(target.ordinal)) return 'already_following';
     if (owner.pending.has(target.ordinal)) return 'already_pending';
     if (target.protected && requests) {

@@ -452,6 +452,13 @@ class XSandboxHandler {
           body: { data: { following: false, pending_follow: true } },
           countsFollow: true,
         };
+      case 'blocked':
+        // X's answer when the target refuses: a 200 with neither a follow nor a request.
+        return {
+          status: 200,
+          body: { data: { following: false, pending_follow: false } },
+          countsFollow: true,
+        };
       case 'self':
         return badRequest([parameterError('target_user_id', target, 'You cannot follow yourself')]);
       default:

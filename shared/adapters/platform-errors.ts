@@ -93,19 +93,17 @@ export function parseAnswer<S extends z.ZodType>(endpoint: string, schema: S, bo
 }
 
 /**
- * A follow's outcome from the answer's flags (`requested`, named `requestedField` in the answer, wins
- * over `following`); an answer with neither set is malformed.
+ * A follow's outcome from the answer's flags (`requested` wins over `following`). A well-formed answer
+ * with both false is the target refusing the follow (it blocks the owner, say): a final outcome, not
+ * a malformed answer to retry.
  */
-export function followOutcome(
-  endpoint: string,
-  flags: { requested?: boolean | undefined; following?: boolean | undefined },
-  requestedField: string,
-): 'requested' | 'followed' {
+export function followOutcome(flags: {
+  requested?: boolean | undefined;
+  following?: boolean | undefined;
+}): 'requested' | 'followed' | 'refused' {
   if (flags.requested) return 'requested';
   if (flags.following) return 'followed';
-  throw new MalformedResponseError(`${endpoint}: neither following nor ${requestedField} is true`, {
-    details: { endpoint },
-  });
+  return 'refused';
 }
 
 /** A request that got no answer (network, timeout): the same call may succeed later. */

@@ -49,7 +49,11 @@ export interface PageRequest {
   pageSize: number;
 }
 
-export type FollowOutcome = 'followed' | 'requested' | 'already_following';
+/**
+ * `refused`: the platform answered, and neither a follow nor a request came of it (X's 200
+ * `{following: false, pending_follow: false}`: the target blocks the owner or refuses follows). Final.
+ */
+export type FollowOutcome = 'followed' | 'requested' | 'already_following' | 'refused';
 
 export interface FollowResult {
   outcome: FollowOutcome;

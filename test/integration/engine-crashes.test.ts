@@ -80,32 +80,42 @@ async function runThroughCrashes(h: AccountHarness, ms: number): Promise<Injecte
 
 describe('a crash between the follow call and its record', () => {
   it.each([
-    { kind: 'public', protected: false, calls: ['followed', 'already_following'], state: 'done' },
-    { kind: 'protected', protected: true, calls: ['pending', 'already_pending'], state: 'requested' },
-  ] as const)('does not follow a $kind account twice, and the retry closes the task as $state', async (c) => {
-    // Prepare: the write that records the follow fails once, as if the worker died right there
-    const h = await start();
-    const [target] = gainFollowers(h, 1, { protected: c.protected });
-    const putTask = h.store.putTask.bind(h.store);
-    let armed = true;
-    h.store.putTask = async (ref, task, version) => {
-      if (armed && (task.state === 'done' || task.state === 'requested')) {
-        armed = false;
-        throw new InjectedCrash('worker died before recording the follow');
-      }
-      return putTask(ref, task, version);
-    };
+    { kind: 'public', protected: false, calls: ['followed'], state: 'done', attempts: 1 },
+    // X's following list does not show a pending request; a repeated request is harmless.
+    {
+      kind: 'protected',
+      protected: true,
+      calls: ['pending', 'already_pending'],
+      state: 'requested',
+      attempts: 2,
+    },
+  ] as const)(
+    'does not follow a $kind account twice, and the next claim closes the task as $state',
+    async (c) => {
+      // Prepare: the write that records the follow fails once, as if the worker died right there
+      const h = await start();
+      const [target] = gainFollowers(h, 1, { protected: c.protected });
+      const putTask = h.store.putTask.bind(h.store);
+      let armed = true;
+      h.store.putTask = async (ref, task, version) => {
+        if (armed && (task.state === 'done' || task.state === 'requested')) {
+          armed = false;
+          throw new InjectedCrash('worker died before recording the follow');
+        }
+        return putTask(ref, task, version);
+      };
 
-    // Act: ticks go on; the account lease and the task lease expire; another tick retries
-    const crashes = await runThroughCrashes(h, 30 * HOUR);
+      // Act: ticks go on; the account lease and the task lease expire; another tick retries
+      const crashes = await runThroughCrashes(h, 30 * HOUR);
 
-    // Assess: X saw the retry as a repeat ("already following"), not a second follow
-    expect(crashes).toHaveLength(1);
-    expect(outcomesFor(h, target!)).toEqual(c.calls);
-    const task = await taskOf(h, target!);
-    expect(task.state).toBe(c.state);
-    expect(task.attempts).toBe(2);
-  });
+      // Assess: the next claim looked (the follow shows) instead of calling again
+      expect(crashes).toHaveLength(1);
+      expect(outcomesFor(h, target!)).toEqual(c.calls);
+      const task = await taskOf(h, target!);
+      expect(task.state).toBe(c.state);
+      expect(task.attempts).toBe(c.attempts);
+    },
+  );
 });
 
 describe('a crash at any step of a tick', () => {
@@ -211,7 +221,7 @@ describe('a crash at any step of a tick', () => {
     ],
   ];
 
-  it.each(steps)('loses no follower and repeats no follow after a crash while %s', async (_step, install) => {
+  it.each(steps)('loses no follower and repeats no follow after a crash while %s', async (step, install) => {
     // Prepare
     const h = await start();
     install(h);
@@ -220,11 +230,16 @@ describe('a crash at any step of a tick', () => {
     // Act
     const crashes = await runThroughCrashes(h, 30 * HOUR);
 
-    // Assess: the crash happened; every follower was followed back exactly once and recorded done
+    // Assess: the crash happened; nobody was followed twice, and every follower reached a final state.
+    // A worker that died between its claim and the call's record may have made the call: if the
+    // follow does not show when the next claim looks, minutes later, the owner may have undone it,
+    // so that one follower is closed as outcome_unknown instead of followed again.
     expect(crashes).toHaveLength(1);
-    expect(ids.map((id) => effectsFor(h, id))).toEqual(ids.map(() => 1));
     const tasks = await Promise.all(ids.map((id) => taskOf(h, id)));
-    expect(tasks.map((task) => task.state)).toEqual(ids.map(() => 'done'));
+    const unknown = step === 'just before the follow call' ? 1 : 0;
+    expect(ids.map((id) => effectsFor(h, id)).sort()).toEqual(ids.map((_, i) => (i < unknown ? 0 : 1)));
+    expect(tasks.filter((task) => task.state === 'done')).toHaveLength(ids.length - unknown);
+    expect(tasks.filter((task) => task.skipReason === 'outcome_unknown')).toHaveLength(unknown);
     expect(tasks.filter((task) => task.doneAt! > task.deadline!)).toEqual([]);
   });
 });
@@ -237,7 +252,7 @@ describe('a follow call whose answer is lost', () => {
     ['503', true],
     ['503', false],
   ] as Array<[XFaultKind, boolean]>)(
-    'after a %s (applied on X: %s), retries later and follows once',
+    'after a %s (applied on X: %s), looks at once, and calls again only if the follow did not take effect',
     async (kind, apply) => {
       // Prepare: the first follow call fails; with `apply` X made the follow before the answer was lost
       const h = await start({ platformTimeoutMs: 300 });
@@ -248,14 +263,19 @@ describe('a follow call whose answer is lost', () => {
       // Act
       await runTicks(h, 30 * HOUR);
 
-      // Assess: one effect on X; the retry came after the backoff and closed the task
+      // Assess: one effect on X, one call when it took effect; else a retry after the backoff
       expect(effectsFor(h, target!)).toBe(1);
-      expect(outcomesFor(h, target!)).toEqual(apply ? ['followed', 'already_following'] : ['followed']);
-      expect(attempts.map((attempt) => attempt.result)).toEqual(['TransientPlatformError', 'followed']);
-      expect(attempts[1]!.at - attempts[0]!.at).toBeGreaterThanOrEqual(2.5 * MINUTE);
+      expect(outcomesFor(h, target!)).toEqual(['followed']);
       const task = await taskOf(h, target!);
       expect(task.state).toBe('done');
-      expect(task.lastError).toMatch(/TransientPlatformError/);
+      if (apply) {
+        expect(attempts.map((attempt) => attempt.result)).toEqual(['TransientPlatformError']);
+        expect(task.doneAt! - attempts[0]!.at).toBeLessThan(MINUTE);
+      } else {
+        expect(attempts.map((attempt) => attempt.result)).toEqual(['TransientPlatformError', 'followed']);
+        expect(attempts[1]!.at - attempts[0]!.at).toBeGreaterThanOrEqual(2.5 * MINUTE);
+        expect(task.lastError).toMatch(/TransientPlatformError/);
+      }
     },
   );
 

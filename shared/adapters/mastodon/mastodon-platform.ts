@@ -248,7 +248,7 @@ export class MastodonPlatform implements Platform {
       targetUserId,
     );
     const relationship = parseAnswer(endpoint, mastodonRelationshipSchema, answer.data);
-    const outcome = followOutcome(endpoint, relationship, 'requested');
+    const outcome = followOutcome(relationship);
     return { outcome, rateLimit: rateLimitOf(endpoint, answer.headers) };
   }
 

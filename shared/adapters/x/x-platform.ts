@@ -181,7 +181,7 @@ export class XPlatform implements Platform {
     );
     const { data } = parseAnswer(endpoint, xFollowSchema, response.data);
     const flags = { requested: data.pending_follow, following: data.following };
-    const outcome = followOutcome(endpoint, flags, 'pending_follow');
+    const outcome = followOutcome(flags);
     return { outcome, rateLimit: toRateLimit(endpoint, response.rateLimit) };
   }
 

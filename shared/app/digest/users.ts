@@ -62,6 +62,8 @@ const SKIP_CODES: Readonly<Record<SkipReason, string>> = {
   rejected_by_owner: 'rejected',
   approval_expired: 'expired',
   left_before_followback: 'unfollowed_first',
+  refused_by_target: 'refused',
+  outcome_unknown: 'outcome_unknown',
 };
 
 /** The digest's skip reason code (labels: reasonLabel). */

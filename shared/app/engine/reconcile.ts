@@ -9,6 +9,7 @@ import {
   createScheduledTask,
   createSkippedTask,
   type FollowTask,
+  hasUnresolvedAttempt,
   isApprovalExpired,
   isFinal,
   type NewTaskInput,
@@ -243,6 +244,10 @@ export async function reconcile(
       const { task, version } = existing;
       if (isFinal(task.state)) return true;
       if (task.state === 'in_progress' && task.lease && task.lease.until > deps.clock.now()) return true;
+      // A call of the engine's own may have taken effect unrecorded (a lost answer, a crash): a follow
+      // that shows is the engine's, not the owner's, and a leaver may have been followed back first.
+      // Act settles it by looking; only the owner's "never again" closes it from here.
+      if (hasUnresolvedAttempt(task) && reason !== 'owner_unfollowed') return true;
       try {
         await deps.tasks.putTask(
           cell.ref,

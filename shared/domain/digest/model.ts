@@ -481,6 +481,8 @@ const SKIP_REASON_LABELS: Readonly<Record<string, string>> = {
   backfill: 'Followed before the account was connected',
   rejected: 'You skipped them',
   expired: 'Approval never came',
+  refused: 'Refused the follow (blocks you)',
+  outcome_unknown: 'Could not tell if the follow-back went through (not retried, in case you undid it)',
 };
 
 function humanise(code: string): string {

@@ -80,7 +80,9 @@ export type SkipReason =
   | 'self'
   | 'rejected_by_owner'
   | 'approval_expired'
-  | 'left_before_followback';
+  | 'left_before_followback'
+  | 'refused_by_target'
+  | 'outcome_unknown';
 
 export const SKIP_REASONS: readonly SkipReason[] = [
   'spam_empty_profile',
@@ -99,6 +101,8 @@ export const SKIP_REASONS: readonly SkipReason[] = [
   'rejected_by_owner',
   'approval_expired',
   'left_before_followback',
+  'refused_by_target',
+  'outcome_unknown',
 ];
 
 /** One-line explanation of each skip reason, for the digest, status and approval pages. */
@@ -119,6 +123,9 @@ export const SKIP_REASON_TEXT: Readonly<Record<SkipReason, string>> = {
   rejected_by_owner: 'the owner declined',
   approval_expired: 'waited too long for approval',
   left_before_followback: 'unfollowed before the follow-back',
+  refused_by_target: 'the account refuses follows from the owner (it blocks the owner, say)',
+  outcome_unknown:
+    'a follow-back whose answer was lost is not shown by the network now, and the owner may have undone it: not tried again',
 };
 
 /** A spam signal found on a profile; shown in approvals even when it did not cause a skip. */
@@ -195,6 +202,14 @@ export interface FollowTask {
   retryAt?: number | undefined;
   /** Follow calls started (claims); a claim after a crash counts too. */
   attempts: number;
+  /** When the latest claim (and so the latest follow call) started. */
+  attemptStartedAt?: number | undefined;
+  /**
+   * A follow call whose outcome is not known (its answer was lost and looking did not settle it)
+   * started then: before anything else, the engine looks whether it took effect; it never calls again
+   * blindly.
+   */
+  unresolvedSince?: number | undefined;
   lastError?: string | undefined;
   lease?: TaskLease | undefined;
   skipReason?: SkipReason | undefined;
@@ -329,6 +344,7 @@ export function skipTask(
     skipReason: input.reason,
     skipDetail: input.detail,
     lease: undefined,
+    unresolvedSince: undefined,
     closedAt: input.at,
     updatedAt: input.at,
   };
@@ -350,9 +366,36 @@ export function claimTask(
     ...task,
     state: 'in_progress',
     attempts: task.attempts + 1,
+    attemptStartedAt: input.at,
+    // A crashed worker's claim (in progress, lease expired) may have made its call: still unknown.
+    unresolvedSince: task.unresolvedSince ?? unresolvedAttemptSince(task),
     lease: { holder: input.holder, until: input.at + input.leaseMs },
     updatedAt: input.at,
   };
+}
+
+/**
+ * Since when the task has a follow call whose outcome is not known: one recorded as unresolved, or
+ * the claim of a worker that never recorded its outcome (in progress, lease expired). Undefined when
+ * every call it made has a known outcome.
+ */
+export function unresolvedAttemptSince(task: FollowTask): number | undefined {
+  if (task.unresolvedSince !== undefined) return task.unresolvedSince;
+  if (task.state !== 'in_progress') return undefined;
+  return task.attemptStartedAt ?? task.updatedAt;
+}
+
+/** Whether a follow call of this task may have taken effect without its outcome being recorded. */
+export function hasUnresolvedAttempt(task: FollowTask): boolean {
+  return unresolvedAttemptSince(task) !== undefined;
+}
+
+/**
+ * The claimed task after looking settled that its unresolved call did not take effect: an ordinary
+ * claim from here on (its call may be made).
+ */
+export function resolveAsNotApplied(task: FollowTask, at: number): FollowTask {
+  return { ...task, unresolvedSince: undefined, updatedAt: at };
 }
 
 function requireState(task: FollowTask, from: TaskState, to: TaskState): void {
@@ -396,6 +439,7 @@ export function completeTask(
     ...task,
     state: to,
     lease: undefined,
+    unresolvedSince: undefined,
     doneAt: done ? input.at : task.doneAt,
     closedAt: input.at,
     updatedAt: input.at,
@@ -408,9 +452,22 @@ export function completeTask(
  */
 export function failTask(
   task: FollowTask,
-  input: { at: number; holder: string; error: string; retryAt: number | undefined; maxAttempts: number },
+  input: {
+    at: number;
+    holder: string;
+    error: string;
+    retryAt: number | undefined;
+    maxAttempts: number;
+    /** The call may have taken effect and looking could not tell: the next claim looks first. */
+    unresolved?: boolean | undefined;
+  },
 ): FollowTask {
-  const retry = input.retryAt !== undefined && task.attempts < input.maxAttempts;
+  const unresolvedSince = input.unresolved
+    ? (task.unresolvedSince ?? task.attemptStartedAt ?? input.at)
+    : undefined;
+  // An unresolved call is never given up on blindly: it waits to be looked at, whatever the attempts.
+  const retry =
+    input.retryAt !== undefined && (unresolvedSince !== undefined || task.attempts < input.maxAttempts);
   const to: TaskState = retry ? 'scheduled' : 'failed';
   assertHolder(task, input.holder, to);
   if (retry) {
@@ -418,6 +475,7 @@ export function failTask(
       ...task,
       state: 'scheduled',
       lease: undefined,
+      unresolvedSince,
       lastError: input.error,
       retryAt: input.retryAt,
       updatedAt: input.at,
@@ -426,6 +484,7 @@ export function failTask(
   return {
     ...task,
     state: 'failed',
+    unresolvedSince: undefined,
     lease: undefined,
     lastError: input.error,
     closedAt: input.at,
