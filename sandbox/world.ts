@@ -223,6 +223,8 @@ export interface CreateUserOptions {
   bot?: boolean;
   /** Default: drawn by hash with the world's noBotShare. */
   noBot?: boolean;
+  /** Profile text a stranger chose (hostile or huge), instead of the generated one. */
+  profile?: { name?: string; description?: string; username?: string } | undefined;
 }
 
 interface UserRecord {
@@ -246,6 +248,8 @@ interface UserRecord {
   owner: OwnerState | undefined;
   bot: boolean;
   noBot: boolean;
+  /** Profile text given at creation, over the generated one. */
+  profileOverride?: { name?: string; description?: string; username?: string } | undefined;
   /** Ordinals of the owners this user blocks. */
   blocks?: Set<number>;
   /** Set when the open networks' ids are first needed (see #indexPlatformIds). */
@@ -657,6 +661,7 @@ export class World {
     });
     if (options.bot !== undefined) record.bot = options.bot;
     if (options.noBot !== undefined) record.noBot = options.noBot;
+    if (options.profile !== undefined) record.profileOverride = { ...options.profile };
     return this.#view(record);
   }
 
@@ -1181,13 +1186,16 @@ export class World {
           description: owner.description,
           profileImageUrl: `https://pbs.twimg.com/profile_images/${(hash32(owner.handle) >>> 0) + 1_000_000}/${owner.handle.toLowerCase()}_normal.jpg`,
         }
-      : profileText(record.profileSeed, {
-          ordinal: record.ordinal,
-          spam: record.spam,
-          emptyBio: record.emptyBio,
-          spamKeywords: record.spamKeywords,
-          defaultAvatar: record.defaultAvatar,
-        });
+      : {
+          ...profileText(record.profileSeed, {
+            ordinal: record.ordinal,
+            spam: record.spam,
+            emptyBio: record.emptyBio,
+            spamKeywords: record.spamKeywords,
+            defaultAvatar: record.defaultAvatar,
+          }),
+          ...record.profileOverride,
+        };
     return {
       id: record.id,
       username: text.username,

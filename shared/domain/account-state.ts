@@ -30,6 +30,10 @@ export interface FullScanCheckpoint {
   startedAt: number;
   /** Committed seq when the scan started: the diff removes only ids known then. */
   fromSeq: number;
+  /** Reads of the current cursor that failed in a row; past a few, the scan starts over. */
+  failures?: number | undefined;
+  /** Times this scan started over from the top (refused or failing cursors); past a few, it is dropped. */
+  restarts?: number | undefined;
 }
 
 /** A head scan that stopped before meeting known followers, to be continued from its cursor. */
@@ -39,6 +43,12 @@ export interface HeadScanResume {
   fromSeq: number;
   /** New followers found so far by the interrupted scan (for the growth estimate). */
   found: number;
+  /** Reads of the cursor that failed in a row; past a few, the head scan starts over from the top. */
+  failures?: number | undefined;
+  /** Known followers listed above the anchor so far: re-follows, once the anchor is met below them. */
+  refollowCandidates?: string[] | undefined;
+  /** Whether the interrupted scan had met the anchor. */
+  metAnchor?: boolean | undefined;
 }
 
 /** The owner's counts as the platform last reported them. */
@@ -89,7 +99,12 @@ export interface ObserveState {
   spend: ReadSpend;
   /** The platform said to wait until then (epoch ms). */
   readBlockedUntil?: number | undefined;
+  /** A read cap of the account's own is spent until then (the next UTC day or month), and which. */
+  readsPaused?: { until: number; cap: ReadCap } | undefined;
 }
+
+/** The account's own read caps (observe settings). */
+export type ReadCap = 'readRequestsPerDay' | 'readBudgetUsdPerMonth';
 
 /** What the follow-back engine keeps per account between ticks. */
 export interface EngineState {

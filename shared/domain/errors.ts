@@ -49,6 +49,14 @@ export class MalformedResponseError extends FollowbackError {
   override readonly name: string = 'MalformedResponseError';
 }
 
+/**
+ * The platform refused the pagination cursor of a list read (X answers 400 to a stale or unknown
+ * `pagination_token`): the cursor is dropped and the scan starts again from the top.
+ */
+export class CursorRejectedError extends MalformedResponseError {
+  override readonly name: string = 'CursorRejectedError';
+}
+
 /** The target user is gone: deleted, suspended or otherwise not visible (X answers 404 or 403). */
 export class UserGoneError extends FollowbackError {
   override readonly name: string = 'UserGoneError';

@@ -1,5 +1,5 @@
 import type { ObserveSettings } from './account.ts';
-import type { GraphPointer, ObserveState, ReadSpend } from './account-state.ts';
+import type { GraphPointer, ObserveState, ReadCap, ReadSpend } from './account-state.ts';
 
 /**
  * Pure planning for observe: when to head-scan, how big a first page, whether a full scan is
@@ -44,8 +44,43 @@ export function recordSpend(spend: ReadSpend, users: number, settings: ObserveSe
 
 /** Whether one more request returning up to `users` users fits the day's requests and the month's money. */
 export function canAfford(spend: ReadSpend, users: number, settings: ObserveSettings): boolean {
-  if (spend.dayRequests + 1 > settings.readRequestsPerDay) return false;
-  return spend.monthUsd + users * settings.usdPerUserRead <= settings.readBudgetUsdPerMonth + 1e-9;
+  return readRefusal(spend, users, settings, 0) === undefined;
+}
+
+/** Why one more read does not fit: the cap it would exceed, and when that cap frees up again. */
+export interface ReadRefusal {
+  cap: ReadCap;
+  /** The next UTC day (requests per day) or month (money per month), epoch ms. */
+  until: number;
+  message: string;
+}
+
+/**
+ * The cap that one more request returning up to `users` users would exceed, if any: the day's
+ * requests first (it frees up sooner), then the month's money.
+ */
+export function readRefusal(
+  spend: ReadSpend,
+  users: number,
+  settings: ObserveSettings,
+  now: number,
+): ReadRefusal | undefined {
+  const date = new Date(now);
+  if (spend.dayRequests + 1 > settings.readRequestsPerDay) {
+    return {
+      cap: 'readRequestsPerDay',
+      until: Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate() + 1),
+      message: `read requests per day spent (${spend.dayRequests} of ${settings.readRequestsPerDay} on ${spend.day})`,
+    };
+  }
+  if (spend.monthUsd + users * settings.usdPerUserRead > settings.readBudgetUsdPerMonth + 1e-9) {
+    return {
+      cap: 'readBudgetUsdPerMonth',
+      until: Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1),
+      message: `read budget spent (${spend.month}: $${spend.monthUsd.toFixed(2)} of $${settings.readBudgetUsdPerMonth.toFixed(2)})`,
+    };
+  }
+  return undefined;
 }
 
 /** New followers a head scan should find, at least, to keep reads per new follower low. */
@@ -85,13 +120,25 @@ export function headFirstPageSize(
  * share of the new followers still expected.
  */
 export function headNextPageSize(
-  progress: { found: number; expected: number; run: number },
+  progress: {
+    found: number;
+    expected: number;
+    run: number;
+    /** The page just read: its size, and how many of its users were new (or re-follows). */
+    lastPage?: { size: number; fresh: number } | undefined;
+  },
   settings: ObserveSettings,
   maxPageSize: number,
 ): number {
   const missingRun = Math.max(1, settings.headScanKnownRun - progress.run);
   const rest = Math.max(0, Math.floor((progress.expected - progress.found) * HEAD_PAGE_SHARE));
-  return Math.min(maxPageSize, missingRun + rest);
+  let size = missingRun + rest;
+  const last = progress.lastPage;
+  // More than expected keeps coming (a burst): grow the pages with what the scan keeps finding, so a
+  // burst costs a handful of requests, not one small page per few followers.
+  if (last && last.size > 0 && last.fresh * 2 >= last.size)
+    size = Math.max(size, last.size * 2, last.fresh * 2);
+  return Math.min(maxPageSize, size);
 }
 
 /** Share of the expected new followers a page asks for (measured: 0.5–1.0 differ little; see bench). */
@@ -143,13 +190,15 @@ export const FULL_SCAN_CHECK_INTERVAL_MS = 6 * HOUR;
  * look at whether a full scan is affordable. A tick before then only reads the state item and leaves.
  */
 export function nextObserveAt(observe: ObserveState): number {
+  // Nothing is read before the platform's window resets or the account's own spent cap frees up.
+  const notBefore = Math.max(observe.readBlockedUntil ?? 0, observe.readsPaused?.until ?? 0);
   if (
     observe.fullScan !== undefined ||
     observe.headResume !== undefined ||
     observe.nextHeadScanAt === undefined
   ) {
-    return observe.readBlockedUntil ?? 0;
+    return notBefore;
   }
   const next = Math.min(observe.nextHeadScanAt, observe.nextFullScanCheckAt ?? 0);
-  return Math.max(next, observe.readBlockedUntil ?? 0);
+  return Math.max(next, notBefore);
 }

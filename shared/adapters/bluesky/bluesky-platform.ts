@@ -52,6 +52,8 @@ export {
   FOLLOW_COLLECTION,
 } from './constants.ts';
 
+import { boundedUser } from '../../domain/profile-bounds.ts';
+
 /** What to store to resume without logging in again (the refresh token rotates on every refresh). */
 export type BlueskySession = Pick<AtpSessionData, 'did' | 'handle' | 'accessJwt' | 'refreshJwt'>;
 
@@ -104,7 +106,12 @@ function rateLimitOf(endpoint: string, headers: XrpcHeaders | undefined): RateLi
   return { endpoint, limit, remaining, resetAt: reset * 1000 };
 }
 
-function toPlatformUser(profile: BlueskyProfile): PlatformUser {
+/** The port's user, its stranger-supplied text bounded (shared/domain/profile-bounds.ts). */
+function toPlatformUser(...args: Parameters<typeof unboundedUser>): PlatformUser {
+  return boundedUser(unboundedUser(...args));
+}
+
+function unboundedUser(profile: BlueskyProfile): PlatformUser {
   const createdAt = profile.createdAt === undefined ? Number.NaN : Date.parse(profile.createdAt);
   return {
     id: profile.did,

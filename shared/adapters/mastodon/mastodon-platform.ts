@@ -33,6 +33,7 @@ import {
   UserGoneError,
   ValidationError,
 } from '../../domain/errors.ts';
+import { boundedUser } from '../../domain/profile-bounds.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type {
   FollowResult,
@@ -158,7 +159,12 @@ export function noteText(html: string): string {
     .trim();
 }
 
-function toPlatformUser(account: MastodonAccount): PlatformUser {
+/** The port's user, its stranger-supplied text bounded (shared/domain/profile-bounds.ts). */
+function toPlatformUser(...args: Parameters<typeof unboundedUser>): PlatformUser {
+  return boundedUser(unboundedUser(...args));
+}
+
+function unboundedUser(account: MastodonAccount): PlatformUser {
   const createdAt = account.createdAt === undefined ? Number.NaN : Date.parse(account.createdAt);
   return {
     id: account.id,

@@ -9,7 +9,8 @@ import {
   type TwitterRateLimit,
   type TwitterResponse,
 } from 'twitter-api-v2';
-import { MalformedResponseError, ValidationError } from '../../domain/errors.ts';
+import { CursorRejectedError, MalformedResponseError, ValidationError } from '../../domain/errors.ts';
+import { boundedUser } from '../../domain/profile-bounds.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type {
   FollowResult,
@@ -110,7 +111,12 @@ function toRateLimit(
   };
 }
 
-function toPlatformUser(user: XUser): PlatformUser {
+/** The port's user, its stranger-supplied text bounded (shared/domain/profile-bounds.ts). */
+function toPlatformUser(...args: Parameters<typeof unboundedUser>): PlatformUser {
+  return boundedUser(unboundedUser(...args));
+}
+
+function unboundedUser(user: XUser): PlatformUser {
   const createdAt = user.created_at === undefined ? undefined : Date.parse(user.created_at);
   return {
     id: user.id,
@@ -235,7 +241,9 @@ export class XPlatform implements Platform {
         },
         { params: { id: userId }, fullResponse: true, timeout: this.#timeoutMs },
       ),
-    );
+    ).catch((error: unknown) => {
+      throw request.cursor !== undefined && isBadRequest(error) ? cursorRejected(endpoint, error) : error;
+    });
     const body = parseAnswer(endpoint, xUserListSchema, response.data);
     const users = (body.data ?? []).map(toPlatformUser);
     if (body.data === undefined && (body.meta?.result_count ?? 0) > 0) {
@@ -270,6 +278,18 @@ export class XPlatform implements Platform {
       throw mapXError(endpoint, error, targetUserId, this.#clock.now());
     }
   }
+}
+
+/** A 400 (X's answer to a stale or unknown pagination token, among other bad requests). */
+function isBadRequest(error: unknown): boolean {
+  return error instanceof MalformedResponseError && (error.details as { status?: unknown }).status === 400;
+}
+
+function cursorRejected(endpoint: string, cause: unknown): CursorRejectedError {
+  return new CursorRejectedError(`${endpoint}: the pagination token was refused (400)`, {
+    cause,
+    details: { endpoint, status: 400 },
+  });
 }
 
 function mapXError(endpoint: string, error: unknown, targetUserId: string | undefined, now: number): Error {

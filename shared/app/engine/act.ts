@@ -85,8 +85,12 @@ export interface ActReport {
 }
 
 const MIN_TIME_FOR_A_FOLLOW_MS = 3_000;
-/** With nothing due, act still looks again within the hour (approvals arrive out of band). */
-const IDLE_RECHECK_MS = 3_600_000;
+/**
+ * With nothing due, act still looks again after this long. Approvals and new changesets wake the
+ * account at once (they reset `nextActAt`); this only bounds how long a missed wake-up can last, so an
+ * idle account (or one whose reads are paused by a spent cap) is not invoked every hour for nothing.
+ */
+const IDLE_RECHECK_MS = 6 * 3_600_000;
 
 /**
  * Follows back the tasks that are due, earliest deadline first among the promises that can still be

@@ -162,7 +162,27 @@ export async function reconcile(
       }
     }
 
+    /**
+     * Places one follower's task. A write the store refuses for this follower alone (an item it cannot
+     * take) is tried once more with the profile left out, so one follower never stops the others.
+     */
     async function place(task: FollowTask): Promise<void> {
+      try {
+        await placeTask(task);
+      } catch (error) {
+        if (error instanceof ConflictError) throw error;
+        log.warn('task refused by the store; placing it without its profile', {
+          targetId: task.targetId,
+          error,
+        });
+        await placeTask({
+          ...task,
+          profile: { ...taskProfileOf(unknownProfile(task.targetId)), protected: task.profile.protected },
+        });
+      }
+    }
+
+    async function placeTask(task: FollowTask): Promise<void> {
       if (await deps.tasks.createTask(cell.ref, task)) {
         count(task);
         return;

@@ -4,22 +4,24 @@ import type {
   FullScanCheckpoint,
   GraphPointer,
   ObserveState,
+  ReadCap,
 } from '../../domain/account-state.ts';
 import {
   BudgetExhaustedError,
+  CursorRejectedError,
   MalformedResponseError,
   RateLimitedError,
   TransientPlatformError,
 } from '../../domain/errors.ts';
 import { chunkBytes, type IdCodec, idCodecFor } from '../../domain/idset/index.ts';
 import {
-  canAfford,
   FULL_SCAN_CHECK_INTERVAL_MS,
   fullScanAffordable,
   headFirstPageSize,
   headNextPageSize,
   headScanInterval,
   MIN_HEAD_SCAN_INTERVAL_MS,
+  readRefusal,
   recordSpend,
   rollSpend,
   updateGrowth,
@@ -47,7 +49,7 @@ export interface ObserveOptions {
   forceHeadScan?: boolean;
 }
 
-export type StopReason = 'rate_limited' | 'budget' | 'deadline' | 'platform_error';
+export type StopReason = 'rate_limited' | 'budget' | 'deadline' | 'platform_error' | 'cursor_refused';
 
 export interface ObserveReport {
   requests: number;
@@ -60,7 +62,9 @@ export interface ObserveReport {
   committed: number[];
   headScan: 'done' | 'partial' | 'not_due' | 'skipped';
   fullScan?: { kind: GraphKind; state: 'started' | 'progressed' | 'finished'; pages: number } | undefined;
-  stopped?: { reason: StopReason; message: string; until?: number | undefined } | undefined;
+  stopped?:
+    | { reason: StopReason; message: string; until?: number | undefined; cap?: ReadCap | undefined }
+    | undefined;
 }
 
 /** Pages of a full scan that are read with the largest page size the platform allows. */
@@ -73,10 +77,22 @@ const REBASE_RATIO = 0.25;
 const REBASE_AFTER_CHANGESETS = 30;
 /** A base older than this is rewritten while the changesets on top are far from expiring (120 days). */
 const REBASE_AFTER_MS = 30 * 24 * 3_600_000;
-/** Newest followers remembered by a head scan to recognise re-follows the next time. */
-const HEAD_ANCHOR_SIZE = 10;
-/** Known followers above the anchor after which the anchor is taken as gone. */
-const HEAD_ANCHOR_GIVE_UP = 50;
+/**
+ * Newest followers remembered by a head scan to recognise re-follows the next time: deep enough that
+ * list-order noise cannot bring a follower from below it above the known followers a scan reads.
+ */
+const HEAD_ANCHOR_SIZE = 100;
+/**
+ * Known followers above the anchor, with no anchor member met, after which the anchor is taken as
+ * gone (its members all left) rather than as the start of a re-follow wave of that size.
+ */
+const HEAD_ANCHOR_GIVE_UP = 2_000;
+/** Re-follow candidates an interrupted head scan carries over to its resumption (state item size). */
+const MAX_CARRIED_CANDIDATES = 1_000;
+/** Failed reads of one cursor after which a scan drops the cursor and starts again from the top. */
+const MAX_CURSOR_FAILURES = 3;
+/** Times a full scan starts over before it is dropped until its next turn. */
+const MAX_FULL_SCAN_RESTARTS = 3;
 /** After connection, while growth is unknown, head scans run hourly for this long. */
 const WARM_UP_MS = 24 * 3_600_000;
 const WARM_UP_INTERVAL_MS = 3_600_000;
@@ -86,6 +102,7 @@ class Stop extends Error {
     readonly reason: StopReason,
     message: string,
     readonly until?: number,
+    readonly cap?: ReadCap,
   ) {
     super(message);
   }
@@ -154,10 +171,22 @@ class ObserveRun {
       };
       return this.report;
     }
+    const paused = this.obs.readsPaused;
+    if (paused !== undefined && paused.until > now) {
+      this.report.headScan = 'skipped';
+      this.report.stopped = {
+        reason: 'budget',
+        message: `${paused.cap} spent`,
+        until: paused.until,
+        cap: paused.cap,
+      };
+      return this.report;
+    }
     await this.#saveObserve({
       ...this.obs,
       spend: rollSpend(this.obs.spend, now),
       readBlockedUntil: undefined,
+      readsPaused: undefined,
     });
     try {
       if (this.obs.owner === undefined || now - this.obs.owner.at >= 24 * 3_600_000)
@@ -165,17 +194,24 @@ class ObserveRun {
       if (this.obs.graphs.followers.baseSeq === 0 && this.obs.fullScan === undefined) {
         await this.#baseline();
       }
-      if (this.obs.fullScan !== undefined) {
-        await this.#continueFullScan();
-      }
+      // New followers first: a full scan in progress (slow, or stuck on a bad cursor) never starves
+      // the head scan.
       const headDue =
         this.options.forceHeadScan ||
         this.obs.headResume !== undefined ||
         this.obs.nextHeadScanAt === undefined ||
         this.obs.nextHeadScanAt <= now;
-      if (headDue && this.obs.graphs.followers.baseSeq > 0 && this.report.headScan === 'not_due') {
-        await this.#headScan();
+      const headScanIfDue = async () => {
+        if (headDue && this.obs.graphs.followers.baseSeq > 0 && this.report.headScan === 'not_due') {
+          await this.#headScan();
+        }
+      };
+      await headScanIfDue();
+      if (this.obs.fullScan !== undefined) {
+        await this.#continueFullScan();
       }
+      // The baseline's full scan may just have finished: the first head scan follows it at once.
+      await headScanIfDue();
       if (this.obs.fullScan === undefined && (this.obs.nextFullScanCheckAt ?? 0) <= now) {
         const kind = this.#fullScanToStart();
         this.#setObserve({ ...this.obs, nextFullScanCheckAt: now + FULL_SCAN_CHECK_INTERVAL_MS });
@@ -189,10 +225,19 @@ class ObserveRun {
       }
     } catch (error) {
       if (!(error instanceof Stop)) throw error;
-      this.report.stopped = { reason: error.reason, message: error.message, until: error.until };
-      this.#log.warn('observe stopped', { reason: error.reason, detail: error.message });
+      this.report.stopped = {
+        reason: error.reason,
+        message: error.message,
+        until: error.until,
+        cap: error.cap,
+      };
+      this.#log.warn('observe stopped', { reason: error.reason, cap: error.cap, detail: error.message });
       const blockedUntil = error.reason === 'rate_limited' ? error.until : this.obs.readBlockedUntil;
-      this.#setObserve({ ...this.obs, readBlockedUntil: blockedUntil });
+      const readsPaused =
+        error.reason === 'budget' && error.until !== undefined && error.cap !== undefined
+          ? { until: error.until, cap: error.cap }
+          : this.obs.readsPaused;
+      this.#setObserve({ ...this.obs, readBlockedUntil: blockedUntil, readsPaused });
     }
     if (this.obs !== this.cell.state.observe) await this.#saveObserve(this.obs);
     return this.report;
@@ -202,12 +247,8 @@ class ObserveRun {
 
   /** One list request, with the budget, the time left and the platform's answer all accounted for. */
   async #read(kind: GraphKind, cursor: string | undefined, pageSize: number): Promise<GraphPage> {
-    if (!canAfford(this.obs.spend, pageSize, this.account.observe)) {
-      throw new Stop(
-        'budget',
-        `read budget spent (${this.obs.spend.month}: $${this.obs.spend.monthUsd.toFixed(2)})`,
-      );
-    }
+    const refusal = readRefusal(this.obs.spend, pageSize, this.account.observe, this.deps.clock.now());
+    if (refusal !== undefined) throw new Stop('budget', refusal.message, refusal.until, refusal.cap);
     if (this.options.timeLeftMs() < MIN_TIME_FOR_A_REQUEST_MS)
       throw new Stop('deadline', 'time budget spent');
     const userId = this.account.platformUserId;
@@ -234,6 +275,7 @@ class ObserveRun {
 
   #stopFor(error: unknown): Stop | unknown {
     if (error instanceof RateLimitedError) return new Stop('rate_limited', error.message, error.resetAt);
+    if (error instanceof CursorRejectedError) return new Stop('cursor_refused', error.message);
     if (error instanceof TransientPlatformError || error instanceof MalformedResponseError) {
       return new Stop('platform_error', `${error.name}: ${error.message}`);
     }
@@ -307,6 +349,7 @@ class ObserveRun {
           complete: page.nextCursor === undefined,
         },
       },
+      headAnchor: page.users.slice(0, HEAD_ANCHOR_SIZE).map((user) => user.id),
       lastHeadScanAt: now,
       nextHeadScanAt: now + MIN_HEAD_SCAN_INTERVAL_MS * 4,
     });
@@ -342,12 +385,19 @@ class ObserveRun {
     const expected = (this.obs.growthPerHour * sinceLast) / 3_600_000;
 
     const found = new Map<string, PlatformUser>();
-    // The newest followers the last complete head scan saw. A known follower listed above all of
-    // them has unfollowed and followed again since (the snapshot still holds them: only full scans
-    // see people leave), and is owed a follow-back like anyone new.
-    const anchor = new Set(resume ? [] : (this.obs.headAnchor ?? []));
-    let metAnchor = anchor.size === 0;
-    const refollowCandidates = new Map<string, PlatformUser>();
+    // The newest followers the last complete head scans saw (kept while a scan is resumed). A known
+    // follower listed above or among them, not one of them, has unfollowed and followed again since
+    // (the snapshot still holds them: only full scans see people leave), and is owed a follow-back
+    // like anyone new. The anchor is deep, so list-order noise alone cannot bring someone from below
+    // it that high; meeting one anchor member does not end the search (order noise, or that member
+    // re-followed too): candidates count until the scan ends.
+    const anchorIds = this.obs.headAnchor ?? [];
+    const anchor = new Set(anchorIds);
+    let metAnchor = resume?.metAnchor ?? false;
+    const refollowCandidates = new Map<string, PlatformUser | undefined>(
+      (resume?.refollowCandidates ?? []).map((id) => [id, undefined]),
+    );
+    let anchorGone = false;
     const newestSeen: string[] = [];
     let cursor = resume?.cursor;
     const planned = resume ? expected / 2 : expected;
@@ -362,34 +412,45 @@ class ObserveRun {
         const page = await this.#read('followers', cursor, pageSize);
         // Checks every id of the page before any is used (ValidationError on a malformed one).
         codec.fromStrings(page.users.map((user) => user.id));
+        let fresh = 0;
         for (const user of page.users) {
           const id = user.id;
           if (newestSeen.length < HEAD_ANCHOR_SIZE) newestSeen.push(id);
-          if (anchor.has(id)) metAnchor = true;
-          if (codec.has(known, id) && !codec.has(foundEarlier, id)) {
-            if (!metAnchor) {
-              refollowCandidates.set(user.id, user);
-              // The anchor may be gone (they all left): stop treating known ids as re-follows.
-              if (refollowCandidates.size >= HEAD_ANCHOR_GIVE_UP) {
-                metAnchor = true;
-                refollowCandidates.clear();
-              }
-              run = 0;
-              continue;
-            }
-            run += 1;
-            if (run >= settings.headScanKnownRun) {
-              finished = true;
-              break;
-            }
-          } else {
+          const earlier = codec.has(foundEarlier, id);
+          if (!codec.has(known, id) || earlier) {
             run = 0;
-            if (!codec.has(known, id) && !codec.has(foundEarlier, id) && !found.has(id)) found.set(id, user);
+            fresh += 1;
+            if (!earlier && !found.has(id)) found.set(id, user);
+            continue;
+          }
+          if (anchor.has(id)) metAnchor = true;
+          else if (anchor.size > 0 && !anchorGone) {
+            refollowCandidates.set(id, user);
+            fresh += 1;
+            run = 0;
+            if (!metAnchor && refollowCandidates.size >= HEAD_ANCHOR_GIVE_UP) {
+              // No anchor member in all these: its members left, this is no wave. Stop guessing.
+              anchorGone = true;
+              refollowCandidates.clear();
+              this.#log.warn('head anchor gone: re-follows go undetected until the next full scan', {
+                read: newestSeen.length,
+              });
+            }
+            continue;
+          }
+          run += 1;
+          if (run >= settings.headScanKnownRun) {
+            finished = true;
+            break;
           }
         }
         if (page.nextCursor === undefined) finished = true;
         cursor = page.nextCursor;
-        pageSize = headNextPageSize({ found: found.size, expected: planned, run }, settings, maxPage);
+        pageSize = headNextPageSize(
+          { found: found.size, expected: planned, run, lastPage: { size: page.users.length, fresh } },
+          settings,
+          maxPage,
+        );
       }
     } catch (error) {
       if (!(error instanceof Stop)) throw error;
@@ -398,11 +459,18 @@ class ObserveRun {
 
     const totalFound = found.size + (resume?.found ?? 0);
     let staleBase: GraphPointer | undefined;
-    const refollowed = finished && metAnchor && anchor.size > 0 ? [...refollowCandidates.values()] : [];
+    // Candidates are re-follows once the anchor showed up below them; a list that ended without any
+    // anchor member says the anchor is gone, not that everyone re-followed.
+    const confirmed = finished && metAnchor && anchor.size > 0 ? [...refollowCandidates.keys()] : [];
+    const refollowed = confirmed.flatMap((id) => {
+      const profile = refollowCandidates.get(id);
+      return profile === undefined ? [] : [profile];
+    });
     const observe: ObserveState = { ...this.obs };
     if (finished) {
       observe.headResume = undefined;
-      if (!resume) observe.headAnchor = newestSeen;
+      // A resumed scan did not start at the top: the anchor stays the one its first part was measured by.
+      if (!resume) observe.headAnchor = mergeAnchor(newestSeen, anchorIds);
       observe.lastHeadScanAt = now;
       observe.growthPerHour = updateGrowth(observe.growthPerHour, totalFound, sinceLast);
       observe.nextHeadScanAt = now + headScanInterval(observe.growthPerHour, settings);
@@ -412,9 +480,27 @@ class ObserveRun {
         observe.nextHeadScanAt = Math.min(observe.nextHeadScanAt, now + WARM_UP_INTERVAL_MS);
       }
     } else if (cursor !== undefined) {
-      observe.headResume = { cursor, fromSeq: resume?.fromSeq ?? startSeq, found: totalFound };
+      const failed = interruption?.reason === 'platform_error' || interruption?.reason === 'cursor_refused';
+      const sameCursor = failed && cursor === resume?.cursor;
+      const failures = sameCursor ? (resume?.failures ?? 0) + 1 : failed ? 1 : 0;
+      if (interruption?.reason === 'cursor_refused' || failures >= MAX_CURSOR_FAILURES) {
+        // A refused or failing cursor is dropped: the next head scan starts again from the top, where
+        // the followers this one committed are known and the ones below are still new.
+        observe.headResume = undefined;
+        observe.nextHeadScanAt = now;
+        this.#log.warn('head scan cursor dropped; starting again from the top', { failures });
+      } else {
+        observe.headResume = {
+          cursor,
+          fromSeq: resume?.fromSeq ?? startSeq,
+          found: totalFound,
+          failures,
+          metAnchor,
+          refollowCandidates: [...refollowCandidates.keys()].slice(0, MAX_CARRIED_CANDIDATES),
+        };
+      }
     }
-    if (found.size > 0 || refollowed.length > 0) {
+    if (found.size > 0 || confirmed.length > 0) {
       const added = codec.fromStrings([...found.keys()]);
       const seq = observe.seq + 1;
       await this.#putChangeset({
@@ -427,7 +513,7 @@ class ObserveRun {
         addedCount: added.length,
         removedCount: 0,
         profiles: [...found.values(), ...refollowed],
-        refollowed: refollowed.map((user) => user.id),
+        refollowed: confirmed,
       });
       observe.seq = seq;
       const pointer = observe.graphs.followers;
@@ -436,7 +522,7 @@ class ObserveRun {
         followers: { ...pointer, count: pointer.count + added.length },
       };
       this.report.committed.push(seq);
-      this.report.newFollowers.push(...codec.toStrings(added), ...refollowed.map((user) => user.id));
+      this.report.newFollowers.push(...codec.toStrings(added), ...confirmed);
     }
     if (finished) {
       // Every reader of the list (each head scan, act's "still follows") replays the changesets since
@@ -515,7 +601,18 @@ class ObserveRun {
     this.report.fullScan = { kind: checkpoint.kind, state: 'progressed', pages: 0 };
     while (checkpoint) {
       this.#assertNotBlocked();
-      const page = await this.#read(checkpoint.kind, checkpoint.cursor, pageSize);
+      let page: GraphPage;
+      try {
+        page = await this.#read(checkpoint.kind, checkpoint.cursor, pageSize);
+      } catch (error) {
+        if (
+          error instanceof Stop &&
+          (error.reason === 'platform_error' || error.reason === 'cursor_refused')
+        ) {
+          await this.#fullScanReadFailed(checkpoint, error);
+        }
+        throw error;
+      }
       const ids = this.#ids.fromStrings(page.users.map((user) => user.id));
       await this.deps.store.putScanPage(
         this.cell.ref,
@@ -523,7 +620,7 @@ class ObserveRun {
         checkpoint.pages,
         this.#ids.encode(ids),
       );
-      checkpoint = { ...checkpoint, cursor: page.nextCursor, pages: checkpoint.pages + 1 };
+      checkpoint = { ...checkpoint, cursor: page.nextCursor, pages: checkpoint.pages + 1, failures: 0 };
       this.report.fullScan.pages += 1;
       await this.#saveObserve({ ...this.obs, fullScan: checkpoint });
       if (page.nextCursor === undefined) {
@@ -531,6 +628,50 @@ class ObserveRun {
         checkpoint = undefined;
       }
     }
+  }
+
+  /**
+   * A full-scan read failed. A refused cursor, or one that failed a few times in a row, is dropped
+   * and the scan starts again from the top; a scan that had to start over too often is dropped until
+   * its next turn. Observation never wedges on one cursor.
+   */
+  async #fullScanReadFailed(checkpoint: FullScanCheckpoint, stop: Stop): Promise<void> {
+    const now = this.deps.clock.now();
+    const failures = (checkpoint.failures ?? 0) + 1;
+    if (stop.reason !== 'cursor_refused' && failures < MAX_CURSOR_FAILURES) {
+      await this.#saveObserve({ ...this.obs, fullScan: { ...checkpoint, failures } });
+      return;
+    }
+    const restarts = (checkpoint.restarts ?? 0) + 1;
+    const stale = { scanId: checkpoint.scanId, pages: checkpoint.pages };
+    if (restarts > MAX_FULL_SCAN_RESTARTS) {
+      this.#log.warn('full scan dropped after starting over too often', { kind: checkpoint.kind, restarts });
+      await this.#saveObserve({
+        ...this.obs,
+        fullScan: undefined,
+        nextFullScanCheckAt: now + FULL_SCAN_CHECK_INTERVAL_MS,
+      });
+    } else {
+      this.#log.warn('full scan cursor dropped; starting again from the top', {
+        kind: checkpoint.kind,
+        reason: stop.reason,
+        restarts,
+      });
+      await this.#saveObserve({
+        ...this.obs,
+        fullScan: {
+          kind: checkpoint.kind,
+          scanId: this.deps.newId(),
+          cursor: undefined,
+          pages: 0,
+          startedAt: now,
+          fromSeq: this.obs.seq,
+          failures: 0,
+          restarts,
+        },
+      });
+    }
+    await this.deps.store.deleteScanPages(this.cell.ref, stale.scanId, stale.pages).catch(() => undefined);
   }
 
   /**
@@ -645,6 +786,17 @@ class ObserveRun {
     this.#working = observe;
     await this.cell.commit({ ...this.cell.state, observe } satisfies AccountState);
   }
+}
+
+/** The newest ids this scan read, then the older anchor's below them, as deep as an anchor goes. */
+function mergeAnchor(newestSeen: readonly string[], previous: readonly string[]): string[] {
+  const anchor = [...newestSeen];
+  const seen = new Set(newestSeen);
+  for (const id of previous) {
+    if (anchor.length >= HEAD_ANCHOR_SIZE) break;
+    if (!seen.has(id)) anchor.push(id);
+  }
+  return anchor;
 }
 
 function emptyDelta(codec: IdCodec): Pick<Changeset, 'added' | 'removed' | 'addedCount' | 'removedCount'> {

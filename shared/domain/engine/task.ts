@@ -1,5 +1,6 @@
 import type { PlatformUser } from '../../ports/platform.ts';
 import { FollowbackError } from '../errors.ts';
+import { boundedUser } from '../profile-bounds.ts';
 
 /**
  * The follow-back task: one per (account, target), a small state machine.
@@ -153,7 +154,9 @@ export interface TaskProfile {
 }
 
 /** The profile facts a task keeps, from the platform's user. */
-export function taskProfileOf(user: PlatformUser): TaskProfile {
+export function taskProfileOf(unbounded: PlatformUser): TaskProfile {
+  // Bounded again here: a task item must stay far below DynamoDB's 400 KB whatever an adapter passed.
+  const user = boundedUser(unbounded);
   return {
     handle: user.handle,
     name: user.name,
