@@ -10,6 +10,7 @@ import type { BenchFigures, BenchModule } from './support/bench.ts';
 
 const benches: Record<string, () => Promise<BenchModule>> = {
   observe: () => import('./observe.ts'),
+  'observe-hard': async () => (await import('./observe.ts')).hard,
   lambda: () => import('./lambda.ts'),
   cost: () => import('./cost.ts'),
   act: () => import('./act.ts'),

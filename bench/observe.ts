@@ -8,12 +8,20 @@
  *    case) and for a naive full scan every 15 minutes.
  */
 import { runSnapshotBench } from './snapshot.ts';
-import { type BenchFigures, type BenchOptions, met, round, show, table } from './support/bench.ts';
+import {
+  type BenchFigures,
+  type BenchModule,
+  type BenchOptions,
+  met,
+  round,
+  show,
+  table,
+} from './support/bench.ts';
 import { type DetectionScore, scoreDetections } from './support/detection.ts';
-import { HEAD_SCAN_OVERRIDES, runHeadScanWeek } from './support/head-scan-week.ts';
+import { HEAD_SCAN_OVERRIDES, runHeadScanWeek, type ScriptedEvent } from './support/head-scan-week.ts';
 import { runNaiveScans } from './support/naive-observer.ts';
 import { writeSnapshotThroughStore } from './support/snapshot-store.ts';
-import { PROFILES } from './support/worlds.ts';
+import { type AccountProfile, PROFILES } from './support/worlds.ts';
 
 const HOUR = 3_600_000;
 const WEEK_DAYS = 7;
@@ -39,7 +47,100 @@ export async function run({ out, progress }: BenchOptions): Promise<BenchFigures
   Object.assign(figures, await snapshotSection(out, progress));
   out('');
   Object.assign(figures, await amplificationSection(out, progress));
+  out('');
+  Object.assign(figures, await hardWorldSection(out, progress));
   return figures;
+}
+
+/** `npm run bench -- observe-hard`: the harder world alone (it is also part of `observe`). */
+export const hard: BenchModule = {
+  run: ({ out, progress }) => hardWorldSection(out, progress),
+};
+
+/** The harder world: 10k followers, a noisy order, a burst, a re-follow wave and a mass unfollow. */
+const HARD_WORLD: AccountProfile = {
+  label: 'hard',
+  followers: 10_000,
+  followersPerDay: 50,
+  unfollowsPerDay: 5,
+  deletionsPerDay: 0.5,
+  seed: 11,
+  orderNoise: 0.2,
+};
+const HARD_DAYS = 4;
+const BURST = 5_000;
+const WAVE = 300;
+const MASS_UNFOLLOW_SHARE = 0.3;
+
+function hardWorldScript(): ScriptedEvent[] {
+  return [
+    {
+      atHours: 6,
+      name: `burst of ${show(BURST)} new followers in an hour`,
+      run: ({ world, owner }) => {
+        for (let i = 0; i < BURST; i += 1) world.userFollows(world.createUser().id, owner.id);
+      },
+    },
+    {
+      atHours: 30,
+      name: `re-follow wave of ${WAVE}`,
+      run: ({ world, owner }) => {
+        // Followers from before the connection, deep in the list: they leave and come back at once.
+        for (const id of world.followerIds(owner.id).slice(-WAVE)) {
+          world.userUnfollows(id, owner.id);
+          world.userFollows(id, owner.id);
+        }
+      },
+    },
+    {
+      atHours: 54,
+      name: `mass unfollow of ${MASS_UNFOLLOW_SHARE * 100}%`,
+      run: ({ world, owner }) => {
+        const ids = world.followerIds(owner.id);
+        for (let i = 0; i < ids.length; i += Math.round(1 / MASS_UNFOLLOW_SHARE)) {
+          world.userUnfollows(ids[i]!, owner.id);
+        }
+      },
+    },
+  ];
+}
+
+async function hardWorldSection(
+  out: BenchOptions['out'],
+  progress: BenchOptions['progress'],
+): Promise<BenchFigures> {
+  progress(`observe: the harder world, ${HARD_DAYS} days…`);
+  const week = await runHeadScanWeek(HARD_WORLD, { days: HARD_DAYS, script: hardWorldScript() });
+  const score = scoreDetections({
+    world: week.setup.world,
+    ownerId: week.setup.owner.id,
+    from: week.from,
+    to: week.to,
+    graceMs: week.settings.detectionDelayHours * HOUR,
+    detections: week.detections,
+  });
+  const burst = week.events[0];
+  const burstRequestsPerNew = burst ? burst.requests / BURST : Number.NaN;
+  out(
+    `The harder world: ${show(HARD_WORLD.followers)} followers, order noise ${HARD_WORLD.orderNoise}, ` +
+      `${HARD_DAYS} days, head scans (X's settings as above)`,
+  );
+  const rows = week.events.map((event) => [event.name, show(event.requests), show(event.detected)]);
+  for (const line of table(['event', 'list requests until the next', 'new followers detected'], rows)) {
+    out(`  ${line}`);
+  }
+  out(
+    `  recall ${show(score.recall, 4)} (missed ${score.missed}, of which re-follows ${score.missedRefollows}); ` +
+      `detection p95 ${show(score.p95Hours)} h; burst: ${show(burstRequestsPerNew, 4)} requests per new follower ` +
+      `(≤ 0.02: ${met(burstRequestsPerNew <= 0.02)}); read amplification ${show(week.usersRead / Math.max(1, week.detections.total), 3)}`,
+  );
+  return {
+    hard_recall: round(score.recall, 4),
+    hard_missed_refollows: score.missedRefollows,
+    hard_detection_p95_h: round(score.p95Hours, 3),
+    burst_requests_per_new_follower: round(burstRequestsPerNew, 4),
+    hard_read_amplification: round(week.usersRead / Math.max(1, week.detections.total), 3),
+  };
 }
 
 async function snapshotSection(

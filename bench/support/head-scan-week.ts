@@ -53,10 +53,25 @@ export interface HeadScanWeek {
   wallMs: number;
 }
 
+/** Something that happens to the world at a time of the measured span (a burst, a wave, a mass unfollow). */
+export interface ScriptedEvent {
+  /** Hours after the connection. */
+  atHours: number;
+  name: string;
+  run(setup: WorldSetup): void;
+}
+
+/** Per scripted event: list requests and new followers detected from it until the next event. */
+export interface ScriptedEventFigures {
+  name: string;
+  requests: number;
+  detected: number;
+}
+
 export async function runHeadScanWeek(
   profile: AccountProfile,
-  options: { days?: number; overrides?: Partial<ObserveSettings> } = {},
-): Promise<HeadScanWeek> {
+  options: { days?: number; overrides?: Partial<ObserveSettings>; script?: readonly ScriptedEvent[] } = {},
+): Promise<HeadScanWeek & { events: ScriptedEventFigures[] }> {
   const days = options.days ?? 7;
   const setup = await startWorld(profile);
   const { clock, world, owner, platform } = setup;
@@ -94,6 +109,8 @@ export async function runHeadScanWeek(
     const meter = attachCapacityMeter(dynamo.client);
     const statsBefore = world.stats.snapshot();
     const detections = new Detections();
+    const pending = [...(options.script ?? [])].sort((a, b) => a.atHours - b.atHours);
+    const events: ScriptedEventFigures[] = [];
     const week: Omit<
       HeadScanWeek,
       | 'setup'
@@ -126,8 +143,19 @@ export async function runHeadScanWeek(
       {
         days,
         onTick: (_account, report, at) => {
+          while (pending.length > 0 && at >= from + pending[0]!.atHours * 3_600_000) {
+            const event = pending.shift()!;
+            world.advanceTo(at);
+            event.run(setup);
+            events.push({ name: event.name, requests: 0, detected: 0 });
+          }
           if (!report.ran) return;
           const { observe } = report;
+          const current = events[events.length - 1];
+          if (current) {
+            current.requests += observe.requests;
+            current.detected += observe.newFollowers.length;
+          }
           week.observeUsersRead += observe.usersRead;
           week.requests += observe.requests;
           if (observe.headScan === 'done') week.headScans += 1;
@@ -149,6 +177,7 @@ export async function runHeadScanWeek(
       to: from + days * DAY,
       settings,
       detections,
+      events,
       ...week,
       readUnits: meter.readUnits,
       writeUnits: meter.writeUnits,

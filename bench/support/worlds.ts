@@ -16,6 +16,8 @@ export interface AccountProfile {
   unfollowsPerDay: number;
   deletionsPerDay: number;
   seed: number;
+  /** The owner's list-order noise (share of newcomers listed below the newest); the world's default else. */
+  orderNoise?: number;
 }
 
 /**
@@ -61,6 +63,7 @@ export async function startWorld(profile: AccountProfile): Promise<WorldSetup> {
     followersPerDay: profile.followersPerDay,
     unfollowsPerDay: profile.unfollowsPerDay,
     deletionsPerDay: profile.deletionsPerDay,
+    ...(profile.orderNoise === undefined ? {} : { orderNoise: profile.orderNoise }),
   });
   const sandbox = await startXSandbox({ world, clock });
   const platform = new XPlatform({

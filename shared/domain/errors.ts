@@ -71,3 +71,11 @@ export class AuthError extends FollowbackError {
 export class BudgetExhaustedError extends FollowbackError {
   override readonly name: string = 'BudgetExhaustedError';
 }
+
+/**
+ * The store refused one record for what it holds (DynamoDB: an item over 400 KB), not for a failure of
+ * the store: the same write will fail again, so the caller stores less or skips that record.
+ */
+export class RecordTooLargeError extends FollowbackError {
+  override readonly name: string = 'RecordTooLargeError';
+}

@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { AccountRef } from '../../domain/account.ts';
 import { type FollowTask, isFinal } from '../../domain/engine/task.ts';
-import { ConflictError } from '../../domain/errors.ts';
+import { ConflictError, RecordTooLargeError } from '../../domain/errors.ts';
 import type { BucketKey, BucketStore, StoredBucket, StoredTask, TaskStore } from '../../ports/tasks.ts';
 import { isConditionFailure, versionCondition } from './conditions.ts';
 import { CorruptItemError, StoreError } from './errors.ts';
@@ -282,7 +282,19 @@ function readTask(item: Item): StoredTask {
   }
 }
 
+/** DynamoDB's ValidationException for an item over its size limit. */
+function isItemTooLarge(error: unknown): boolean {
+  const { name, message } = error as { name?: unknown; message?: unknown };
+  return name === 'ValidationException' && typeof message === 'string' && /size/i.test(message);
+}
+
 function wrap(operation: string, what: string, error: unknown): Error {
   if (error instanceof ConflictError || error instanceof StoreError) return error;
+  if (isItemTooLarge(error)) {
+    return new RecordTooLargeError(`${operation} ${what} refused: the item is too large`, {
+      cause: error,
+      details: { operation, what },
+    });
+  }
   return new StoreError(`${operation} ${what} failed`, { cause: error, details: { operation, what } });
 }

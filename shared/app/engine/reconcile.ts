@@ -17,7 +17,7 @@ import {
   skipTask,
   taskProfileOf,
 } from '../../domain/engine/task.ts';
-import { ConflictError } from '../../domain/errors.ts';
+import { ConflictError, RecordTooLargeError } from '../../domain/errors.ts';
 import { idCodecFor } from '../../domain/idset/index.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Logger } from '../../ports/logger.ts';
@@ -170,11 +170,8 @@ export async function reconcile(
       try {
         await placeTask(task);
       } catch (error) {
-        if (error instanceof ConflictError) throw error;
-        log.warn('task refused by the store; placing it without its profile', {
-          targetId: task.targetId,
-          error,
-        });
+        if (!(error instanceof RecordTooLargeError)) throw error;
+        log.warn('task too large for the store; placing it without its profile', { targetId: task.targetId });
         await placeTask({
           ...task,
           profile: { ...taskProfileOf(unknownProfile(task.targetId)), protected: task.profile.protected },
