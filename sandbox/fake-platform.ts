@@ -155,7 +155,7 @@ export interface ServedCall {
   at: number;
   endpoint: FakeEndpoint;
   /** 'ok', the fault served, or '429' for a real limit. */
-  result: 'ok' | '429' | FakeFaultKind | 'error';
+  result: 'ok' | '429' | 'error' | 'short_page' | 'refuse_cursor' | `fault:${FakeFaultKind}`;
 }
 
 export class FakePlatform implements Platform {
@@ -517,14 +517,14 @@ export class FakePlatform implements Platform {
   /** A read's fault: thrown as the adapter would (short pages and refused cursors are the list's). */
   #failRead(endpoint: FakeEndpoint, fault: { kind: FakeFaultKind } | undefined): void {
     if (!fault || fault.kind === 'short_page' || fault.kind === 'refuse_cursor') return;
-    this.#record(endpoint, fault.kind);
+    this.#record(endpoint, `fault:${fault.kind}`);
     throw this.#faultError(endpoint, fault.kind, this.world.clock.now() + 15 * MINUTE);
   }
 
   /** A write's fault, after the write took effect when `apply` was asked. */
   #failWrite(endpoint: FakeEndpoint, fault: { kind: FakeFaultKind } | undefined, resetAt: number): void {
     if (!fault || fault.kind === 'short_page' || fault.kind === 'refuse_cursor') return;
-    this.#record(endpoint, fault.kind);
+    this.#record(endpoint, `fault:${fault.kind}`);
     throw this.#faultError(endpoint, fault.kind, resetAt);
   }
 

@@ -24,7 +24,6 @@ import { describeKey, type ItemKey, keyPart, keys, keyWidths, padded, registryPk
 export const maxItemBytes = 400 * 1024;
 const TIME_WIDTH = 15;
 const DAY_S = 86_400;
-const utf8 = new TextEncoder();
 
 interface MemoryItem {
   /** Encoded value (JSON text or bytes), never shared with a caller. */
@@ -38,6 +37,8 @@ interface MemoryItem {
   gsi2?: { pk: string; sk: string };
   /** Changeset part bookkeeping. */
   part?: { seq: number; part: number; parts: number; digest: string; at: number };
+  /** Part 0 of a changeset: what decoding the parts gives, decoded once (the parts stay the truth). */
+  decoded?: Changeset;
 }
 
 export interface MemoryStoreOptions {
@@ -493,7 +494,10 @@ function bucketKey(key: BucketKey): ItemKey {
 /** DynamoDB refuses an item over 400 KB (ValidationException); the adapter wraps it in a StoreError. */
 function checkItemSize(key: ItemKey, value: string, operation: string): void {
   // Attribute names and key values count too; ~200 bytes covers keys, version and index keys.
-  const bytes = utf8.encode(value).length + key.pk.length + key.sk.length + 200;
+  const overhead = key.pk.length + key.sk.length + 200;
+  // A UTF-16 unit is at most 3 UTF-8 bytes: most items are plainly small enough.
+  if (value.length * 3 + overhead <= maxItemBytes) return;
+  const bytes = Buffer.byteLength(value, 'utf8') + overhead;
   if (bytes > maxItemBytes) {
     const cause = Object.assign(new Error('Item size has exceeded the maximum allowed size'), {
       name: 'ValidationException',
@@ -557,13 +561,27 @@ function assemble(ref: AccountRef, seq: number, found: MemoryItem[]): Changeset 
     }
     chunks.push(item.value as Uint8Array);
   }
-  const whole = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
-  let offset = 0;
-  for (const chunk of chunks) {
-    whole.set(chunk, offset);
-    offset += chunk.length;
+  if (head.decoded === undefined) {
+    const whole = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
+    let offset = 0;
+    for (const chunk of chunks) {
+      whole.set(chunk, offset);
+      offset += chunk.length;
+    }
+    head.decoded = decodeChangeset(whole);
   }
-  return decodeChangeset(whole);
+  return copyChangeset(head.decoded);
+}
+
+/** A copy no caller can alter the stored one through (strings are immutable, so shared). */
+function copyChangeset(changeset: Changeset): Changeset {
+  return {
+    ...changeset,
+    added: changeset.added.slice(),
+    removed: changeset.removed.slice(),
+    profiles: changeset.profiles.map((profile) => ({ ...profile })),
+    ...(changeset.refollowed ? { refollowed: [...changeset.refollowed] } : {}),
+  };
 }
 
 function missingChangeset(ref: AccountRef, seq: number, afterSeq: number, uptoSeq: number): MissingItemError {
