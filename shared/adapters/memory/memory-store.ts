@@ -16,7 +16,7 @@ import type { Changeset, Store, VersionedState } from '../../ports/store.ts';
 import type { BucketKey, BucketStore, StoredBucket, StoredTask, TaskStore } from '../../ports/tasks.ts';
 import { systemClock } from '../clock.ts';
 import { decodeChangeset, encodeChangeset, maxChangesetParts } from '../dynamo/changeset-codec.ts';
-import { MissingItemError, StoreError } from '../dynamo/errors.ts';
+import { CorruptItemError, MissingItemError, StoreError } from '../dynamo/errors.ts';
 import { maxItemDataBytes } from '../dynamo/store.ts';
 import { describeKey, type ItemKey, keyPart, keys, keyWidths, padded, registryPk } from '../dynamo/table.ts';
 
@@ -346,6 +346,11 @@ export class MemoryStore implements Store, TaskStore, BucketStore {
     return removed;
   }
 
+  /** Removes one item by its key, as an operator's delete or an expired TTL would (tests). */
+  deleteItem(key: ItemKey): void {
+    this.#delete(key);
+  }
+
   /** The TTL of an item (epoch seconds), for tests of the contract. */
   expiresAtOf(key: ItemKey): number | undefined {
     return this.#get(key)?.expiresAt;
@@ -553,7 +558,15 @@ function assemble(ref: AccountRef, seq: number, found: MemoryItem[]): Changeset 
   for (let index = 0; index < head.part!.parts; index++) {
     const item = byPart.get(index);
     const key = keys.changesetPart(ref, seq, index);
-    if (item === undefined || item.part!.digest !== head.part!.digest) {
+    if (item !== undefined && item.part!.digest !== head.part!.digest) {
+      throw new CorruptItemError(
+        `corrupt item ${describeKey(key)}: belongs to another write of changeset ${seq}`,
+        {
+          details: { ...key, seq },
+        },
+      );
+    }
+    if (item === undefined) {
       throw new MissingItemError(
         `missing item ${describeKey(key)}: part ${index + 1} of ${head.part!.parts} of changeset ${seq}`,
         { details: { ...key, seq, part: index, parts: head.part!.parts } },
