@@ -41,6 +41,8 @@ export interface SeedResult {
   followers: number;
   faults: number;
   crashes: number;
+  /** The fault classes this seed turned on. */
+  faultClasses: FaultClass[];
 }
 
 export type Variant = 'x-approve' | 'x-auto' | 'bluesky' | 'mastodon';
@@ -70,8 +72,33 @@ interface Notes {
   global: string[];
 }
 
+export const FAULT_CLASSES = [
+  'follow_5xx_timeout_malformed',
+  'follow_429',
+  'read_faults',
+  '429_storm',
+  'crash',
+  'unfollow_refollow',
+  'refollow_wave',
+  'burst',
+  'hostile_profile',
+  'block',
+  'gone_before_follow',
+  'owner_undo',
+  'owner_undo_in_backoff',
+  'owner_hand_follow',
+  'owner_hand_unfollow',
+  'deny_list',
+  'approve_twice',
+  'concurrent_delivery',
+  'duplicate_delivery',
+  'clock_skew',
+  'budget_runs_out',
+] as const;
+export type FaultClass = (typeof FAULT_CLASSES)[number];
+
 const FAULT_HOURS = 24;
-const CALM_HOURS = 14;
+const CALM_HOURS = 12;
 const DETECTION_DELAY_HOURS = 1;
 const STEP = 15 * MINUTE;
 const CAPS = { per15Minutes: 6, perDay: 60, pacePerHour: 24, paceBurst: 6 };
@@ -134,6 +161,10 @@ export async function runSeed(seed: number): Promise<SeedResult> {
   await store.putAccount(account);
 
   // ---- fault machinery --------------------------------------------------------------------------
+  // Each seed turns on its own subset of fault classes (FoundationDB's "buggify"), so that one loud
+  // fault does not mask the others in every seed.
+  const enabled = new Set(FAULT_CLASSES.filter(() => chance(0.5)));
+  const on = (fault: FaultClass, p: number) => enabled.has(fault) && chance(p);
   const notesByTarget = new Map<string, string[]>();
   const notes: Notes = {
     of: (target) => notesByTarget.get(target) ?? [],
@@ -145,8 +176,13 @@ export async function runSeed(seed: number): Promise<SeedResult> {
     global: [],
   };
   const at = () => `+${((clock.now() - START) / HOUR).toFixed(2)}h`;
+  const noted = new Set<string>();
+  /** The first time each kind of fault hit the seed (for the stories). */
   const globalNote = (note: string) => {
-    if (notes.global.length < 8) notes.global.push(`${note} at ${at()}`);
+    const kind = note.replace(/\d+/g, 'N');
+    if (noted.has(kind) || notes.global.length >= 12) return;
+    noted.add(kind);
+    notes.global.push(`${note} at ${at()}`);
   };
   const worldIdOf = (platformId: string) => platform.worldIdOf(platformId) ?? platformId;
 
@@ -307,10 +343,10 @@ export async function runSeed(seed: number): Promise<SeedResult> {
     beforeFollow = undefined;
     if (faulty) {
       // Platform faults.
-      if (chance(0.06))
+      if (on('follow_5xx_timeout_malformed', 0.06))
         addFault('follow', pick(['500', '503', 'timeout', 'malformed', 'truncated']), chance(0.5));
-      if (chance(0.02)) addFault('follow', pick(['429', '429_no_headers', '429_past_reset']));
-      if (chance(0.05))
+      if (on('follow_429', 0.02)) addFault('follow', pick(['429', '429_no_headers', '429_past_reset']));
+      if (on('read_faults', 0.05))
         addFault(
           pick(['followers', 'following']),
           pick([
@@ -325,14 +361,14 @@ export async function runSeed(seed: number): Promise<SeedResult> {
             'short_page',
           ]),
         );
-      if (chance(0.02)) {
+      if (on('429_storm', 0.02)) {
         // A 429 storm: every read for a while.
         for (let i = 0; i < 6; i += 1)
           addFault('followers', pick(['429', '429_no_headers', '429_past_reset']));
       }
-      if (chance(0.05)) crashArmed = { point: pick(CRASH_POINTS), countdown: between(0, 3) };
+      if (on('crash', 0.05)) crashArmed = { point: pick(CRASH_POINTS), countdown: between(0, 3) };
       // Followers who come and go.
-      if (chance(0.08)) {
+      if (on('unfollow_refollow', 0.08)) {
         const recent = world.events({ ownerId: owner.id, since: now - 6 * HOUR, kinds: ['followed'] });
         if (recent.length > 0) {
           const id = pick(recent).userId;
@@ -342,7 +378,7 @@ export async function runSeed(seed: number): Promise<SeedResult> {
           }
         }
       }
-      if (chance(0.02)) {
+      if (on('refollow_wave', 0.02)) {
         // A re-follow wave: many pre-connection followers leave, and come back together.
         const ids = world
           .followerIds(owner.id)
@@ -352,12 +388,12 @@ export async function runSeed(seed: number): Promise<SeedResult> {
         waves.push({ at: now + between(2, 12) * STEP, ids });
         globalNote(`re-follow wave of ${ids.length}`);
       }
-      if (chance(0.02)) {
+      if (on('burst', 0.02)) {
         const count = between(60, 250);
         for (let i = 0; i < count; i += 1) world.userFollows(world.createUser().id, owner.id);
         globalNote(`burst of ${count} new followers`);
       }
-      if (chance(0.04)) {
+      if (on('hostile_profile', 0.03)) {
         const user = world.createUser();
         platform.profileOverrides.set(user.id, {
           bio: chance(0.5)
@@ -369,13 +405,13 @@ export async function runSeed(seed: number): Promise<SeedResult> {
         notes.add(user.id, `hostile profile ${at()}`);
         globalNote('hostile follower');
       }
-      if (network === 'x' && chance(0.04)) {
+      if (network === 'x' && on('block', 0.04)) {
         const user = world.createUser();
         platform.blockedBy.add(user.id);
         world.userFollows(user.id, owner.id);
         notes.add(user.id, `blocks the owner (followed ${at()})`);
       }
-      if (chance(0.05)) {
+      if (on('gone_before_follow', 0.05)) {
         // Deleted or suspended just before the engine's follow.
         beforeFollow = (target) => {
           beforeFollow = undefined;
@@ -385,7 +421,7 @@ export async function runSeed(seed: number): Promise<SeedResult> {
         };
       }
       // The owner acts by hand.
-      if (chance(0.04)) {
+      if (on('owner_undo', 0.04)) {
         const followed = engineFollowed();
         if (followed.length > 0) {
           const target = pick(followed).targetId;
@@ -394,7 +430,7 @@ export async function runSeed(seed: number): Promise<SeedResult> {
           notes.add(target, `owner undid the follow-back ${at()}`);
         }
       }
-      if (chance(0.03)) {
+      if (on('owner_undo_in_backoff', 0.03)) {
         // The owner undoes a follow whose answer was lost, during the retry's backoff.
         const lost = world
           .followCalls(owner.id)
@@ -411,7 +447,7 @@ export async function runSeed(seed: number): Promise<SeedResult> {
           notes.add(target, `owner undid a fresh follow ${at()}`);
         }
       }
-      if (chance(0.03)) {
+      if (on('owner_hand_follow', 0.03)) {
         const followers = world.followerIds(owner.id).filter((id) => !world.isFollowing(owner.id, id));
         if (followers.length > 0) {
           const target = pick(followers);
@@ -419,7 +455,7 @@ export async function runSeed(seed: number): Promise<SeedResult> {
           notes.add(target, `owner followed by hand ${at()}`);
         }
       }
-      if (chance(0.02)) {
+      if (on('owner_hand_unfollow', 0.02)) {
         const following = world.followingIds(owner.id);
         if (following.length > 0) {
           const target = pick(following);
@@ -428,7 +464,7 @@ export async function runSeed(seed: number): Promise<SeedResult> {
           notes.add(target, `owner unfollowed by hand ${at()}`);
         }
       }
-      if (chance(0.03)) {
+      if (on('deny_list', 0.03)) {
         const recent = world.events({ ownerId: owner.id, since: now - 12 * HOUR, kinds: ['followed'] });
         if (recent.length > 0) {
           const target = pick(recent).userId;
@@ -455,20 +491,21 @@ export async function runSeed(seed: number): Promise<SeedResult> {
     }
 
     // Approvals (approve mode): sometimes the same decision twice at once.
-    if (approveMode && (chance(0.15) || !faulty)) await approve(faulty && chance(0.2));
+    if (approveMode && (chance(0.15) || !faulty))
+      await approve(faulty && enabled.has('approve_twice') && chance(0.2));
 
     // Deliveries of this tick.
     const roll = faulty ? random() : 1;
-    if (roll < 0.05) {
+    if (roll < 0.05 && enabled.has('concurrent_delivery')) {
       await Promise.all([tick('a', { calm: false }), tick('b', { calm: false })]);
-    } else if (roll < 0.1) {
+    } else if (roll < 0.1 && enabled.has('duplicate_delivery')) {
       await tick('a', { calm: false });
       await tick('b', { calm: false });
-    } else if (roll < 0.14) {
+    } else if (roll < 0.14 && enabled.has('clock_skew')) {
       // Workers whose clocks disagree by minutes.
       const skewMs = pick([-1, 1]) * between(1, 9) * MINUTE;
       await Promise.all([tick('a', { calm: false }), tick('c', { skewMs, calm: false })]);
-    } else if (roll < 0.19) {
+    } else if (roll < 0.19 && enabled.has('budget_runs_out')) {
       await tick('a', { budgetCalls: between(1, 20), calm: false });
     } else {
       const report: TickReport | undefined = await tick('a', { calm: !faulty });
@@ -503,6 +540,7 @@ export async function runSeed(seed: number): Promise<SeedResult> {
     followers: world.followerIds(owner.id).length,
     faults: faultCount,
     crashes,
+    faultClasses: [...enabled],
   };
 }
 
@@ -529,7 +567,7 @@ function checkInvariants(input: CheckInput): Violation[] {
   const rel = (t: number) => `+${((t - input.start) / HOUR + 1).toFixed(2)}h`;
   const story = (target: string, what: string) => {
     const about = notes.of(target);
-    return `${what}${about.length ? ` — ${about.join('; ')}` : ''}${notes.global.length ? ` [seed faults: ${notes.global.slice(0, 3).join('; ')}]` : ''}`;
+    return `${what}${about.length ? ` — ${about.join('; ')}` : ''}${notes.global.length ? ` [seed faults: ${notes.global.slice(0, 5).join('; ')}]` : ''}`;
   };
   const groups = new Map<string, { invariant: Invariant; count: number; story: string }>();
   /** One violation per seed, invariant and kind: the first story, and how many more of the kind. */
@@ -681,6 +719,17 @@ function checkInvariants(input: CheckInput): Violation[] {
         ? '9'
         : '6';
     violation(invariant, `tick at ${rel(at)} failed: ${error.name}: ${error.message.slice(0, 160)}`);
+  }
+  // 9: observation keeps finding new followers once the faults stop.
+  const lateFollowers = [...followed].filter(
+    ([id, when]) => when > input.faultsUntil + HOUR && world.isFollower(ownerId, id),
+  );
+  const found = lateFollowers.filter(([id]) => tasks.has(id)).length;
+  if (lateFollowers.length >= 3 && found === 0) {
+    violation(
+      '9',
+      `observation wedged: none of the ${lateFollowers.length} followers after the faults stopped (${rel(input.faultsUntil)}) got a task [seed faults: ${notes.global.slice(0, 6).join('; ')}]`,
+    );
   }
   for (const { invariant, count, story: text } of groups.values()) {
     out.push({ seed, invariant, story: count > 1 ? `${text} (and ${count - 1} more like it)` : text });
