@@ -456,7 +456,11 @@ export async function runSeed(seed: number): Promise<SeedResult> {
         }
       }
       if (on('owner_hand_unfollow', 0.02)) {
-        const following = world.followingIds(owner.id);
+        // Followed long enough for a following scan to have seen it: X's lists cannot show a follow
+        // made and undone between two scans (README: what each network lets followback see).
+        const following = world
+          .followingIds(owner.id)
+          .filter((id) => (world.followingSince(owner.id, id) ?? now) < now - 13 * HOUR);
         if (following.length > 0) {
           const target = pick(following);
           world.ownerUnfollows(owner.id, target);
