@@ -341,6 +341,8 @@ export async function runSeed(seed: number): Promise<SeedResult> {
     const faulty = now <= faultsUntil;
     ticks += 1;
     beforeFollow = undefined;
+    // Faults not met in their own step are dropped: they hit the step they were drawn for.
+    platform.faults.clear();
     if (faulty) {
       // Platform faults.
       if (on('follow_5xx_timeout_malformed', 0.06))
