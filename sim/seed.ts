@@ -103,7 +103,20 @@ const DETECTION_DELAY_HOURS = 1;
 const STEP = 15 * MINUTE;
 const CAPS = { per15Minutes: 6, perDay: 60, pacePerHour: 24, paceBurst: 6 };
 
-export async function runSeed(seed: number): Promise<SeedResult> {
+/** What a debugging session may look at once a seed has run. */
+export interface SeedInternals {
+  world: World;
+  ownerId: string;
+  store: MemoryStore;
+  account: AccountRecord;
+  platform: FakePlatform;
+  start: number;
+}
+
+export async function runSeed(
+  seed: number,
+  options: { inspect?: (internals: SeedInternals) => Promise<void> } = {},
+): Promise<SeedResult> {
   const random = seededRandom(`followback-sim/${seed}`);
   const chance = (p: number) => random() < p;
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
@@ -519,6 +532,7 @@ export async function runSeed(seed: number): Promise<SeedResult> {
     }
   }
 
+  await options.inspect?.({ world, ownerId: owner.id, store, account, platform, start });
   const violations = checkInvariants({
     seed,
     world,
@@ -571,8 +585,17 @@ function checkInvariants(input: CheckInput): Violation[] {
   const { seed, world, ownerId, tasks, notes } = input;
   const out: Violation[] = [];
   const rel = (t: number) => `+${((t - input.start) / HOUR + 1).toFixed(2)}h`;
+  const history = new Map<string, string[]>();
+  for (const event of world.events({ ownerId })) {
+    const list = history.get(event.userId) ?? [];
+    if (list.length < 6) list.push(`${event.kind} ${rel(event.at)}`);
+    history.set(event.userId, list);
+  }
   const story = (target: string, what: string) => {
-    const about = notes.of(target);
+    const about = [
+      ...(history.has(target) ? [`world: ${history.get(target)!.join(', ')}`] : []),
+      ...notes.of(target),
+    ];
     return `${what}${about.length ? ` — ${about.join('; ')}` : ''}${notes.global.length ? ` [seed faults: ${notes.global.slice(0, 5).join('; ')}]` : ''}`;
   };
   const groups = new Map<string, { invariant: Invariant; count: number; story: string }>();
