@@ -69,6 +69,7 @@ async function main(): Promise<void> {
   const options = program.opts<{ seeds: string; json?: boolean; workers: string }>();
   const seeds = parseSeeds(options.seeds);
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   const byInvariant: Record<string, number> = {};
   const failing = new Set<number>();
   let violations = 0;
@@ -83,6 +84,7 @@ async function main(): Promise<void> {
     }
   });
   const wall = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
   const summary = {
     seeds: seeds.length,
     violations,
@@ -90,6 +92,8 @@ async function main(): Promise<void> {
     violations_by_invariant: byInvariant,
     wall_s: Number(wall.toFixed(2)),
     seeds_per_s: Number((seeds.length / wall).toFixed(2)),
+    /** CPU of the process and its worker threads: what the run costs on an idle machine. */
+    cpu_s: Number(((cpu.user + cpu.system) / 1e6).toFixed(1)),
   };
   if (options.json) console.log(JSON.stringify(summary));
   else {

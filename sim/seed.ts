@@ -712,7 +712,8 @@ function checkInvariants(input: CheckInput): Violation[] {
   // Every task closed must tell the truth about the world.
   for (const [id, task] of tasks) {
     const made = effects.has(id);
-    if (task.state === 'done' && !made && !world.isFollowing(ownerId, id) && !input.ownerUnfollowed.has(id)) {
+    const undone = input.ownerUnfollowed.has(id) || input.handUnfollowed.has(id);
+    if (task.state === 'done' && !made && !world.isFollowing(ownerId, id) && !undone) {
       violation('4', story(id, `task ${id} done but never followed`), 'done untrue');
     }
     if (task.state === 'skipped' && made) {
