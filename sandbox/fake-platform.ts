@@ -408,11 +408,9 @@ export class FakePlatform implements Platform {
     }
     this.#failWrite('follow', fault, windows.reset());
     if (blocked) {
+      // X's 200 with neither a follow nor a request, as the adapter reads it: the target refuses.
       this.#record('follow', 'ok');
-      throw new MalformedResponseError(
-        'users/:id/following (POST): neither following nor pending_follow is true',
-        { details: { endpoint: 'users/:id/following (POST)' } },
-      );
+      return { outcome: 'refused', rateLimit: windows.snapshot('users/:id/following (POST)') };
     }
     this.#record('follow', 'ok');
     return { outcome: outcome!, rateLimit: windows.snapshot('users/:id/following (POST)') };

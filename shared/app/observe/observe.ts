@@ -87,6 +87,8 @@ const HEAD_ANCHOR_SIZE = 100;
  * gone (its members all left) rather than as the start of a re-follow wave of that size.
  */
 const HEAD_ANCHOR_GIVE_UP = 2_000;
+/** Places an anchor member may be out of its order by list-order noise alone (X: "not a contract"). */
+const ANCHOR_ORDER_SLACK = 10;
 /** Re-follow candidates an interrupted head scan carries over to its resumption (state item size). */
 const MAX_CARRIED_CANDIDATES = 1_000;
 /** Failed reads of one cursor after which a scan drops the cursor and starts again from the top. */
@@ -392,7 +394,10 @@ class ObserveRun {
     // it that high; meeting one anchor member does not end the search (order noise, or that member
     // re-followed too): candidates count until the scan ends.
     const anchorIds = this.obs.headAnchor ?? [];
-    const anchor = new Set(anchorIds);
+    const anchor = new Map(anchorIds.map((id, position) => [id, position]));
+    // Anchor members in the order this scan meets them: one listed far above members that were newer
+    // than it has moved up, i.e. left and followed again.
+    const anchorMet: AnchorMeeting[] = [];
     let metAnchor = resume?.metAnchor ?? false;
     const refollowCandidates = new Map<string, PlatformUser | undefined>(
       (resume?.refollowCandidates ?? []).map((id) => [id, undefined]),
@@ -404,6 +409,8 @@ class ObserveRun {
     const maxPage = this.deps.platform.limits.maxPageSize;
     let pageSize = headFirstPageSize(planned, settings, maxPage);
     let run = 0;
+    /** Anchor positions of the known followers of the current run (their order in the anchor). */
+    const runPositions: number[] = [];
     let finished = false;
     let interruption: Stop | undefined;
     try {
@@ -419,15 +426,20 @@ class ObserveRun {
           const earlier = codec.has(foundEarlier, id);
           if (!codec.has(known, id) || earlier) {
             run = 0;
+            runPositions.length = 0;
             fresh += 1;
             if (!earlier && !found.has(id)) found.set(id, user);
             continue;
           }
-          if (anchor.has(id)) metAnchor = true;
-          else if (anchor.size > 0 && !anchorGone) {
+          const position = anchor.get(id);
+          if (position !== undefined) {
+            metAnchor = true;
+            anchorMet.push({ user, position, candidatesBefore: refollowCandidates.size });
+          } else if (anchor.size > 0 && !anchorGone) {
             refollowCandidates.set(id, user);
             fresh += 1;
             run = 0;
+            runPositions.length = 0;
             if (!metAnchor && refollowCandidates.size >= HEAD_ANCHOR_GIVE_UP) {
               // No anchor member in all these: its members left, this is no wave. Stop guessing.
               anchorGone = true;
@@ -439,7 +451,8 @@ class ObserveRun {
             continue;
           }
           run += 1;
-          if (run >= settings.headScanKnownRun) {
+          runPositions.push(position ?? run);
+          if (endsScan(run, runPositions, settings.headScanKnownRun)) {
             finished = true;
             break;
           }
@@ -461,6 +474,11 @@ class ObserveRun {
     let staleBase: GraphPointer | undefined;
     // Candidates are re-follows once the anchor showed up below them; a list that ended without any
     // anchor member says the anchor is gone, not that everyone re-followed.
+    if (finished && metAnchor) {
+      for (const user of anchorMembersMovedUp(anchorMet, refollowCandidates.size)) {
+        refollowCandidates.set(user.id, user);
+      }
+    }
     const confirmed = finished && metAnchor && anchor.size > 0 ? [...refollowCandidates.keys()] : [];
     const refollowed = confirmed.flatMap((id) => {
       const profile = refollowCandidates.get(id);
@@ -470,7 +488,7 @@ class ObserveRun {
     if (finished) {
       observe.headResume = undefined;
       // A resumed scan did not start at the top: the anchor stays the one its first part was measured by.
-      if (!resume) observe.headAnchor = mergeAnchor(newestSeen, anchorIds);
+      if (!resume) observe.headAnchor = mergeAnchor(newestSeen, anchorIds, anchorMet);
       observe.lastHeadScanAt = now;
       observe.growthPerHour = updateGrowth(observe.growthPerHour, totalFound, sinceLast);
       observe.nextHeadScanAt = now + headScanInterval(observe.growthPerHour, settings);
@@ -788,14 +806,86 @@ class ObserveRun {
   }
 }
 
-/** The newest ids this scan read, then the older anchor's below them, as deep as an anchor goes. */
-function mergeAnchor(newestSeen: readonly string[], previous: readonly string[]): string[] {
+/**
+ * Whether a run of known followers is the anchor's own block (members next to each other in the
+ * anchor, give or take list-order noise), not anchor members scattered through a re-follow wave: only
+ * such a run ends a head scan.
+ */
+function closeTogether(positions: readonly number[]): boolean {
+  if (positions.length === 0) return false;
+  const span = Math.max(...positions) - Math.min(...positions);
+  return span <= positions.length - 1 + RUN_SPAN_SLACK;
+}
+
+/**
+ * Whether the run of known followers ends the head scan: `knownRun` of them in a row that are the top
+ * of the anchor (close together, near its newest end), not anchor members who came back inside a
+ * re-follow wave; or, whatever the anchor says (its newest members may have left), a run longer than
+ * an anchor. Without an anchor, positions are the run's own count and any run of `knownRun` ends it.
+ */
+function endsScan(run: number, positions: readonly number[], knownRun: number): boolean {
+  // Past every member an anchor can hold, the run cannot be a wave's anchor members any more.
+  if (run >= HEAD_ANCHOR_SIZE + knownRun) return true;
+  if (run < knownRun) return false;
+  const last = positions.slice(-knownRun);
+  // The anchor's own block is listed in the anchor's order (newest first, so ascending positions);
+  // members who came back in a wave are listed in the order they came back.
+  const ascending = last.every((position, index) => index === 0 || position > last[index - 1]!);
+  return ascending && closeTogether(last) && Math.min(...last) <= ANCHOR_ORDER_SLACK;
+}
+
+/** Anchor places a run's members may be apart beyond their count (members gone, noise). */
+const RUN_SPAN_SLACK = 4;
+
+/**
+ * Anchor members listed above members that were newer than them by more than list-order noise can
+ * explain: they left and followed again since the anchor was taken.
+ */
+function anchorMembersMovedUp(met: readonly AnchorMeeting[], candidates: number): PlatformUser[] {
+  const moved: PlatformUser[] = [];
+  let lowestBelow = Number.POSITIVE_INFINITY;
+  for (let index = met.length - 1; index >= 0; index -= 1) {
+    const entry = met[index]!;
+    // Listed far above newer members, or inside a wave (re-follows listed below it too): it came back.
+    const outOfOrder = entry.position - lowestBelow > ANCHOR_ORDER_SLACK;
+    const insideWave = candidates - entry.candidatesBefore >= WAVE_BELOW;
+    if (outOfOrder || insideWave) moved.push(entry.user);
+    lowestBelow = Math.min(lowestBelow, entry.position);
+  }
+  return moved;
+}
+
+/** An anchor member as a head scan met it: its place in the anchor, and the re-follows listed above it. */
+interface AnchorMeeting {
+  user: PlatformUser;
+  position: number;
+  candidatesBefore: number;
+}
+
+/**
+ * Re-follows listed below an anchor member that make it part of a re-follow wave rather than the
+ * anchor's own block (one or two below it are list-order noise).
+ */
+const WAVE_BELOW = 3;
+
+/**
+ * The newest ids this scan read, then the older anchor's below them, as deep as an anchor goes. An
+ * older member the scan should have met (listed well above the deepest member it did meet) and did
+ * not is gone: it leaves the anchor, so that if it follows again it is seen as a re-follow.
+ */
+function mergeAnchor(
+  newestSeen: readonly string[],
+  previous: readonly string[],
+  met: ReadonlyArray<{ position: number }>,
+): string[] {
   const anchor = [...newestSeen];
   const seen = new Set(newestSeen);
-  for (const id of previous) {
-    if (anchor.length >= HEAD_ANCHOR_SIZE) break;
-    if (!seen.has(id)) anchor.push(id);
-  }
+  const deepest = met.reduce((deepestSoFar, entry) => Math.max(deepestSoFar, entry.position), -1);
+  previous.forEach((id, position) => {
+    if (anchor.length >= HEAD_ANCHOR_SIZE || seen.has(id)) return;
+    if (position < deepest - ANCHOR_ORDER_SLACK) return;
+    anchor.push(id);
+  });
   return anchor;
 }
 
