@@ -412,6 +412,7 @@ class ObserveRun {
     /** Anchor positions of the known followers of the current run (their order in the anchor). */
     const runPositions: number[] = [];
     let finished = false;
+    let finishedByRun = false;
     let interruption: Stop | undefined;
     try {
       while (!finished) {
@@ -454,6 +455,7 @@ class ObserveRun {
           runPositions.push(position ?? run);
           if (endsScan(run, runPositions, settings.headScanKnownRun)) {
             finished = true;
+            finishedByRun = true;
             break;
           }
         }
@@ -475,7 +477,8 @@ class ObserveRun {
     // Candidates are re-follows once the anchor showed up below them; a list that ended without any
     // anchor member says the anchor is gone, not that everyone re-followed.
     if (finished && metAnchor) {
-      for (const user of anchorMembersMovedUp(anchorMet, refollowCandidates.size)) {
+      const finalRun = finishedByRun ? settings.headScanKnownRun : 0;
+      for (const user of anchorMembersMovedUp(anchorMet, refollowCandidates.size, finalRun)) {
         refollowCandidates.set(user.id, user);
       }
     }
@@ -841,19 +844,33 @@ const RUN_SPAN_SLACK = 4;
  * Anchor members listed above members that were newer than them by more than list-order noise can
  * explain: they left and followed again since the anchor was taken.
  */
-function anchorMembersMovedUp(met: readonly AnchorMeeting[], candidates: number): PlatformUser[] {
+function anchorMembersMovedUp(
+  met: readonly AnchorMeeting[],
+  candidates: number,
+  finalRun: number,
+): PlatformUser[] {
   const moved: PlatformUser[] = [];
+  // The run that ended the scan is the anchor's own block; a member met above it and older than it
+  // (a higher position) than noise explains came back.
+  const block = met.slice(Math.max(0, met.length - finalRun));
+  const blockTop = block.reduce((top, entry) => Math.max(top, entry.position), -1);
   let lowestBelow = Number.POSITIVE_INFINITY;
   for (let index = met.length - 1; index >= 0; index -= 1) {
     const entry = met[index]!;
-    // Listed far above newer members, or inside a wave (re-follows listed below it too): it came back.
+    const inBlock = index >= met.length - block.length;
+    // Listed far above newer members, above the block though older, or inside a wave (re-follows
+    // listed below it too): it came back.
     const outOfOrder = entry.position - lowestBelow > ANCHOR_ORDER_SLACK;
+    const aboveBlock = !inBlock && blockTop >= 0 && entry.position > blockTop + BLOCK_SLACK;
     const insideWave = candidates - entry.candidatesBefore >= WAVE_BELOW;
-    if (outOfOrder || insideWave) moved.push(entry.user);
+    if (outOfOrder || aboveBlock || insideWave) moved.push(entry.user);
     lowestBelow = Math.min(lowestBelow, entry.position);
   }
   return moved;
 }
+
+/** Anchor places a member may sit above the block that ended the scan by noise alone. */
+const BLOCK_SLACK = 2;
 
 /** An anchor member as a head scan met it: its place in the anchor, and the re-follows listed above it. */
 interface AnchorMeeting {
