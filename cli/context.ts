@@ -115,6 +115,4 @@ export async function selectAccounts(
   return chosen;
 }
 
-export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
-}
+export { printJson } from './output.ts';

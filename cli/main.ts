@@ -1,5 +1,6 @@
 import { CommanderError } from 'commander';
 import { FollowbackError } from '../shared/domain/errors.ts';
+import { warn } from './output.ts';
 import { buildProgram } from './program.ts';
 
 async function main(argv: string[]): Promise<void> {
@@ -12,7 +13,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     if (error instanceof FollowbackError) {
-      process.stderr.write(`followback: ${error.name}: ${error.message}\n`);
+      warn(`followback: ${error.name}: ${error.message}\n`);
       process.exitCode = 1;
       return;
     }

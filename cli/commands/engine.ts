@@ -3,6 +3,7 @@ import { type AccountStatusReport, accountStatus } from '../../shared/app/engine
 import { SKIP_REASON_TEXT } from '../../shared/domain/engine/task.ts';
 import { ValidationError } from '../../shared/domain/errors.ts';
 import { openContext, printJson, type StoreOptions, selectAccounts } from '../context.ts';
+import { field, say } from '../output.ts';
 
 interface Selection extends StoreOptions {
   client?: string;
@@ -25,15 +26,15 @@ export async function statusCommand(options: Selection): Promise<void> {
     }
     if (options.json) return printJson({ at: now, accounts: reports });
     if (reports.length === 0) {
-      process.stdout.write(`no accounts in the ${context.where}\n`);
+      say(`no accounts in the ${context.where}\n`);
       return;
     }
     for (const r of reports) {
       const f = r.forecast;
-      process.stdout.write(
+      say(
         `${[
-          `${r.clientId}/${r.accountId}  @${r.handle} on ${r.network}  (${r.status}, mode ${r.mode})`,
-          ...r.warnings.map((warning) => `  note: ${warning}`),
+          `${field(r.clientId)}/${field(r.accountId)}  @${field(r.handle)} on ${r.network}  (${r.status}, mode ${r.mode})`,
+          ...r.warnings.map((warning) => `  note: ${field(warning)}`),
           `  followers        ${r.followers ?? 'not observed yet'}`,
           `  tasks            ${
             Object.entries(r.tasks)
@@ -51,7 +52,7 @@ export async function statusCommand(options: Selection): Promise<void> {
               .join('; ') || 'none'
           }`,
           `  promise kept     ${r.promiseKeptPct === null ? 'nothing judged yet' : `${r.promiseKeptPct}% of ${r.promisesJudged}`}`,
-          `  next actions     ${r.nextActions.map((a) => `@${a.handle || a.targetId} at ${when(a.dueAt)}`).join(', ') || 'none'}`,
+          `  next actions     ${r.nextActions.map((a) => `@${field(a.handle || a.targetId, 80)} at ${when(a.dueAt)}`).join(', ') || 'none'}`,
           f.atRisk > 0
             ? `  forecast         ${f.atRisk} promise(s) at risk, the worst ${hours(f.maxLatenessMs)} late; backlog done by ${when(f.promisedCompletionAt)}`
             : `  forecast         every open promise kept (${f.onTime} on time)`,
@@ -97,19 +98,19 @@ export async function approveCommand(options: ApproveOptions): Promise<void> {
       const candidates = await listCandidates(context.store, account);
       if (options.json) return printJson({ account: `${account.clientId}/${account.accountId}`, candidates });
       if (candidates.length === 0) {
-        process.stdout.write('nobody is waiting for approval\n');
+        say('nobody is waiting for approval\n');
         return;
       }
       for (const task of candidates) {
         const p = task.profile;
-        const signals = task.signals.map((s) => s.detail).join('; ');
-        process.stdout.write(
-          `${task.targetId}  @${p.handle} (${p.name})  ${p.followersCount ?? '?'} followers, ${p.followingCount ?? '?'} following` +
-            `${p.protected ? ', protected' : ''}\n    ${p.bio.replace(/\s+/g, ' ').slice(0, 140) || '(no bio)'}` +
+        const signals = task.signals.map((s) => field(s.detail, 200)).join('; ');
+        say(
+          `${field(task.targetId, 256)}  @${field(p.handle, 80)} (${field(p.name, 80)})  ${p.followersCount ?? '?'} followers, ${p.followingCount ?? '?'} following` +
+            `${p.protected ? ', protected' : ''}\n    ${field(p.bio, 140) || '(no bio)'}` +
             `${signals ? `\n    signals: ${signals}` : ''}\n`,
         );
       }
-      process.stdout.write(
+      say(
         `\n${candidates.length} waiting. Approve with --approve <id,id,...> or --approve all; skip with --skip <id,...>.\n`,
       );
       return;
@@ -124,9 +125,11 @@ export async function approveCommand(options: ApproveOptions): Promise<void> {
       },
     );
     if (options.json) return printJson(result);
-    process.stdout.write(
+    say(
       `approved ${result.approved.length}, skipped ${result.skipped.length}` +
-        (result.notWaiting.length ? `; not waiting for approval: ${result.notWaiting.join(', ')}` : '') +
+        (result.notWaiting.length
+          ? `; not waiting for approval: ${result.notWaiting.map((id) => field(id, 256)).join(', ')}`
+          : '') +
         '\n',
     );
   } finally {
@@ -150,7 +153,7 @@ export async function setPausedCommand(options: Selection, paused: boolean): Pro
     const status = paused ? 'paused' : 'active';
     await context.store.putAccount({ ...account, status });
     if (options.json) return printJson({ account: `${account.clientId}/${account.accountId}`, status });
-    process.stdout.write(`${account.clientId}/${account.accountId} is ${status}\n`);
+    say(`${account.clientId}/${account.accountId} is ${status}\n`);
   } finally {
     await context.close();
   }

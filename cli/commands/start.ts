@@ -13,6 +13,7 @@ import { localApprovalBaseUrl } from '../../shared/runtime/approval-server.ts';
 import { approveDemoCandidates, seedDemo } from '../../shared/runtime/demo.ts';
 import { openLocalRuntime } from '../../shared/runtime/local.ts';
 import { type DayFigures, simulate } from '../../shared/runtime/simulate.ts';
+import { field, say } from '../output.ts';
 
 export interface StartOptions {
   days: number;
@@ -33,7 +34,7 @@ export async function startCommand(options: StartOptions): Promise<void> {
   // Token refreshes and stored Bluesky sessions are logged (at info; never a secret).
   const runtime = await openLocalRuntime({ dir, reset: options.reset, logger });
   const out = (line: string) => {
-    if (!options.json) process.stdout.write(`${line}\n`);
+    if (!options.json) say(`${line}\n`);
   };
   const controller = new AbortController();
   const stop = () => controller.abort();
@@ -52,9 +53,11 @@ export async function startCommand(options: StartOptions): Promise<void> {
         `(dynalite; sandboxes: X at ${runtime.sandbox.baseUrl}, Bluesky at ${runtime.bluesky.baseUrl}, ` +
         `Mastodon at ${runtime.mastodon.baseUrl}; ${options.realtime ? 'real-time' : 'virtual'} clock)`,
     );
-    out(`client ${client.name}: ${accounts.map((a) => `@${a.handle} on ${a.network}`).join(', ')}`);
+    out(
+      `client ${field(client.name)}: ${accounts.map((a) => `@${field(a.handle)} on ${a.network}`).join(', ')}`,
+    );
     for (const account of accounts) {
-      for (const warning of policyWarnings(policyOf(account))) out(`@${account.handle}: ${warning}`);
+      for (const warning of policyWarnings(policyOf(account))) out(`@${field(account.handle)}: ${warning}`);
     }
     out(
       `simulating ${options.days} day(s) from ${new Date(startedAt).toISOString()}, a tick every 15 minutes`,
@@ -173,7 +176,7 @@ export async function startCommand(options: StartOptions): Promise<void> {
       );
       if (digest) {
         out(
-          `the week's digest for ${digest.clientName} (${digest.periodKey}) is in the outbox: ${digest.html}`,
+          `the week's digest for ${field(digest.clientName)} (${digest.periodKey}) is in the outbox: ${digest.html}`,
         );
         out(`  the raw message (MIME, as it would be mailed): ${digest.eml}`);
         if (digest.approvalLinks[0]) {

@@ -18,6 +18,7 @@ import {
   weekdayName,
   weekdayNumber,
 } from '../domain/tenants/tenant.ts';
+import { hasUnsafeCharacters } from '../domain/text.ts';
 import type { Network } from '../ports/platform.ts';
 import { observeSettingsSchema, resolveObserveSettings } from './observe-settings.ts';
 import { resolvePolicy } from './policy.ts';
@@ -68,8 +69,12 @@ const localeSchema = z
     }
   }, 'must be a BCP 47 locale such as "de-DE" or "en-GB"');
 
+/** Names and handles reach terminals, mail and spreadsheets: no controls, bidi controls or line breaks. */
+const printable = (value: string) => !hasUnsafeCharacters(value);
+const NOT_PRINTABLE = 'must not contain control characters, bidi controls or line breaks';
+
 export const clientSpecSchema = z.strictObject({
-  name: z.string().trim().min(1).max(200).optional(),
+  name: z.string().refine(printable, NOT_PRINTABLE).trim().min(1).max(200).optional(),
   timeZone: timeZoneSchema,
   /** Dates and numbers of the digest (default en-GB). */
   locale: localeSchema.optional(),
@@ -91,6 +96,7 @@ export const accountSpecSchema = z.strictObject({
   network: z.enum(['x', 'bluesky', 'mastodon'], { error: 'must be x, bluesky or mastodon' }),
   handle: z
     .string()
+    .refine(printable, NOT_PRINTABLE)
     .trim()
     .min(1)
     .max(320)

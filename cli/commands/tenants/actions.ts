@@ -14,6 +14,7 @@ import {
 import { ValidationError } from '../../../shared/domain/errors.ts';
 import { planChangesSomething } from '../../../shared/domain/tenants/plan.ts';
 import { type CommandContext, openContext, printJson, type StoreOptions } from '../../context.ts';
+import { field, out, warn } from '../../output.ts';
 import {
   accountHeader,
   accountLine,
@@ -29,8 +30,6 @@ import {
 interface Output extends StoreOptions {
   json?: boolean;
 }
-
-const out = (line = '') => process.stdout.write(`${line}\n`);
 
 async function withContext<T>(
   options: StoreOptions,
@@ -60,7 +59,7 @@ export function jsonObject(flag: string, text: string | undefined): Record<strin
 }
 
 function refuseUnconfirmed(what: string): void {
-  process.stderr.write(`followback: nothing removed; ${what}. Run again with --yes to remove.\n`);
+  warn(`followback: nothing removed; ${what}. Run again with --yes to remove.\n`);
   process.exitCode = 1;
 }
 
@@ -90,7 +89,7 @@ export async function clientAdd(clientId: string, options: ClientOptions): Promi
       },
     });
     if (options.json) return printJson(client);
-    out(`client ${client.clientId} added (${client.name}, ${client.timeZone})`);
+    out(`client ${field(client.clientId)} added (${field(client.name)}, ${field(client.timeZone)})`);
     out(`add its accounts: followback account add --client ${client.clientId} --network x --handle <handle>`);
   });
 }
@@ -140,7 +139,9 @@ export async function clientRemove(clientId: string, options: ClientOptions): Pr
     await requireClient(context.store, clientId);
     if (!options.yes) {
       const accounts = await context.store.listAccounts(clientId);
-      const list = accounts.map((a) => `${a.accountId} (@${a.handle} on ${a.network})`).join(', ');
+      const list = accounts
+        .map((a) => `${field(a.accountId)} (@${field(a.handle)} on ${a.network})`)
+        .join(', ');
       return refuseUnconfirmed(
         `removing client ${clientId} removes ${accounts.length} account(s)${list ? `: ${list},` : ''} their data and their tokens`,
       );
@@ -194,7 +195,7 @@ export async function accountAdd(options: AccountOptions): Promise<void> {
     });
     if (options.json) return printJson(account);
     out(
-      `account ${account.clientId}/${account.accountId} added (@${account.handle} on ${account.network}, ${account.status})`,
+      `account ${field(account.clientId)}/${field(account.accountId)} added (@${field(account.handle)} on ${account.network}, ${account.status})`,
     );
     if (account.status === 'token_expired') out(connectHint(account));
   });
@@ -237,7 +238,7 @@ export async function accountRemove(options: AccountOptions): Promise<void> {
     const account = await requireAccount(context.store, ref);
     if (!options.yes) {
       return refuseUnconfirmed(
-        `removing ${ref.clientId}/${ref.accountId} (@${account.handle} on ${account.network}) removes its data and its tokens`,
+        `removing ${ref.clientId}/${ref.accountId} (@${field(account.handle)} on ${account.network}) removes its data and its tokens`,
       );
     }
     const result = await removeAccount(deps, ref);
@@ -267,7 +268,7 @@ export async function applyFile(file: string, options: ApplyOptions): Promise<vo
     const plan = await planFromFile(deps, text, { source: file, prune: options.prune });
     const changes = planChangesSomething(plan);
     if (!options.json) {
-      out(`${options.yes ? 'Applying' : 'Plan for'} ${file} against the ${context.where}:`);
+      out(`${options.yes ? 'Applying' : 'Plan for'} ${field(file)} against the ${field(context.where)}:`);
       for (const line of renderPlan(plan)) out(line);
     }
     if (!options.yes || !changes) {
