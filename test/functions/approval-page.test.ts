@@ -9,7 +9,7 @@ import { cachedSecret } from '../../functions/lib/secrets.ts';
 import { DynamoDigestStore } from '../../shared/adapters/dynamo/digest-store.ts';
 import { DynamoStore } from '../../shared/adapters/dynamo/store.ts';
 import { parseApprovalKeys } from '../../shared/app/approval/keys.ts';
-import { candidateLink } from '../../shared/app/approval/links.ts';
+import { batchLink, candidateLink } from '../../shared/app/approval/links.ts';
 import { dynaliteBackend, useDynamoBackend } from '../support/backends.ts';
 import { type DigestWorld, startDigestWorld } from '../support/digest.ts';
 import {
@@ -164,8 +164,14 @@ describe('approval page behind a Function URL', () => {
   });
 
   it('approves the ticked candidates on POST of the form', async () => {
-    // Prepare
-    const token = tokenOf(link(pending[0]!));
+    // Prepare: the digest's batch link for the first two
+    const token = tokenOf(
+      batchLink(
+        { keys: parseApprovalKeys(SIGNING_KEY), baseUrl: FUNCTION_URL, now: world.clock.now() },
+        ref,
+        pending.slice(0, 2),
+      )!,
+    );
 
     // Act
     const { result } = await invoke(

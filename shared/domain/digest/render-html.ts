@@ -23,6 +23,7 @@ import { cleanText, escapeHtml, safeAvatarUrl, safeHttpUrl, userText } from './h
 import {
   type AccountDigest,
   type ApprovalCandidate,
+  approvalLinkScope,
   type DigestModel,
   type DigestUser,
   digestSubject,
@@ -305,10 +306,11 @@ function candidateBlock(model: DigestModel, account: AccountDigest, options: Lis
     .join('');
   const approveAll = account.links.approveAll;
   const page = account.links.approvalPage ?? model.links.approvalPage;
+  const scope = approvalLinkScope(list.length, account.links.approveAllCovers ?? list.length, (n) =>
+    formatCount(n, locale),
+  );
   const buttons =
-    (approveAll === undefined
-      ? ''
-      : button(approveAll, `Approve all ${formatCount(list.length, locale)}…`, { testId: 'approve-all' })) +
+    (approveAll === undefined ? '' : button(approveAll, scope.allLabel, { testId: 'approve-all' })) +
     (page === undefined
       ? ''
       : button(page, 'Open the approval page', { primary: false, testId: 'approval-page' }));
@@ -323,6 +325,7 @@ function candidateBlock(model: DigestModel, account: AccountDigest, options: Lis
     items +
     more(shown.length, list.length, 'on the approval page') +
     (buttons === '' ? '' : `<div style="margin:8px 0 4px 0;">${buttons}</div>`) +
+    (approveAll === undefined ? '' : `<div data-link-scope>${muted(escapeHtml(scope.note))}</div>`) +
     why +
     '</div>'
   );
