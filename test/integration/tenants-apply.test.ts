@@ -203,6 +203,20 @@ describe('apply clients.yaml', () => {
     expect(unclosed.issues[0]?.line).toBeGreaterThanOrEqual(2);
   });
 
+  it('refuses a __proto__ key anywhere, with its line, instead of dropping it', async () => {
+    // Act
+    const error = await errorOf(
+      'version: 1\nclients:\n  __proto__:\n    timeZone: UTC\n  acme:\n    timeZone: UTC\n    accounts:\n      x-acme:\n        network: x\n        handle: acme\n        policy: { __proto__: { mode: auto } }\n',
+    );
+
+    // Assess
+    expect(error.issues).toEqual([
+      expect.objectContaining({ line: 3, col: 3, message: '"__proto__" is not allowed as a key' }),
+      expect.objectContaining({ line: 11, message: '"__proto__" is not allowed as a key' }),
+    ]);
+    expect(await deps.store.listClients()).toEqual([]);
+  });
+
   it('refuses ids outside the id alphabet, unknown networks and a handle declared twice', async () => {
     // Act
     const error = await errorOf(`clients:
