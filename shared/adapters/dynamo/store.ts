@@ -196,23 +196,26 @@ export class DynamoStore implements Store, TaskStore, BucketStore {
 
   /**
    * Deletes every item in the account's partition (state, base chunks, changesets, scan pages and
-   * whatever later issues put there). Not part of the port: for `account remove --purge` and tests.
-   * Returns the number of items deleted.
+   * whatever later issues put there) and in its credential partition (its sealed tokens). Not part
+   * of the port: for `account remove` and tests. Returns the number of items deleted.
    */
   async purgeAccountData(ref: AccountRef): Promise<number> {
-    const pk = keys.accountPk(ref);
-    const doomed: ItemKey[] = [];
-    const query = this.#query(
-      {
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': { S: pk } },
-        ProjectionExpression: 'pk, sk',
-      },
-      pk,
-    );
-    for await (const item of query) doomed.push(itemKey(item));
-    await this.#batchWrite(doomed.map(deleteRequest), pk);
-    return doomed.length;
+    let deleted = 0;
+    for (const pk of [keys.accountPk(ref), keys.credentialPk(ref)]) {
+      const doomed: ItemKey[] = [];
+      const query = this.#query(
+        {
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': { S: pk } },
+          ProjectionExpression: 'pk, sk',
+        },
+        pk,
+      );
+      for await (const item of query) doomed.push(itemKey(item));
+      await this.#batchWrite(doomed.map(deleteRequest), pk);
+      deleted += doomed.length;
+    }
+    return deleted;
   }
 
   // ------------------------------------------------------------------------------------------
