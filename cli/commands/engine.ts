@@ -1,10 +1,12 @@
 import { decideApprovals, listCandidates } from '../../shared/app/engine/approve.ts';
 import { type AccountStatusReport, accountStatus } from '../../shared/app/engine/status.ts';
+import { needsConnect } from '../../shared/domain/account.ts';
 import { formatDuration } from '../../shared/domain/digest/format.ts';
 import { type FollowTask, SKIP_REASON_TEXT } from '../../shared/domain/engine/task.ts';
 import { ValidationError } from '../../shared/domain/errors.ts';
 import { openContext, printJson, type StoreOptions, selectAccounts } from '../context.ts';
 import { field, say } from '../output.ts';
+import { connectHint } from './tenants/render.ts';
 
 interface Selection extends StoreOptions {
   client?: string;
@@ -233,9 +235,12 @@ export async function setPausedCommand(options: Selection, paused: boolean): Pro
   try {
     const [account] = await selectAccounts(context.store, options);
     if (!account) throw new ValidationError(`no account ${options.client}/${options.account}`);
-    if (!paused && account.status === 'token_expired') {
+    if (!paused && needsConnect(account.status)) {
       throw new ValidationError(
-        'the account token expired: reconnect it (followback connect) instead of resuming',
+        account.status === 'not_connected'
+          ? 'the account was never connected: connect it (followback connect) instead of resuming'
+          : 'the account token expired: reconnect it (followback connect) instead of resuming',
+        { details: { hint: connectHint(account) } },
       );
     }
     const status = paused ? 'paused' : 'active';

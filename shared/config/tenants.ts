@@ -224,8 +224,8 @@ export function clientSpecOf(client: ClientRecord): ClientSpec {
  * - The platform user id: the declared one, else the stored one, else UNKNOWN_PLATFORM_USER_ID.
  *   A connected account's id cannot be changed by a declaration, nor an account's network.
  * - Status: `paused` when declared so; a paused account unpaused becomes `active` if it was ever
- *   connected, else `token_expired` (needs connecting); a new account is `token_expired` until
- *   `followback connect` stores its tokens; otherwise the stored status stays.
+ *   connected, else `not_connected`; a new account is `not_connected` until `followback connect`
+ *   stores its tokens; otherwise the stored status stays.
  */
 export function buildAccountRecord(
   client: Pick<ClientRecord, 'clientId' | 'timeZone'>,
@@ -307,9 +307,9 @@ function statusFor(
   platformUserId: string,
 ): AccountStatus {
   if (spec.paused) return 'paused';
-  if (existing === undefined) return 'token_expired';
+  if (existing === undefined) return 'not_connected';
   if (existing.status === 'paused')
-    return platformUserId === UNKNOWN_PLATFORM_USER_ID ? 'token_expired' : 'active';
+    return platformUserId === UNKNOWN_PLATFORM_USER_ID ? 'not_connected' : 'active';
   return existing.status;
 }
 

@@ -50,6 +50,20 @@ describe('digest plain text', () => {
     expect(partialHtml).toContain('Approve the first 1…');
   });
 
+  it('tells the client that a never-connected account is not connected yet, not that it needs reconnecting', () => {
+    // Prepare
+    const input = digestInput();
+    input.accounts[0]!.status = 'not_connected';
+    const model = buildDigestModel(input);
+    // Act
+    const text = renderDigestText(model);
+    const html = renderDigestHtml(model);
+    // Assess
+    expect(text).toContain('Status: Not connected yet');
+    expect(text).toContain('This account has not been connected yet');
+    expect(html).toContain('Not connected yet.');
+  });
+
   it('draws the 12-week chart as twelve characters, a dot for a missing week', () => {
     // Prepare
     const model = buildDigestModel(digestInput());

@@ -173,7 +173,7 @@ describe('connect bluesky', () => {
     const result = await s.connect();
 
     // Assess
-    expect(declared.status).toBe('token_expired');
+    expect(declared.status).toBe('not_connected');
     expect(result.created).toBe(false);
     expect(result.account).toMatchObject({
       accountId: 'bsky',

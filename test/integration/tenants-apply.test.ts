@@ -101,7 +101,7 @@ describe('apply clients.yaml', () => {
     });
     expect(await store.getAccount({ clientId: 'acme', accountId: 'x-acme' })).toMatchObject({
       platformUserId: '1441234567890123456789',
-      status: 'token_expired',
+      status: 'not_connected',
       policy: { mode: 'approve', promise: { withinHours: 48 }, timeZone: 'Europe/Berlin' },
       observe: { detectionDelayHours: 12 },
     });

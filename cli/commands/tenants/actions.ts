@@ -11,6 +11,7 @@ import {
   updateAccount,
   updateClient,
 } from '../../../shared/app/tenants/registry.ts';
+import { needsConnect } from '../../../shared/domain/account.ts';
 import { ValidationError } from '../../../shared/domain/errors.ts';
 import { planChangesSomething } from '../../../shared/domain/tenants/plan.ts';
 import { type CommandContext, openContext, printJson, type StoreOptions } from '../../context.ts';
@@ -197,7 +198,7 @@ export async function accountAdd(options: AccountOptions): Promise<void> {
     out(
       `account ${field(account.clientId)}/${field(account.accountId)} added (@${field(account.handle)} on ${account.network}, ${account.status})`,
     );
-    if (account.status === 'token_expired') out(connectHint(account));
+    if (needsConnect(account.status)) out(connectHint(account));
   });
 }
 

@@ -22,6 +22,7 @@ import type {
 import type { AccountState } from '../../domain/account-state.ts';
 import type { FollowTask } from '../../domain/engine/task.ts';
 import { ConflictError, FollowbackError, ValidationError } from '../../domain/errors.ts';
+import { UNKNOWN_PLATFORM_USER_ID } from '../../domain/tenants/tenant.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Changeset, Store, VersionedState } from '../../ports/store.ts';
 import type { BucketKey, BucketStore, StoredBucket, StoredTask, TaskStore } from '../../ports/tasks.ts';
@@ -701,8 +702,11 @@ export class DynamoStore implements Store, TaskStore, BucketStore {
   }
 
   #accountFrom(key: ItemKey, item: Item): AccountRecord {
-    const record = this.#fromItem(key, accountRecordSchema, item);
-    return stripKeys(record);
+    const record = stripKeys(this.#fromItem(key, accountRecordSchema, item));
+    // Older versions stored a never-connected account as token_expired; it is not_connected.
+    return record.status === 'token_expired' && record.platformUserId === UNKNOWN_PLATFORM_USER_ID
+      ? { ...record, status: 'not_connected' }
+      : record;
   }
 }
 

@@ -506,6 +506,7 @@ export function reasonLabel(code: string): string {
 const STATUS_LABELS: Readonly<Record<AccountStatus, string>> = {
   active: 'Active',
   paused: 'Paused',
+  not_connected: 'Not connected yet',
   token_expired: 'Reconnect needed',
 };
 

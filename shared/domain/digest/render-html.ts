@@ -266,6 +266,13 @@ function statusNotices(model: DigestModel, account: AccountDigest): string {
         'bad',
       ),
     );
+  } else if (account.status === 'not_connected') {
+    parts.push(
+      notice(
+        `<strong>Not connected yet.</strong> This account has not been connected to followback, so nothing is observed or followed back. ${escapeHtml(cleanText(model.agency.name, 80))} connects it with your go-ahead (you sign in to ${escapeHtml(networkName(account.network))} once).`,
+        'warn',
+      ),
+    );
   } else if (account.status === 'paused') {
     parts.push(
       notice('<strong>Paused.</strong> No follow-backs are made while the account is paused.', 'warn'),

@@ -63,6 +63,11 @@ function accountText(model: DigestModel, account: AccountDigest, options: ListLi
       `${networkName(account.network)} no longer accepts this account's access; it needs reconnecting.`,
     );
   }
+  if (account.status === 'not_connected') {
+    out.push(
+      `This account has not been connected yet, so nothing is observed or followed back. ${cleanText(model.agency.name, 80)} connects it with your go-ahead (you sign in to ${networkName(account.network)} once).`,
+    );
+  }
   if (account.atRisk !== null) {
     const r = account.atRisk;
     out.push(
