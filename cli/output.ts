@@ -32,3 +32,8 @@ export const out = (line = ''): void => say(`${line}\n`);
 export function printJson(value: unknown): void {
   process.stdout.write(`${escapeJsonText(JSON.stringify(value, null, 2))}\n`);
 }
+
+/** JSON for scripts on one line (for commands whose JSON is the last line of their output). */
+export function printJsonLine(value: unknown): void {
+  process.stdout.write(`${escapeJsonText(JSON.stringify(value))}\n`);
+}

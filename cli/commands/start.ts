@@ -3,6 +3,7 @@ import { DynamoDigestStore } from '../../shared/adapters/dynamo/digest-store.ts'
 import { JsonLogger } from '../../shared/adapters/logger.ts';
 import { previewDigests } from '../../shared/app/digest/preview.ts';
 import { policyOf } from '../../shared/app/engine/policy-of.ts';
+import { roundUsd } from '../../shared/app/engine/status.ts';
 import { loadRuntimeEnv } from '../../shared/config/env.ts';
 import { policyWarnings } from '../../shared/config/policy.ts';
 import { networkName } from '../../shared/domain/digest/format.ts';
@@ -13,7 +14,7 @@ import { localApprovalBaseUrl } from '../../shared/runtime/approval-server.ts';
 import { approveDemoCandidates, seedDemo } from '../../shared/runtime/demo.ts';
 import { openLocalRuntime } from '../../shared/runtime/local.ts';
 import { type DayFigures, simulate } from '../../shared/runtime/simulate.ts';
-import { field, say } from '../output.ts';
+import { field, printJsonLine, say } from '../output.ts';
 
 export interface StartOptions {
   days: number;
@@ -136,7 +137,33 @@ export async function startCommand(options: StartOptions): Promise<void> {
     const summary = { ...(await summarize(runtime, accounts, days, startedAt)), approvals, networks };
     const wallMs = Math.round(performance.now() - wallStart);
     if (options.json) {
-      process.stdout.write(`${JSON.stringify({ ...summary, wallMs })}\n`);
+      const [digest] = await previewDigests(
+        {
+          store: runtime.store,
+          samples,
+          clock: runtime.clock,
+          keys: await loadLocalApprovalKeys(dir),
+          baseUrl: localApprovalBaseUrl(),
+          outbox: join(dir, 'outbox'),
+        },
+        { clientId: client.clientId },
+      );
+      // One line (scripts read the last line of the output).
+      printJsonLine({
+        ...summary,
+        wallMs,
+        perDay: days,
+        digest:
+          digest === undefined
+            ? null
+            : {
+                periodKey: digest.periodKey,
+                html: digest.html,
+                eml: digest.eml,
+                awaitingApproval: digest.awaitingApproval,
+                approvalLink: digest.approvalLinks[0] ?? null,
+              },
+      });
     } else {
       out('');
       out(
@@ -294,7 +321,7 @@ async function summarize(
       for (const [reason, n] of Object.entries(day.skipped)) all[reason] = (all[reason] ?? 0) + n;
       return all;
     }, {}),
-    usdSpent,
+    usdSpent: roundUsd(usdSpent),
   };
 }
 

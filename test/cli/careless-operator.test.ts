@@ -156,6 +156,33 @@ describe('followback approve, for a careless operator', () => {
   });
 });
 
+describe('JSON for scripts', () => {
+  it('lists clients with every setting, defaults included, and their accounts', async () => {
+    // Prepare
+    await seedWaiting();
+
+    // Act
+    const listed = await local(dir, 'client', 'list', '--json');
+
+    // Assess
+    expect(JSON.parse(listed.stdout)).toEqual([
+      expect.objectContaining({
+        clientId: 'acme',
+        locale: 'en-GB',
+        digestDay: 'mon',
+        digestWeekday: 1,
+        digestHour: 8,
+        digestOptOut: false,
+        accounts: ['x-blog', 'x-shop'],
+        accountDetails: [
+          { accountId: 'x-blog', network: 'x', handle: 'acmeblog', status: 'active', mode: 'approve' },
+          { accountId: 'x-shop', network: 'x', handle: 'acmeshop', status: 'active', mode: 'approve' },
+        ],
+      }),
+    ]);
+  });
+});
+
 describe('errors a script can read', () => {
   it('gives a JSON error object on stdout, and exit 1, for a failing --json command', async () => {
     // Act

@@ -12,8 +12,15 @@ import {
   updateClient,
 } from '../../../shared/app/tenants/registry.ts';
 import { needsConnect } from '../../../shared/domain/account.ts';
+import { DEFAULT_LOCALE } from '../../../shared/domain/digest/format.ts';
 import { ValidationError } from '../../../shared/domain/errors.ts';
 import { planChangesSomething } from '../../../shared/domain/tenants/plan.ts';
+import {
+  DEFAULT_DIGEST_DAY,
+  DEFAULT_DIGEST_HOUR,
+  weekdayName,
+  weekdayNumber,
+} from '../../../shared/domain/tenants/tenant.ts';
 import { type CommandContext, openContext, printJson, type StoreOptions } from '../../context.ts';
 import { field, out, warn } from '../../output.ts';
 import {
@@ -100,11 +107,27 @@ export async function clientList(options: Output): Promise<void> {
     const clients = await context.store.listClients();
     const accounts = await context.store.listAccounts();
     if (options.json) {
+      // Every setting, the defaults included, and each account's network, handle and status.
       return printJson(
-        clients.map((client) => ({
-          ...client,
-          accounts: accounts.filter((a) => a.clientId === client.clientId).map((a) => a.accountId),
-        })),
+        clients.map((client) => {
+          const own = accounts.filter((a) => a.clientId === client.clientId);
+          return {
+            ...client,
+            locale: client.locale ?? DEFAULT_LOCALE,
+            digestWeekday: client.digestWeekday ?? weekdayNumber(DEFAULT_DIGEST_DAY),
+            digestDay: weekdayName(client.digestWeekday),
+            digestHour: client.digestHour ?? DEFAULT_DIGEST_HOUR,
+            digestOptOut: client.digestOptOut ?? false,
+            accounts: own.map((a) => a.accountId),
+            accountDetails: own.map((a) => ({
+              accountId: a.accountId,
+              network: a.network,
+              handle: a.handle,
+              status: a.status,
+              mode: (a.policy as { mode?: string } | undefined)?.mode ?? null,
+            })),
+          };
+        }),
       );
     }
     if (clients.length === 0) return out(`no clients in the ${context.where}`);
