@@ -2,6 +2,7 @@
  * The operator's mistakes get a clear answer: what went wrong, what to do, and an exit code a
  * script can trust (1 when nothing was done), as text or, with --json, as a JSON error object.
  */
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resolveObserveSettings } from '../../shared/config/observe-settings.ts';
 import type { AccountRecord, ClientRecord } from '../../shared/domain/account.ts';
 import { createPendingTask } from '../../shared/domain/engine/task.ts';
+import { startLocalDynamo } from '../../shared/runtime/local-dynamo.ts';
 import { followback, local, seedLocalStore } from './support.ts';
 
 let dir: string;
@@ -156,6 +158,41 @@ describe('followback approve, for a careless operator', () => {
   });
 });
 
+describe('the local store, for a careless operator', () => {
+  it('refuses a --dir that holds no store instead of making an empty one, and exits 1', async () => {
+    // Prepare
+    const typo = join(dir, '.folowback');
+
+    // Act
+    const status = await local(typo, 'status');
+    const approve = await local(typo, 'approve', '--client', 'acme', '--json');
+
+    // Assess
+    expect(status.code).toBe(1);
+    expect(status.stderr).toContain(`no local store in ${typo}`);
+    expect(status.stderr).toContain('check --dir');
+    expect(JSON.parse(approve.stdout)).toMatchObject({ error: { name: 'LocalStoreMissingError' } });
+    expect(existsSync(typo)).toBe(false);
+  });
+
+  it('says which process holds the store, and what to do, when another command has it open', async () => {
+    // Prepare: this test process holds the store, as a running `followback start` would
+    await seedWaiting();
+    const held = await startLocalDynamo({ path: join(dir, 'dynamo') });
+    try {
+      // Act
+      const status = await local(dir, 'status');
+
+      // Assess
+      expect(status.code).toBe(1);
+      expect(status.stderr).toContain(`is in use by process ${process.pid}`);
+      expect(status.stderr).toContain(`kill ${process.pid}`);
+    } finally {
+      await held.close();
+    }
+  });
+});
+
 describe('JSON for scripts', () => {
   it('lists clients with every setting, defaults included, and their accounts', async () => {
     // Prepare
@@ -185,6 +222,9 @@ describe('JSON for scripts', () => {
 
 describe('errors a script can read', () => {
   it('gives a JSON error object on stdout, and exit 1, for a failing --json command', async () => {
+    // Prepare
+    await seedWaiting();
+
     // Act
     const missing = await local(dir, 'status', '--client', 'nobody', '--json');
     const usage = await local(dir, 'approve', '--json');

@@ -85,7 +85,7 @@ export interface ClientOptions extends Output {
 }
 
 export async function clientAdd(clientId: string, options: ClientOptions): Promise<void> {
-  await withContext(options, async (_context, deps) => {
+  await withContext({ ...options, create: true }, async (_context, deps) => {
     const client = await addClient(deps, clientId, {
       name: options.name,
       timeZone: options.timeZone as string,
@@ -288,7 +288,7 @@ export async function applyFile(file: string, options: ApplyOptions): Promise<vo
       `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
     );
   }
-  await withContext(options, async (context, deps) => {
+  await withContext({ ...options, create: true }, async (context, deps) => {
     const plan = await planFromFile(deps, text, { source: file, prune: options.prune });
     const changes = planChangesSomething(plan);
     if (!options.json) {
