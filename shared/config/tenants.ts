@@ -256,6 +256,18 @@ export function buildAccountRecord(
       message: `is ${spec.platformUserId} but the connected account is ${storedId}; remove the account and add it again to change who it is`,
     });
   }
+  if (
+    network === 'mastodon' &&
+    spec.instance === undefined &&
+    existing?.instanceUrl === undefined &&
+    !spec.handle.includes('@')
+  ) {
+    issues.push({
+      path: ['instance'],
+      message:
+        'a Mastodon account needs its instance: add instance: example.social (or write the handle as name@example.social)',
+    });
+  }
   if (spec.instance !== undefined && network === 'x') {
     issues.push({ path: ['instance'], message: 'only Mastodon and Bluesky accounts name an instance' });
   }

@@ -203,6 +203,21 @@ describe('apply clients.yaml', () => {
     expect(unclosed.issues[0]?.line).toBeGreaterThanOrEqual(2);
   });
 
+  it('refuses a Mastodon account that names no instance, naming the field', async () => {
+    // Act
+    const error = await errorOf(
+      'version: 1\nclients:\n  acme:\n    timeZone: UTC\n    accounts:\n      masto-acme:\n        network: mastodon\n        handle: acme\n',
+    );
+
+    // Assess
+    expect(error.issues).toEqual([
+      expect.objectContaining({
+        path: ['clients', 'acme', 'accounts', 'masto-acme', 'instance'],
+        message: expect.stringContaining('a Mastodon account needs its instance'),
+      }),
+    ]);
+  });
+
   it('refuses a __proto__ key anywhere, with its line, instead of dropping it', async () => {
     // Act
     const error = await errorOf(
