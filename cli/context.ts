@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod';
@@ -18,6 +19,13 @@ import { startLocalDynamo } from '../shared/runtime/local-dynamo.ts';
 export interface StoreOptions {
   local?: boolean | undefined;
   dir?: string | undefined;
+  /** With --local: make the store when the folder holds none (commands that add something). */
+  create?: boolean | undefined;
+}
+
+/** `--local` with a folder that holds no local store (a typo in --dir, or nothing run yet). */
+export class LocalStoreMissingError extends ValidationError {
+  override readonly name = 'LocalStoreMissingError';
 }
 
 export interface CommandContext {
@@ -43,6 +51,13 @@ const vaultEnvSchema = z.object({
 export async function openContext(options: StoreOptions): Promise<CommandContext> {
   if (options.local) {
     const dir = resolve(options.dir ?? '.followback');
+    if (!options.create && !existsSync(join(dir, 'dynamo'))) {
+      throw new LocalStoreMissingError(`no local store in ${dir}: nothing was read or changed`, {
+        details: {
+          hint: `check --dir; \`followback start${options.dir === undefined ? '' : ` --dir ${options.dir}`}\` makes one with the demo, \`followback client add … --local\` an empty one`,
+        },
+      });
+    }
     const dynamo = await startLocalDynamo({ path: join(dir, 'dynamo') });
     // The local run keeps a virtual clock; commands act at its time so the demo's promises add up.
     const now = (await readLocalClock(dir)) ?? Date.now();
@@ -115,6 +130,4 @@ export async function selectAccounts(
   return chosen;
 }
 
-export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
-}
+export { printJson } from './output.ts';

@@ -22,14 +22,17 @@ export function where(command: Command, json = 'print JSON for scripts'): Comman
     .option('--json', json, false);
 }
 
-export function buildProgram(): Command {
+export function buildProgram(options: { quietErrors?: boolean } = {}): Command {
   const program = new Command()
     .name('followback')
     .description(
       'Late follow-backs, kept: observe followers, follow back at a human pace, email a weekly digest.',
     )
-    .showHelpAfterError()
     .exitOverride();
+  // With --json the error goes out as JSON (cli/main.ts), not as commander's text and help.
+  if (options.quietErrors)
+    program.configureOutput({ writeErr: () => undefined, outputError: () => undefined });
+  else program.showHelpAfterError();
 
   program
     .command('start')
@@ -72,11 +75,13 @@ export function buildProgram(): Command {
   where(
     program
       .command('approve')
-      .description('list follow-back candidates, or approve / skip them (one, several, or all)')
+      .description(
+        'list follow-back candidates (of one account, or of every account of a client), or approve / skip them (one, several, or all)',
+      )
       .requiredOption('--client <id>', 'the client')
-      .requiredOption('--account <id>', 'the account')
-      .option('--approve <ids>', 'comma-separated user ids to follow back, or "all"')
-      .option('--skip <ids>', 'comma-separated user ids not to follow back'),
+      .option('--account <id>', 'the account (needed to approve or skip)')
+      .option('--approve <ids>', 'comma-separated user ids or @handles to follow back, or "all"')
+      .option('--skip <ids>', 'comma-separated user ids or @handles not to follow back'),
   ).action(async (options) => {
     const { approveCommand } = await import('./commands/engine.ts');
     await approveCommand(options);

@@ -86,6 +86,11 @@ export const deployConfigSchema = z
       workerMaxConcurrency: z.int().min(2).max(1_000),
       /** Most digest workers running at once. */
       digestMaxConcurrency: z.int().min(2).max(1_000),
+      /**
+       * Reserved concurrency of the public approval function: a flood of requests on its Function
+       * URL is throttled there (429) instead of taking the account's concurrency from the workers.
+       */
+      approvalPageConcurrency: z.int().min(1).max(100),
       /** Follows per day on X across all accounts of the deployment (X caps an app at 1,000). */
       xAppFollowsPerDay: z
         .int()
@@ -143,6 +148,7 @@ export const stages: Record<StageName, StageDefaults> = {
     caps: {
       workerMaxConcurrency: 5,
       digestMaxConcurrency: 2,
+      approvalPageConcurrency: 2,
       xAppFollowsPerDay: 200,
     },
     logRetentionDays: 14,
@@ -161,6 +167,7 @@ export const stages: Record<StageName, StageDefaults> = {
     caps: {
       workerMaxConcurrency: 20,
       digestMaxConcurrency: 5,
+      approvalPageConcurrency: 10,
       xAppFollowsPerDay: APP_DAILY_CAP_DEFAULTS.x ?? 900,
     },
     logRetentionDays: 90,

@@ -5,6 +5,7 @@ import type { AccountRecord } from '../../shared/domain/account.ts';
 import { ValidationError } from '../../shared/domain/errors.ts';
 import type { Logger } from '../../shared/ports/logger.ts';
 import type { CommandContext } from '../context.ts';
+import { escapeJsonText, field, say, warn } from '../output.ts';
 import { wholeNumber } from '../program.ts';
 
 /**
@@ -132,9 +133,9 @@ async function declaredAccount(
 
 function printAuthorizeUrl(options: ConnectOptions, url: string, where: string): void {
   if (options.json) {
-    process.stdout.write(`${JSON.stringify({ authorizeUrl: url })}\n`);
+    process.stdout.write(`${escapeJsonText(JSON.stringify({ authorizeUrl: url }))}\n`);
   } else {
-    process.stdout.write(
+    say(
       `Open this URL and approve followback as the account's owner on ${where}:\n\n${url}\n\nWaiting for the approval (${options.timeoutSeconds} s)...\n`,
     );
   }
@@ -148,11 +149,11 @@ function printConnected(
 ): void {
   const { account } = result;
   if (options.json) {
-    process.stdout.write(`${JSON.stringify({ connected: true, ...result })}\n`);
+    process.stdout.write(`${escapeJsonText(JSON.stringify({ connected: true, ...result }))}\n`);
     return;
   }
-  process.stdout.write(
-    `connected @${account.handle} (${who} ${account.platformUserId}) as ${account.clientId}/${account.accountId}` +
+  say(
+    `connected @${field(account.handle)} (${who} ${field(account.platformUserId)}) as ${account.clientId}/${account.accountId}` +
       `${result.created ? ' (new account)' : ''}; status ${account.status}\n`,
   );
 }
@@ -277,7 +278,7 @@ async function readAppPassword(options: ConnectOptions, identifier: string): Pro
 /** Reads one line from the terminal without echoing it (the prompt goes to stderr). */
 function promptHidden(question: string): Promise<string> {
   const stdin = process.stdin;
-  process.stderr.write(question);
+  warn(question);
   return new Promise((resolve, reject) => {
     let answer = '';
     const done = (error?: Error) => {

@@ -27,6 +27,7 @@ import {
 import { SAMPLE_NOW, seedDigestSample } from '../../shared/runtime/digest-sample.ts';
 import { startLocalDynamo } from '../../shared/runtime/local-dynamo.ts';
 import { type CommandContext, openContext, printJson } from '../context.ts';
+import { field, say } from '../output.ts';
 import { where } from '../program.ts';
 
 /**
@@ -218,11 +219,11 @@ export async function previewCommand(options: PreviewCommandOptions): Promise<Pr
       printJson(results);
       return results;
     }
-    if (results.length === 0) process.stdout.write(`no clients in the ${context.where}\n`);
+    if (results.length === 0) say(`no clients in the ${context.where}\n`);
     for (const r of results) {
-      process.stdout.write(
+      say(
         `${[
-          `${r.clientName} (${r.clientId}), ${r.periodKey} (${when(r.period.start)} – ${when(r.period.end)}): not sent`,
+          `${field(r.clientName)} (${field(r.clientId)}), ${r.periodKey} (${when(r.period.start)} – ${when(r.period.end)}): not sent`,
           `  email   ${r.eml}`,
           `  html    ${r.html}`,
           r.awaitingApproval > 0
@@ -257,15 +258,15 @@ export async function sendCommand(options: SendCommandOptions): Promise<SendDueR
     const mailer = deps.mailer;
     const where = (clientId: string, periodKey: string, kind: string) =>
       mailer instanceof OutboxMailer ? ` -> ${mailer.pathsOf({ clientId, periodKey, kind }).eml}` : '';
-    if (result.digests.length === 0) process.stdout.write('no digest is due now\n');
+    if (result.digests.length === 0) say('no digest is due now\n');
     for (const d of result.digests) {
       const period = 'periodKey' in d ? ` ${d.periodKey}` : '';
       const path = d.outcome === 'sent' && 'periodKey' in d ? where(d.clientId, d.periodKey, 'digest') : '';
-      process.stdout.write(`${d.clientId}${period}: ${d.outcome}${path}\n`);
+      say(`${field(d.clientId)}${period}: ${d.outcome}${path}\n`);
     }
     const r = result.rollup;
     const rollupPath = r.outcome === 'sent' && 'periodKey' in r ? where('agency', r.periodKey, 'rollup') : '';
-    process.stdout.write(`roll-up${'periodKey' in r ? ` ${r.periodKey}` : ''}: ${r.outcome}${rollupPath}\n`);
+    say(`roll-up${'periodKey' in r ? ` ${r.periodKey}` : ''}: ${r.outcome}${rollupPath}\n`);
     return result;
   } finally {
     await context.close();
@@ -303,7 +304,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
       baseUrl: options.baseUrl,
       logger: new JsonLogger({ level: 'info' }),
     });
-    process.stdout.write(
+    say(
       `approval page served at ${server.url} (${context.where}); open a link from the digest. Ctrl-C stops.\n`,
     );
     await new Promise<void>((done) => {
@@ -336,10 +337,8 @@ export async function screenshotCommand(options: ScreenshotCommandOptions): Prom
       : await screenshotSample(out, chromium, screenshotFile, screenshotUrl);
     if (options.json) printJson(result);
     else {
-      process.stdout.write(`digest        ${result.digest}\n`);
-      process.stdout.write(
-        `approval page ${result.approvalPage ?? '(none: no candidate is waiting for approval)'}\n`,
-      );
+      say(`digest        ${result.digest}\n`);
+      say(`approval page ${result.approvalPage ?? '(none: no candidate is waiting for approval)'}\n`);
     }
     return result;
   } finally {

@@ -1,8 +1,12 @@
 import { decideApprovals, listCandidates } from '../../shared/app/engine/approve.ts';
 import { type AccountStatusReport, accountStatus } from '../../shared/app/engine/status.ts';
-import { SKIP_REASON_TEXT } from '../../shared/domain/engine/task.ts';
+import { needsConnect } from '../../shared/domain/account.ts';
+import { formatDuration } from '../../shared/domain/digest/format.ts';
+import { type FollowTask, SKIP_REASON_TEXT } from '../../shared/domain/engine/task.ts';
 import { ValidationError } from '../../shared/domain/errors.ts';
 import { openContext, printJson, type StoreOptions, selectAccounts } from '../context.ts';
+import { field, say } from '../output.ts';
+import { connectHint } from './tenants/render.ts';
 
 interface Selection extends StoreOptions {
   client?: string;
@@ -12,6 +16,10 @@ interface Selection extends StoreOptions {
 
 const when = (ms: number | undefined | null) => (ms ? new Date(ms).toISOString().replace('.000Z', 'Z') : '-');
 const hours = (ms: number) => `${(ms / 3_600_000).toFixed(1)} h`;
+const number = new Intl.NumberFormat('en-GB');
+/** "1 follower", "2,410 followers", "? followers". */
+const counted = (n: number | undefined, noun: string) =>
+  n === undefined ? `? ${noun}s` : `${number.format(n)} ${noun}${n === 1 ? '' : 's'}`;
 
 /** `followback status`: per account, followers, tasks by state, approvals, next actions, promise kept, forecast. */
 export async function statusCommand(options: Selection): Promise<void> {
@@ -25,15 +33,15 @@ export async function statusCommand(options: Selection): Promise<void> {
     }
     if (options.json) return printJson({ at: now, accounts: reports });
     if (reports.length === 0) {
-      process.stdout.write(`no accounts in the ${context.where}\n`);
+      say(`no accounts in the ${context.where}\n`);
       return;
     }
     for (const r of reports) {
       const f = r.forecast;
-      process.stdout.write(
+      say(
         `${[
-          `${r.clientId}/${r.accountId}  @${r.handle} on ${r.network}  (${r.status}, mode ${r.mode})`,
-          ...r.warnings.map((warning) => `  note: ${warning}`),
+          `${field(r.clientId)}/${field(r.accountId)}  @${field(r.handle)} on ${r.network}  (${r.status}, mode ${r.mode})`,
+          ...r.warnings.map((warning) => `  note: ${field(warning)}`),
           `  followers        ${r.followers ?? 'not observed yet'}`,
           `  tasks            ${
             Object.entries(r.tasks)
@@ -51,7 +59,7 @@ export async function statusCommand(options: Selection): Promise<void> {
               .join('; ') || 'none'
           }`,
           `  promise kept     ${r.promiseKeptPct === null ? 'nothing judged yet' : `${r.promiseKeptPct}% of ${r.promisesJudged}`}`,
-          `  next actions     ${r.nextActions.map((a) => `@${a.handle || a.targetId} at ${when(a.dueAt)}`).join(', ') || 'none'}`,
+          `  next actions     ${r.nextActions.map((a) => `@${field(a.handle || a.targetId, 80)} at ${when(a.dueAt)}`).join(', ') || 'none'}`,
           f.atRisk > 0
             ? `  forecast         ${f.atRisk} promise(s) at risk, the worst ${hours(f.maxLatenessMs)} late; backlog done by ${when(f.promisedCompletionAt)}`
             : `  forecast         every open promise kept (${f.onTime} on time)`,
@@ -78,55 +86,140 @@ function idList(value: string | undefined, flag: string): string[] {
     .map((id) => id.trim())
     .filter(Boolean);
   for (const id of ids) {
-    if (!/^[\w:.@-]{1,256}$/.test(id)) throw new ValidationError(`${flag}: "${id}" is not a user id`);
+    if (!/^[\w:.@-]{1,256}$/.test(id)) {
+      throw new ValidationError(`${flag}: "${field(id, 80)}" is neither a user id nor a handle`);
+    }
   }
   return ids;
 }
 
-/** `followback approve`: list candidates with the facts that matter; approve or skip one, several, or all. */
+const bareHandle = (handle: string) => handle.trim().replace(/^@+/, '').toLowerCase();
+
+/**
+ * The candidates' ids for what the operator typed: a user id, or a handle (with or without @, any
+ * case) of someone waiting. What matches nobody waiting is returned as unknown, as typed.
+ */
+export function resolveCandidates(
+  typed: readonly string[],
+  waiting: readonly FollowTask[],
+): { ids: string[]; unknown: string[] } {
+  const ids: string[] = [];
+  const unknown: string[] = [];
+  for (const entry of typed) {
+    const byId = waiting.find((task) => task.targetId === entry);
+    const byHandle = byId ?? waiting.find((task) => bareHandle(task.profile.handle) === bareHandle(entry));
+    if (byHandle === undefined) unknown.push(entry);
+    else if (!ids.includes(byHandle.targetId)) ids.push(byHandle.targetId);
+  }
+  return { ids, unknown };
+}
+
+/** Nothing the command was asked to do was done: exit 1 with the reason. */
+export class NothingDoneError extends ValidationError {
+  override readonly name = 'NothingDoneError';
+}
+
+function candidateLines(task: FollowTask, now: number, prefix = ''): string {
+  const p = task.profile;
+  const signals = task.signals.map((s) => field(s.detail, 200)).join('; ');
+  return (
+    `${prefix}${field(task.targetId, 256)}  @${field(p.handle, 80)} (${field(p.name, 80)})  ${counted(p.followersCount, 'follower')}, ${p.followingCount === undefined ? '? following' : `${number.format(p.followingCount)} following`}` +
+    `${p.protected ? ', protected' : ''}; waiting ${formatDuration(now - task.detectedAt)}\n    ${field(p.bio, 140) || '(no bio)'}` +
+    `${signals ? `\n    signals: ${signals}` : ''}\n`
+  );
+}
+
+/**
+ * `followback approve`: list candidates with the facts that matter (one account, or every account
+ * of a client); approve or skip one, several, or all, by id or by handle.
+ */
 export async function approveCommand(options: ApproveOptions): Promise<void> {
-  if (!options.client || !options.account) throw new ValidationError('approve needs --client and --account');
+  if (!options.client) throw new ValidationError('approve needs --client (and --account to decide)');
   const approveAll = options.approve === 'all';
-  const approve = approveAll ? 'all' : idList(options.approve, '--approve');
+  const approve = approveAll ? [] : idList(options.approve, '--approve');
   const skip = idList(options.skip, '--skip');
+  const deciding = approveAll || approve.length > 0 || skip.length > 0;
+  if (deciding && !options.account) {
+    throw new ValidationError('approve: to approve or skip, name the account with --account', {
+      details: { hint: `see who waits where: followback approve --client ${field(options.client)}` },
+    });
+  }
   const context = await openContext(options);
   try {
-    const [account] = await selectAccounts(context.store, options);
-    if (!account) throw new ValidationError(`no account ${options.client}/${options.account}`);
-    if (!approveAll && approve.length === 0 && skip.length === 0) {
-      const candidates = await listCandidates(context.store, account);
-      if (options.json) return printJson({ account: `${account.clientId}/${account.accountId}`, candidates });
-      if (candidates.length === 0) {
-        process.stdout.write('nobody is waiting for approval\n');
+    const accounts = await selectAccounts(context.store, options);
+    const now = context.clock.now();
+    if (!deciding) {
+      const lists = [];
+      for (const account of accounts) {
+        lists.push({ account, candidates: await listCandidates(context.store, account) });
+      }
+      if (options.json) {
+        return printJson({
+          at: now,
+          accounts: lists.map(({ account, candidates }) => ({
+            account: `${account.clientId}/${account.accountId}`,
+            network: account.network,
+            handle: account.handle,
+            candidates: candidates.map((task) => ({ ...task, waitingMs: now - task.detectedAt })),
+          })),
+          // One account asked for: its candidates at the top level too, as before.
+          ...(options.account && lists[0] ? { candidates: lists[0].candidates } : {}),
+        });
+      }
+      const total = lists.reduce((sum, l) => sum + l.candidates.length, 0);
+      if (total === 0) {
+        say(
+          `nobody is waiting for approval${options.account ? '' : ` in any account of ${field(options.client)}`}\n`,
+        );
         return;
       }
-      for (const task of candidates) {
-        const p = task.profile;
-        const signals = task.signals.map((s) => s.detail).join('; ');
-        process.stdout.write(
-          `${task.targetId}  @${p.handle} (${p.name})  ${p.followersCount ?? '?'} followers, ${p.followingCount ?? '?'} following` +
-            `${p.protected ? ', protected' : ''}\n    ${p.bio.replace(/\s+/g, ' ').slice(0, 140) || '(no bio)'}` +
-            `${signals ? `\n    signals: ${signals}` : ''}\n`,
-        );
+      for (const { account, candidates } of lists) {
+        if (candidates.length === 0) continue;
+        if (!options.account) {
+          say(
+            `${field(account.clientId)}/${field(account.accountId)}  @${field(account.handle, 80)} on ${account.network}: ${candidates.length} waiting\n`,
+          );
+        }
+        for (const task of candidates) say(candidateLines(task, now, options.account ? '' : '  '));
+        if (!options.account) say('\n');
       }
-      process.stdout.write(
-        `\n${candidates.length} waiting. Approve with --approve <id,id,...> or --approve all; skip with --skip <id,...>.\n`,
+      say(
+        `\n${total} waiting. Approve with --account A --approve <id or @handle,...> or --approve all; skip with --skip <id or @handle,...>.\n`,
       );
       return;
     }
+    const [account] = accounts;
+    if (!account) throw new ValidationError(`no account ${options.client}/${options.account}`);
+    const waiting = await listCandidates(context.store, account, 5000);
+    const approved = resolveCandidates(approve, waiting);
+    const skipped = resolveCandidates(skip, waiting);
     const result = await decideApprovals(
       account,
-      { approve, skip },
-      {
-        tasks: context.store,
-        state: context.store,
-        clock: context.clock,
-      },
+      { approve: approveAll ? 'all' : approved.ids, skip: skipped.ids },
+      { tasks: context.store, state: context.store, clock: context.clock },
     );
-    if (options.json) return printJson(result);
-    process.stdout.write(
+    const notWaiting = [...approved.unknown, ...skipped.unknown, ...result.notWaiting];
+    const done = result.approved.length + result.skipped.length;
+    const where = `${account.clientId}/${account.accountId}`;
+    if (done === 0) {
+      throw new NothingDoneError(
+        notWaiting.length > 0
+          ? `nothing changed: ${notWaiting.map((id) => field(id, 80)).join(', ')} ${notWaiting.length === 1 ? 'is' : 'are'} not waiting for approval in ${where}`
+          : `nothing changed: nobody is waiting for approval in ${where}`,
+        {
+          details: {
+            hint: `see who is waiting: followback approve --client ${account.clientId} --account ${account.accountId}`,
+            notWaiting,
+          },
+        },
+      );
+    }
+    if (options.json) return printJson({ ...result, notWaiting });
+    say(
       `approved ${result.approved.length}, skipped ${result.skipped.length}` +
-        (result.notWaiting.length ? `; not waiting for approval: ${result.notWaiting.join(', ')}` : '') +
+        (notWaiting.length
+          ? `; not waiting for approval: ${notWaiting.map((id) => field(id, 80)).join(', ')}`
+          : '') +
         '\n',
     );
   } finally {
@@ -142,15 +235,18 @@ export async function setPausedCommand(options: Selection, paused: boolean): Pro
   try {
     const [account] = await selectAccounts(context.store, options);
     if (!account) throw new ValidationError(`no account ${options.client}/${options.account}`);
-    if (!paused && account.status === 'token_expired') {
+    if (!paused && needsConnect(account.status)) {
       throw new ValidationError(
-        'the account token expired: reconnect it (followback connect) instead of resuming',
+        account.status === 'not_connected'
+          ? 'the account was never connected: connect it (followback connect) instead of resuming'
+          : 'the account token expired: reconnect it (followback connect) instead of resuming',
+        { details: { hint: connectHint(account) } },
       );
     }
     const status = paused ? 'paused' : 'active';
     await context.store.putAccount({ ...account, status });
     if (options.json) return printJson({ account: `${account.clientId}/${account.accountId}`, status });
-    process.stdout.write(`${account.clientId}/${account.accountId} is ${status}\n`);
+    say(`${account.clientId}/${account.accountId} is ${status}\n`);
   } finally {
     await context.close();
   }

@@ -3,6 +3,7 @@ import { DynamoDigestStore } from '../../shared/adapters/dynamo/digest-store.ts'
 import { JsonLogger } from '../../shared/adapters/logger.ts';
 import { previewDigests } from '../../shared/app/digest/preview.ts';
 import { policyOf } from '../../shared/app/engine/policy-of.ts';
+import { roundUsd } from '../../shared/app/engine/status.ts';
 import { loadRuntimeEnv } from '../../shared/config/env.ts';
 import { policyWarnings } from '../../shared/config/policy.ts';
 import { networkName } from '../../shared/domain/digest/format.ts';
@@ -13,6 +14,7 @@ import { localApprovalBaseUrl } from '../../shared/runtime/approval-server.ts';
 import { approveDemoCandidates, seedDemo } from '../../shared/runtime/demo.ts';
 import { openLocalRuntime } from '../../shared/runtime/local.ts';
 import { type DayFigures, simulate } from '../../shared/runtime/simulate.ts';
+import { field, printJsonLine, say } from '../output.ts';
 
 export interface StartOptions {
   days: number;
@@ -33,7 +35,7 @@ export async function startCommand(options: StartOptions): Promise<void> {
   // Token refreshes and stored Bluesky sessions are logged (at info; never a secret).
   const runtime = await openLocalRuntime({ dir, reset: options.reset, logger });
   const out = (line: string) => {
-    if (!options.json) process.stdout.write(`${line}\n`);
+    if (!options.json) say(`${line}\n`);
   };
   const controller = new AbortController();
   const stop = () => controller.abort();
@@ -52,9 +54,11 @@ export async function startCommand(options: StartOptions): Promise<void> {
         `(dynalite; sandboxes: X at ${runtime.sandbox.baseUrl}, Bluesky at ${runtime.bluesky.baseUrl}, ` +
         `Mastodon at ${runtime.mastodon.baseUrl}; ${options.realtime ? 'real-time' : 'virtual'} clock)`,
     );
-    out(`client ${client.name}: ${accounts.map((a) => `@${a.handle} on ${a.network}`).join(', ')}`);
+    out(
+      `client ${field(client.name)}: ${accounts.map((a) => `@${field(a.handle)} on ${a.network}`).join(', ')}`,
+    );
     for (const account of accounts) {
-      for (const warning of policyWarnings(policyOf(account))) out(`@${account.handle}: ${warning}`);
+      for (const warning of policyWarnings(policyOf(account))) out(`@${field(account.handle)}: ${warning}`);
     }
     out(
       `simulating ${options.days} day(s) from ${new Date(startedAt).toISOString()}, a tick every 15 minutes`,
@@ -133,7 +137,33 @@ export async function startCommand(options: StartOptions): Promise<void> {
     const summary = { ...(await summarize(runtime, accounts, days, startedAt)), approvals, networks };
     const wallMs = Math.round(performance.now() - wallStart);
     if (options.json) {
-      process.stdout.write(`${JSON.stringify({ ...summary, wallMs })}\n`);
+      const [digest] = await previewDigests(
+        {
+          store: runtime.store,
+          samples,
+          clock: runtime.clock,
+          keys: await loadLocalApprovalKeys(dir),
+          baseUrl: localApprovalBaseUrl(),
+          outbox: join(dir, 'outbox'),
+        },
+        { clientId: client.clientId },
+      );
+      // One line (scripts read the last line of the output).
+      printJsonLine({
+        ...summary,
+        wallMs,
+        perDay: days,
+        digest:
+          digest === undefined
+            ? null
+            : {
+                periodKey: digest.periodKey,
+                html: digest.html,
+                eml: digest.eml,
+                awaitingApproval: digest.awaitingApproval,
+                approvalLink: digest.approvalLinks[0] ?? null,
+              },
+      });
     } else {
       out('');
       out(
@@ -173,7 +203,7 @@ export async function startCommand(options: StartOptions): Promise<void> {
       );
       if (digest) {
         out(
-          `the week's digest for ${digest.clientName} (${digest.periodKey}) is in the outbox: ${digest.html}`,
+          `the week's digest for ${field(digest.clientName)} (${digest.periodKey}) is in the outbox: ${digest.html}`,
         );
         out(`  the raw message (MIME, as it would be mailed): ${digest.eml}`);
         if (digest.approvalLinks[0]) {
@@ -291,7 +321,7 @@ async function summarize(
       for (const [reason, n] of Object.entries(day.skipped)) all[reason] = (all[reason] ?? 0) + n;
       return all;
     }, {}),
-    usdSpent,
+    usdSpent: roundUsd(usdSpent),
   };
 }
 

@@ -15,6 +15,8 @@ export interface FollowbackFunctionProps {
   memorySize?: number;
   /** Variables the function reads (validated by its env schema at start). */
   environment: Record<string, string>;
+  /** Reserved concurrency: at most this many at once (and always this many available). */
+  reservedConcurrency?: number | undefined;
 }
 
 /** Namespace of the functions' own metrics (Powertools EMF); `service` and `stage` are dimensions. */
@@ -52,6 +54,9 @@ export class FollowbackFunction extends Construct {
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout,
+      ...(props.reservedConcurrency === undefined
+        ? {}
+        : { reservedConcurrentExecutions: props.reservedConcurrency }),
       role: this.role,
       logGroup: this.logGroup,
       tracing: config.tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,

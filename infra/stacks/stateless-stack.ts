@@ -18,7 +18,7 @@ import type { LambdaFunctionName } from '../bundling.ts';
 import type { DeployConfig } from '../config.ts';
 import { FollowbackFunction, metricsNamespace } from '../constructs/followback-function.ts';
 import { WorkQueue } from '../constructs/work-queue.ts';
-import { tableGrants } from '../table-grants.ts';
+import { type PartitionGrant, type TableAction, tableGrants } from '../table-grants.ts';
 
 export interface StatelessStackProps extends StackProps {
   config: DeployConfig;
@@ -157,6 +157,7 @@ export class StatelessStack extends Stack {
       description: 'Approval page behind a Function URL: GET shows, POST acts, the signed token is the auth',
       config,
       timeout: Duration.seconds(10),
+      reservedConcurrency: config.caps.approvalPageConcurrency,
       environment: {
         ...common,
         AGENCY_NAME: config.agencyName,
@@ -266,7 +267,11 @@ export class StatelessStack extends Stack {
   }
 
   #grantTable(fn: FollowbackFunction, name: LambdaFunctionName): void {
-    const { actions, indexes } = tableGrants[name];
+    const { actions, indexes, partitions } = tableGrants[name];
+    if (partitions !== undefined) {
+      this.#grantPartitions(fn, actions, indexes, partitions);
+      return;
+    }
     iam.Grant.addToPrincipal({
       grantee: fn.role,
       actions: actions.map((action) => `dynamodb:${action}`),
@@ -277,6 +282,54 @@ export class StatelessStack extends Stack {
         grantee: fn.role,
         actions: ['dynamodb:Query'],
         resourceArns: indexes.map((index) => `${this.#table.tableArn}/index/${index}`),
+      });
+    }
+  }
+
+  /** The table actions of a function, each kind limited to its partitions (`dynamodb:LeadingKeys`). */
+  #grantPartitions(
+    fn: FollowbackFunction,
+    actions: readonly TableAction[],
+    indexes: readonly string[],
+    partitions: PartitionGrant,
+  ): void {
+    const leadingKeys = (patterns: readonly string[]) => ({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...patterns] },
+    });
+    const granted = (wanted: readonly TableAction[]) => wanted.filter((a) => actions.includes(a));
+    const statement = (
+      sid: string,
+      wanted: readonly TableAction[],
+      resources: string[],
+      conditions: Record<string, Record<string, unknown>>,
+    ) => {
+      const list = granted(wanted);
+      if (list.length === 0 || resources.length === 0) return;
+      fn.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid,
+          actions: list.map((action) => `dynamodb:${action}`),
+          resources,
+          conditions,
+        }),
+      );
+    };
+    const table = this.#table.tableArn;
+    statement('ReadOwnPartitions', ['GetItem', 'Query'], [table], leadingKeys(partitions.read));
+    statement(
+      'QueryOwnQueues',
+      ['Query'],
+      indexes.map((index) => `${table}/index/${index}`),
+      leadingKeys(partitions.indexRead),
+    );
+    statement('WriteOwnPartitions', ['PutItem', 'UpdateItem'], [table], leadingKeys(partitions.write));
+    if (partitions.registryUpdate !== undefined) {
+      statement('SetRegistryFlags', ['UpdateItem'], [table], {
+        'ForAllValues:StringEquals': {
+          'dynamodb:LeadingKeys': [partitions.registryUpdate.partition],
+          'dynamodb:Attributes': [...partitions.registryUpdate.attributes],
+        },
+        StringEqualsIfExists: { 'dynamodb:ReturnValues': ['NONE', 'UPDATED_NEW'] },
       });
     }
   }

@@ -1,3 +1,4 @@
+import { escapeJsonText } from '../domain/text.ts';
 import type { LogFields, Logger } from '../ports/logger.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -67,7 +68,9 @@ export class JsonLogger implements Logger {
       ...fields,
     });
     this.#options.write(
-      JSON.stringify(entry, (_key, value) => (typeof value === 'bigint' ? value.toString() : value)),
+      escapeJsonText(
+        JSON.stringify(entry, (_key, value) => (typeof value === 'bigint' ? value.toString() : value)),
+      ),
     );
   }
 }

@@ -1,4 +1,4 @@
-import { isMap, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
+import { isMap, isScalar, LineCounter, type Node, parseDocument, visit } from 'yaml';
 import * as z from 'zod';
 import { type AccountRecord, accountKey, type ClientRecord } from '../domain/account.ts';
 import { isValidTimeZone } from '../domain/engine/quiet-hours.ts';
@@ -104,6 +104,18 @@ export function parseClientsFile(text: string, source = 'clients.yaml'): ParsedC
       })),
     );
   }
+  // `__proto__` is no id and no setting, and a JavaScript object cannot hold it as a key: it would
+  // vanish on the way into the schema. Refuse it where it is written.
+  const forbidden: FileIssue[] = [];
+  visit(doc, {
+    Pair(_key, pair) {
+      if (isScalar(pair.key) && pair.key.value === '__proto__') {
+        const at = pair.key.range ? lineCounter.linePos(pair.key.range[0]) : undefined;
+        forbidden.push({ path: [], message: '"__proto__" is not allowed as a key', ...at });
+      }
+    },
+  });
+  if (forbidden.length > 0) throw new ClientsFileError(source, forbidden);
   const locate = (path: readonly (string | number)[], key?: string) => {
     for (let depth = path.length; depth >= 0; depth--) {
       const node = doc.getIn(path.slice(0, depth), true) as Node | undefined;

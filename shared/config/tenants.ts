@@ -18,6 +18,7 @@ import {
   weekdayName,
   weekdayNumber,
 } from '../domain/tenants/tenant.ts';
+import { hasUnsafeCharacters } from '../domain/text.ts';
 import type { Network } from '../ports/platform.ts';
 import { observeSettingsSchema, resolveObserveSettings } from './observe-settings.ts';
 import { resolvePolicy } from './policy.ts';
@@ -68,8 +69,12 @@ const localeSchema = z
     }
   }, 'must be a BCP 47 locale such as "de-DE" or "en-GB"');
 
+/** Names and handles reach terminals, mail and spreadsheets: no controls, bidi controls or line breaks. */
+const printable = (value: string) => !hasUnsafeCharacters(value);
+const NOT_PRINTABLE = 'must not contain control characters, bidi controls or line breaks';
+
 export const clientSpecSchema = z.strictObject({
-  name: z.string().trim().min(1).max(200).optional(),
+  name: z.string().refine(printable, NOT_PRINTABLE).trim().min(1).max(200).optional(),
   timeZone: timeZoneSchema,
   /** Dates and numbers of the digest (default en-GB). */
   locale: localeSchema.optional(),
@@ -91,6 +96,7 @@ export const accountSpecSchema = z.strictObject({
   network: z.enum(['x', 'bluesky', 'mastodon'], { error: 'must be x, bluesky or mastodon' }),
   handle: z
     .string()
+    .refine(printable, NOT_PRINTABLE)
     .trim()
     .min(1)
     .max(320)
@@ -218,8 +224,8 @@ export function clientSpecOf(client: ClientRecord): ClientSpec {
  * - The platform user id: the declared one, else the stored one, else UNKNOWN_PLATFORM_USER_ID.
  *   A connected account's id cannot be changed by a declaration, nor an account's network.
  * - Status: `paused` when declared so; a paused account unpaused becomes `active` if it was ever
- *   connected, else `token_expired` (needs connecting); a new account is `token_expired` until
- *   `followback connect` stores its tokens; otherwise the stored status stays.
+ *   connected, else `not_connected`; a new account is `not_connected` until `followback connect`
+ *   stores its tokens; otherwise the stored status stays.
  */
 export function buildAccountRecord(
   client: Pick<ClientRecord, 'clientId' | 'timeZone'>,
@@ -248,6 +254,18 @@ export function buildAccountRecord(
     issues.push({
       path: ['platformUserId'],
       message: `is ${spec.platformUserId} but the connected account is ${storedId}; remove the account and add it again to change who it is`,
+    });
+  }
+  if (
+    network === 'mastodon' &&
+    spec.instance === undefined &&
+    existing?.instanceUrl === undefined &&
+    !spec.handle.includes('@')
+  ) {
+    issues.push({
+      path: ['instance'],
+      message:
+        'a Mastodon account needs its instance: add instance: example.social (or write the handle as name@example.social)',
     });
   }
   if (spec.instance !== undefined && network === 'x') {
@@ -301,9 +319,9 @@ function statusFor(
   platformUserId: string,
 ): AccountStatus {
   if (spec.paused) return 'paused';
-  if (existing === undefined) return 'token_expired';
+  if (existing === undefined) return 'not_connected';
   if (existing.status === 'paused')
-    return platformUserId === UNKNOWN_PLATFORM_USER_ID ? 'token_expired' : 'active';
+    return platformUserId === UNKNOWN_PLATFORM_USER_ID ? 'not_connected' : 'active';
   return existing.status;
 }
 

@@ -30,7 +30,16 @@ export interface ClientRecord {
   locale?: string | undefined;
 }
 
-export type AccountStatus = 'active' | 'paused' | 'token_expired';
+/**
+ * `not_connected`: added, never connected (`followback connect` is the next step);
+ * `token_expired`: was connected, the network no longer accepts its access (connect it again).
+ */
+export type AccountStatus = 'active' | 'paused' | 'not_connected' | 'token_expired';
+
+/** Whether the account waits for `followback connect` (never connected, or its access was refused). */
+export function needsConnect(status: AccountStatus): boolean {
+  return status === 'not_connected' || status === 'token_expired';
+}
 
 /** Settings that govern how an account is observed (reads cost money on X). */
 export interface ObserveSettings {

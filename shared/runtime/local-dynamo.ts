@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
@@ -65,6 +65,7 @@ export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promis
   if (path !== undefined) {
     await mkdir(path, { recursive: true });
     await probeLock(path);
+    await writeHolder(path);
   }
   const server = dynalite({
     ...(path === undefined ? {} : { path }),
@@ -81,6 +82,7 @@ export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promis
   const close = (): Promise<void> => {
     closing ??= (async () => {
       client.destroy();
+      if (path !== undefined) await rm(holderFile(path), { force: true }).catch(() => undefined);
       await new Promise<void>((done, fail) => {
         server.close((error) => (error ? fail(error) : done()));
         // Keep-alive sockets of other clients would hold close() open.
@@ -107,10 +109,19 @@ async function probeLock(path: string): Promise<void> {
   } catch (error) {
     const code = (error as { cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code;
     if (code === 'LEVEL_LOCKED') {
-      throw new LocalDynamoLockedError(
-        `${path} is in use by another followback process (or a local DynamoDB in this one not yet closed)`,
-        { cause: error, details: { path } },
-      );
+      const holder = await readHolder(path);
+      const who =
+        holder === undefined
+          ? 'another followback process (or a local DynamoDB in this one not yet closed)'
+          : `process ${holder.pid} (\`followback ${holder.command}\`, since ${new Date(holder.since).toISOString().slice(0, 16).replace('T', ' ')} UTC)`;
+      const hint =
+        holder === undefined
+          ? 'wait for the other command to finish, or stop it; `followback start` holds the store while it runs'
+          : `wait for it to finish, or stop it (Ctrl-C in its terminal, or kill ${holder.pid}); then run this again`;
+      throw new LocalDynamoLockedError(`the local store ${path} is in use by ${who}`, {
+        cause: error,
+        details: { path, hint, ...(holder === undefined ? {} : { pid: holder.pid }) },
+      });
     }
     throw new LocalDynamoStartError(
       `cannot open the local database at ${path}: ${(error as Error).message}`,
@@ -121,6 +132,36 @@ async function probeLock(path: string): Promise<void> {
     );
   } finally {
     await db.close().catch(() => undefined);
+  }
+}
+
+/** Who holds the store: written beside it while a process has it open, removed on close. */
+interface Holder {
+  pid: number;
+  command: string;
+  since: number;
+}
+
+const holderFile = (path: string) => `${path}.holder.json`;
+
+async function writeHolder(path: string): Promise<void> {
+  const holder: Holder = {
+    pid: process.pid,
+    command: process.argv.slice(2).join(' ') || 'node',
+    since: Date.now(),
+  };
+  await writeFile(holderFile(path), JSON.stringify(holder), { mode: 0o600 }).catch(() => undefined);
+}
+
+/** The recorded holder, if the file is there and that process is still alive. */
+async function readHolder(path: string): Promise<Holder | undefined> {
+  try {
+    const holder = JSON.parse(await readFile(holderFile(path), 'utf8')) as Holder;
+    if (!Number.isSafeInteger(holder.pid) || typeof holder.command !== 'string') return undefined;
+    process.kill(holder.pid, 0);
+    return { ...holder, command: holder.command.replace(/[^\w .,:/=@-]/g, '').slice(0, 120) };
+  } catch {
+    return undefined;
   }
 }
 

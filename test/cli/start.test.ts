@@ -47,6 +47,13 @@ describe('followback start', () => {
     );
     const summary = JSON.parse(second.stdout.trim().split('\n').at(-1)!);
     expect(summary.days).toBe(1);
+    expect(summary.perDay).toHaveLength(1);
+    expect(summary.perDay[0]).toMatchObject({ day: 1, newFollowers: expect.any(Number) });
+    expect(summary.digest).toMatchObject({
+      html: expect.stringContaining('outbox'),
+      eml: expect.any(String),
+    });
+    expect(Math.round(summary.usdSpent * 100) / 100).toBe(summary.usdSpent);
     expect(summary.followers).toBeGreaterThan(3_400);
     expect(summary.followedBack).toBeGreaterThan(0);
     expect(summary.requests).toBeGreaterThan(0);

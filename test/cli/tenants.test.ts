@@ -88,7 +88,7 @@ describe('followback client and account', () => {
       code: 0,
       stdout: expect.stringContaining('client acme added (Acme Bakery, Europe/Berlin)'),
     });
-    expect(account.stdout).toContain('account acme/x-acme added (@acme on x, token_expired)');
+    expect(account.stdout).toContain('account acme/x-acme added (@acme on x, not_connected)');
     expect(account.stdout).toContain('followback connect x --client acme --account x-acme');
     expect(updated.stdout).toContain('+ policy.promise.withinHours: 48');
     expect(JSON.parse(clients.stdout)).toEqual([
@@ -103,7 +103,7 @@ describe('followback client and account', () => {
     expect(JSON.parse(accounts.stdout)).toEqual([
       expect.objectContaining({
         accountId: 'x-acme',
-        status: 'token_expired',
+        status: 'not_connected',
         policy: { timeZone: 'Europe/Berlin', mode: 'approve', promise: { withinHours: 48 } },
       }),
     ]);

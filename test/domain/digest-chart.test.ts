@@ -4,6 +4,7 @@ import {
   CHART_MISSING_COLOR,
   chartSummary,
   renderChartHtml,
+  renderChartText,
   scaleChart,
   WEEK_MS,
   type WeeklyPoint,
@@ -74,5 +75,20 @@ describe('chart HTML', () => {
 
   it('summarises an empty series without inventing numbers', () => {
     expect(chartSummary(series([null, null]))).toBe('');
+  });
+
+  it('draws a zero as the lowest stub, never as a half or full bar', () => {
+    // Prepare
+    const points = (counts: (number | null)[]) =>
+      counts.map((count, i) => ({ weekStart: i * 7 * 86_400_000, count }));
+
+    // Act
+    const zeros = scaleChart(points([0, 0, 0]));
+    const mixed = scaleChart(points([0, 120, 0]));
+
+    // Assess
+    expect(zeros.map((b) => b.height)).toEqual([4, 4, 4]);
+    expect(mixed.map((b) => b.height)).toEqual([4, 80, 4]);
+    expect(renderChartText(points([0, 0, null, 0]))).toBe('▁▁·▁');
   });
 });

@@ -8,6 +8,7 @@ import {
   digestCsvFilename,
   renderDigestCsv,
 } from '../../shared/domain/digest/index.ts';
+import { cleanText } from '../../shared/domain/text.ts';
 import { digestInput, HOSTILE_NAME, PERIOD_START, user, xAccount } from './digest-fixtures.ts';
 
 /** A strict RFC 4180 reader: the test's own, so it cannot share a bug with the writer. */
@@ -62,40 +63,114 @@ function parseCsv(text: string): string[][] {
   return rows;
 }
 
+/**
+ * How Excel and LibreOffice read a line with a delimiter the file was not written for: a cell is
+ * quoted only when it starts with a quote; a quote elsewhere is text.
+ */
+function readLikeASpreadsheet(text: string, delimiter: string): string[][] {
+  return text
+    .split(/\r\n/)
+    .filter((line) => line !== '')
+    .map((line) => {
+      const cells: string[] = [];
+      let i = 0;
+      while (i <= line.length) {
+        let cell = '';
+        if (line[i] === '"') {
+          i++;
+          while (i < line.length && !(line[i] === '"' && line[i + 1] !== '"')) {
+            cell += line[i] === '"' ? '"' : line[i];
+            i += line[i] === '"' ? 2 : 1;
+          }
+          i++;
+        }
+        while (i < line.length && line[i] !== delimiter) cell += line[i++];
+        cells.push(cell);
+        i++;
+      }
+      return cells;
+    });
+}
+
 /** Strings rich in the characters that matter to CSV, plus arbitrary Unicode. */
 const cellText = fc.oneof(
   fc.string({
-    unit: fc.constantFrom('a', ',', '"', '\n', '\r', '=', '+', '-', '@', '\t', ' ', 'é', '😀'),
+    unit: fc.constantFrom(
+      'a',
+      ',',
+      ';',
+      '"',
+      '\n',
+      '\r',
+      '=',
+      '+',
+      '-',
+      '@',
+      '\t',
+      ' ',
+      'é',
+      '😀',
+      '\u202E',
+      '\u001b',
+    ),
     maxLength: 10,
   }),
   fc.string({ unit: 'grapheme-composite', maxLength: 12 }),
 );
 
 describe('CSV cells', () => {
-  it('quotes commas, quotes and line breaks', () => {
+  it('quotes commas, semicolons and quotes, and folds line breaks', () => {
     expect(csvCell('a,b')).toBe('"a,b"');
     expect(csvCell('say "hi"')).toBe('"say ""hi"""');
-    expect(csvCell('line\nbreak')).toBe('"line\nbreak"');
+    expect(csvCell('line\nbreak')).toBe('line break');
+    expect(csvCell('a;b')).toBe('"a;b"');
     expect(csvCell('plain')).toBe('plain');
   });
 
-  it('defuses formula injection by prefixing = + - @ tab and CR with an apostrophe', () => {
+  it('defuses formula injection by prefixing = + - @ with an apostrophe', () => {
     expect(csvCell('=HYPERLINK("http://evil","x")')).toBe(`"'=HYPERLINK(""http://evil"",""x"")"`);
     expect(csvCell('+1+2')).toBe("'+1+2");
     expect(csvCell('-2+3')).toBe("'-2+3");
     expect(csvCell('@SUM(A1)')).toBe("'@SUM(A1)");
-    expect(csvCell('\t=1')).toBe("'\t=1");
-    expect(csvCell('\r=1')).toBe(`"'\r=1"`);
+    expect(csvCell('\t=1')).toBe("'=1");
+    expect(csvCell('\r=1')).toBe("'=1");
+    expect(csvCell('\uFF1D1+1')).toBe("'\uFF1D1+1");
   });
 
-  it('round-trips any row through a strict reader, changing only formula triggers', () => {
+  it('defuses formulas after a semicolon or comma, where other locales split the line', () => {
+    expect(csvCell("Bob;=1+1;=cmd|'/C calc'!A0")).toBe(`"Bob;'=1+1;'=cmd|'/C calc'!A0"`);
+    expect(csvCell('a, -1; "@x"')).toBe(`"a, '-1; ""'@x"""`);
+    expect(csvCell('Anne-Marie Smith-Jones')).toBe('Anne-Marie Smith-Jones');
+  });
+
+  it('cleans controls, bidi controls and line breaks out of cells', () => {
+    expect(csvCell('Eve\u001b[2J\u202Eevil\r\nnext\u061C\uFFF9')).toBe('Eveevil next');
+  });
+
+  it('round-trips any row through a strict reader, changing only what could run or move text', () => {
     fc.assert(
       fc.property(fc.array(cellText, { minLength: 1, maxLength: 6 }), (cells) => {
         // Act
         const [parsed] = parseCsv(`${csvRow(cells)}\r\n`);
+        // Assess: the cleaned text, with apostrophes only before formula triggers
+        expect(parsed?.map((cell) => cell.replace(/'(?=[=+\-@])/g, ''))).toEqual(
+          cells.map((c) => cleanText(c, 2000)),
+        );
+      }),
+    );
+  });
+
+  it('leaves no cell a spreadsheet would run, read with comma, semicolon or tab', () => {
+    fc.assert(
+      fc.property(fc.array(cellText, { minLength: 1, maxLength: 6 }), (cells) => {
+        // Act
+        const line = `${csvRow(['2026-03-02 08:00 +01:00', ...cells])}\r\n`;
         // Assess
-        const expected = cells.map((c) => (/^[=+\-@\t\r]/.test(c) ? `'${c}` : c));
-        expect(parsed).toEqual(expected);
+        for (const delimiter of [',', ';', '\t']) {
+          for (const cell of readLikeASpreadsheet(line, delimiter).flat()) {
+            expect(cell).not.toMatch(/^\s*[=+\-@\uFF1D\uFF0B\uFF0D\uFF20]/);
+          }
+        }
       }),
     );
   });
@@ -135,6 +210,7 @@ describe('the digest CSV', () => {
       { user: user('1', 'formula', 1, { name: '=cmd|"/c calc"!A1' }), at: PERIOD_START },
       { user: user('2', 'multi', 1, { name: 'two\nlines, "quoted"' }), at: PERIOD_START },
       { user: user('3', 'script', 1, { name: HOSTILE_NAME }), at: PERIOD_START },
+      { user: user('4', 'split', 1, { name: "Bob;=1+1;=cmd|'/C calc'!A0", bio: '@x' }), at: PERIOD_START },
     ];
     const model = buildDigestModel(digestInput([account]));
     // Act
@@ -142,8 +218,13 @@ describe('the digest CSV', () => {
     // Assess
     const names = Object.fromEntries(rows.map((r) => [r[5], r[6]]));
     expect(names.formula).toBe('\'=cmd|"/c calc"!A1');
-    expect(names.multi).toBe('two\nlines, "quoted"');
+    expect(names.multi).toBe('two lines, "quoted"');
     expect(names.script).toBe(HOSTILE_NAME);
+    expect(names.split).toBe("Bob;'=1+1;'=cmd|'/C calc'!A0");
+    const csv = renderDigestCsv(model, { bom: false });
+    for (const delimiter of [',', ';', '\t']) {
+      for (const cell of readLikeASpreadsheet(csv, delimiter).flat()) expect(cell).not.toMatch(/^\s*[=+\-@]/);
+    }
   });
 
   it('names the file after the client and the first day of the period', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildDigestModel, renderDigestText } from '../../shared/domain/digest/index.ts';
+import { buildDigestModel, renderDigestHtml, renderDigestText } from '../../shared/domain/digest/index.ts';
 import { digestInput, HOSTILE_BIO, PERIOD_START, user, xAccount } from './digest-fixtures.ts';
 
 describe('digest plain text', () => {
@@ -28,6 +28,40 @@ describe('digest plain text', () => {
     expect(text).toContain('PROMISE AT RISK: 3 follow-backs');
     expect(text).toContain('Unsubscribe: https://approve.agency.example/unsubscribe?t=unsub');
     expect(text).toContain('Times are in Asia/Tokyo.');
+  });
+
+  it('says whom each approval link acts on, and that a batch link covers only its first ones', () => {
+    // Prepare: two candidates, a batch link that covers them all; then one that covers only one
+    const all = buildDigestModel(digestInput());
+    const partialInput = digestInput();
+    const partialAccount = partialInput.accounts[0]!;
+    partialAccount.links = { ...partialAccount.links, approveAllCovers: 1 };
+    const partial = buildDigestModel(partialInput);
+    // Act
+    const allText = renderDigestText(all);
+    const partialText = renderDigestText(partial);
+    const partialHtml = renderDigestHtml(partial);
+    // Assess
+    expect(allText).toContain(
+      'Each “Review and approve” link acts only on that person; “Approve all” only on the 2 listed here',
+    );
+    expect(partialText).toContain('Approve the first 1: https://approve.agency.example/a?t=batch');
+    expect(partialText).toContain('only on the first 1 of the 2 listed here');
+    expect(partialHtml).toContain('Approve the first 1…');
+  });
+
+  it('tells the client that a never-connected account is not connected yet, not that it needs reconnecting', () => {
+    // Prepare
+    const input = digestInput();
+    input.accounts[0]!.status = 'not_connected';
+    const model = buildDigestModel(input);
+    // Act
+    const text = renderDigestText(model);
+    const html = renderDigestHtml(model);
+    // Assess
+    expect(text).toContain('Status: Not connected yet');
+    expect(text).toContain('This account has not been connected yet');
+    expect(html).toContain('Not connected yet.');
   });
 
   it('draws the 12-week chart as twelve characters, a dot for a missing week', () => {

@@ -275,13 +275,13 @@ describe('account worker', () => {
     const source = await db.client.send(
       new GetItemCommand({
         TableName: tableName,
-        Key: keyAttributes({ pk: 'ACCT#acme#x-shop', sk: 'CRED#x' }),
+        Key: keyAttributes({ pk: 'CRED#acme#x-shop', sk: 'CRED#x' }),
       }),
     );
     await db.client.send(
       new PutItemCommand({
         TableName: tableName,
-        Item: { ...source.Item, ...keyAttributes({ pk: 'ACCT#beta#x-shop', sk: 'CRED#x' }) },
+        Item: { ...source.Item, ...keyAttributes({ pk: 'CRED#beta#x-shop', sk: 'CRED#x' }) },
       }),
     );
 

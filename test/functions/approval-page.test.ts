@@ -9,7 +9,7 @@ import { cachedSecret } from '../../functions/lib/secrets.ts';
 import { DynamoDigestStore } from '../../shared/adapters/dynamo/digest-store.ts';
 import { DynamoStore } from '../../shared/adapters/dynamo/store.ts';
 import { parseApprovalKeys } from '../../shared/app/approval/keys.ts';
-import { candidateLink } from '../../shared/app/approval/links.ts';
+import { batchLink, candidateLink, unsubscribeLink } from '../../shared/app/approval/links.ts';
 import { dynaliteBackend, useDynamoBackend } from '../support/backends.ts';
 import { type DigestWorld, startDigestWorld } from '../support/digest.ts';
 import {
@@ -164,8 +164,14 @@ describe('approval page behind a Function URL', () => {
   });
 
   it('approves the ticked candidates on POST of the form', async () => {
-    // Prepare
-    const token = tokenOf(link(pending[0]!));
+    // Prepare: the digest's batch link for the first two
+    const token = tokenOf(
+      batchLink(
+        { keys: parseApprovalKeys(SIGNING_KEY), baseUrl: FUNCTION_URL, now: world.clock.now() },
+        ref,
+        pending.slice(0, 2),
+      )!,
+    );
 
     // Act
     const { result } = await invoke(
@@ -181,6 +187,25 @@ describe('approval page behind a Function URL', () => {
     expect(await stateOf(pending[0]!)).toBe('scheduled');
     expect(await stateOf(pending[1]!)).toBe('scheduled');
     expect(await stateOf(pending[2]!)).toBe('pending_approval');
+    expectWithinGrants(calls, 'approval-page');
+  });
+
+  it('unsubscribes with the one-click POST within its role (the registry flag only)', async () => {
+    // Prepare
+    const url = unsubscribeLink(
+      { keys: parseApprovalKeys(SIGNING_KEY), baseUrl: FUNCTION_URL, now: world.clock.now() },
+      CLIENT,
+    );
+
+    // Act
+    const { result } = await invoke(
+      event('POST', url, { body: 'List-Unsubscribe=One-Click', headers: formHeaders }),
+    );
+
+    // Assess
+    expect(result.statusCode).toBe(200);
+    expect((await world.store.getClient(CLIENT))?.digestOptOut).toBe(true);
+    expect(calls.some((call) => call.action === 'UpdateItem' && call.partition === 'REGISTRY')).toBe(true);
     expectWithinGrants(calls, 'approval-page');
   });
 

@@ -64,10 +64,28 @@ export function lambdaContext(functionName: string, remainingMs = 60_000): Conte
   };
 }
 
-/** One DynamoDB call: the operation (`GetItem`, `Query`, …) and the index a query read, if any. */
+/** One DynamoDB call: the operation (`GetItem`, `Query`, …), the index a query read, the partition. */
 export interface DynamoCall {
   action: string;
   index?: string | undefined;
+  /** The partition key value (the table's `pk`, or the index's partition key for an index query). */
+  partition?: string | undefined;
+}
+
+interface RecordedInput {
+  IndexName?: string;
+  Key?: Record<string, { S?: string }>;
+  Item?: Record<string, { S?: string }>;
+  KeyConditionExpression?: string;
+  ExpressionAttributeValues?: Record<string, { S?: string }>;
+}
+
+/** The partition a call touches: from its key or item, or from a query's `<pk> = :value`. */
+function partitionOf(input: RecordedInput): string | undefined {
+  const direct = input.Key?.pk?.S ?? input.Item?.pk?.S;
+  if (direct !== undefined) return direct;
+  const match = /\b(?:pk|gsi1pk|gsi2pk)\s*=\s*(:\w+)/.exec(input.KeyConditionExpression ?? '');
+  return match === null ? undefined : input.ExpressionAttributeValues?.[match[1]!]?.S;
 }
 
 /**
@@ -79,10 +97,11 @@ export function recordingDynamoClient(endpoint: string): { client: DynamoDBClien
   const calls: DynamoCall[] = [];
   client.middlewareStack.add(
     (next, context) => async (args) => {
-      const input = args.input as { IndexName?: string };
+      const input = args.input as RecordedInput;
       calls.push({
         action: (context.commandName ?? 'unknown').replace(/Command$/, ''),
         index: input.IndexName,
+        partition: partitionOf(input),
       });
       return next(args);
     },
@@ -100,6 +119,21 @@ export function expectWithinGrants(calls: readonly DynamoCall[], fn: LambdaFunct
   ];
   const allowed = [...grant.actions, ...grant.indexes.map((index) => `Query on ${index}`)] as string[];
   expect(used.filter((call) => !allowed.includes(call))).toEqual([]);
+  const partitions = grant.partitions;
+  if (partitions === undefined) return;
+  // The role's dynamodb:LeadingKeys conditions, held against every partition really touched.
+  const like = (patterns: readonly string[], pk: string | undefined) =>
+    pk !== undefined &&
+    patterns.some((p) =>
+      new RegExp(`^${p.replace(/[.+?^${}()|[\]\\#]/g, '\\$&').replace(/\*/g, '.*')}$`).test(pk),
+    );
+  const outside = calls.filter((call) => {
+    if (call.index !== undefined) return !like(partitions.indexRead, call.partition);
+    if (call.action === 'GetItem' || call.action === 'Query') return !like(partitions.read, call.partition);
+    if (call.action === 'UpdateItem' && call.partition === partitions.registryUpdate?.partition) return false;
+    return !like(partitions.write, call.partition);
+  });
+  expect(outside).toEqual([]);
 }
 
 /** An SQS record carrying `body` (JSON-encoded unless a string), as the event source delivers it. */

@@ -250,6 +250,37 @@ describe('functions', () => {
     for (const group of groups) expect(group.Properties?.RetentionInDays).toBe(dev.config.logRetentionDays);
   });
 
+  it('bounds the public approval function with reserved concurrency, and only it', () => {
+    // Assess
+    expect(functionProps('ApprovalPage').ReservedConcurrentExecutions).toBe(
+      dev.config.caps.approvalPageConcurrency,
+    );
+    for (const fn of ['TickDispatch', 'AccountWorker', 'DigestDispatch', 'DigestWorker']) {
+      expect(functionProps(fn).ReservedConcurrentExecutions).toBeUndefined();
+    }
+  });
+
+  it('keeps the approval function away from the sealed credentials and the agency partitions', () => {
+    // Prepare: every pattern a DynamoDB statement of its role allows, and none without a condition
+    const statements = statementsOfRole('ApprovalPage').filter((st) =>
+      JSON.stringify(st.Action).includes('dynamodb:'),
+    );
+    const patterns = statements.flatMap((st) => {
+      const condition = st.Condition as Record<string, Record<string, string[]>> | undefined;
+      expect(condition).toBeDefined();
+      return Object.values(condition!).flatMap((c) => c['dynamodb:LeadingKeys'] ?? []);
+    });
+    const matches = (pk: string) =>
+      patterns.some((p) => new RegExp(`^${p.replace(/[#]/g, '\\#').replace(/\*/g, '.*')}$`).test(pk));
+
+    // Assess
+    expect(matches('ACCT#acme#x-acme')).toBe(true);
+    expect(matches('CLIENT#acme')).toBe(true);
+    expect(matches('CRED#acme#x-acme')).toBe(false);
+    expect(matches('AGENCY')).toBe(false);
+    expect(matches('APP')).toBe(false);
+  });
+
   it('serves the approval page through a Function URL without IAM auth (the signed token is the auth)', () => {
     expect(propertiesOf('AWS::Lambda::Url')).toEqual([
       expect.objectContaining({ AuthType: 'NONE', TargetFunctionArn: arnOf('ApprovalPageFunction') }),
@@ -310,8 +341,42 @@ describe('least privilege: each role holds exactly what its function uses', () =
       'ApprovalPage',
       [
         logsOf('ApprovalPage'),
-        dynamo('GetItem', 'PutItem', 'Query', 'UpdateItem'),
-        queryIndex('gsi1'),
+        {
+          Sid: 'ReadOwnPartitions',
+          Action: ['dynamodb:GetItem', 'dynamodb:Query'],
+          Effect: 'Allow',
+          Resource: tableArn,
+          Condition: {
+            'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['REGISTRY', 'ACCT#*', 'CLIENT#*'] },
+          },
+        },
+        {
+          Sid: 'QueryOwnQueues',
+          Action: 'dynamodb:Query',
+          Effect: 'Allow',
+          Resource: gsiArn('gsi1'),
+          Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['TASKQ#*'] } },
+        },
+        {
+          Sid: 'WriteOwnPartitions',
+          Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+          Effect: 'Allow',
+          Resource: tableArn,
+          Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ACCT#*', 'CLIENT#*'] } },
+        },
+        {
+          Sid: 'SetRegistryFlags',
+          Action: 'dynamodb:UpdateItem',
+          Effect: 'Allow',
+          Resource: tableArn,
+          Condition: {
+            'ForAllValues:StringEquals': {
+              'dynamodb:LeadingKeys': ['REGISTRY'],
+              'dynamodb:Attributes': ['pk', 'sk', 'digestOptOut', 'digestOptOutAt'],
+            },
+            StringEqualsIfExists: { 'dynamodb:ReturnValues': ['NONE', 'UPDATED_NEW'] },
+          },
+        },
         readSecret,
       ],
     ],

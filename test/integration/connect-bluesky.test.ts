@@ -173,7 +173,7 @@ describe('connect bluesky', () => {
     const result = await s.connect();
 
     // Assess
-    expect(declared.status).toBe('token_expired');
+    expect(declared.status).toBe('not_connected');
     expect(result.created).toBe(false);
     expect(result.account).toMatchObject({
       accountId: 'bsky',
@@ -365,7 +365,7 @@ describe('Bluesky platforms from the factory', () => {
     const source = await db.client.send(
       new GetItemCommand({
         TableName: s.tableName,
-        Key: keyAttributes({ pk: `ACCT#acme#${account.accountId}`, sk: 'CRED#bluesky' }),
+        Key: keyAttributes({ pk: `CRED#acme#${account.accountId}`, sk: 'CRED#bluesky' }),
       }),
     );
     await db.client.send(
@@ -373,7 +373,7 @@ describe('Bluesky platforms from the factory', () => {
         TableName: s.tableName,
         Item: {
           ...source.Item,
-          ...keyAttributes({ pk: `ACCT#beta#${account.accountId}`, sk: 'CRED#bluesky' }),
+          ...keyAttributes({ pk: `CRED#beta#${account.accountId}`, sk: 'CRED#bluesky' }),
         },
       }),
     );

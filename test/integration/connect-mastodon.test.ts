@@ -500,7 +500,7 @@ describe('Mastodon platforms from the factory', () => {
     const source = await db.client.send(
       new GetItemCommand({
         TableName: s.tableName,
-        Key: keyAttributes({ pk: `ACCT#acme#${account.accountId}`, sk: 'CRED#mastodon' }),
+        Key: keyAttributes({ pk: `CRED#acme#${account.accountId}`, sk: 'CRED#mastodon' }),
       }),
     );
     await db.client.send(
@@ -508,7 +508,7 @@ describe('Mastodon platforms from the factory', () => {
         TableName: s.tableName,
         Item: {
           ...source.Item,
-          ...keyAttributes({ pk: `ACCT#beta#${account.accountId}`, sk: 'CRED#mastodon' }),
+          ...keyAttributes({ pk: `CRED#beta#${account.accountId}`, sk: 'CRED#mastodon' }),
         },
       }),
     );

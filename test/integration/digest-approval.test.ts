@@ -76,7 +76,7 @@ describe('approval links and the approval page', () => {
     return DomUtils.textContent(parseDocument(html)).replace(/\s+/g, ' ');
   }
 
-  it('shows the page on GET, with the linked candidate ticked, and changes nothing', async () => {
+  it('shows the page on GET, with only the linked candidate, ticked, and changes nothing', async () => {
     // Prepare
     const link = candidateLink(signer(), ref, pending[2]!);
     const before = await snapshot();
@@ -87,7 +87,7 @@ describe('approval links and the approval page', () => {
     expect(response.status).toBe(200);
     const doc = parseDocument(response.body);
     const boxes = DomUtils.findAll((e) => e.name === 'input' && e.attribs.name === 'approve', doc.children);
-    expect(boxes.map((b) => b.attribs.value).sort()).toEqual([...pending].sort());
+    expect(boxes.map((b) => b.attribs.value)).toEqual([pending[2]]);
     expect(boxes.filter((b) => 'checked' in b.attribs).map((b) => b.attribs.value)).toEqual([pending[2]]);
     const form = DomUtils.findOne((e) => e.name === 'form', doc.children);
     expect(form?.attribs.action).toBe(`${BASE_URL}/approve/${CLIENT}`);
@@ -102,7 +102,7 @@ describe('approval links and the approval page', () => {
 
   it('approves the ticked candidates on POST, once, through the engine', async () => {
     // Prepare
-    const token = tokenOf(candidateLink(signer(), ref, pending[0]!));
+    const token = tokenOf(batchLink(signer(), ref, pending.slice(0, 2))!);
     world.clock.advance(3_600_000);
     // Act
     const response = await handleApprovalRequest(deps, approve(token, [pending[0]!, pending[1]!]));
@@ -237,9 +237,9 @@ describe('approval links and the approval page', () => {
   });
 
   it('refuses a form that names someone who is not a candidate of the account, and keeps the link usable', async () => {
-    // Prepare: a kitchen follower (another account of the same client) slipped into the form
-    const token = tokenOf(candidateLink(signer(), ref, pending[0]!));
+    // Prepare: a kitchen follower (another account of the same client) slipped into a batch link
     const kitchenTask = (await world.store.listTasks(world.sample.accounts[1]!))[0]!.task.targetId;
+    const token = tokenOf(batchLink(signer(), ref, [pending[0]!, kitchenTask])!);
     const before = await snapshot();
     // Act
     const forged = await handleApprovalRequest(deps, approve(token, [pending[0]!, kitchenTask]));
@@ -254,13 +254,13 @@ describe('approval links and the approval page', () => {
   });
 
   it('covers only the candidates that were waiting when the link was issued', async () => {
-    // Prepare: someone new waits for approval after the digest went out
-    const link = candidateLink(signer(), ref, pending[0]!);
+    // Prepare: someone new waits for approval after the digest went out, on a (forged) list
     const newcomer = {
       ...(await stateOf(pending[0]!))!,
       targetId: '1699999999999999999',
       detectedAt: world.clock.now() + 3_600_000,
     };
+    const link = batchLink(signer(), ref, [pending[0]!, newcomer.targetId])!;
     await world.store.createTask(ref, newcomer);
     world.clock.advance(2 * 3_600_000);
     // Act
@@ -270,6 +270,66 @@ describe('approval links and the approval page', () => {
     expect(page.body).not.toContain(newcomer.targetId);
     expect(posted.status).toBe(400);
     expect((await stateOf(newcomer.targetId))?.state).toBe('pending_approval');
+  });
+
+  it("approves only the linked person with a forwarded candidate link that POSTs everyone's id", async () => {
+    // Prepare: the link for one person, and a form naming every waiting candidate
+    const token = tokenOf(candidateLink(signer(), ref, pending[1]!));
+    const before = await snapshot();
+    // Act
+    const forged = await handleApprovalRequest(deps, approve(token, pending));
+    const unchanged = await snapshot();
+    const honest = await handleApprovalRequest(deps, approve(token, [pending[1]!]));
+    // Assess: the wide form changes nothing and leaves the link usable; the narrow one acts
+    expect(forged.status).toBe(403);
+    expect(text(forged.body)).toContain(`this link does not cover ${pending[0]}`);
+    expect(unchanged).toEqual(before);
+    expect(honest.status).toBe(200);
+    expect(text(honest.body)).toContain('Approved 1, skipped 0.');
+    expect((await stateOf(pending[1]!))?.state).toBe('scheduled');
+    for (const id of pending.filter((id) => id !== pending[1])) {
+      expect((await stateOf(id))?.state).toBe('pending_approval');
+    }
+  });
+
+  it('acts only on its own batch with a batch link, shown and posted', async () => {
+    // Prepare: a batch link for three of the candidates
+    const batch = pending.slice(0, 3);
+    const link = batchLink(signer(), ref, batch)!;
+    const before = await snapshot();
+    // Act
+    const page = await handleApprovalRequest(deps, get(link));
+    const wider = await handleApprovalRequest(deps, approve(tokenOf(link), [...batch, pending[4]!], 'skip'));
+    const unchanged = await snapshot();
+    // Assess
+    const boxes = DomUtils.findAll(
+      (e) => e.name === 'input' && e.attribs.name === 'approve',
+      parseDocument(page.body).children,
+    );
+    expect(boxes.map((b) => b.attribs.value).sort()).toEqual([...batch].sort());
+    expect(wider.status).toBe(403);
+    expect(unchanged).toEqual(before);
+  });
+
+  it('refuses an approval token that lists nobody (a batch id only) for every id', async () => {
+    // Prepare
+    const { token } = signApprovalToken(
+      {
+        clientId: CLIENT,
+        accountId: ACCOUNT,
+        scope: 'batch',
+        batchId: 'unknown-batch',
+        issuedAt: world.clock.now(),
+        expiresAt: world.clock.now() + DAY,
+      },
+      TEST_KEY,
+    );
+    const before = await snapshot();
+    // Act
+    const posted = await handleApprovalRequest(deps, approve(token, [pending[0]!]));
+    // Assess
+    expect(posted.status).toBe(403);
+    expect(await snapshot()).toEqual(before);
   });
 
   it.each([

@@ -101,7 +101,7 @@ describe('apply clients.yaml', () => {
     });
     expect(await store.getAccount({ clientId: 'acme', accountId: 'x-acme' })).toMatchObject({
       platformUserId: '1441234567890123456789',
-      status: 'token_expired',
+      status: 'not_connected',
       policy: { mode: 'approve', promise: { withinHours: 48 }, timeZone: 'Europe/Berlin' },
       observe: { detectionDelayHours: 12 },
     });
@@ -201,6 +201,35 @@ describe('apply clients.yaml', () => {
     // Assess
     expect(duplicate.issues[0]).toMatchObject({ line: 4, col: 5, message: 'Map keys must be unique' });
     expect(unclosed.issues[0]?.line).toBeGreaterThanOrEqual(2);
+  });
+
+  it('refuses a Mastodon account that names no instance, naming the field', async () => {
+    // Act
+    const error = await errorOf(
+      'version: 1\nclients:\n  acme:\n    timeZone: UTC\n    accounts:\n      masto-acme:\n        network: mastodon\n        handle: acme\n',
+    );
+
+    // Assess
+    expect(error.issues).toEqual([
+      expect.objectContaining({
+        path: ['clients', 'acme', 'accounts', 'masto-acme', 'instance'],
+        message: expect.stringContaining('a Mastodon account needs its instance'),
+      }),
+    ]);
+  });
+
+  it('refuses a __proto__ key anywhere, with its line, instead of dropping it', async () => {
+    // Act
+    const error = await errorOf(
+      'version: 1\nclients:\n  __proto__:\n    timeZone: UTC\n  acme:\n    timeZone: UTC\n    accounts:\n      x-acme:\n        network: x\n        handle: acme\n        policy: { __proto__: { mode: auto } }\n',
+    );
+
+    // Assess
+    expect(error.issues).toEqual([
+      expect.objectContaining({ line: 3, col: 3, message: '"__proto__" is not allowed as a key' }),
+      expect.objectContaining({ line: 11, message: '"__proto__" is not allowed as a key' }),
+    ]);
+    expect(await deps.store.listClients()).toEqual([]);
   });
 
   it('refuses ids outside the id alphabet, unknown networks and a handle declared twice', async () => {

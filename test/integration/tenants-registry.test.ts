@@ -104,7 +104,7 @@ describe('tenant registry', () => {
       accountId: 'x-acmebakery',
       handle: 'AcmeBakery',
       platformUserId: UNKNOWN_PLATFORM_USER_ID,
-      status: 'token_expired',
+      status: 'not_connected',
       policy: { mode: 'approve', timeZone: 'Europe/Berlin' },
       observe: { detectionDelayHours: 6, usdPerUserRead: 0.01 },
     });

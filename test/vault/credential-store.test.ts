@@ -4,7 +4,11 @@ import { join } from 'node:path';
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../shared/adapters/clock.ts';
-import { DynamoCredentialStore } from '../../shared/adapters/dynamo/credential-store.ts';
+import {
+  credentialKey,
+  DynamoCredentialStore,
+  legacyCredentialKey,
+} from '../../shared/adapters/dynamo/credential-store.ts';
 import { DynamoStore } from '../../shared/adapters/dynamo/store.ts';
 import { keyAttributes } from '../../shared/adapters/dynamo/table.ts';
 import { KmsVault } from '../../shared/adapters/vault/kms-vault.ts';
@@ -101,7 +105,7 @@ describe.each(vaults)('credential store with $name', (vaultCase) => {
     const raw = await db.client.send(
       new GetItemCommand({
         TableName: tableName,
-        Key: keyAttributes({ pk: 'ACCT#acme#x-shop', sk: 'CRED#x' }),
+        Key: keyAttributes({ pk: 'CRED#acme#x-shop', sk: 'CRED#x' }),
       }),
     );
     const rawText = JSON.stringify(raw.Item, (_k, v) =>
@@ -121,12 +125,12 @@ describe.each(vaults)('credential store with $name', (vaultCase) => {
     const source = await db.client.send(
       new GetItemCommand({
         TableName: tableName,
-        Key: keyAttributes({ pk: 'ACCT#acme#x-shop', sk: 'CRED#x' }),
+        Key: keyAttributes({ pk: 'CRED#acme#x-shop', sk: 'CRED#x' }),
       }),
     );
     const copy = {
       ...source.Item,
-      ...keyAttributes({ pk: `ACCT#${target.clientId}#${target.accountId}`, sk: `CRED#${network}` }),
+      ...keyAttributes({ pk: `CRED#${target.clientId}#${target.accountId}`, sk: `CRED#${network}` }),
     };
     await db.client.send(new PutItemCommand({ TableName: tableName, Item: copy }));
 
@@ -175,6 +179,55 @@ describe.each(vaults)('credential store with $name', (vaultCase) => {
     expect(await credentials.get(gamma2, 'x')).toBeUndefined();
     expect(await credentials.get(gamma2, 'mastodon')).toBeUndefined();
     expect((await credentials.get(delta, 'x'))?.credentials.accessToken).toBe('delta-token');
+  });
+
+  it('keeps credentials out of the account partition, which the approval function may read', async () => {
+    // Prepare
+    const ref = { clientId: 'epsilon', accountId: 'x-one' };
+    const registry = new DynamoStore({ client: db.client, tableName });
+    await credentials.put(ref, 'x', { accessToken: 'epsilon-token' });
+
+    // Act
+    const inAccountPartition = await registry.purgeAccountData(ref);
+
+    // Assess: purging the account's data removes them too
+    expect(inAccountPartition).toBe(1);
+    expect(await credentials.get(ref, 'x')).toBeUndefined();
+  });
+
+  it('reads credentials an older version kept in the account partition, and moves them once', async () => {
+    // Prepare: the old item layout, written by the previous version of put
+    const ref = { clientId: 'zeta', accountId: 'x-one' };
+    const version = await credentials.put(ref, 'x', { accessToken: 'zeta-token' });
+    const moved = await db.client.send(
+      new GetItemCommand({ TableName: tableName, Key: keyAttributes(credentialKey(ref, 'x')) }),
+    );
+    await db.client.send(
+      new PutItemCommand({
+        TableName: tableName,
+        Item: { ...moved.Item!, ...keyAttributes(legacyCredentialKey(ref, 'x')) },
+      }),
+    );
+    await credentials.delete(ref, 'x');
+    await db.client.send(
+      new PutItemCommand({
+        TableName: tableName,
+        Item: { ...moved.Item!, ...keyAttributes(legacyCredentialKey(ref, 'x')) },
+      }),
+    );
+
+    // Act
+    const first = await credentials.get(ref, 'x');
+    const refreshed = await credentials.put(ref, 'x', { accessToken: 'zeta-token-2' }, version);
+    const legacy = await db.client.send(
+      new GetItemCommand({ TableName: tableName, Key: keyAttributes(legacyCredentialKey(ref, 'x')) }),
+    );
+
+    // Assess
+    expect(first).toMatchObject({ credentials: { accessToken: 'zeta-token' }, version });
+    expect(refreshed).toBe(version + 1);
+    expect(legacy.Item).toBeUndefined();
+    expect((await credentials.get(ref, 'x'))?.credentials.accessToken).toBe('zeta-token-2');
   });
 
   it('refuses credentials without an access token, naming the field', async () => {

@@ -11,9 +11,18 @@ import {
   updateAccount,
   updateClient,
 } from '../../../shared/app/tenants/registry.ts';
+import { needsConnect } from '../../../shared/domain/account.ts';
+import { DEFAULT_LOCALE } from '../../../shared/domain/digest/format.ts';
 import { ValidationError } from '../../../shared/domain/errors.ts';
 import { planChangesSomething } from '../../../shared/domain/tenants/plan.ts';
+import {
+  DEFAULT_DIGEST_DAY,
+  DEFAULT_DIGEST_HOUR,
+  weekdayName,
+  weekdayNumber,
+} from '../../../shared/domain/tenants/tenant.ts';
 import { type CommandContext, openContext, printJson, type StoreOptions } from '../../context.ts';
+import { field, out, warn } from '../../output.ts';
 import {
   accountHeader,
   accountLine,
@@ -29,8 +38,6 @@ import {
 interface Output extends StoreOptions {
   json?: boolean;
 }
-
-const out = (line = '') => process.stdout.write(`${line}\n`);
 
 async function withContext<T>(
   options: StoreOptions,
@@ -60,7 +67,7 @@ export function jsonObject(flag: string, text: string | undefined): Record<strin
 }
 
 function refuseUnconfirmed(what: string): void {
-  process.stderr.write(`followback: nothing removed; ${what}. Run again with --yes to remove.\n`);
+  warn(`followback: nothing removed; ${what}. Run again with --yes to remove.\n`);
   process.exitCode = 1;
 }
 
@@ -78,7 +85,7 @@ export interface ClientOptions extends Output {
 }
 
 export async function clientAdd(clientId: string, options: ClientOptions): Promise<void> {
-  await withContext(options, async (_context, deps) => {
+  await withContext({ ...options, create: true }, async (_context, deps) => {
     const client = await addClient(deps, clientId, {
       name: options.name,
       timeZone: options.timeZone as string,
@@ -90,7 +97,7 @@ export async function clientAdd(clientId: string, options: ClientOptions): Promi
       },
     });
     if (options.json) return printJson(client);
-    out(`client ${client.clientId} added (${client.name}, ${client.timeZone})`);
+    out(`client ${field(client.clientId)} added (${field(client.name)}, ${field(client.timeZone)})`);
     out(`add its accounts: followback account add --client ${client.clientId} --network x --handle <handle>`);
   });
 }
@@ -100,11 +107,27 @@ export async function clientList(options: Output): Promise<void> {
     const clients = await context.store.listClients();
     const accounts = await context.store.listAccounts();
     if (options.json) {
+      // Every setting, the defaults included, and each account's network, handle and status.
       return printJson(
-        clients.map((client) => ({
-          ...client,
-          accounts: accounts.filter((a) => a.clientId === client.clientId).map((a) => a.accountId),
-        })),
+        clients.map((client) => {
+          const own = accounts.filter((a) => a.clientId === client.clientId);
+          return {
+            ...client,
+            locale: client.locale ?? DEFAULT_LOCALE,
+            digestWeekday: client.digestWeekday ?? weekdayNumber(DEFAULT_DIGEST_DAY),
+            digestDay: weekdayName(client.digestWeekday),
+            digestHour: client.digestHour ?? DEFAULT_DIGEST_HOUR,
+            digestOptOut: client.digestOptOut ?? false,
+            accounts: own.map((a) => a.accountId),
+            accountDetails: own.map((a) => ({
+              accountId: a.accountId,
+              network: a.network,
+              handle: a.handle,
+              status: a.status,
+              mode: (a.policy as { mode?: string } | undefined)?.mode ?? null,
+            })),
+          };
+        }),
       );
     }
     if (clients.length === 0) return out(`no clients in the ${context.where}`);
@@ -140,7 +163,9 @@ export async function clientRemove(clientId: string, options: ClientOptions): Pr
     await requireClient(context.store, clientId);
     if (!options.yes) {
       const accounts = await context.store.listAccounts(clientId);
-      const list = accounts.map((a) => `${a.accountId} (@${a.handle} on ${a.network})`).join(', ');
+      const list = accounts
+        .map((a) => `${field(a.accountId)} (@${field(a.handle)} on ${a.network})`)
+        .join(', ');
       return refuseUnconfirmed(
         `removing client ${clientId} removes ${accounts.length} account(s)${list ? `: ${list},` : ''} their data and their tokens`,
       );
@@ -194,9 +219,9 @@ export async function accountAdd(options: AccountOptions): Promise<void> {
     });
     if (options.json) return printJson(account);
     out(
-      `account ${account.clientId}/${account.accountId} added (@${account.handle} on ${account.network}, ${account.status})`,
+      `account ${field(account.clientId)}/${field(account.accountId)} added (@${field(account.handle)} on ${account.network}, ${account.status})`,
     );
-    if (account.status === 'token_expired') out(connectHint(account));
+    if (needsConnect(account.status)) out(connectHint(account));
   });
 }
 
@@ -237,7 +262,7 @@ export async function accountRemove(options: AccountOptions): Promise<void> {
     const account = await requireAccount(context.store, ref);
     if (!options.yes) {
       return refuseUnconfirmed(
-        `removing ${ref.clientId}/${ref.accountId} (@${account.handle} on ${account.network}) removes its data and its tokens`,
+        `removing ${ref.clientId}/${ref.accountId} (@${field(account.handle)} on ${account.network}) removes its data and its tokens`,
       );
     }
     const result = await removeAccount(deps, ref);
@@ -263,11 +288,11 @@ export async function applyFile(file: string, options: ApplyOptions): Promise<vo
       `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
     );
   }
-  await withContext(options, async (context, deps) => {
+  await withContext({ ...options, create: true }, async (context, deps) => {
     const plan = await planFromFile(deps, text, { source: file, prune: options.prune });
     const changes = planChangesSomething(plan);
     if (!options.json) {
-      out(`${options.yes ? 'Applying' : 'Plan for'} ${file} against the ${context.where}:`);
+      out(`${options.yes ? 'Applying' : 'Plan for'} ${field(file)} against the ${field(context.where)}:`);
       for (const line of renderPlan(plan)) out(line);
     }
     if (!options.yes || !changes) {

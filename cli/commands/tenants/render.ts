@@ -1,27 +1,30 @@
 import type { AccountRecord, ClientRecord } from '../../../shared/domain/account.ts';
 import type { FieldChange, Plan, PlanStep } from '../../../shared/domain/tenants/plan.ts';
 import { UNKNOWN_PLATFORM_USER_ID, weekdayName } from '../../../shared/domain/tenants/tenant.ts';
+import { field } from '../../output.ts';
 
 /** How the tenant commands show things to people (JSON output is the records themselves). */
 
 export function value(v: unknown): string {
   if (v === undefined) return '(none)';
-  return JSON.stringify(v);
+  return field(JSON.stringify(v), 1000);
 }
 
 export function renderChanges(changes: readonly FieldChange[], indent = '    '): string[] {
   return changes.map((change) =>
     change.from === undefined
-      ? `${indent}+ ${change.path}: ${value(change.to)}`
+      ? `${indent}+ ${field(change.path)}: ${value(change.to)}`
       : change.to === undefined
-        ? `${indent}- ${change.path}: ${value(change.from)}`
-        : `${indent}~ ${change.path}: ${value(change.from)} -> ${value(change.to)}`,
+        ? `${indent}- ${field(change.path)}: ${value(change.from)}`
+        : `${indent}~ ${field(change.path)}: ${value(change.from)} -> ${value(change.to)}`,
   );
 }
 
 function stepTitle(step: PlanStep): string {
   const what =
-    step.kind === 'client' ? `client ${step.clientId}` : `account ${step.ref.clientId}/${step.ref.accountId}`;
+    step.kind === 'client'
+      ? `client ${field(step.clientId)}`
+      : `account ${field(step.ref.clientId)}/${field(step.ref.accountId)}`;
   switch (step.op) {
     case 'create':
       return `+ create ${what}`;
@@ -30,7 +33,7 @@ function stepTitle(step: PlanStep): string {
     case 'remove':
       return step.kind === 'client'
         ? `- remove ${what}`
-        : `- remove ${what} (@${step.current?.handle} on ${step.current?.network}, with its data and tokens)`;
+        : `- remove ${what} (@${field(step.current?.handle)} on ${step.current?.network}, with its data and tokens)`;
     case 'keep':
       return `= keep ${what}: not in the file (--prune removes it${step.kind === 'client' ? ', its accounts, their data and tokens' : ', its data and tokens'})`;
   }
@@ -56,12 +59,12 @@ export function renderPlan(plan: Plan): string[] {
 
 export function clientLine(client: ClientRecord, accounts: number): string {
   return [
-    client.clientId.padEnd(16),
-    client.name.padEnd(24),
-    client.timeZone.padEnd(20),
+    field(client.clientId).padEnd(16),
+    field(client.name, 60).padEnd(24),
+    field(client.timeZone).padEnd(20),
     `${weekdayName(client.digestWeekday)} ${String(client.digestHour ?? 8).padStart(2, '0')}:00`.padEnd(10),
     String(accounts).padStart(8),
-    `  ${client.digestEmails.join(', ') || '-'}`,
+    `  ${client.digestEmails.map((e) => field(e)).join(', ') || '-'}`,
   ].join(' ');
 }
 
@@ -79,10 +82,10 @@ export function clientHeader(): string {
 export function accountLine(account: AccountRecord): string {
   const mode = (account.policy as { mode?: string } | undefined)?.mode ?? 'default';
   return [
-    `${account.clientId}/${account.accountId}`.padEnd(28),
+    `${field(account.clientId)}/${field(account.accountId)}`.padEnd(28),
     account.network.padEnd(9),
-    `@${account.handle}`.padEnd(22),
-    (account.platformUserId === UNKNOWN_PLATFORM_USER_ID ? '-' : account.platformUserId).padEnd(20),
+    `@${field(account.handle, 80)}`.padEnd(22),
+    (account.platformUserId === UNKNOWN_PLATFORM_USER_ID ? '-' : field(account.platformUserId)).padEnd(20),
     account.status.padEnd(14),
     mode,
   ].join(' ');
@@ -101,5 +104,5 @@ export function accountHeader(): string {
 
 /** What to tell the operator about an account that still needs `followback connect`. */
 export function connectHint(account: AccountRecord): string {
-  return `connect it: followback connect ${account.network} --client ${account.clientId} --account ${account.accountId}`;
+  return `connect it: followback connect ${account.network} --client ${field(account.clientId)} --account ${field(account.accountId)}`;
 }

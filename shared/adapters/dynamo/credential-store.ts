@@ -22,8 +22,13 @@ import { describeKey, type ItemKey, keyAttributes, keyPart, keys, registryPk } f
 /**
  * Credentials of connected accounts, sealed by the vault, one item per (account, network):
  *
- *   pk ACCT#<clientId>#<accountId>   sk CRED#<network>
+ *   pk CRED#<clientId>#<accountId>   sk CRED#<network>
  *   entity 'credential', network, scheme (vault), sealed (B), version (N), updatedAt (N)
+ *
+ * The credentials have a partition of their own, beside the account's `ACCT#…` partition, so the
+ * public approval function can be granted the account partitions and not these (its role's
+ * `dynamodb:LeadingKeys` condition, infra/table-grants.ts). Items an older version wrote in the
+ * account partition (`ACCT#…` / `CRED#<network>`) are still read, and moved on first read.
  *
  * The vault context is derived from the key being read ({clientId, accountId, purpose
  * `credentials:<network>`}), so a sealed value copied onto another tenant's or account's item does
@@ -65,7 +70,13 @@ export function credentialKey(ref: AccountRef, network: Network): ItemKey {
       details: { field: 'network', value: network },
     });
   }
-  return { pk: keys.accountPk(ref), sk: `${credentialSkPrefix}${network}` };
+  return { pk: keys.credentialPk(ref), sk: `${credentialSkPrefix}${network}` };
+}
+
+/** Where versions before the credential partition kept the item (read and moved on first read). */
+export function legacyCredentialKey(ref: AccountRef, network: Network): ItemKey {
+  const key = credentialKey(ref, network);
+  return { pk: keys.accountPk(ref), sk: key.sk };
 }
 
 export function credentialContext(ref: AccountRef, network: Network): VaultContext {
@@ -149,13 +160,15 @@ export class DynamoCredentialStore {
       }
       throw wrap('PutItem', key, this.#table, error);
     }
+    // A new connect replaces whatever an older version left in the account partition.
+    if (expectedVersion === undefined) await this.#deleteKeys([legacyCredentialKey(ref, network)]);
     return version;
   }
 
   /** The account's credentials, opened; undefined when none are stored. VaultOpenError if they do not open here. */
   async get(ref: AccountRef, network: Network): Promise<StoredCredentials | undefined> {
     const key = credentialKey(ref, network);
-    const item = await this.#getItem(key);
+    const item = (await this.#getItem(key)) ?? (await this.#moveLegacy(ref, network));
     if (item === undefined) return undefined;
     const raw = itemSchema.safeParse(item);
     if (!raw.success) {
@@ -189,16 +202,44 @@ export class DynamoCredentialStore {
 
   /** Removes one network's credentials of the account (absent is fine). */
   async delete(ref: AccountRef, network: Network): Promise<void> {
-    await this.#deleteKeys([credentialKey(ref, network)]);
+    await this.#deleteKeys([credentialKey(ref, network), legacyCredentialKey(ref, network)]);
   }
 
-  /** Removes every credential item of the account; returns how many there were. */
+  /** Removes every credential item of the account (old layout too); returns how many there were. */
   async deleteAccount(ref: AccountRef): Promise<number> {
-    const pk = keys.accountPk(ref);
     const doomed: ItemKey[] = [];
-    for await (const item of this.#query(pk, credentialSkPrefix)) doomed.push(itemKey(item));
+    for (const pk of [keys.credentialPk(ref), keys.accountPk(ref)]) {
+      for await (const item of this.#query(pk, credentialSkPrefix)) doomed.push(itemKey(item));
+    }
     await this.#deleteKeys(doomed);
     return doomed.length;
+  }
+
+  /**
+   * An item of the old layout, copied to the credential partition (unless something is there by
+   * now) and removed from the account partition; the copy keeps its version, so a refresh that
+   * read it still replaces exactly that pair. Undefined when there is none.
+   */
+  async #moveLegacy(ref: AccountRef, network: Network): Promise<Record<string, AttributeValue> | undefined> {
+    const legacy = legacyCredentialKey(ref, network);
+    const item = await this.#getItem(legacy);
+    if (item === undefined) return undefined;
+    const key = credentialKey(ref, network);
+    try {
+      await this.#client.send(
+        new PutItemCommand({
+          TableName: this.#table,
+          Item: { ...item, ...keyAttributes(key) },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (error) {
+      // Moved meanwhile by another reader: the moved item is the one to read.
+      if (isConditionFailure(error)) return this.#getItem(key);
+      throw wrap('PutItem', key, this.#table, error);
+    }
+    await this.#deleteKeys([legacy]);
+    return item;
   }
 
   /**

@@ -37,7 +37,7 @@ export const accountRecordSchema = z.looseObject({
   network: z.enum(['x', 'bluesky', 'mastodon']),
   platformUserId: z.string().min(1),
   handle: z.string(),
-  status: z.enum(['active', 'paused', 'token_expired']),
+  status: z.enum(['active', 'paused', 'not_connected', 'token_expired']),
   observe: observeSettingsSchema,
   policy: z.record(z.string(), z.unknown()).optional(),
   createdAt: finite,

@@ -22,6 +22,7 @@ import type {
 import type { AccountState } from '../../domain/account-state.ts';
 import type { FollowTask } from '../../domain/engine/task.ts';
 import { ConflictError, FollowbackError, ValidationError } from '../../domain/errors.ts';
+import { UNKNOWN_PLATFORM_USER_ID } from '../../domain/tenants/tenant.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Changeset, Store, VersionedState } from '../../ports/store.ts';
 import type { BucketKey, BucketStore, StoredBucket, StoredTask, TaskStore } from '../../ports/tasks.ts';
@@ -196,23 +197,26 @@ export class DynamoStore implements Store, TaskStore, BucketStore {
 
   /**
    * Deletes every item in the account's partition (state, base chunks, changesets, scan pages and
-   * whatever later issues put there). Not part of the port: for `account remove --purge` and tests.
-   * Returns the number of items deleted.
+   * whatever later issues put there) and in its credential partition (its sealed tokens). Not part
+   * of the port: for `account remove` and tests. Returns the number of items deleted.
    */
   async purgeAccountData(ref: AccountRef): Promise<number> {
-    const pk = keys.accountPk(ref);
-    const doomed: ItemKey[] = [];
-    const query = this.#query(
-      {
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': { S: pk } },
-        ProjectionExpression: 'pk, sk',
-      },
-      pk,
-    );
-    for await (const item of query) doomed.push(itemKey(item));
-    await this.#batchWrite(doomed.map(deleteRequest), pk);
-    return doomed.length;
+    let deleted = 0;
+    for (const pk of [keys.accountPk(ref), keys.credentialPk(ref)]) {
+      const doomed: ItemKey[] = [];
+      const query = this.#query(
+        {
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': { S: pk } },
+          ProjectionExpression: 'pk, sk',
+        },
+        pk,
+      );
+      for await (const item of query) doomed.push(itemKey(item));
+      await this.#batchWrite(doomed.map(deleteRequest), pk);
+      deleted += doomed.length;
+    }
+    return deleted;
   }
 
   // ------------------------------------------------------------------------------------------
@@ -698,8 +702,11 @@ export class DynamoStore implements Store, TaskStore, BucketStore {
   }
 
   #accountFrom(key: ItemKey, item: Item): AccountRecord {
-    const record = this.#fromItem(key, accountRecordSchema, item);
-    return stripKeys(record);
+    const record = stripKeys(this.#fromItem(key, accountRecordSchema, item));
+    // Older versions stored a never-connected account as token_expired; it is not_connected.
+    return record.status === 'token_expired' && record.platformUserId === UNKNOWN_PLATFORM_USER_ID
+      ? { ...record, status: 'not_connected' }
+      : record;
   }
 }
 

@@ -11,6 +11,7 @@
  *   ACCT#<clientId>#<accountId>     BASE#<kind>#<seq:10>#<chunk:4>            base snapshot chunk: `data` (B)
  *   ACCT#<clientId>#<accountId>     CHG#<seq:10>#<part:3>                     changeset part: `data` (B), TTL
  *   ACCT#<clientId>#<accountId>     SCAN#<scanId>#<page:6>                    page of a full scan in progress, TTL
+ *   CRED#<clientId>#<accountId>     CRED#<network>                            sealed credentials (credential-store.ts)
  *
  * The registry is one partition: an agency has at most a few thousand accounts, listed once per tick.
  * Everything about one account lives in its own partition, so one account's work never touches
@@ -283,6 +284,12 @@ export const keys = {
   /** Partition of everything about one account. */
   accountPk: (ref: AccountRef): string =>
     `ACCT#${keyPart('clientId', ref.clientId)}#${keyPart('accountId', ref.accountId)}`,
+  /**
+   * Partition of one account's sealed credentials, apart from its other items, so a role can be
+   * given the account partitions (`ACCT#*`) without the credentials (`dynamodb:LeadingKeys`).
+   */
+  credentialPk: (ref: AccountRef): string =>
+    `CRED#${keyPart('clientId', ref.clientId)}#${keyPart('accountId', ref.accountId)}`,
   accountState: (ref: AccountRef): ItemKey => ({ pk: keys.accountPk(ref), sk: 'STATE' }),
   baseChunk: (ref: AccountRef, kind: GraphKind, baseSeq: number, chunk: number): ItemKey => ({
     pk: keys.accountPk(ref),

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { DeliveryCheck, MailKey, Mailer, OutgoingMail, SentMail } from '../../ports/mailer.ts';
 import { MailRejectedError } from '../../ports/mailer.ts';
@@ -10,6 +10,8 @@ import { MailRejectedError } from '../../ports/mailer.ts';
  * Names are deterministic, so sending the same message again writes the same files (idempotent);
  * each file is written to a temporary name and renamed, so a crash never leaves half a message.
  * The `.eml` is written last: its presence, with the message's Message-ID, is what `check` reads.
+ * The messages hold live approval and unsubscribe links, so, like the vault key beside them, the
+ * files are the owner's only (0600) in a folder that is too (0700).
  */
 export class OutboxMailer implements Mailer {
   readonly dir: string;
@@ -27,7 +29,9 @@ export class OutboxMailer implements Mailer {
   async send(mail: OutgoingMail): Promise<SentMail> {
     const paths = this.pathsOf(mail.key);
     try {
-      await mkdir(join(this.dir, safeName(mail.key.clientId)), { recursive: true });
+      const folder = join(this.dir, safeName(mail.key.clientId));
+      await mkdir(folder, { recursive: true, mode: 0o700 });
+      await chmod(folder, 0o700);
       if (mail.html !== undefined) await writeAtomically(paths.html, mail.html);
       await writeAtomically(paths.eml, mail.raw);
     } catch (error) {
@@ -58,7 +62,8 @@ export class OutboxMailer implements Mailer {
 async function writeAtomically(path: string, data: string | Uint8Array): Promise<void> {
   const temporary = `${path}.tmp-${randomBytes(6).toString('hex')}`;
   try {
-    await writeFile(temporary, data);
+    await writeFile(temporary, data, { mode: 0o600 });
+    await chmod(temporary, 0o600);
     await rename(temporary, path);
   } catch (error) {
     await rm(temporary, { force: true }).catch(() => undefined);

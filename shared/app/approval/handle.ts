@@ -12,8 +12,10 @@
  *   `decideApprovals` (the same use case as the CLI). A bad form changes nothing and leaves the
  *   token usable; a second POST of a used token is refused (and, if the first one crashed between
  *   consuming and deciding, finishes the recorded decision: each task moves at most once).
- * - A link's token authorises decisions on its account's candidates that were waiting when the
- *   link was issued; the candidate(s) it names are the ones ticked when the page opens.
+ * - A link's token authorises decisions only on the candidates it covers (`tokenCovers`, the one
+ *   scope check: a per-candidate link covers that person, a batch link the people it lists), and
+ *   only while they were waiting when the link was issued. The page shows only those; a POST that
+ *   ticks anyone else (a forwarded link, a crafted form) is refused whole and changes nothing.
  * - Used, expired, tampered, malformed, other-tenant (the token's client is not the URL's) and
  *   unknown tokens get a refusal page and change nothing.
  * - Unsubscribe: GET shows a confirmation page; POST with `List-Unsubscribe=One-Click` (RFC 8058,
@@ -37,6 +39,7 @@ import {
   type ApprovalKeys,
   type ApprovalTokenPayload,
   MAX_TOKEN_LENGTH,
+  tokenCovers,
   verifyApprovalToken,
 } from '../../domain/approval/token.ts';
 import { ConflictError } from '../../domain/errors.ts';
@@ -172,7 +175,7 @@ async function showApproval(ctx: Context): Promise<ApprovalResponse> {
   const stored = await ctx.deps.store.listAwaitingApproval(account, { limit: MAX_PAGE_CANDIDATES });
   const candidates = stored
     .map((entry) => entry.task)
-    .filter((task) => task.detectedAt <= payload.issuedAt)
+    .filter((task) => task.detectedAt <= payload.issuedAt && tokenCovers(payload, task.targetId))
     .map((task) => candidateOfTask(task));
   const shown = new Set(candidates.map((c) => c.user.id));
   const actionUrl = `${ctx.baseUrl}${approvePath(ctx.clientId)}`;
@@ -224,8 +227,12 @@ async function postApproval(ctx: Context): Promise<ApprovalResponse> {
     );
   }
 
-  // Every ticked id must be a candidate of this account, from before the link was issued: a form
-  // naming anyone else was not made by this page, and changes nothing.
+  // Every ticked id must be one the link covers, and a candidate of this account from before the
+  // link was issued: a form naming anyone else was not made by this page, and changes nothing.
+  const uncovered = form.targetIds.find((targetId) => !tokenCovers(payload, targetId));
+  if (uncovered !== undefined) {
+    return problem(403, 'Not covered by this link', `approve: this link does not cover ${uncovered}`);
+  }
   const actionable: string[] = [];
   let unchanged = 0;
   for (const targetId of form.targetIds) {

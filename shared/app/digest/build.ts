@@ -43,7 +43,13 @@ import type { Logger } from '../../ports/logger.ts';
 import type { PlatformUser } from '../../ports/platform.ts';
 import type { AccountStateStore, Changeset, GraphStore, RegistryStore } from '../../ports/store.ts';
 import type { BucketStore, TaskStore } from '../../ports/tasks.ts';
-import { batchLink, candidateLink, type LinkSigner, unsubscribeLink } from '../approval/links.ts';
+import {
+  batchLink,
+  candidateLink,
+  type LinkSigner,
+  MAX_BATCH_LINK_TARGETS,
+  unsubscribeLink,
+} from '../approval/links.ts';
 import { type EngineSettings, policyOf } from '../engine/policy-of.ts';
 import { accountStatus } from '../engine/status.ts';
 import { loadGraph } from '../observe/graph-repo.ts';
@@ -283,7 +289,10 @@ export async function gatherAccountFacts(
     followerSamples,
     atRisk,
     failures,
-    links: approveAll === undefined ? {} : { approveAll },
+    links:
+      approveAll === undefined
+        ? {}
+        : { approveAll, approveAllCovers: Math.min(waiting.length, MAX_BATCH_LINK_TARGETS) },
   };
 }
 

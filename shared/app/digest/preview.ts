@@ -80,11 +80,12 @@ export async function previewDigests(
     await outbox.send({ key, messageId, raw: mail.raw, from: mail.from, to: mail.to, html: mail.html });
     const paths = outbox.pathsOf(key);
     const accounts = mail.model.accounts;
+    // Batch links first: each covers every candidate its account listed; a candidate link, one person.
     const links = [
+      ...accounts.flatMap((a) => (a.links.approveAll === undefined ? [] : [a.links.approveAll])),
       ...accounts.flatMap((a) =>
         a.awaitingApproval.flatMap((c) => (c.approveUrl === undefined ? [] : [c.approveUrl])),
       ),
-      ...accounts.flatMap((a) => (a.links.approveAll === undefined ? [] : [a.links.approveAll])),
     ];
     results.push({
       clientId: client.clientId,

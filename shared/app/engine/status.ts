@@ -109,7 +109,7 @@ export async function accountStatus(
       promisedCompletionAt: predicted.promisedCompletionAt,
     },
     blockedUntil: state?.state.engine?.blockedUntil ?? null,
-    readsThisMonthUsd: state?.state.observe.spend.monthUsd ?? 0,
+    readsThisMonthUsd: roundUsd(state?.state.observe.spend.monthUsd ?? 0),
   };
 }
 
@@ -138,4 +138,9 @@ function followersOf(state: AccountState | undefined): number | null {
   if (!state) return null;
   const graph = state.observe.graphs.followers;
   return graph.complete ? graph.count : (state.observe.owner?.followers ?? graph.count);
+}
+
+/** Money as people read it: to the cent (sums of per-read prices drift: 86.26000000000003). */
+export function roundUsd(usd: number): number {
+  return Math.round(usd * 100) / 100;
 }

@@ -1,5 +1,5 @@
 import { desiredRegistry, parseClientsFile } from '../../config/clients-file.ts';
-import { type AccountRecord, accountKey } from '../../domain/account.ts';
+import { type AccountRecord, accountKey, needsConnect } from '../../domain/account.ts';
 import { ConflictError } from '../../domain/errors.ts';
 import { type Plan, planChangesSomething, planRegistry, sameValue } from '../../domain/tenants/plan.ts';
 import { removeAccount, type TenantDeps } from './registry.ts';
@@ -25,7 +25,7 @@ export interface ApplyResult {
   created: number;
   updated: number;
   removed: number;
-  /** Accounts created or still waiting for `followback connect` (status token_expired, no platform id). */
+  /** Accounts created or still waiting for `followback connect` (not connected, or access refused). */
   toConnect: AccountRecord[];
 }
 
@@ -60,7 +60,7 @@ export async function applyPlan(deps: TenantDeps, plan: Plan): Promise<ApplyResu
         );
       }
       await deps.store.putAccount(step.desired!);
-      if (step.desired!.status === 'token_expired') result.toConnect.push(step.desired!);
+      if (needsConnect(step.desired!.status)) result.toConnect.push(step.desired!);
     }
     if (step.op === 'create') result.created++;
     else if (step.op === 'update') result.updated++;

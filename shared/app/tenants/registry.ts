@@ -156,7 +156,7 @@ export interface NewAccount extends AccountSpecInput {
   accountId?: string | undefined;
 }
 
-/** Adds an account to a client. It waits in `token_expired` ("needs connecting") until `connect`. */
+/** Adds an account to a client. It waits in `not_connected` until `followback connect`. */
 export async function addAccount(
   deps: TenantDeps,
   clientId: string,

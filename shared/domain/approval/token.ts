@@ -239,9 +239,12 @@ export function verifyApprovalToken(
 }
 
 /**
- * True when `targetId` is one the token may act on by itself (a candidate or listed batch). A
- * batchId-only token covers whatever the store recorded for that batch: the caller checks that.
+ * The scope check, the one place that decides whom an approval token may act on: true when
+ * `targetId` is the token's candidate or one of its listed batch. Everything that acts on a token
+ * (the approval page's GET and POST) asks this for every id. A batchId-only token covers nobody
+ * here: a caller that stores batches must resolve them itself. Unsubscribe tokens cover nobody.
  */
 export function tokenCovers(payload: ApprovalTokenPayload, targetId: string): boolean {
+  if (payload.scope !== 'candidate' && payload.scope !== 'batch') return false;
   return payload.targetIds?.includes(targetId) ?? false;
 }

@@ -31,7 +31,8 @@ export const CHART_MISSING_COLOR = '#d5d9e0';
  * Maps counts to bar heights. The axis does not start at zero (a 10,000-follower account that
  * grew by 50 would otherwise draw twelve identical bars): the baseline sits below the lowest value
  * by half the range, so the lowest real bar is a third of the way up, and changes stay visible.
- * Equal values draw half-height bars. Heights are monotonic in the counts.
+ * Equal values draw half-height bars; a zero is always the lowest stub. Heights are monotonic in
+ * the counts.
  */
 export function scaleChart(points: readonly WeeklyPoint[], options: ChartScaleOptions = {}): ChartBar[] {
   const maxHeight = options.maxHeight ?? 80;
@@ -45,7 +46,9 @@ export function scaleChart(points: readonly WeeklyPoint[], options: ChartScaleOp
       return { weekStart: p.weekStart, count: null, height: 2, missing: true };
     }
     let height: number;
-    if (max === min) height = Math.round(maxHeight / 2);
+    // Zero followers is nothing to draw: the lowest stub, whatever the other weeks are.
+    if (p.count <= 0) height = minHeight;
+    else if (max === min) height = Math.round(maxHeight / 2);
     else height = Math.round(minHeight + ((p.count - baseline) / (max - baseline)) * (maxHeight - minHeight));
     return { weekStart: p.weekStart, count: p.count, height: Math.max(minHeight, height), missing: false };
   });

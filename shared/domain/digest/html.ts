@@ -6,6 +6,10 @@
  * characters (which can make a name read backwards or fake a line), and cut to a sane length.
  */
 
+import { cleanText } from '../text.ts';
+
+export { cleanText };
+
 const HTML_ESCAPES: Readonly<Record<string, string>> = {
   '&': '&amp;',
   '<': '&lt;',
@@ -18,30 +22,6 @@ const HTML_ESCAPES: Readonly<Record<string, string>> = {
 /** Escapes text for an HTML text node or a quoted attribute value. */
 export function escapeHtml(value: unknown): string {
   return String(value ?? '').replace(/[&<>"'`]/g, (c) => HTML_ESCAPES[c] ?? c);
-}
-
-/** C0/C1 controls (except tab and newline), bidi overrides/isolates, and zero-width joiners used for spoofing. */
-const UNSAFE_CHARS =
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
-  /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u200B\u200E\u200F\u202A-\u202E\u2066-\u2069\uFEFF]/g;
-
-const segmenter = new Intl.Segmenter('en', { granularity: 'grapheme' });
-
-/**
- * Cleans a stranger's text for display: drops control and bidi-override characters, folds every run
- * of whitespace (newlines included) into one space, trims, and cuts at `maxLength` graphemes with an
- * ellipsis (never inside an emoji or a combining sequence). Returns plain text: escape it for HTML.
- */
-export function cleanText(value: string | undefined | null, maxLength = 200): string {
-  if (value === undefined || value === null) return '';
-  const folded = String(value).replace(UNSAFE_CHARS, '').replace(/\s+/g, ' ').trim();
-  if (folded.length <= maxLength) return folded;
-  const out: string[] = [];
-  for (const { segment } of segmenter.segment(folded)) {
-    if (out.length === maxLength - 1) return `${out.join('').trimEnd()}…`;
-    out.push(segment);
-  }
-  return out.join('');
 }
 
 /** cleanText then escapeHtml: the one call for stranger-provided text in HTML. */

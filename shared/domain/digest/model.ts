@@ -116,6 +116,11 @@ export type FollowBackMode = 'auto' | 'approve' | 'off';
 export interface AccountLinks {
   /** Approval page with every candidate of this account pre-ticked (the GET shows, never acts). */
   approveAll?: string | undefined;
+  /**
+   * How many candidates the approveAll link covers: the first ones listed, at most the batch limit
+   * (absent: all of them). A link acts only on the people it covers.
+   */
+  approveAllCovers?: number | undefined;
   /** Approval page for this account. */
   approvalPage?: string | undefined;
 }
@@ -503,6 +508,7 @@ export function reasonLabel(code: string): string {
 const STATUS_LABELS: Readonly<Record<AccountStatus, string>> = {
   active: 'Active',
   paused: 'Paused',
+  not_connected: 'Not connected yet',
   token_expired: 'Reconnect needed',
 };
 
@@ -524,4 +530,24 @@ export function periodNoun(period: { start: number; end: number }): string {
 export function digestSubject(model: DigestModel): string {
   const kind = isWeeklyPeriod(model.period) ? 'Weekly digest' : 'Digest';
   return `${kind} for ${cleanText(model.client.name, 100)}: ${model.period.label}`;
+}
+
+/**
+ * What the digest says about its approval links: whom each one acts on. Forwarding the email
+ * forwards the links, so the reader should know that a person's link approves only that person.
+ */
+export function approvalLinkScope(
+  candidates: number,
+  covered: number,
+  formatCount: (n: number) => string,
+): { allLabel: string; textLabel: string; note: string } {
+  const all = covered >= candidates;
+  return {
+    allLabel: all ? `Approve all ${formatCount(candidates)}…` : `Approve the first ${formatCount(covered)}…`,
+    textLabel: all ? 'Approve all' : `Approve the first ${formatCount(covered)}`,
+    note:
+      `Each “Review and approve” link acts only on that person; “${all ? 'Approve all' : 'Approve the first'}” only on ` +
+      `${all ? `the ${formatCount(candidates)} listed here` : `the first ${formatCount(covered)} of the ${formatCount(candidates)} listed here`}` +
+      ', as they were when this digest was made. Nobody who follows later can be approved with these links.',
+  };
 }

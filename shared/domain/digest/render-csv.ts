@@ -1,10 +1,14 @@
 /**
  * The CSV attachment: one row per event of the period (RFC 4180: CRLF, fields quoted when they
- * hold a comma, quote or line break). Cells a spreadsheet would run as a formula (starting with
- * = + - @, tab or carriage return: OWASP "CSV injection") get a leading apostrophe, because names
- * and bios come from strangers.
+ * hold a comma, semicolon, quote or line break). Names and bios come from strangers, so every cell
+ * is cleaned (cleanText: no controls, no bidi controls, line breaks folded) and no part of it can
+ * become a formula (OWASP "CSV injection"): a formula trigger (= + - @, or their full-width forms)
+ * at the start of the cell, or after a comma or semicolon (where de-DE and fr-FR Excel split a
+ * line that they do not read as comma-separated) gets an apostrophe before it, quotes and spaces
+ * in between notwithstanding.
  */
 import type { Network } from '../../ports/platform.ts';
+import { cleanText } from '../text.ts';
 import { formatCsvDate, formatDuration } from './format.ts';
 import type { DigestModel } from './model.ts';
 import { spamSignalLabel } from './model.ts';
@@ -86,11 +90,19 @@ export function digestEvents(model: DigestModel): DigestEvent[] {
   );
 }
 
-/** Neutralises formula triggers, then quotes when needed. */
+/** Longest cell (a bio is far shorter; anything longer is cut with an ellipsis). */
+const MAX_CELL_LENGTH = 2000;
+
+/**
+ * A formula trigger at the start of the text or of any part a spreadsheet could split off (after
+ * a comma or a semicolon), possibly behind quotes and spaces.
+ */
+const FORMULA_TRIGGER = /(^|[,;])([\s"]*)(?=[=+\-@\uFF1D\uFF0B\uFF0D\uFF20])/g;
+
+/** Cleans the text, neutralises every formula trigger, then quotes when needed. */
 export function csvCell(value: string | number | null | undefined): string {
-  let text = value === null || value === undefined ? '' : String(value);
-  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  if (/[",\r\n]/.test(text) || /^\s|\s$/.test(text)) text = `"${text.replace(/"/g, '""')}"`;
+  let text = cleanText(value, MAX_CELL_LENGTH).replace(FORMULA_TRIGGER, "$1$2'");
+  if (/[",;]/.test(text)) text = `"${text.replace(/"/g, '""')}"`;
   return text;
 }
 

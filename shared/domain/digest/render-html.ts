@@ -23,6 +23,7 @@ import { cleanText, escapeHtml, safeAvatarUrl, safeHttpUrl, userText } from './h
 import {
   type AccountDigest,
   type ApprovalCandidate,
+  approvalLinkScope,
   type DigestModel,
   type DigestUser,
   digestSubject,
@@ -265,6 +266,13 @@ function statusNotices(model: DigestModel, account: AccountDigest): string {
         'bad',
       ),
     );
+  } else if (account.status === 'not_connected') {
+    parts.push(
+      notice(
+        `<strong>Not connected yet.</strong> This account has not been connected to followback, so nothing is observed or followed back. ${escapeHtml(cleanText(model.agency.name, 80))} connects it with your go-ahead (you sign in to ${escapeHtml(networkName(account.network))} once).`,
+        'warn',
+      ),
+    );
   } else if (account.status === 'paused') {
     parts.push(
       notice('<strong>Paused.</strong> No follow-backs are made while the account is paused.', 'warn'),
@@ -305,10 +313,11 @@ function candidateBlock(model: DigestModel, account: AccountDigest, options: Lis
     .join('');
   const approveAll = account.links.approveAll;
   const page = account.links.approvalPage ?? model.links.approvalPage;
+  const scope = approvalLinkScope(list.length, account.links.approveAllCovers ?? list.length, (n) =>
+    formatCount(n, locale),
+  );
   const buttons =
-    (approveAll === undefined
-      ? ''
-      : button(approveAll, `Approve all ${formatCount(list.length, locale)}…`, { testId: 'approve-all' })) +
+    (approveAll === undefined ? '' : button(approveAll, scope.allLabel, { testId: 'approve-all' })) +
     (page === undefined
       ? ''
       : button(page, 'Open the approval page', { primary: false, testId: 'approval-page' }));
@@ -323,6 +332,7 @@ function candidateBlock(model: DigestModel, account: AccountDigest, options: Lis
     items +
     more(shown.length, list.length, 'on the approval page') +
     (buttons === '' ? '' : `<div style="margin:8px 0 4px 0;">${buttons}</div>`) +
+    (approveAll === undefined ? '' : `<div data-link-scope>${muted(escapeHtml(scope.note))}</div>`) +
     why +
     '</div>'
   );

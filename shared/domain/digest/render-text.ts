@@ -18,6 +18,7 @@ import {
 import { cleanText, safeHttpUrl } from './html.ts';
 import {
   type AccountDigest,
+  approvalLinkScope,
   type DigestModel,
   type DigestUser,
   digestSubject,
@@ -62,6 +63,11 @@ function accountText(model: DigestModel, account: AccountDigest, options: ListLi
       `${networkName(account.network)} no longer accepts this account's access; it needs reconnecting.`,
     );
   }
+  if (account.status === 'not_connected') {
+    out.push(
+      `This account has not been connected yet, so nothing is observed or followed back. ${cleanText(model.agency.name, 80)} connects it with your go-ahead (you sign in to ${networkName(account.network)} once).`,
+    );
+  }
   if (account.atRisk !== null) {
     const r = account.atRisk;
     out.push(
@@ -97,7 +103,14 @@ function accountText(model: DigestModel, account: AccountDigest, options: ListLi
     out.push(...list(lines, options.maxCandidates, lines.length, 'on the approval page'));
     const all = safeHttpUrl(account.links.approveAll);
     const page = safeHttpUrl(account.links.approvalPage ?? model.links.approvalPage);
-    if (all !== undefined) out.push(`  Approve all: ${all}`);
+    if (all !== undefined) {
+      const scope = approvalLinkScope(
+        account.awaitingApproval.length,
+        account.links.approveAllCovers ?? account.awaitingApproval.length,
+        (n) => formatCount(n, locale),
+      );
+      out.push(`  ${scope.textLabel}: ${all}`, `  ${scope.note}`);
+    }
     if (page !== undefined) out.push(`  Approval page: ${page}`);
   }
 

@@ -20,6 +20,7 @@ import { badge, COLOURS, emailDocument, FONT, muted, row } from './render-html.t
 
 export type RollupProblem =
   | 'token_expired'
+  | 'not_connected'
   | 'promise_at_risk'
   | 'failures'
   | 'promise_missed'
@@ -29,6 +30,7 @@ export type RollupProblem =
 /** Severity, highest first: the order problems are listed and rows are sorted by. */
 export const ROLLUP_PROBLEM_SEVERITY: Readonly<Record<RollupProblem, number>> = {
   token_expired: 60,
+  not_connected: 55,
   promise_at_risk: 50,
   failures: 40,
   promise_missed: 30,
@@ -38,6 +40,7 @@ export const ROLLUP_PROBLEM_SEVERITY: Readonly<Record<RollupProblem, number>> = 
 
 const PROBLEM_LABELS: Readonly<Record<RollupProblem, string>> = {
   token_expired: 'Reconnect needed',
+  not_connected: 'Not connected: run followback connect',
   promise_at_risk: 'Promise at risk',
   failures: 'Failures',
   promise_missed: 'Promise missed',
@@ -127,6 +130,7 @@ export function buildRollup(input: RollupInput): RollupModel {
     for (const a of d.accounts) {
       const problems: RollupProblem[] = [];
       if (a.status === 'token_expired') problems.push('token_expired');
+      if (a.status === 'not_connected') problems.push('not_connected');
       if (a.atRisk !== null) problems.push('promise_at_risk');
       if (a.failures > 0) problems.push('failures');
       if (a.promiseKeptPct !== null && a.promiseKeptPct < target) problems.push('promise_missed');
