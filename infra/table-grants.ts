@@ -31,4 +31,10 @@ export const tableGrants: Record<
   'digest-worker': { actions: ['GetItem', 'Query', 'PutItem'], indexes: ['gsi1'] },
   /** Tokens' single use, the approved tasks and the account state, the unsubscribe flag (UpdateItem). */
   'approval-page': { actions: ['GetItem', 'Query', 'PutItem', 'UpdateItem'], indexes: ['gsi1'] },
+  /**
+   * The console and invites: the registry, states, snapshots and tasks (candidates on gsi1), invites,
+   * audit entries, decisions, settings, sealed credentials, limiter buckets, and the refresh lock of a
+   * platform it opens for an unfollow (a conditional put and delete).
+   */
+  console: { actions: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'], indexes: ['gsi1'] },
 };
