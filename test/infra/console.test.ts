@@ -15,7 +15,7 @@ function consoleFunction() {
   const functions = resourcesOf(dev.statelessTemplate, 'AWS::Lambda::Function');
   const [id, fn] = Object.entries(functions).find(([key]) => key.startsWith('ConsoleFunction')) ?? [];
   if (id === undefined || fn === undefined) throw new Error('no console function');
-  return { id, properties: fn.Properties as Record<string, any> };
+  return { id, properties: (fn.Properties ?? {}) as Record<string, unknown> };
 }
 
 describe('the operator console stack', () => {
@@ -110,7 +110,8 @@ describe('the operator console stack', () => {
 
   it('sets exactly the environment the console function validates at start', () => {
     // Prepare
-    const env = consoleFunction().properties.Environment.Variables as Record<string, unknown>;
+    const env = (consoleFunction().properties.Environment as { Variables: Record<string, unknown> })
+      .Variables;
     const plain = Object.fromEntries(
       Object.entries(env).map(([key, value]) => [key, typeof value === 'string' ? value : `resolved-${key}`]),
     );
