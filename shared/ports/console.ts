@@ -62,4 +62,18 @@ export interface UnfollowRecordStore {
   listUnfollowed(ref: { clientId: string; accountId: string }): Promise<Map<string, number>>;
 }
 
-export type ConsoleStore = InviteStore & AuditStore & UnfollowRecordStore;
+/** A client's branding on its invite pages (and, later, its digest and approval page). */
+export interface ClientBranding {
+  displayName?: string | undefined;
+  /** `#rrggbb`. */
+  accent?: string | undefined;
+  /** https only. */
+  logoUrl?: string | undefined;
+}
+
+export interface BrandingStore {
+  getBranding(clientId: string): Promise<ClientBranding | undefined>;
+  putBranding(clientId: string, branding: ClientBranding): Promise<void>;
+}
+
+export type ConsoleStore = InviteStore & AuditStore & UnfollowRecordStore & BrandingStore;

@@ -20,6 +20,7 @@ import {
 import type { Branding } from '../adapters/web/pages.ts';
 import { handleApprovalRequest } from '../app/approval/handle.ts';
 import type { CredentialVault } from '../app/connect/token-provider.ts';
+import { brandingOfClient } from '../app/console/branding.ts';
 import type { EngineSettings } from '../app/engine/policy-of.ts';
 import type { InviteDeps } from '../app/invites/invites.ts';
 import type { AccountRecord } from '../domain/account.ts';
@@ -55,8 +56,11 @@ export function wireWeb(wiring: WebWiring, baseUrl: string): WebDeps {
   const retention = wiring.auditRetentionDays ?? 400;
   const consoleStore = new DynamoConsoleStore({ ...wiring.table, auditRetentionDays: retention });
   const { store, clock } = wiring;
+  const branding = { registry: store, branding: consoleStore, audit: consoleStore, clock };
   return {
     agency: wiring.agency,
+    brandingOf: (client) => brandingOfClient(consoleStore, client),
+    branding,
     auth: wiring.auth,
     invites: {
       registry: store,

@@ -139,8 +139,20 @@ describe('the console and client invites in headless Chromium', () => {
     await again.close();
     await shot(operator, '01-clients-empty');
 
-    // Act 2: an invite for the client
+    // Act 2: the client's branding (a bad colour is refused), then an invite for the client
     await operator.click(`[data-client="${CLIENT}"] a`);
+    const brand = async (accent: string) => {
+      await operator
+        .locator('[data-form="branding"]')
+        .evaluate((f) => f.closest('details')?.setAttribute('open', ''));
+      await operator.fill('[data-form="branding"] input[name=displayName]', 'Acme Bakery & Café');
+      await operator.fill('[data-form="branding"] input[name=accent]', accent);
+      await operator.click('[data-form="branding"] button');
+    };
+    await brand('orange');
+    expect(await operator.textContent('[data-error]')).toContain('accent');
+    await brand('#b45309');
+    expect(await operator.textContent('[data-flash]')).toContain('Branding saved');
     await operator.click('[data-form="invite"] button');
     const inviteUrl = (await operator.textContent('[data-invite-url]'))?.trim() ?? '';
     expect(inviteUrl.startsWith(`${server.url}/invite/${CLIENT}?i=`)).toBe(true);
@@ -150,7 +162,12 @@ describe('the console and client invites in headless Chromium', () => {
     const opened = await client.goto(inviteUrl);
     expect(opened?.status()).toBe(200);
     expect(await client.textContent('[data-agency]')).toContain('Northwind Social');
-    expect(await client.textContent('[data-client-name]')).toBe('Acme Bakery');
+    expect(await client.textContent('[data-client-name]')).toBe('Acme Bakery & Café');
+    // A string: the function runs in the page, which Node's type library knows nothing about.
+    const accent = String(
+      await client.evaluate("getComputedStyle(document.documentElement).getPropertyValue('--accent')"),
+    );
+    expect(accent.trim()).toBe('#b45309');
     await shot(client, '03-invite');
     await client.click('[data-network="x"] button');
     await client.click('text=Authorize as @acme_x');

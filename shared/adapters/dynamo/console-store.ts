@@ -10,7 +10,7 @@ import * as z from 'zod';
 import type { AccountRef } from '../../domain/account.ts';
 import { ConflictError, ValidationError } from '../../domain/errors.ts';
 import type { InviteRecord } from '../../domain/invites/invite.ts';
-import type { AuditEntry, ConsoleStore, StoredInvite } from '../../ports/console.ts';
+import type { AuditEntry, ClientBranding, ConsoleStore, StoredInvite } from '../../ports/console.ts';
 import { describeIssue } from './changeset-codec.ts';
 import { errorName, isConditionFailure, versionCondition } from './conditions.ts';
 import { CorruptItemError, StoreError } from './errors.ts';
@@ -23,6 +23,7 @@ import { describeKey, type ItemKey, keyAttributes, keyPart, keys } from './table
  *   CLIENT#<clientId>             INVITE#<inviteId>                a client invite: `invite` (JSON), `version`, TTL after expiry
  *   CLIENT#<clientId>             AUDIT#<at:13>#<random>           an audit entry: `entry` (JSON), TTL = retention
  *   ACCT#<clientId>#<accountId>   UNFOLLOWED#<targetId>            someone the console unfollowed (hidden until observed), TTL
+ *   CLIENT#<clientId>             BRANDING                         the client's display name, accent colour, logo URL
  */
 export interface DynamoConsoleStoreOptions {
   client: DynamoDBClient;
@@ -68,6 +69,18 @@ const auditSchema = z.looseObject({
   action: z.enum(['approve', 'decline', 'unfollow', 'invite', 'connect', 'settings', 'unfollow-refused']),
   targets: z.array(z.string()).optional(),
   detail: z.string(),
+});
+
+export const brandingSchema = z.strictObject({
+  displayName: z.string().trim().min(1).max(100).optional(),
+  accent: z
+    .string()
+    .regex(/^#[0-9a-fA-F]{6}$/, 'must be a colour such as "#1d4fbf"')
+    .optional(),
+  logoUrl: z
+    .url({ protocol: /^https$/, error: 'must be an https URL' })
+    .max(2048)
+    .optional(),
 });
 
 export const consoleKeys = {
@@ -220,6 +233,39 @@ export class DynamoConsoleStore implements ConsoleStore {
   async listUnfollowed(ref: AccountRef): Promise<Map<string, number>> {
     const items = await this.#query(keys.accountPk(ref), 'UNFOLLOWED#');
     return new Map(items.map((item) => [(item.sk?.S ?? '').slice('UNFOLLOWED#'.length), Number(item.at?.N)]));
+  }
+
+  async getBranding(clientId: string): Promise<ClientBranding | undefined> {
+    const itemKey: ItemKey = { pk: consoleKeys.clientPk(clientId), sk: 'BRANDING' };
+    const out = await this.#call('GetItem', describeKey(itemKey), () =>
+      this.#client.send(
+        new GetItemCommand({ TableName: this.#table, Key: keyAttributes(itemKey), ConsistentRead: true }),
+      ),
+    );
+    if (out.Item === undefined) return undefined;
+    return parseJson(itemKey, out.Item, 'branding', brandingSchema) as ClientBranding;
+  }
+
+  async putBranding(clientId: string, branding: ClientBranding): Promise<void> {
+    const parsed = brandingSchema.safeParse(branding);
+    if (!parsed.success) {
+      throw new ValidationError(`branding: ${parsed.error.issues.map(describeIssue).join('; ')}`, {
+        details: { field: 'branding' },
+      });
+    }
+    const itemKey: ItemKey = { pk: consoleKeys.clientPk(clientId), sk: 'BRANDING' };
+    await this.#call('PutItem', describeKey(itemKey), () =>
+      this.#client.send(
+        new PutItemCommand({
+          TableName: this.#table,
+          Item: {
+            ...keyAttributes(itemKey),
+            entity: { S: 'branding' },
+            branding: { S: JSON.stringify(parsed.data) },
+          },
+        }),
+      ),
+    );
   }
 
   async #query(

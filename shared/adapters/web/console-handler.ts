@@ -27,6 +27,7 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { auditCsv, listAudit } from '../../app/console/audit.ts';
+import { type BrandingDeps, updateBranding } from '../../app/console/branding.ts';
 import { type DecisionDeps, decideAcrossAccounts, updateSettings } from '../../app/console/decisions.ts';
 import { listOneSided, oneSidedCsv, type UnfollowDeps, unfollowChosen } from '../../app/console/one-sided.ts';
 import { type ConsoleReadDeps, clientDetail, clientsOverview } from '../../app/console/overview.ts';
@@ -91,6 +92,8 @@ export interface WebDeps {
   read: ConsoleReadDeps;
   decisions: DecisionDeps;
   oneSided: UnfollowDeps;
+  /** Per-client branding set from the console (without it the form is refused). */
+  branding?: BrandingDeps | undefined;
   /** Keys the invite pages' CSRF tokens (the approval keys will do). */
   csrfKey: string | Uint8Array;
   auditRetentionDays: number;
@@ -302,6 +305,20 @@ async function consoleRoute(
           network: network === '' ? undefined : (network as Network),
         });
         return showClient({ ok: 'Invite created.' }, created);
+      },
+      (message) => showClient({ error: message }),
+    );
+  }
+  if (rest[0] === 'branding' && rest.length === 1 && method === 'POST' && deps.branding !== undefined) {
+    const branding = deps.branding;
+    return withValidation(
+      async () => {
+        await updateBranding(branding, actor, clientId, {
+          displayName: form.get('displayName') ?? undefined,
+          accent: form.get('accent') ?? undefined,
+          logoUrl: form.get('logoUrl') ?? undefined,
+        });
+        return showClient({ ok: 'Branding saved: the invite pages show it.' });
       },
       (message) => showClient({ error: message }),
     );

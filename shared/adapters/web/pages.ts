@@ -311,6 +311,12 @@ ${detail.problems.map((p) => html`<span class="problem" data-problem="${p.kind}"
 <form method="post" action="${base}/invites" data-form="invite">${csrfField(view)}<label class="field"><span>network</span><select name="network"><option value="">any (the client picks)</option><option value="x">X</option><option value="bluesky">Bluesky</option><option value="mastodon">Mastodon</option></select></label> <button type="submit" class="primary">Create invite</button></form>
 <a class="button" href="${base}/audit">Audit log</a>
 </div>
+<details class="card"><summary>Branding of ${detail.client.name}'s invite pages</summary>
+<form method="post" action="${base}/branding" data-form="branding">${csrfField(view)}<div class="row">
+<label class="field"><span>display name</span><input type="text" name="displayName" maxlength="100"></label>
+<label class="field"><span>accent colour (#rrggbb)</span><input type="text" name="accent" maxlength="7"></label>
+<label class="field"><span>logo URL (https)</span><input type="text" name="logoUrl" maxlength="2048"></label>
+</div><button type="submit">Save branding</button></form></details>
 <div class="grid">${cards}</div>
 <section class="card"><h2>Awaiting approval across all accounts (${total})</h2>
 ${
