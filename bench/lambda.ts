@@ -72,6 +72,14 @@ const functionEnv: Record<LambdaFunctionName, Record<string, string>> = {
     AGENCY_NAME: 'Bench',
     APPROVAL_KEY_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bench',
   },
+  console: {
+    AGENCY_NAME: 'Bench',
+    APPROVAL_KEY_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bench',
+    VAULT_KEY_ID: 'arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000',
+    COGNITO_USER_POOL_ID: 'us-east-1_Bench1',
+    COGNITO_CLIENT_SECRET_ID: 'followback-bench-console-client',
+    COGNITO_DOMAIN: 'https://followback-bench.auth.us-east-1.amazoncognito.com',
+  },
 };
 
 /** Runs in the child: import the bundle once, print the milliseconds it took. */

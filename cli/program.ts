@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { register as registerConnect } from './commands/connect-commands.ts';
+import { register as registerConsole } from './commands/console-commands.ts';
 import { register as registerDigest } from './commands/digest-commands.ts';
 import { register as registerTenants } from './commands/tenants-commands.ts';
 
@@ -105,6 +106,7 @@ export function buildProgram(options: { quietErrors?: boolean } = {}): Command {
 
   registerTenants(program);
   registerConnect(program);
+  registerConsole(program);
   registerDigest(program);
   return program;
 }

@@ -16,6 +16,7 @@ export const lambdaFunctionNames = [
   'digest-dispatch',
   'digest-worker',
   'approval-page',
+  'console',
 ] as const;
 export type LambdaFunctionName = (typeof lambdaFunctionNames)[number];
 

@@ -65,4 +65,10 @@ export const tableGrants: Record<LambdaFunctionName, TableGrant> = {
       registryUpdate: { partition: 'REGISTRY', attributes: ['pk', 'sk', 'digestOptOut', 'digestOptOutAt'] },
     },
   },
+  /**
+   * The console and invites: the registry, states, snapshots and tasks (candidates on gsi1), invites,
+   * audit entries, decisions, settings, sealed credentials, limiter buckets, and the refresh lock of a
+   * platform it opens for an unfollow (a conditional put and delete).
+   */
+  console: { actions: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'], indexes: ['gsi1'] },
 };

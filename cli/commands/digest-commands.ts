@@ -277,6 +277,12 @@ export async function sendCommand(options: SendCommandOptions): Promise<SendDueR
 // serve
 
 export async function serveCommand(options: ServeCommandOptions): Promise<void> {
+  if (options.local) {
+    // Locally the console and the invite pages are served beside the approval page.
+    const { serveConsoleCommand } = await import('./console-commands.ts');
+    await serveConsoleCommand(options);
+    return;
+  }
   let keys: ApprovalKeys;
   let agencyName: string;
   if (options.local) {

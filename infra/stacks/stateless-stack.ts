@@ -17,6 +17,7 @@ import type { Construct } from 'constructs';
 import type { LambdaFunctionName } from '../bundling.ts';
 import type { DeployConfig } from '../config.ts';
 import { FollowbackFunction, metricsNamespace } from '../constructs/followback-function.ts';
+import { OperatorConsole } from '../constructs/operator-console.ts';
 import { WorkQueue } from '../constructs/work-queue.ts';
 import { type PartitionGrant, type TableAction, tableGrants } from '../table-grants.ts';
 
@@ -37,6 +38,7 @@ export class StatelessStack extends Stack {
   readonly digestDispatch: FollowbackFunction;
   readonly digestWorker: FollowbackFunction;
   readonly approvalPage: FollowbackFunction;
+  readonly operatorConsole: OperatorConsole;
   readonly accountQueue: WorkQueue;
   readonly digestQueue: WorkQueue;
   readonly scheduleDeadLetters: sqs.Queue;
@@ -173,6 +175,14 @@ export class StatelessStack extends Stack {
     new CfnOutput(this, 'ApprovalPageUrl', {
       value: this.approvalUrl.url,
       description: 'Where the links in the digest lead (the approval page)',
+    });
+
+    this.operatorConsole = new OperatorConsole(this, 'Console', {
+      config,
+      table,
+      vaultKey: props.vaultKey,
+      approvalSigningKey: props.approvalSigningKey,
+      grantTable: (fn) => this.#grantTable(fn, 'console'),
     });
 
     this.digestDispatch = new FollowbackFunction(this, 'DigestDispatch', {

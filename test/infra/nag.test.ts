@@ -37,6 +37,13 @@ function expectedAcknowledgements(stage: 'dev' | 'prod'): { path: string; id: st
           id: 'AwsSolutions-IAM5[Resource::*]',
         }))
       : []),
+    // The operator console: its user pool (no Plus plan), the public client id's secret, its function like the others.
+    { path: `${prefix}-Stateless/Console/Operators`, id: 'AwsSolutions-COG8' },
+    { path: `${prefix}-Stateless/Console/ClientId`, id: 'AwsSolutions-SMG4' },
+    { path: `${prefix}-Stateless/Console/Function/Function`, id: 'AwsSolutions-L1' },
+    ...(stage === 'prod'
+      ? [{ path: `${prefix}-Stateless/Console/Function/Role`, id: 'AwsSolutions-IAM5[Resource::*]' }]
+      : []),
   ];
 }
 

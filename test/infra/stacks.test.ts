@@ -246,7 +246,7 @@ describe('functions', () => {
 
   it('keeps logs for the configured retention', () => {
     const groups = Object.values(resourcesOf(dev.statelessTemplate, 'AWS::Logs::LogGroup'));
-    expect(groups).toHaveLength(5);
+    expect(groups).toHaveLength(6);
     for (const group of groups) expect(group.Properties?.RetentionInDays).toBe(dev.config.logRetentionDays);
   });
 
@@ -284,6 +284,8 @@ describe('functions', () => {
   it('serves the approval page through a Function URL without IAM auth (the signed token is the auth)', () => {
     expect(propertiesOf('AWS::Lambda::Url')).toEqual([
       expect.objectContaining({ AuthType: 'NONE', TargetFunctionArn: arnOf('ApprovalPageFunction') }),
+      // The console's (Cognito's ID token is its auth): test/infra/console.test.ts.
+      expect.objectContaining({ AuthType: 'NONE', TargetFunctionArn: arnOf('ConsoleFunction') }),
     ]);
   });
 });

@@ -36,8 +36,8 @@ describe('synthesized cloud assembly', () => {
     // Prepare
     const assets = readdirSync(dev.outdir).filter((entry) => entry.startsWith('asset.'));
 
-    // Assess: five functions, five assets, each an index.mjs of the SDK-bundled code.
-    expect(assets).toHaveLength(5);
+    // Assess: six functions, six assets, each an index.mjs of the SDK-bundled code.
+    expect(assets).toHaveLength(6);
     for (const asset of assets) {
       const bundle = join(dev.outdir, asset, 'index.mjs');
       expect(existsSync(bundle)).toBe(true);

@@ -116,7 +116,7 @@ export async function connectMastodon(
   deps: ConnectMastodonDeps,
   input: ConnectMastodonInput,
 ): Promise<ConnectMastodonResult> {
-  const client = await requireClient(deps.registry, input.clientId);
+  await requireClient(deps.registry, input.clientId);
   const instanceUrl = normalizeInstanceUrl(input.instance, 'instance');
   if (input.accountId !== undefined) {
     const named = await deps.registry.getAccount({ clientId: input.clientId, accountId: input.accountId });
@@ -129,60 +129,122 @@ export async function connectMastodon(
       );
     }
   }
-  const http = new InstanceHttp(instanceUrl, deps.fetch ?? fetch, deps.requestTimeoutMs ?? 10_000);
-  const endpoints = await discover(http, instanceUrl);
   const state = createState();
-  const pkce = endpoints.pkce ? createPkce() : undefined;
   const receiver = await (
     deps.receiver ??
     ((s: string) => startLoopbackReceiver({ state: s, timeoutMs: input.timeoutMs, port: input.redirectPort }))
   )(state);
-  let accessToken: string;
-  let granted: string[];
+  let code: string;
+  let grant: MastodonPendingGrant;
   try {
-    const app = parseOrThrow(
-      'apps',
-      appSchema,
-      await http.json('apps', `${instanceUrl}/api/v1/apps`, {
-        method: 'POST',
-        json: {
-          client_name: input.appName ?? 'followback',
-          redirect_uris: receiver.redirectUri,
-          scopes: MASTODON_OAUTH_SCOPES.join(' '),
-          ...(input.website === undefined ? {} : { website: input.website }),
-        },
-      }),
-    );
-    const authorize = new URL(endpoints.authorize);
-    authorize.searchParams.set('response_type', 'code');
-    authorize.searchParams.set('client_id', app.client_id);
-    authorize.searchParams.set('redirect_uri', receiver.redirectUri);
-    authorize.searchParams.set('scope', MASTODON_OAUTH_SCOPES.join(' '));
-    authorize.searchParams.set('state', state);
-    if (pkce) {
-      authorize.searchParams.set('code_challenge', pkce.challenge);
-      authorize.searchParams.set('code_challenge_method', pkce.method);
-    }
-    await input.onAuthorizeUrl(authorize.toString());
-    const code = await receiver.code;
-    const answer = await http.json('oauth/token', endpoints.token, {
-      method: 'POST',
-      form: {
-        grant_type: 'authorization_code',
-        code,
-        client_id: app.client_id,
-        client_secret: app.client_secret,
-        redirect_uri: receiver.redirectUri,
-        scope: MASTODON_OAUTH_SCOPES.join(' '),
-        ...(pkce ? { code_verifier: pkce.verifier } : {}),
-      },
+    const begun = await beginMastodonGrant(deps, {
+      instanceUrl,
+      redirectUri: receiver.redirectUri,
+      state,
+      appName: input.appName,
+      website: input.website,
     });
-    const token = parseOrThrow('oauth/token', tokenSchema, answer);
-    accessToken = token.access_token;
-    granted = (token.scope ?? MASTODON_OAUTH_SCOPES.join(' ')).split(/[\s+]+/).filter(Boolean);
+    grant = begun.grant;
+    await input.onAuthorizeUrl(begun.authorizeUrl);
+    code = await receiver.code;
   } finally {
     await receiver.close();
   }
+  return finishMastodonGrant(deps, input, grant, code);
+}
+
+/**
+ * What a Mastodon authorization needs to be finished when the owner comes back: the instance, its
+ * token endpoint, the app registered for this redirect, and the PKCE verifier. Secret (the app's
+ * secret and the verifier): a remote connect keeps it sealed by the vault while it waits.
+ */
+export interface MastodonPendingGrant {
+  instanceUrl: string;
+  tokenEndpoint: string;
+  redirectUri: string;
+  appClientId: string;
+  appClientSecret: string;
+  codeVerifier?: string | undefined;
+}
+
+/** Steps 1, 3 and 4: discovery, the app for `redirectUri`, and the URL the owner must open. */
+export async function beginMastodonGrant(
+  deps: Pick<ConnectMastodonDeps, 'fetch' | 'requestTimeoutMs'>,
+  input: {
+    instanceUrl: string;
+    redirectUri: string;
+    state: string;
+    appName?: string | undefined;
+    website?: string | undefined;
+  },
+): Promise<{ authorizeUrl: string; grant: MastodonPendingGrant; pkce: boolean }> {
+  const instanceUrl = normalizeInstanceUrl(input.instanceUrl, 'instance');
+  const http = new InstanceHttp(instanceUrl, deps.fetch ?? fetch, deps.requestTimeoutMs ?? 10_000);
+  const endpoints = await discover(http, instanceUrl);
+  const pkce = endpoints.pkce ? createPkce() : undefined;
+  const app = parseOrThrow(
+    'apps',
+    appSchema,
+    await http.json('apps', `${instanceUrl}/api/v1/apps`, {
+      method: 'POST',
+      json: {
+        client_name: input.appName ?? 'followback',
+        redirect_uris: input.redirectUri,
+        scopes: MASTODON_OAUTH_SCOPES.join(' '),
+        ...(input.website === undefined ? {} : { website: input.website }),
+      },
+    }),
+  );
+  const authorize = new URL(endpoints.authorize);
+  authorize.searchParams.set('response_type', 'code');
+  authorize.searchParams.set('client_id', app.client_id);
+  authorize.searchParams.set('redirect_uri', input.redirectUri);
+  authorize.searchParams.set('scope', MASTODON_OAUTH_SCOPES.join(' '));
+  authorize.searchParams.set('state', input.state);
+  if (pkce) {
+    authorize.searchParams.set('code_challenge', pkce.challenge);
+    authorize.searchParams.set('code_challenge_method', pkce.method);
+  }
+  return {
+    authorizeUrl: authorize.toString(),
+    pkce: pkce !== undefined,
+    grant: {
+      instanceUrl,
+      tokenEndpoint: endpoints.token,
+      redirectUri: input.redirectUri,
+      appClientId: app.client_id,
+      appClientSecret: app.client_secret,
+      ...(pkce === undefined ? {} : { codeVerifier: pkce.verifier }),
+    },
+  };
+}
+
+/** Steps 5–7: the code exchanged, who approved, the token and the account stored. */
+export async function finishMastodonGrant(
+  deps: ConnectMastodonDeps,
+  input: { clientId: string; accountId?: string | undefined },
+  grant: MastodonPendingGrant,
+  code: string,
+): Promise<ConnectMastodonResult> {
+  const client = await requireClient(deps.registry, input.clientId);
+  const instanceUrl = grant.instanceUrl;
+  const http = new InstanceHttp(instanceUrl, deps.fetch ?? fetch, deps.requestTimeoutMs ?? 10_000);
+  const answer = await http.json('oauth/token', grant.tokenEndpoint, {
+    method: 'POST',
+    form: {
+      grant_type: 'authorization_code',
+      code,
+      client_id: grant.appClientId,
+      client_secret: grant.appClientSecret,
+      redirect_uri: grant.redirectUri,
+      scope: MASTODON_OAUTH_SCOPES.join(' '),
+      ...(grant.codeVerifier === undefined ? {} : { code_verifier: grant.codeVerifier }),
+    },
+  });
+  const token = parseOrThrow('oauth/token', tokenSchema, answer);
+  const accessToken = token.access_token;
+  const granted = (token.scope ?? MASTODON_OAUTH_SCOPES.join(' ')).split(/[\s+]+/).filter(Boolean);
+  const pkce = grant.codeVerifier;
 
   const missing = MASTODON_OAUTH_SCOPES.filter((scope) => !scopeGranted(granted, scope));
   if (missing.length > 0) {

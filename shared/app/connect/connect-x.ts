@@ -77,7 +77,7 @@ export interface ConnectXResult {
 const REQUIRED_SCOPES = ['tweet.read', 'users.read', 'follows.read', 'follows.write'];
 
 export async function connectX(deps: ConnectXDeps, input: ConnectXInput): Promise<ConnectXResult> {
-  const client = await requireClient(deps.registry, input.clientId);
+  await requireClient(deps.registry, input.clientId);
   if (input.accountId !== undefined) {
     const named = await deps.registry.getAccount({ clientId: input.clientId, accountId: input.accountId });
     if (named !== undefined && named.network !== 'x') {
@@ -109,7 +109,21 @@ export async function connectX(deps: ConnectXDeps, input: ConnectXInput): Promis
   } finally {
     await receiver.close();
   }
+  return recordXConnection(deps, input, tokens, scopes);
+}
 
+/**
+ * Steps 4–6 of the flow, after the code was exchanged: who approved, and the tokens and the
+ * account stored. Also the end of a remote connect (shared/app/invites), whose redirect comes to
+ * the deployment's hosted callback instead of the loopback server.
+ */
+export async function recordXConnection(
+  deps: Pick<ConnectXDeps, 'registry' | 'credentials' | 'me' | 'clock' | 'logger'>,
+  input: { clientId: string; accountId?: string | undefined },
+  tokens: TokenSet,
+  scopes: readonly string[] = X_OAUTH_SCOPES,
+): Promise<ConnectXResult> {
+  const client = await requireClient(deps.registry, input.clientId);
   const granted = (tokens.scope ?? scopes.join(' ')).split(/\s+/).filter(Boolean);
   const missing = REQUIRED_SCOPES.filter((scope) => !granted.includes(scope));
   if (missing.length > 0) {
