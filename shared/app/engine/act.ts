@@ -91,6 +91,8 @@ const MIN_TIME_FOR_A_FOLLOW_MS = 3_000;
  * idle account (or one whose reads are paused by a spent cap) is not invoked every hour for nothing.
  */
 const IDLE_RECHECK_MS = 6 * 3_600_000;
+/** With open tasks, act looks again within the hour whatever the plan says. */
+const OPEN_WORK_RECHECK_MS = 3_600_000;
 
 /**
  * Follows back the tasks that are due, earliest deadline first among the promises that can still be
@@ -155,7 +157,10 @@ export async function act(
   report.promisesAtRisk = plan.queue.filter((entry) => entry.lane === 'late').length;
   let stillFollows: ((targetIds: string[]) => Promise<Map<string, boolean>>) | undefined;
   const random = seededRandom(`${account.clientId}/${account.accountId}/${now}`);
-  let nextActAt = Math.min(plan.wakeAt ?? Number.POSITIVE_INFINITY, now + IDLE_RECHECK_MS);
+  // Open work looks again within the hour (a task the plan could not see behind the read limit);
+  // an account with none waits for a wake-up (approvals, new changesets) or the long recheck.
+  const recheck = stored.size > 0 ? OPEN_WORK_RECHECK_MS : IDLE_RECHECK_MS;
+  let nextActAt = Math.min(plan.wakeAt ?? Number.POSITIVE_INFINITY, now + recheck);
 
   const attempt: AttemptContext = {
     account,
