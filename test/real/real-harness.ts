@@ -7,6 +7,9 @@
  * the AppView is given time to index what the seeder changed, as 15 minutes between ticks would.
  */
 
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createBlueskyPlatform } from '../../shared/adapters/bluesky/bluesky-platform.ts';
 import { VirtualClock } from '../../shared/adapters/clock.ts';
 import { DynamoStore } from '../../shared/adapters/dynamo/store.ts';
@@ -34,11 +37,20 @@ const POOL_SIZE = 270;
 let pool: Promise<SeedAccount[]> | undefined;
 let harnesses = 0;
 
-/** Accounts to follow owners with, made once per test file; every seventh has no profile record. */
+/**
+ * Accounts to follow owners with, made once per run (kept in a file beside the run's network, which
+ * the test files share one after another); every seventh has no profile record.
+ */
 export function seedPool(network: RealNetwork): Promise<SeedAccount[]> {
-  pool ??= mapLimit(Array.from({ length: POOL_SIZE }), 6, (_, index) =>
-    network.createAccount('p', index % 7 === 3 ? null : {}),
-  );
+  pool ??= (async () => {
+    const file = join(tmpdir(), `followback-real-pool-${new URL(network.info.pds).port}.json`);
+    if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as SeedAccount[];
+    const made = await mapLimit(Array.from({ length: POOL_SIZE }), 10, (_, index) =>
+      network.createAccount('p', index % 7 === 3 ? null : {}),
+    );
+    writeFileSync(file, JSON.stringify(made));
+    return made;
+  })();
   return pool;
 }
 

@@ -16,7 +16,7 @@ const require = createRequire(join(stackDir, 'package.json'));
 const { TestNetwork } = await import(pathToFileURL(require.resolve('@atproto/dev-env')).href);
 
 const network = await TestNetwork.create({
-  dbPostgresSchema: `followback_${process.pid}`,
+  dbPostgresSchema: 'followback',
   pds: {
     rateLimitsEnabled: true,
     rateLimitBypassKey: process.env.BYPASS_KEY,
