@@ -62,6 +62,8 @@ export interface WorldUser {
   bot: boolean;
   /** Asks bots not to interact: the Mastodon and Bluesky sandboxes add `#nobot` to the bio. */
   noBot: boolean;
+  /** Never wrote a profile: the Bluesky sandbox shows no name, bio or creation date. */
+  noProfile: boolean;
 }
 
 export interface OwnerOptions {
@@ -220,6 +222,8 @@ export interface CreateUserOptions {
   bot?: boolean;
   /** Default: drawn by hash with the world's noBotShare. */
   noBot?: boolean;
+  /** Never wrote a profile (Bluesky: no app.bsky.actor.profile record: no name, bio or creation date). */
+  noProfile?: boolean;
 }
 
 interface UserRecord {
@@ -243,6 +247,7 @@ interface UserRecord {
   owner: OwnerState | undefined;
   bot: boolean;
   noBot: boolean;
+  noProfile?: boolean;
   /** Set when the open networks' ids are first needed (see #indexPlatformIds). */
   did?: string;
   mastodonId?: string;
@@ -461,6 +466,13 @@ export class World {
     return ordinal === undefined ? undefined : this.#view(this.#users[ordinal]!);
   }
 
+  /** The user of an ordinal (0 to userCount - 1), in the order the world made them. */
+  userAt(ordinal: number): WorldUser | undefined {
+    this.#sync();
+    const record = this.#users[ordinal];
+    return record === undefined ? undefined : this.#view(record);
+  }
+
   /** Number of users the world holds (owners, followers, followings, ever). */
   get userCount(): number {
     return this.#users.length;
@@ -652,6 +664,7 @@ export class World {
     });
     if (options.bot !== undefined) record.bot = options.bot;
     if (options.noBot !== undefined) record.noBot = options.noBot;
+    if (options.noProfile) record.noProfile = true;
     return this.#view(record);
   }
 
@@ -1187,6 +1200,7 @@ export class World {
       suspended: record.suspended,
       bot: owner ? false : record.bot,
       noBot: owner ? false : record.noBot,
+      noProfile: owner ? false : (record.noProfile ?? false),
     };
   }
 }

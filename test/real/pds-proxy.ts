@@ -60,6 +60,8 @@ interface Upstream {
 export async function startPdsProxy(options: {
   pds: string;
   sourceAddress: string;
+  /** The harness's clock: an injected 429 resets 5 minutes after its now, as a sandbox's would. */
+  now: () => number;
   seed?: number;
 }): Promise<PdsProxy> {
   const target = new URL(options.pds);
@@ -158,7 +160,7 @@ export async function startPdsProxy(options: {
         unavailable: { body: xrpcError('NotEnoughResources', 'Service Unavailable') },
         rateLimited: xrpcError('RateLimitExceeded', 'Rate Limit Exceeded'),
         exhaustHeaders: () => {
-          const reset = Math.ceil(Date.now() / 1000) + 300;
+          const reset = Math.ceil(options.now() / 1000) + 300;
           Object.assign(headers, {
             'ratelimit-limit': '3000',
             'ratelimit-remaining': '0',

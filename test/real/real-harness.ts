@@ -96,11 +96,15 @@ export async function startRealHarness(
   await mapLimit(followed, 8, (account) => real.follow(owner, account.did));
   const fresh = new Map<string, SeedAccount>();
 
-  const proxy = await startPdsProxy({ pds: real.info.pds, sourceAddress: nextSourceAddress() });
+  const clock = new VirtualClock(Date.now());
+  const proxy = await startPdsProxy({
+    pds: real.info.pds,
+    sourceAddress: nextSourceAddress(),
+    now: () => clock.now(),
+  });
   for (const account of followed) proxy.followed.add(account.did);
   await real.settle();
 
-  const clock = new VirtualClock(Date.now());
   const platform = createBlueskyPlatform({
     service: proxy.url,
     identifier: owner.handle,
