@@ -218,7 +218,7 @@ export async function act(
           releaseTask(checked, { at, holder: options.worker, retryAt: error.resetAt }),
           version,
         );
-        await blockUntil(deps.tasks, limiters, error.resetAt);
+        await blockUntil(deps.tasks, limiters, error.resetAt, error.details);
         engine = { ...engine, blockedUntil: error.resetAt };
         report.stopped = { reason: 'rate_limited', until: error.resetAt };
         nextActAt = error.resetAt;
