@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // test/real needs the atproto reference stack: npm run test:real (test/real/vitest.config.ts).
+    exclude: ['**/node_modules/**', 'test/real/**'],
     environment: 'node',
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -62,6 +62,8 @@ export interface WorldUser {
   bot: boolean;
   /** Asks bots not to interact: the Mastodon and Bluesky sandboxes add `#nobot` to the bio. */
   noBot: boolean;
+  /** Never wrote a profile: the Bluesky sandbox shows no name, bio or creation date. */
+  noProfile: boolean;
 }
 
 export interface OwnerOptions {
@@ -225,6 +227,8 @@ export interface CreateUserOptions {
   noBot?: boolean;
   /** Profile text a stranger chose (hostile or huge), instead of the generated one. */
   profile?: { name?: string; description?: string; username?: string } | undefined;
+  /** Never wrote a profile (Bluesky: no app.bsky.actor.profile record: no name, bio or creation date). */
+  noProfile?: boolean;
 }
 
 interface UserRecord {
@@ -252,6 +256,7 @@ interface UserRecord {
   profileOverride?: { name?: string; description?: string; username?: string } | undefined;
   /** Ordinals of the owners this user blocks. */
   blocks?: Set<number>;
+  noProfile?: boolean;
   /** Set when the open networks' ids are first needed (see #indexPlatformIds). */
   did?: string;
   mastodonId?: string;
@@ -470,6 +475,13 @@ export class World {
     return ordinal === undefined ? undefined : this.#view(this.#users[ordinal]!);
   }
 
+  /** The user of an ordinal (0 to userCount - 1), in the order the world made them. */
+  userAt(ordinal: number): WorldUser | undefined {
+    this.#sync();
+    const record = this.#users[ordinal];
+    return record === undefined ? undefined : this.#view(record);
+  }
+
   /** Number of users the world holds (owners, followers, followings, ever). */
   get userCount(): number {
     return this.#users.length;
@@ -662,6 +674,7 @@ export class World {
     if (options.bot !== undefined) record.bot = options.bot;
     if (options.noBot !== undefined) record.noBot = options.noBot;
     if (options.profile !== undefined) record.profileOverride = { ...options.profile };
+    if (options.noProfile) record.noProfile = true;
     return this.#view(record);
   }
 
@@ -1216,6 +1229,7 @@ export class World {
       suspended: record.suspended,
       bot: owner ? false : record.bot,
       noBot: owner ? false : record.noBot,
+      noProfile: owner ? false : (record.noProfile ?? false),
     };
   }
 }

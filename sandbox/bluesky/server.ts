@@ -5,12 +5,23 @@
  *
  * Methods: com.atproto.server.createSession / refreshSession / getSession, app.bsky.graph.getFollowers
  * / getFollows, app.bsky.actor.getProfile / getProfiles, com.atproto.repo.createRecord / deleteRecord
- * (collection app.bsky.graph.follow only). Users are addressed by DID (`world.didOf`) or, for owners,
- * by handle. Bluesky has no follow requests: a follow of a protected world user simply follows.
+ * / listRecords (collection app.bsky.graph.follow only). Users are addressed by DID (`world.didOf`) or
+ * handle (anyone's handle resolves). Bluesky has no follow requests: a follow of a protected world
+ * user simply follows.
  *
- * As on the real PDS, createRecord does not check that the subject exists (a follow of a deleted
- * account is stored and shows nowhere), and creating a second follow of the same subject makes a
- * second record: callers must look before they follow (viewer.following).
+ * What the reference stack (@atproto/pds + @atproto/bsky, npm run test:real) was seen to do, and
+ * the sandbox does too:
+ * - createRecord does not check that the subject exists (a follow of a deleted account is stored and
+ *   shows nowhere); a second follow record of the same subject REPLACES the older one in the same
+ *   commit (the PDS deletes the older record), so there is never more than one.
+ * - The AppView indexes a new record 0.3-0.9 s after the PDS stored it (`appViewLagMs`, default
+ *   600 ms on the injected clock): until then viewer.following, the lists and the counts do not show
+ *   it, while com.atproto.repo.listRecords (the PDS itself) does at once.
+ * - The 3,000 requests / 5 minutes window is per client IP (all accounts behind one address share
+ *   it); write points are per account; the rate-limit headers of any answer, a create included,
+ *   describe the tightest window (usually the per-IP one).
+ * - A cursor the AppView cannot read answers 502 through the PDS; one malformed actor fails a whole
+ *   getProfiles batch (400); accounts without a profile record have no name, bio or creation date.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../shared/ports/clock.ts';
@@ -44,6 +55,7 @@ export const BLUESKY_METHODS = [
   'app.bsky.actor.getProfiles',
   'com.atproto.repo.createRecord',
   'com.atproto.repo.deleteRecord',
+  'com.atproto.repo.listRecords',
 ] as const;
 
 export type BlueskyMethod = (typeof BLUESKY_METHODS)[number];
@@ -62,6 +74,8 @@ const WRITES: ReadonlySet<BlueskyMethod> = new Set([
 
 export interface BlueskySandboxOptions extends SandboxOptions<BlueskyMethod, Partial<BlueskyLimits>> {
   sessions?: SessionOptions;
+  /** How long after a write the AppView shows it (injected clock). Default 600 ms; 0: at once. */
+  appViewLagMs?: number;
 }
 
 export interface FollowRecord {
@@ -69,6 +83,8 @@ export interface FollowRecord {
   uri: string;
   subject: string;
   createdAt: string;
+  /** When the AppView shows it (injected clock). */
+  indexAt: number;
 }
 
 /** `baseUrl`: the `service` of an AtpAgent. */
@@ -82,6 +98,8 @@ export interface BlueskySandbox extends RunningSandbox<BlueskyMethod, BlueskyLim
   appPasswordFor(userId: string): string;
   /** Follow records the owner created through createRecord and has not deleted, oldest first. */
   followRecords(userId: string): FollowRecord[];
+  /** Revokes the owner's app password: no new session; the access token works until it expires. */
+  revokeAppPassword(userId: string): void;
 }
 
 interface Answer extends JsonAnswer {
@@ -117,6 +135,10 @@ class BlueskyHandler {
   readonly internalErrors: unknown[] = [];
   /** Owner world id -> rkey -> record, for records created through the API. */
   readonly records = new Map<string, Map<string, FollowRecord>>();
+  /** Records the AppView has not indexed yet, oldest first. */
+  readonly #unindexed: { ownerId: string; record: FollowRecord }[] = [];
+  /** DIDs whose app password was revoked. */
+  readonly revokedPasswords = new Set<string>();
   #minted = 0;
 
   constructor(
@@ -126,14 +148,25 @@ class BlueskyHandler {
     readonly faults: SandboxFaults<BlueskyMethod>,
     readonly limits: BlueskyLimits,
     readonly sessions: SessionIssuer,
+    readonly appViewLagMs: number,
   ) {}
 
   readonly minted: MintedFollow = (ownerId, subjectDid) => {
     for (const record of this.records.get(ownerId)?.values() ?? []) {
-      if (record.subject === subjectDid) return record.uri;
+      if (record.subject === subjectDid && record.indexAt <= this.clock.now()) return record.uri;
     }
     return undefined;
   };
+
+  /** The AppView catches up: records due by `now` take effect in the world. */
+  #index(now: number): void {
+    while (this.#unindexed.length > 0 && this.#unindexed[0]!.record.indexAt <= now) {
+      const { ownerId, record } = this.#unindexed.shift()!;
+      if (!this.records.get(ownerId)?.has(record.rkey)) continue;
+      const subjectId = this.world.userIdForDid(record.subject);
+      if (subjectId !== undefined) this.world.follow(ownerId, subjectId, { requests: false });
+    }
+  }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://sandbox.invalid');
@@ -171,6 +204,7 @@ class BlueskyHandler {
     }
     const now = this.clock.now();
     this.world.advanceTo(now);
+    this.#index(now);
 
     // Who is asking.
     const token = bearer(req);
@@ -223,11 +257,12 @@ class BlueskyHandler {
     }
     const userId = did === undefined ? undefined : this.world.userIdForDid(did);
 
-    // Limits: requests per account, sessions per identifier, write points per account.
+    // Limits: requests per client IP (every account behind it), sessions per identifier, write
+    // points per account.
     const headers: Record<string, string> = {};
     const key = did ?? 'anonymous';
     const requests = this.windows.get(
-      `${key}|requests`,
+      `${req.socket.remoteAddress ?? 'unknown'}|requests`,
       this.limits.requestsPerWindow,
       this.limits.requestWindowMs,
     );
@@ -273,7 +308,9 @@ class BlueskyHandler {
         for (const window of windows) window.take(now, answer.points);
       }
     }
-    rateHeaders(headers, tightest(windows.map((window) => window.state(now))));
+    // The headers describe the tightest window, the per-IP one included (on a create, too).
+    const described = windows.includes(requests) ? windows : [requests, ...windows];
+    rateHeaders(headers, tightest(described.map((window) => window.state(now))));
     if (fault) {
       this.#serveFault(res, method, fault, headers, windows, now);
       return;
@@ -309,6 +346,8 @@ class BlueskyHandler {
         return this.#createRecord(body, did!, userId);
       case 'com.atproto.repo.deleteRecord':
         return this.#deleteRecord(body, did!, userId);
+      case 'com.atproto.repo.listRecords':
+        return this.#listRecords(url);
     }
   }
 
@@ -321,7 +360,12 @@ class BlueskyHandler {
     if (typeof input.password !== 'string') return invalid('Input must have the property "password"');
     const user = this.#resolveOwner(input.identifier);
     const did = user === undefined ? undefined : this.world.didOf(user.id)!;
-    if (!user || !did || input.password !== appPasswordFor(this.world.seed, did)) {
+    if (
+      !user ||
+      !did ||
+      input.password !== appPasswordFor(this.world.seed, did) ||
+      this.revokedPasswords.has(did)
+    ) {
       return { status: 401, body: xrpcError('AuthenticationRequired', 'Invalid identifier or password') };
     }
     return { status: 200, body: { ...this.sessions.issue(did), ...this.#account(user, did) } };
@@ -371,7 +415,10 @@ class BlueskyHandler {
     const listId = `${method}:${subject.id}`;
     const rawCursor = url.searchParams.get('cursor');
     const cursor = rawCursor === null ? undefined : decodeToken(listId, rawCursor);
-    if (rawCursor !== null && cursor?.direction !== 'next') return invalid('Malformed cursor');
+    // The AppView fails on a cursor it cannot read (500), which the PDS passes on as a 502.
+    if (rawCursor !== null && cursor?.direction !== 'next') {
+      return { status: 502, body: xrpcError('InternalServerError', 'Internal Server Error') };
+    }
     const query = { limit, below: cursor?.key };
     const page =
       method === 'app.bsky.graph.getFollowers'
@@ -403,6 +450,11 @@ class BlueskyHandler {
     const actors = url.searchParams.getAll('actors');
     if (actors.length === 0) return invalid('Params must have the property "actors"');
     if (actors.length > 25) return invalid('actors must not have more than 25 elements');
+    // One malformed identifier fails the whole batch; unknown or gone ones are left out.
+    const malformed = actors.find((actor) => !validActor(actor));
+    if (malformed !== undefined) {
+      return invalid(`Invalid app.bsky.actor.getProfiles params: Invalid AT identifier (got "${malformed}")`);
+    }
     const profiles = [];
     for (const actor of actors) {
       const found = this.#resolveActor(actor);
@@ -449,11 +501,21 @@ class BlueskyHandler {
     const rkey =
       (input.rkey as string | undefined) ?? tid(now * 1000 + (this.#minted++ % 1000), hash32(record.subject));
     if (owned.has(rkey)) return invalid(`Record already exists: ${rkey}`);
-    // The PDS stores any well-formed follow; the world takes it only for a user it knows.
-    const subjectId = this.world.userIdForDid(record.subject);
-    if (subjectId !== undefined) this.world.follow(userId, subjectId, { requests: false });
+    // A follow record of the same subject is replaced in the same commit: never two.
+    for (const [other, existing] of owned) if (existing.subject === record.subject) owned.delete(other);
     const uri = followUri(did, rkey);
-    owned.set(rkey, { rkey, uri, subject: record.subject, createdAt: record.createdAt });
+    const stored = {
+      rkey,
+      uri,
+      subject: record.subject,
+      createdAt: record.createdAt,
+      indexAt: now + this.appViewLagMs,
+    };
+    owned.set(rkey, stored);
+    // The PDS stores any well-formed follow; the world (the AppView's view) takes it once indexed,
+    // and only for a user it knows.
+    this.#unindexed.push({ ownerId: userId, record: stored });
+    this.#index(now);
     const rev = tid(now * 1000 + (this.#minted++ % 1000), 0);
     return {
       status: 200,
@@ -487,8 +549,6 @@ class BlueskyHandler {
     if (minted) {
       owned!.delete(rkey);
       subjectId = this.world.userIdForDid(minted.subject);
-      // Another record of the same subject keeps the follow standing.
-      if ([...owned!.values()].some((record) => record.subject === minted.subject)) subjectId = undefined;
     } else {
       subjectId = this.world.followingIds(userId).find((id) => {
         const since = this.world.followingSince(userId, id);
@@ -503,6 +563,57 @@ class BlueskyHandler {
       body: { commit: { cid: cidOf(`commit|${did}|${rev}`), rev } },
       points: this.limits.deletePoints,
     };
+  }
+
+  /** The owner's follow records as the PDS lists them: at once after a write, newest first. */
+  #listRecords(url: URL): Answer {
+    const unknown = unknownParams(url, ['repo', 'collection', 'limit', 'cursor', 'reverse']);
+    if (unknown) return invalid(unknown);
+    const repo = url.searchParams.get('repo');
+    if (repo === null) return invalid('Params must have the property "repo"');
+    const collection = url.searchParams.get('collection');
+    if (collection === null) return invalid('Params must have the property "collection"');
+    const limit = parseLimit(url.searchParams.get('limit'), 50, 100);
+    if (typeof limit === 'string') return invalid(limit);
+    const owner = this.#resolveOwner(repo);
+    if (!owner) return { status: 400, body: xrpcError('InvalidRequest', `Could not find repo: ${repo}`) };
+    const ownerDid = this.world.didOf(owner.id)!;
+    const bySubject = new Map<string, { rkey: string; uri: string; subject: string; createdAt: string }>();
+    if (collection === FOLLOW_COLLECTION) {
+      const minted = new Set(
+        [...(this.records.get(owner.id)?.values() ?? [])].map((record) => record.subject),
+      );
+      for (const id of this.world.followingIds(owner.id)) {
+        const subject = this.world.didOf(id)!;
+        if (minted.has(subject)) continue;
+        const since = this.world.followingSince(owner.id, id) ?? 0;
+        const rkey = derivedFollowKey(since, subject);
+        bySubject.set(subject, {
+          rkey,
+          uri: followUri(ownerDid, rkey),
+          subject,
+          createdAt: new Date(since).toISOString(),
+        });
+      }
+      for (const record of this.records.get(owner.id)?.values() ?? []) bySubject.set(record.subject, record);
+    }
+    const reverse = url.searchParams.get('reverse') === 'true';
+    const cursor = url.searchParams.get('cursor');
+    const sorted = [...bySubject.values()].sort((a, b) =>
+      reverse ? (a.rkey < b.rkey ? -1 : 1) : a.rkey < b.rkey ? 1 : -1,
+    );
+    const after =
+      cursor === null ? sorted : sorted.filter((r) => (reverse ? r.rkey > cursor : r.rkey < cursor));
+    const page = after.slice(0, limit);
+    const answer: Record<string, unknown> = {
+      records: page.map((record) => ({
+        uri: record.uri,
+        cid: cidOf(`${record.uri}|${record.subject}`),
+        value: { $type: FOLLOW_COLLECTION, subject: record.subject, createdAt: record.createdAt },
+      })),
+    };
+    if (page.length === limit && after.length > limit) answer.cursor = page[page.length - 1]!.rkey;
+    return { status: 200, body: answer };
   }
 
   #checkRepo(repo: unknown, did: string): Answer | undefined {
@@ -529,6 +640,26 @@ class BlueskyHandler {
     return user?.owner ? user : undefined;
   }
 
+  /** Anyone by handle: the world's users are indexed by their handles on first use. */
+  #userByHandle(handle: string): WorldUser | undefined {
+    const wanted = handle.toLowerCase().replace(/^@/, '');
+    const owner = this.#ownerByHandle(wanted);
+    if (owner) return owner;
+    if (this.#handles === undefined || this.#handlesAt !== this.world.userCount) {
+      this.#handles = new Map();
+      for (let ordinal = 0; ordinal < this.world.userCount; ordinal += 1) {
+        const user = this.world.userAt(ordinal);
+        if (user) this.#handles.set(blueskyHandle(user), user.id);
+      }
+      this.#handlesAt = this.world.userCount;
+    }
+    const id = this.#handles.get(wanted);
+    return id === undefined ? undefined : this.world.user(id);
+  }
+
+  #handles: Map<string, string> | undefined;
+  #handlesAt = -1;
+
   #ownerByHandle(handle: string): WorldUser | undefined {
     const wanted = handle.toLowerCase().replace(/^@/, '');
     for (const id of this.world.ownerIds()) {
@@ -538,12 +669,10 @@ class BlueskyHandler {
     return undefined;
   }
 
-  /** A visible actor by DID (anyone) or handle (owners), or the AppView's error for it. */
+  /** A visible actor by DID or handle (anyone's), or the AppView's error for it. */
   #resolveActor(actor: string): { user: WorldUser } | Answer {
-    if (!actor.startsWith('did:') && !/^[a-zA-Z0-9.-]+$/.test(actor)) {
-      return invalid('actor must be a valid did or a handle');
-    }
-    const user = actor.startsWith('did:') ? this.#userByDid(actor) : this.#ownerByHandle(actor);
+    if (!validActor(actor)) return invalid('actor must be a valid did or a handle');
+    const user = actor.startsWith('did:') ? this.#userByDid(actor) : this.#userByHandle(actor);
     if (!user || user.deleted) return invalid('Profile not found');
     if (user.suspended)
       return { status: 400, body: xrpcError('AccountTakedown', 'Account has been suspended') };
@@ -586,6 +715,14 @@ class BlueskyHandler {
   ): void {
     sendJson(res, this.stats, method, answer, headers, fault);
   }
+}
+
+/** A DID or a handle, as the lexicon's at-identifier allows. */
+function validActor(actor: string): boolean {
+  return (
+    DID_PATTERN.test(actor) ||
+    /^([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?\.)+[a-zA-Z]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/.test(actor)
+  );
 }
 
 function rateLimited(): Answer {
@@ -636,7 +773,15 @@ export async function startBlueskySandbox(options: BlueskySandboxOptions): Promi
   for (const spec of options.faults ?? []) faults.add(spec);
   const stats = options.stats ?? world.stats;
   const sessions = new SessionIssuer(world.seed, clock, options.sessions);
-  const handler = new BlueskyHandler(world, clock, stats, faults, limits, sessions);
+  const handler = new BlueskyHandler(
+    world,
+    clock,
+    stats,
+    faults,
+    limits,
+    sessions,
+    options.appViewLagMs ?? 600,
+  );
   const listening = await listen({
     host: options.host,
     port: options.port,
@@ -662,6 +807,11 @@ export async function startBlueskySandbox(options: BlueskySandboxOptions): Promi
     handleOf: (userId) => blueskyHandle(world.user(userId)!),
     appPasswordFor: (userId) => appPasswordFor(world.seed, didOf(userId)),
     followRecords: (userId) => [...(handler.records.get(userId)?.values() ?? [])],
+    revokeAppPassword: (userId) => {
+      const did = didOf(userId);
+      handler.revokedPasswords.add(did);
+      sessions.revokeRefresh(did);
+    },
     close: () => listening.close(),
   };
 }

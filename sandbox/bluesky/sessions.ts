@@ -1,8 +1,9 @@
 /**
  * Sessions of the Bluesky sandbox, as a PDS issues them for an app password: an access JWT (2 hours)
  * and a refresh JWT (90 days), HMAC-signed with a key derived from the world seed, so tokens stay
- * valid across restarts of a persisted local world. A refresh token is single-use: refreshing
- * rotates the pair (after a short grace period for a lost answer, as the PDS allows).
+ * valid across restarts of a persisted local world. Refreshing rotates the pair, and the used refresh
+ * token keeps working for 2 hours (as the reference PDS was seen to allow). Revoking an app password
+ * ends its refresh tokens, while an access token already issued works until it expires.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../../shared/ports/clock.ts';
@@ -47,6 +48,7 @@ export class SessionIssuer {
   /** Refresh token ids already used, with the time of first use. */
   readonly #used = new Map<string, number>();
   readonly #revokedBefore = new Map<string, number>();
+  readonly #refreshRevokedBefore = new Map<string, number>();
   #issued = 0;
 
   constructor(seed: number, clock: Clock, options: SessionOptions = {}) {
@@ -54,7 +56,7 @@ export class SessionIssuer {
     this.#clock = clock;
     this.accessTtlMs = options.accessTtlMs ?? 2 * 3_600_000;
     this.refreshTtlMs = options.refreshTtlMs ?? 90 * 86_400_000;
-    this.#graceMs = options.refreshGraceMs ?? 2 * 60_000;
+    this.#graceMs = options.refreshGraceMs ?? 2 * 3_600_000;
   }
 
   issue(did: string): SessionTokens {
@@ -102,6 +104,14 @@ export class SessionIssuer {
     if (revokedBefore !== undefined && claims.iat * 1000 < revokedBefore) {
       return { ok: false, error: 'ExpiredToken' };
     }
+    const refreshRevoked = this.#refreshRevokedBefore.get(claims.sub);
+    if (
+      scope === 'com.atproto.refresh' &&
+      refreshRevoked !== undefined &&
+      claims.iat * 1000 < refreshRevoked
+    ) {
+      return { ok: false, error: 'ExpiredToken' };
+    }
     if (scope === 'com.atproto.refresh') {
       const usedAt = this.#used.get(claims.jti);
       if (usedAt !== undefined && now - usedAt > this.#graceMs) return { ok: false, error: 'ExpiredToken' };
@@ -114,7 +124,12 @@ export class SessionIssuer {
     if (!this.#used.has(jti)) this.#used.set(jti, this.#clock.now());
   }
 
-  /** Every token of `did` issued before now stops working (an app password revoked, say). */
+  /** Refresh tokens of `did` issued before now stop working; access tokens run out as they would. */
+  revokeRefresh(did: string): void {
+    this.#refreshRevokedBefore.set(did, this.#clock.now() + 1000);
+  }
+
+  /** Every token of `did` issued before now stops working (the account signed out everywhere). */
   revokeAll(did: string): void {
     this.#revokedBefore.set(did, this.#clock.now() + 1000);
   }

@@ -27,8 +27,9 @@ export interface ProfileView {
   displayName?: string;
   description?: string;
   avatar?: string;
-  indexedAt: string;
-  createdAt: string;
+  /** Absent, with createdAt, for an account without a profile record. */
+  indexedAt?: string;
+  createdAt?: string;
   viewer?: ProfileViewer;
   labels: never[];
 }
@@ -80,16 +81,15 @@ export function profileView(
 ): ProfileView {
   const did = world.didOf(user.id)!;
   const created = new Date(user.createdAt).toISOString();
-  const view: ProfileView = {
-    did,
-    handle: blueskyHandle(user),
-    indexedAt: created,
-    createdAt: created,
-    labels: [],
-  };
-  if (user.name !== '') view.displayName = user.name.slice(0, 64);
-  const description = bio(user);
-  if (description !== '') view.description = description;
+  const view: ProfileView = { did, handle: blueskyHandle(user), labels: [] };
+  // An account that never wrote a profile record has no name, bio or creation date (as the AppView shows it).
+  if (!user.noProfile) {
+    view.indexedAt = created;
+    view.createdAt = created;
+    if (user.name !== '') view.displayName = user.name.slice(0, 64);
+    const description = bio(user);
+    if (description !== '') view.description = description;
+  }
   if (!user.defaultAvatar) view.avatar = `https://cdn.bsky.app/img/avatar/plain/${did}/${cidOf(did)}@jpeg`;
   if (viewer) view.viewer = viewerState(world, viewer, user, did, minted);
   return view;

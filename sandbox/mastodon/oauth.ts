@@ -165,6 +165,11 @@ export class MastodonOAuthServer {
     return [...this.#apps.values()].map((app) => ({ ...app }));
   }
 
+  /** Gives a token issued elsewhere (`world.issueToken`) only these scopes. */
+  grant(token: string, scopes: readonly string[]): void {
+    this.#tokenScopes.set(token, [...scopes]);
+  }
+
   /** The scopes a token carries: those granted here, or every scope for a token issued elsewhere. */
   scopesOf(token: string): readonly string[] | undefined {
     return this.#tokenScopes.get(token);

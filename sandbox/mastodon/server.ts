@@ -19,7 +19,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../shared/ports/clock.ts';
 import { type ActiveFault, type FaultSpec, SandboxFaults, serveFault } from '../common/faults.ts';
-import { bearer, type JsonAnswer, listen, readBody, sendJson } from '../common/http.ts';
+import { bearer, type JsonAnswer, listen, readBody, sendJson, writeText } from '../common/http.ts';
 import type { RunningSandbox, SandboxOptions } from '../common/options.ts';
 import { type PointsWindow, WindowMap, type WindowState } from '../common/windows.ts';
 import type { SandboxStats } from '../stats.ts';
@@ -68,6 +68,20 @@ export interface MastodonSandboxOptions extends SandboxOptions<MastodonEndpoint,
   batchAccounts?: boolean;
   /** The OAuth side: who consents, whether PKCE is supported (Mastodon 4.3+, default). */
   oauth?: MastodonOAuthOptions;
+  /** Where the server speaks Mastodon's API otherwise than Mastodon (as real servers were seen to). */
+  quirks?: MastodonQuirks;
+}
+
+/** Ways servers that speak Mastodon's API differ from Mastodon. Default: none. */
+export interface MastodonQuirks {
+  /** A route the server does not have: Mastodon's JSON 404, or a plain-text 404 (`404 page not found`). */
+  notFound?: 'json' | 'text';
+  /** Pages of this size whatever `limit` asks. */
+  pageSize?: number;
+  /** No Link header on lists; `max_id` is then the last account's id, as such servers page. */
+  noLink?: boolean;
+  /** No X-RateLimit-* headers on any answer (429s included). */
+  noRateLimitHeaders?: boolean;
 }
 
 /** `baseUrl`: the instance URL (masto's `url`). */
@@ -77,8 +91,8 @@ export interface MastodonSandbox extends RunningSandbox<MastodonEndpoint, Mastod
   idOf(userId: string): string;
   /** The world id of a Mastodon account id, or undefined. */
   userIdOf(accountId: string): string | undefined;
-  /** An access token for an owner of the world (every scope). */
-  issueToken(ownerId: string): string;
+  /** An access token for an owner of the world (every scope, or only `scopes`). */
+  issueToken(ownerId: string, scopes?: readonly string[]): string;
   /** Apps, consent and codes of the OAuth flow. */
   readonly oauth: MastodonOAuthServer;
 }
@@ -143,6 +157,7 @@ class MastodonHandler {
     readonly idStyle: MastodonIdStyle,
     readonly batchAccounts: boolean,
     readonly oauth: MastodonOAuthServer,
+    readonly quirks: MastodonQuirks = {},
   ) {}
 
   idOf(userId: string): string {
@@ -171,6 +186,11 @@ class MastodonHandler {
     }
     const route = matchRoute(req.method ?? 'GET', url.pathname);
     if (!route || (route.endpoint === 'accounts' && !this.batchAccounts)) {
+      if (this.quirks.notFound === 'text') {
+        writeText(res, 404, {}, 'text/plain; charset=utf-8', '404 page not found\n');
+        this.stats.record('unknown', { status: 404 });
+        return;
+      }
       this.#send(res, 'unknown', NOT_FOUND, {});
       return;
     }
@@ -194,7 +214,14 @@ class MastodonHandler {
       this.#send(
         res,
         endpoint,
-        { status: 403, body: mastodonError('This action is outside the authorized scopes') },
+        {
+          status: 403,
+          body: mastodonError('This action is outside the authorized scopes'),
+          headers: {
+            'www-authenticate':
+              'Bearer realm="Doorkeeper", error="insufficient_scope", error_description="The request requires higher privileges than provided by the access token."',
+          },
+        },
         {},
       );
       return;
@@ -317,7 +344,8 @@ class MastodonHandler {
     const rawLimit = url.searchParams.get('limit');
     // Mastodon clamps: at most twice the default of 40.
     const asked = rawLimit === null ? 40 : Math.abs(Number.parseInt(rawLimit, 10));
-    const limit = Number.isFinite(asked) && asked > 0 ? Math.min(asked, 80) : 40;
+    const limit = this.quirks.pageSize ?? (Number.isFinite(asked) && asked > 0 ? Math.min(asked, 80) : 40);
+    if (this.quirks.noLink) return this.#listByAccountId(side, user, url, limit);
     const key = (name: string) => {
       const raw = url.searchParams.get(name);
       return raw !== null && /^\d{1,15}$/.test(raw) ? Number(raw) : undefined;
@@ -356,6 +384,25 @@ class MastodonHandler {
     return { status: 200, body: accounts, headers, users: accounts.length };
   }
 
+  /** A server without Link headers: `max_id` is the id of the last account of the previous page. */
+  #listByAccountId(side: 'followers' | 'following', user: WorldUser, url: URL, limit: number): Answer {
+    const all = (
+      side === 'followers'
+        ? this.world.pageFollowers(user.id, { limit: Number.MAX_SAFE_INTEGER })
+        : this.world.pageFollowing(user.id, { limit: Number.MAX_SAFE_INTEGER })
+    ).entries;
+    const maxId = url.searchParams.get('max_id');
+    let start = 0;
+    if (maxId !== null) {
+      const after = all.findIndex((entry) => this.idOf(entry.user.id) === maxId);
+      start = after < 0 ? all.length : after + 1;
+    }
+    const accounts = all
+      .slice(start, start + limit)
+      .map((entry) => renderAccount(this.world, entry.user, this.idOf(entry.user.id), this.domain));
+    return { status: 200, body: accounts, users: accounts.length };
+  }
+
   #serveFault(
     res: ServerResponse,
     endpoint: MastodonEndpoint,
@@ -391,7 +438,10 @@ class MastodonHandler {
     headers: Record<string, string>,
     fault = false,
   ): void {
-    sendJson(res, this.stats, endpoint, answer, headers, fault);
+    const sent = this.quirks.noRateLimitHeaders
+      ? Object.fromEntries(Object.entries(headers).filter(([name]) => !name.startsWith('x-ratelimit-')))
+      : headers;
+    sendJson(res, this.stats, endpoint, answer, sent, fault);
   }
 }
 
@@ -414,6 +464,7 @@ export async function startMastodonSandbox(options: MastodonSandboxOptions): Pro
     options.idStyle ?? 'snowflake',
     options.batchAccounts ?? true,
     new MastodonOAuthServer(world, options.clock ?? world.clock, options.oauth),
+    options.quirks,
   );
   const listening = await listen({
     host: options.host,
@@ -434,7 +485,11 @@ export async function startMastodonSandbox(options: MastodonSandboxOptions): Pro
     internalErrors: handler.internalErrors,
     idOf: (userId) => handler.idOf(userId),
     userIdOf: (accountId) => handler.userIdOf(accountId),
-    issueToken: (ownerId) => world.issueToken(ownerId),
+    issueToken: (ownerId, scopes) => {
+      const token = world.issueToken(ownerId);
+      if (scopes !== undefined) handler.oauth.grant(token, scopes);
+      return token;
+    },
     oauth: handler.oauth,
     close: () => listening.close(),
   };

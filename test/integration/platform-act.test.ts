@@ -8,15 +8,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { FollowTask } from '../../shared/domain/engine/task.ts';
 import type { Network } from '../../shared/ports/platform.ts';
 import { dynaliteBackend, useDynamoBackend } from '../support/backends.ts';
-import {
-  DAY,
-  HOUR,
-  MINUTE,
-  NETWORKS,
-  type PlatformHarness,
-  type PlatformHarnessOptions,
-  startPlatformHarness,
-} from '../support/platform-harness.ts';
+import { CONTRACT_NETWORKS, startContractHarness } from '../support/contract-target.ts';
+import type { ContractHarness as PlatformHarness } from '../support/platform-harness.ts';
+import { DAY, HOUR, MINUTE, type PlatformHarnessOptions } from '../support/platform-harness.ts';
 
 const db = useDynamoBackend(dynaliteBackend);
 let harness: PlatformHarness | undefined;
@@ -39,35 +33,13 @@ const AUTO = {
   },
 };
 
-type CreateUser = Parameters<PlatformHarness['world']['createUser']>[0];
-
-/** New users who follow the owner, a minute apart; world ids. */
-function gainFollowers(h: PlatformHarness, count: number, options: CreateUser = {}): string[] {
-  const ids: string[] = [];
-  for (let i = 0; i < count; i += 1) {
-    const user = h.world.createUser({ bot: false, noBot: false, protected: false, ...options });
-    h.world.userFollows(user.id, h.owner.id);
-    ids.push(user.id);
-    h.clock.advance(MINUTE);
-  }
-  return ids;
-}
-
 async function taskOf(h: PlatformHarness, userId: string): Promise<FollowTask | undefined> {
   return (await h.store.getTask(h.account, h.idOf(userId)))?.task;
 }
 
-/** Follow calls that reached the world for `userId`, by outcome. */
-function callsFor(h: PlatformHarness, userId: string): string[] {
-  return h.world
-    .followCalls(h.owner.id)
-    .filter((call) => call.targetId === userId)
-    .map((call) => call.outcome);
-}
-
-describe.each(NETWORKS)('follow-backs on %s', (network: Network) => {
+describe.each(CONTRACT_NETWORKS)('follow-backs on %s', (network: Network) => {
   async function start(options: Omit<PlatformHarnessOptions, 'network'> = {}): Promise<PlatformHarness> {
-    harness = await startPlatformHarness(db, { network, policy: AUTO, ...options });
+    harness = await startContractHarness(db, { network, policy: AUTO, ...options });
     return harness;
   }
 
@@ -75,7 +47,7 @@ describe.each(NETWORKS)('follow-backs on %s', (network: Network) => {
     // Prepare
     const h = await start();
     await h.runFor(HOUR);
-    const newcomers = gainFollowers(h, 8);
+    const newcomers = await h.graph.gainFollowers(8);
 
     // Act
     await h.runFor(4 * DAY);
@@ -85,17 +57,17 @@ describe.each(NETWORKS)('follow-backs on %s', (network: Network) => {
       const task = await taskOf(h, id);
       expect(task?.state).toBe('done');
       expect(task!.doneAt!).toBeLessThanOrEqual(task!.deadline!);
-      expect(h.world.isFollowing(h.owner.id, id)).toBe(true);
-      expect(callsFor(h, id)).toEqual(['followed']);
+      expect(await h.graph.isFollowing(id)).toBe(true);
+      expect(h.graph.followCalls(id)).toEqual(['followed']);
     }
-    expect(h.stats.snapshot().totals.rateLimited).toBe(0);
+    expect(h.graph.totals().rateLimited).toBe(0);
   });
 
   it('asks a locked account to follow, where the network has them, and follows it where not', async () => {
     // Prepare
     const h = await start();
     await h.runFor(HOUR);
-    const [locked] = gainFollowers(h, 1, { protected: true });
+    const [locked] = await h.graph.gainFollowers(1, { protected: true });
 
     // Act
     await h.runFor(4 * DAY);
@@ -104,12 +76,12 @@ describe.each(NETWORKS)('follow-backs on %s', (network: Network) => {
     const task = await taskOf(h, locked!);
     if (h.capabilities.locks) {
       expect(task?.state).toBe('requested');
-      expect(h.world.isPending(h.owner.id, locked!) || h.world.isFollowing(h.owner.id, locked!)).toBe(true);
-      expect(callsFor(h, locked!)).toEqual(['pending']);
+      expect((await h.graph.isPending(locked!)) || (await h.graph.isFollowing(locked!))).toBe(true);
+      expect(h.graph.followCalls(locked!)).toEqual(['pending']);
     } else {
       expect(task?.state).toBe('done');
-      expect(h.world.isFollowing(h.owner.id, locked!)).toBe(true);
-      expect(callsFor(h, locked!)).toEqual(['followed']);
+      expect(await h.graph.isFollowing(locked!)).toBe(true);
+      expect(h.graph.followCalls(locked!)).toEqual(['followed']);
     }
   });
 
@@ -117,13 +89,13 @@ describe.each(NETWORKS)('follow-backs on %s', (network: Network) => {
     // Prepare: the follower is found and scheduled, then deletes the account
     const h = await start();
     await h.runFor(HOUR);
-    const [leaver] = gainFollowers(h, 1);
+    const [leaver] = await h.graph.gainFollowers(1);
     for (let i = 0; i < 40 && (await taskOf(h, leaver!))?.state !== 'scheduled'; i += 1) {
       h.clock.advance(15 * MINUTE);
       await h.tick();
     }
     expect((await taskOf(h, leaver!))?.state).toBe('scheduled');
-    h.world.deleteUser(leaver!);
+    await h.graph.deleteUser(leaver!);
 
     // Act
     await h.runFor(4 * DAY);
@@ -131,14 +103,14 @@ describe.each(NETWORKS)('follow-backs on %s', (network: Network) => {
     // Assess: a final state and no follow. X learns it from the follow call (404: gone); the open
     // networks from the relationship lookup before it (no longer a follower: skipped).
     const task = await taskOf(h, leaver!);
-    expect(h.world.isFollowing(h.owner.id, leaver!)).toBe(false);
+    expect(await h.graph.isFollowing(leaver!)).toBe(false);
     if (h.capabilities.relationships) {
       expect(task?.state).toBe('skipped');
       expect(task?.skipReason).toBe('left_before_followback');
-      expect(callsFor(h, leaver!)).toEqual([]);
+      expect(h.graph.followCalls(leaver!)).toEqual([]);
     } else {
       expect(task?.state).toBe('gone');
-      expect(callsFor(h, leaver!)).toEqual(['not_found']);
+      expect(h.graph.followCalls(leaver!)).toEqual(['not_found']);
     }
   });
 
@@ -146,8 +118,8 @@ describe.each(NETWORKS)('follow-backs on %s', (network: Network) => {
     // Prepare
     const h = await start();
     await h.runFor(HOUR);
-    const [bot] = gainFollowers(h, 1, { bot: true });
-    const [noBot] = gainFollowers(h, 1, { noBot: true });
+    const [bot] = await h.graph.gainFollowers(1, { bot: true });
+    const [noBot] = await h.graph.gainFollowers(1, { noBot: true });
 
     // Act
     await h.runFor(4 * DAY);
@@ -161,7 +133,7 @@ describe.each(NETWORKS)('follow-backs on %s', (network: Network) => {
       if (shown) {
         expect(task?.state).toBe('skipped');
         expect(task?.skipReason).toBe('bot_or_nobot');
-        expect(callsFor(h, id)).toEqual([]);
+        expect(h.graph.followCalls(id)).toEqual([]);
       } else {
         expect(task?.state).toBe('done');
       }
@@ -172,7 +144,7 @@ describe.each(NETWORKS)('follow-backs on %s', (network: Network) => {
     // Prepare: the first three follow answers are lost after the follow took effect
     const h = await start();
     await h.runFor(HOUR);
-    const newcomers = gainFollowers(h, 10);
+    const newcomers = await h.graph.gainFollowers(10);
     h.fault({ endpoint: 'follow', kind: '500', times: 3, apply: true });
 
     // Act: every tick is delivered to two workers at once, and again a moment later
@@ -187,18 +159,18 @@ describe.each(NETWORKS)('follow-backs on %s', (network: Network) => {
     // follow, so a lost answer does not even cost a second call
     for (const id of newcomers) {
       expect((await taskOf(h, id))?.state).toBe('done');
-      expect(h.world.isFollowing(h.owner.id, id)).toBe(true);
-      expect(callsFor(h, id).filter((outcome) => outcome === 'followed')).toHaveLength(1);
+      expect(await h.graph.isFollowing(id)).toBe(true);
+      expect(h.graph.followCalls(id).filter((outcome) => outcome === 'followed')).toHaveLength(1);
     }
-    expect(h.stats.snapshot().totals.faults).toBe(3);
-    if (h.capabilities.relationships) expect(h.stats.snapshot().totals.duplicateFollowCalls).toBe(0);
+    expect(h.graph.totals().faults).toBe(3);
+    if (h.capabilities.relationships) expect(h.graph.totals().duplicateFollowCalls).toBe(0);
   });
 
   it('stops at a 429 on follow until the platform’s reset, then carries on', async () => {
     // Prepare
     const h = await start();
     await h.runFor(HOUR);
-    const newcomers = gainFollowers(h, 3);
+    const newcomers = await h.graph.gainFollowers(3);
     h.fault({ endpoint: 'follow', kind: '429', times: 1 });
 
     // Act
@@ -216,6 +188,6 @@ describe.each(NETWORKS)('follow-backs on %s', (network: Network) => {
     expect(stops).toHaveLength(1);
     expect(stops[0]!.until).toBeGreaterThan(stops[0]!.at);
     expect(stops[0]!.until).toBeLessThanOrEqual(stops[0]!.at + HOUR);
-    for (const id of newcomers) expect(h.world.isFollowing(h.owner.id, id)).toBe(true);
+    for (const id of newcomers) expect(await h.graph.isFollowing(id)).toBe(true);
   });
 });

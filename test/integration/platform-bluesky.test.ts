@@ -16,6 +16,8 @@ import {
   createBlueskyPlatform,
 } from '../../shared/adapters/bluesky/bluesky-platform.ts';
 import { VirtualClock } from '../../shared/adapters/clock.ts';
+import { resolvePolicy } from '../../shared/config/policy.ts';
+import { evaluateCandidate } from '../../shared/domain/engine/spam.ts';
 import {
   AuthError,
   MalformedResponseError,
@@ -187,22 +189,103 @@ describe('Bluesky adapter: reads', () => {
   });
 });
 
+describe('Bluesky adapter: what the AppView shows', () => {
+  it('leaves malformed identifiers out of a profile look-up instead of failing the whole batch', async () => {
+    // Prepare
+    const s = await setup();
+    const ids = s.world
+      .followerIds(s.owner.id)
+      .slice(0, 3)
+      .map((id) => s.sandbox.didOf(id));
+
+    // Act
+    const users = await s.platform.lookupUsers([ids[0]!, 'not a did', ids[1]!, ids[2]!]);
+    const relationships = await s.platform.relationships(s.did, ['did:', ids[0]!]);
+
+    // Assess
+    expect(users.map((user) => user.id)).toEqual(ids);
+    expect([...relationships.keys()]).toEqual([ids[0]]);
+  });
+
+  it('reads an account without a profile record as no name, bio or creation date; vetting calls it neither new nor old', async () => {
+    // Prepare
+    const s = await setup();
+    const bare = s.world.createUser({ noProfile: true });
+    const policy = resolvePolicy('bluesky', {
+      spam: { newAccount: { action: 'skip', minAgeDays: 30 }, emptyProfile: 'flag' },
+    });
+
+    // Act
+    const [user] = await s.platform.lookupUsers([s.sandbox.didOf(bare.id)]);
+    const verdict = evaluateCandidate(user!, policy, { now: s.clock.now() });
+
+    // Assess
+    expect(user).toMatchObject({ name: '', bio: '', createdAt: undefined });
+    expect(verdict.verdict).toBe('follow');
+    expect(verdict.signals.map((signal) => signal.kind)).not.toContain('new_account');
+  });
+});
+
 describe('Bluesky adapter: writes', () => {
-  it('follows by creating a record, reporting the write points left', async () => {
+  it('follows by creating a record, reporting the tightest window (the per-IP one)', async () => {
     // Prepare
     const s = await setup();
     const user = s.world.createUser({ protected: true });
 
     // Act
     const result = await s.platform.follow(s.did, s.sandbox.didOf(user.id));
+    s.clock.advance(1_000);
+    await s.platform.me();
 
-    // Assess
+    // Assess: the create's headers describe the 3,000 requests / 5 minutes window, not write points
     expect(result.outcome).toBe('followed');
-    expect(result.rateLimit).toMatchObject({ limit: 5_000, remaining: 4_997, resetAt: START + HOUR });
+    expect(result.rateLimit).toMatchObject({ limit: 3_000, resetAt: START + 5 * MINUTE });
+    expect(result.rateLimit!.remaining).toBeLessThan(3_000);
     expect(s.world.isFollowing(s.owner.id, user.id)).toBe(true);
     expect(s.sandbox.followRecords(s.owner.id).map((record) => record.subject)).toEqual([
       s.sandbox.didOf(user.id),
     ]);
+  });
+
+  it('answers already_following to a follow repeated before the AppView indexed the first', async () => {
+    // Prepare: the AppView shows a new record only after its lag; a second worker asks at once
+    const s = await setup();
+    const user = s.world.createUser();
+    const did = s.sandbox.didOf(user.id);
+    await s.platform.follow(s.did, did);
+
+    // Act
+    const again = await s.adapter().follow(s.did, did);
+    const sameAdapter = await s.platform.follow(s.did, did);
+
+    // Assess
+    expect(again.outcome).toBe('already_following');
+    expect(sameAdapter.outcome).toBe('already_following');
+    expect(s.world.stats.endpoint('com.atproto.repo.createRecord').requests).toBe(1);
+    expect(s.sandbox.followRecords(s.owner.id)).toHaveLength(1);
+  });
+
+  it('shares the PDS’s 3,000 requests window between every account behind one address', async () => {
+    // Prepare: two owners of one deployment, a window of 6 requests
+    const s = await setup({ limits: { requestsPerWindow: 6 } });
+    const other = s.world.addOwner({ handle: 'cafe', initialFollowers: 5, initialFollowing: 1 });
+    const second = s.adapter({
+      identifier: s.sandbox.handleOf(other.id),
+      password: s.sandbox.appPasswordFor(other.id),
+    });
+
+    // Act: the first owner spends five of the six (logins count in windows of their own)
+    for (let i = 0; i < 5; i += 1) await s.platform.me();
+    const error = await failure(
+      (async () => {
+        await second.me();
+        await second.me();
+      })(),
+    );
+
+    // Assess: the second owner is limited too, until the shared window resets
+    expect(error).toBeInstanceOf(RateLimitedError);
+    expect((error as RateLimitedError).resetAt).toBe(START + 5 * MINUTE);
   });
 
   it('does not create a second record for someone already followed', async () => {

@@ -188,6 +188,53 @@ describe('Mastodon adapter: reads', () => {
     expect(s.world.stats.endpoint('account').requests).toBe(5);
   });
 
+  it('falls back to one-by-one look-ups when the batch route answers a plain-text 404', async () => {
+    // Prepare: a server that does not have GET /api/v1/accounts and says so in plain text
+    const s = await setup({ batchAccounts: false, quirks: { notFound: 'text' } });
+    const ids = s.world.followerIds(s.owner.id).slice(0, 5);
+
+    // Act
+    const users = await s.platform.lookupUsers(ids.map((id) => s.sandbox.idOf(id)));
+    const again = await s.platform.lookupUsers(ids.slice(0, 2).map((id) => s.sandbox.idOf(id)));
+
+    // Assess: every profile, and the batch route is not asked again
+    expect(users.map((user) => user.id)).toEqual(ids.map((id) => s.sandbox.idOf(id)));
+    expect(again).toHaveLength(2);
+    expect(s.world.stats.endpoint('unknown').requests).toBe(1);
+  });
+
+  it('keeps a plain-text failure of the batch route transient when single look-ups fail too', async () => {
+    // Prepare: the instance is down behind a proxy (HTML 503 on every route)
+    const s = await setup();
+    const ids = s.world.followerIds(s.owner.id).slice(0, 3);
+    s.sandbox.faults.add({ endpoint: '*', kind: '503', times: 2 });
+
+    // Act
+    const error = await failure(s.platform.lookupUsers(ids.map((id) => s.sandbox.idOf(id))));
+    const later = await s.platform.lookupUsers(ids.map((id) => s.sandbox.idOf(id)));
+
+    // Assess: retried later, still in batches
+    expect(error).toBeInstanceOf(TransientPlatformError);
+    expect(later).toHaveLength(3);
+    expect(s.world.stats.endpoint('accounts').requests).toBe(2);
+  });
+
+  it.each([
+    ['ignores limit and sends no Link header', { pageSize: 40, noLink: true }],
+    ['sends no Link header', { noLink: true }],
+    ['sends no rate-limit headers', { noRateLimitHeaders: true }],
+    ['does all three', { pageSize: 40, noLink: true, noRateLimitHeaders: true }],
+  ] as const)('reads every follower from a server that %s', async (_, quirks) => {
+    // Prepare
+    const s = await setup({ quirks });
+
+    // Act
+    const { ids } = await readAll((request) => s.platform.listFollowers(s.me, request), 80);
+
+    // Assess
+    expect(ids).toEqual(s.world.followerIds(s.owner.id).map((id) => s.sandbox.idOf(id)));
+  });
+
   it('tells relationships, leaving out accounts that are gone', async () => {
     // Prepare
     const s = await setup();
@@ -225,6 +272,23 @@ describe('Mastodon adapter: writes', () => {
     expect(followed.rateLimit).toMatchObject({ limit: 300 });
     expect(requested.outcome).toBe('requested');
     expect(s.world.isPending(s.owner.id, locked.id)).toBe(true);
+  });
+
+  it('treats a token without write access as an authorization problem, not a gone account', async () => {
+    // Prepare: the owner connected with read scopes only
+    const s = await setup();
+    const target = s.world.createUser();
+    s.world.userFollows(target.id, s.owner.id);
+    const platform = s.adapter({ accessToken: s.sandbox.issueToken(s.owner.id, ['read']) });
+
+    // Act
+    const error = await failure(platform.follow(s.me, s.sandbox.idOf(target.id)));
+
+    // Assess
+    expect(error).toBeInstanceOf(AuthError);
+    expect(error).not.toBeInstanceOf(UserGoneError);
+    expect(error.message).toMatch(/insufficient_scope|reconnect/);
+    expect(s.world.isFollowing(s.owner.id, target.id)).toBe(false);
   });
 
   it('makes no second follow call for someone already followed or already asked', async () => {

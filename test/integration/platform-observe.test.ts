@@ -8,16 +8,9 @@ import type { ObserveReport } from '../../shared/app/observe/observe.ts';
 import type { TickReport } from '../../shared/app/tick.ts';
 import type { Network } from '../../shared/ports/platform.ts';
 import { dynaliteBackend, useDynamoBackend } from '../support/backends.ts';
-import {
-  CAPABILITIES,
-  DAY,
-  HOUR,
-  MINUTE,
-  NETWORKS,
-  type PlatformHarness,
-  type PlatformHarnessOptions,
-  startPlatformHarness,
-} from '../support/platform-harness.ts';
+import { CONTRACT_NETWORKS, startContractHarness } from '../support/contract-target.ts';
+import type { ContractHarness as PlatformHarness } from '../support/platform-harness.ts';
+import { CAPABILITIES, DAY, HOUR, MINUTE, type PlatformHarnessOptions } from '../support/platform-harness.ts';
 
 const db = useDynamoBackend(dynaliteBackend);
 let harness: PlatformHarness | undefined;
@@ -32,18 +25,6 @@ function observed(report: TickReport): ObserveReport {
   return report.observe;
 }
 
-/** Makes `count` new users follow the owner, a minute apart; returns their world ids. */
-function gainFollowers(h: PlatformHarness, count: number): string[] {
-  const ids: string[] = [];
-  for (let i = 0; i < count; i += 1) {
-    const user = h.world.createUser();
-    h.world.userFollows(user.id, h.owner.id);
-    ids.push(user.id);
-    h.clock.advance(MINUTE);
-  }
-  return ids;
-}
-
 /** Ticks until the baselines of both lists are taken. */
 async function settle(h: PlatformHarness, ticks = 4): Promise<void> {
   for (let i = 0; i < ticks; i += 1) {
@@ -52,9 +33,9 @@ async function settle(h: PlatformHarness, ticks = 4): Promise<void> {
   }
 }
 
-describe.each(NETWORKS)('observe on %s', (network: Network) => {
+describe.each(CONTRACT_NETWORKS)('observe on %s', (network: Network) => {
   async function start(options: Omit<PlatformHarnessOptions, 'network'> = {}): Promise<PlatformHarness> {
-    harness = await startPlatformHarness(db, { network, ...options });
+    harness = await startContractHarness(db, { network, ...options });
     return harness;
   }
 
@@ -69,15 +50,15 @@ describe.each(NETWORKS)('observe on %s', (network: Network) => {
 
     // Assess
     expect(first.newFollowers).toEqual([]);
-    expect(await h.snapshot('followers')).toEqual(h.sortedIds(h.world.followerIds(h.owner.id)));
-    expect(await h.snapshot('following')).toEqual(h.sortedIds(h.world.followingIds(h.owner.id)));
+    expect(await h.snapshot('followers')).toEqual(h.sortedIds(await h.graph.followerIds()));
+    expect(await h.snapshot('following')).toEqual(h.sortedIds(await h.graph.followingIds()));
   });
 
   it('detects new followers by reading only the head of the list', async () => {
     // Prepare
     const h = await start();
     await settle(h);
-    const newcomers = gainFollowers(h, 12);
+    const newcomers = await h.graph.gainFollowers(12);
 
     // Act
     h.clock.advance(7 * HOUR);
@@ -86,23 +67,21 @@ describe.each(NETWORKS)('observe on %s', (network: Network) => {
     // Assess: everyone new is found, and what was read follows the new followers, not the 250 old ones
     expect([...report.newFollowers].sort()).toEqual(newcomers.map(h.idOf).sort());
     expect(report.usersRead).toBeLessThanOrEqual(12 + 12);
-    expect(await h.snapshot('followers')).toEqual(h.sortedIds(h.world.followerIds(h.owner.id)));
+    expect(await h.snapshot('followers')).toEqual(h.sortedIds(await h.graph.followerIds()));
   });
 
   it('reports lost followers and the owner’s own follows and unfollows from full scans', async () => {
     // Prepare
     const h = await start({ observe: { fullScanMinDays: 1 } });
     await settle(h);
-    const followers = h.world.followerIds(h.owner.id);
+    const followers = await h.graph.followerIds();
     const leavers = followers.slice(10, 13);
-    for (const id of leavers) h.world.userUnfollows(id, h.owner.id);
-    const following = h.world.followingIds(h.owner.id);
+    for (const id of leavers) await h.graph.userUnfollows(id);
+    const following = await h.graph.followingIds();
     const dropped = following[0]!;
-    h.world.ownerUnfollows(h.owner.id, dropped);
-    const picked = followers
-      .filter((id) => !following.includes(id) && !h.world.user(id)?.protected)
-      .slice(0, 2);
-    for (const id of picked) h.world.ownerFollows(h.owner.id, id);
+    await h.graph.ownerUnfollows(dropped);
+    const picked = followers.filter((id) => !following.includes(id) && !h.graph.isProtected(id)).slice(0, 2);
+    for (const id of picked) await h.graph.ownerFollows(id);
 
     // Act
     const reports = await h.runFor(2 * DAY);
@@ -133,7 +112,7 @@ describe.each(NETWORKS)('observe on %s', (network: Network) => {
     // Assess
     expect(reports.map((report) => report.stopped?.reason)).toEqual(['deadline', 'deadline', 'deadline']);
     expect(reports.map((report) => report.fullScan?.state)).toEqual(['progressed', 'progressed', 'finished']);
-    expect(await h.snapshot('followers')).toEqual(h.sortedIds(h.world.followerIds(h.owner.id)));
+    expect(await h.snapshot('followers')).toEqual(h.sortedIds(await h.graph.followerIds()));
   });
 
   describe.each(['429', '503', 'timeout', 'malformed', 'truncated'] as const)(
@@ -148,8 +127,8 @@ describe.each(NETWORKS)('observe on %s', (network: Network) => {
         await settle(h, 8);
         const before = await h.snapshot('followers');
         // Not among the newest: the head scan stops at them as usual.
-        const leavers = h.world.followerIds(h.owner.id).slice(100, 103);
-        for (const id of leavers) h.world.userUnfollows(id, h.owner.id);
+        const leavers = (await h.graph.followerIds()).slice(100, 103);
+        for (const id of leavers) await h.graph.userUnfollows(id);
         h.clock.advance(DAY);
         // head scan + first page of the full scan
         let allowed = 2;
@@ -178,7 +157,7 @@ describe.each(NETWORKS)('observe on %s', (network: Network) => {
         // Assess
         expect(resumed.fullScan?.state).toBe('finished');
         expect([...resumed.lostFollowers].sort()).toEqual(leavers.map(h.idOf).sort());
-        expect(await h.snapshot('followers')).toEqual(h.sortedIds(h.world.followerIds(h.owner.id)));
+        expect(await h.snapshot('followers')).toEqual(h.sortedIds(await h.graph.followerIds()));
       });
     },
   );
@@ -192,7 +171,7 @@ describe.each(NETWORKS)('observe on %s', (network: Network) => {
     // Act: a follower an hour for a day and a half
     const reports: TickReport[] = [];
     for (let hour = 0; hour < 36; hour += 1) {
-      newcomers.push(...gainFollowers(h, 1));
+      newcomers.push(...(await h.graph.gainFollowers(1)));
       h.clock.advance(59 * MINUTE);
       reports.push(await h.tick());
     }
@@ -202,6 +181,6 @@ describe.each(NETWORKS)('observe on %s', (network: Network) => {
     // Assess
     const found = reports.flatMap((report) => (report.ran ? report.observe.newFollowers : []));
     expect([...found].sort()).toEqual(newcomers.map(h.idOf).sort());
-    expect(h.stats.snapshot().totals.rateLimited).toBe(0);
+    expect(h.graph.totals().rateLimited).toBe(0);
   });
 });

@@ -218,7 +218,6 @@ describe('Bluesky sandbox: lexicon shapes', () => {
   it.each([
     ['a limit of 0', { limit: '0' }, /less than 1/],
     ['a limit of 101', { limit: '101' }, /greater than 100/],
-    ['a made-up cursor', { cursor: 'not-a-cursor' }, /cursor/i],
     ['an unknown parameter', { sort: 'new' }, /Unexpected parameter/],
   ])('refuses %s with an InvalidRequest error', async (_, params, message) => {
     // Prepare
@@ -230,6 +229,66 @@ describe('Bluesky sandbox: lexicon shapes', () => {
     // Assess
     expect(answer.status).toBe(400);
     expect(answer.body).toEqual({ error: 'InvalidRequest', message: expect.stringMatching(message) });
+  });
+
+  it('fails on a made-up cursor as the PDS does: 502, the AppView’s 500 passed on', async () => {
+    // Prepare
+    const s = await setup();
+
+    // Act
+    const answer = await s.get('app.bsky.graph.getFollowers', { actor: s.did, cursor: 'not-a-cursor' });
+
+    // Assess
+    expect(answer.status).toBe(502);
+    expect(answer.body).toEqual({ error: 'InternalServerError', message: 'Internal Server Error' });
+  });
+
+  it('fails a whole getProfiles batch on one malformed identifier, and leaves out unknown ones', async () => {
+    // Prepare
+    const s = await setup();
+    const known = s.sandbox.didOf(s.world.followerIds(s.owner.id)[0]!);
+
+    // Act
+    const malformed = await s.get('app.bsky.actor.getProfiles', { actors: [known, 'not a did'] });
+    const unknown = await s.get('app.bsky.actor.getProfiles', {
+      actors: [known, 'did:plc:nobodyatall0000000000'],
+    });
+
+    // Assess
+    expect(malformed.status).toBe(400);
+    expect(malformed.body.error).toBe('InvalidRequest');
+    expect(unknown.status).toBe(200);
+    expect(unknown.body.profiles.map((profile: { did: string }) => profile.did)).toEqual([known]);
+  });
+
+  it('resolves anyone’s handle, not only the owners’', async () => {
+    // Prepare
+    const s = await setup();
+    const follower = s.world.user(s.world.followerIds(s.owner.id)[0]!)!;
+    const handle = `${follower.username.toLowerCase()}.bsky.social`;
+
+    // Act
+    const answer = await s.get('app.bsky.actor.getProfile', { actor: handle });
+
+    // Assess
+    expect(answer.status).toBe(200);
+    expect(answer.body.did).toBe(s.sandbox.didOf(follower.id));
+  });
+
+  it('shows an account without a profile record with no name, bio or creation date', async () => {
+    // Prepare
+    const s = await setup();
+    const bare = s.world.createUser({ noProfile: true, noBot: true });
+
+    // Act
+    const answer = await s.get('app.bsky.actor.getProfile', { actor: s.sandbox.didOf(bare.id) });
+
+    // Assess
+    expect(answer.status).toBe(200);
+    expect(answer.body).not.toHaveProperty('displayName');
+    expect(answer.body).not.toHaveProperty('description');
+    expect(answer.body).not.toHaveProperty('createdAt');
+    expect(() => lexicons.assertValidXrpcOutput('app.bsky.actor.getProfile', answer.body)).not.toThrow();
   });
 
   it('answers XRPC errors for unknown methods, wrong verbs, gone and suspended accounts', async () => {
@@ -283,11 +342,15 @@ describe('Bluesky sandbox: records', () => {
       collection: 'app.bsky.graph.follow',
       record: followRecord(subject),
     });
+    const beforeIndexing = s.world.isFollowing(s.owner.id, locked.id);
+    s.clock.advance(1_000);
+    await s.get('com.atproto.server.getSession');
     const following = s.world.isFollowing(s.owner.id, locked.id);
     const rkey = (created.body.uri as string).split('/').pop()!;
     await s.post('com.atproto.repo.deleteRecord', { repo: s.did, collection: 'app.bsky.graph.follow', rkey });
 
-    // Assess
+    // Assess: the AppView shows the follow only after its indexing lag
+    expect(beforeIndexing).toBe(false);
     expect(following).toBe(true);
     expect(s.world.isFollowing(s.owner.id, locked.id)).toBe(false);
     expect(s.sandbox.followRecords(s.owner.id)).toEqual([]);
@@ -312,27 +375,60 @@ describe('Bluesky sandbox: records', () => {
     expect(s.world.isFollowing(s.owner.id, followed)).toBe(false);
   });
 
-  it('stores a second record for the same subject, as the PDS does (so callers must look first)', async () => {
+  it('replaces the older record when a second follow of the same subject is created, as the PDS does', async () => {
     // Prepare
     const s = await setup();
     const user = s.world.createUser();
     const record = followRecord(s.sandbox.didOf(user.id));
+    const create = () =>
+      s.post('com.atproto.repo.createRecord', { repo: s.did, collection: 'app.bsky.graph.follow', record });
 
     // Act
-    await s.post('com.atproto.repo.createRecord', {
+    const first = await create();
+    const second = await create();
+    s.clock.advance(1_000);
+    const listed = await s.get('com.atproto.repo.listRecords', {
       repo: s.did,
       collection: 'app.bsky.graph.follow',
-      record,
-    });
-    await s.post('com.atproto.repo.createRecord', {
-      repo: s.did,
-      collection: 'app.bsky.graph.follow',
-      record,
     });
 
-    // Assess
-    expect(s.sandbox.followRecords(s.owner.id)).toHaveLength(2);
-    expect(s.world.stats.snapshot().totals).toMatchObject({ followCalls: 2, duplicateFollowCalls: 1 });
+    // Assess: one record, the newer; the follow stands
+    expect(s.sandbox.followRecords(s.owner.id).map((one) => one.uri)).toEqual([second.body.uri]);
+    expect(second.body.uri).not.toBe(first.body.uri);
+    const uris = listed.body.records.map((one: { uri: string }) => one.uri);
+    expect(uris).toContain(second.body.uri);
+    expect(uris).not.toContain(first.body.uri);
+    expect(s.world.isFollowing(s.owner.id, user.id)).toBe(true);
+  });
+
+  it('lists a new follow record at once (the PDS), while the AppView shows it only after its lag', async () => {
+    // Prepare
+    const s = await setup();
+    const user = s.world.createUser();
+    const subject = s.sandbox.didOf(user.id);
+    s.clock.advance(MINUTE);
+
+    // Act
+    const created = await s.post('com.atproto.repo.createRecord', {
+      repo: s.did,
+      collection: 'app.bsky.graph.follow',
+      record: followRecord(subject),
+    });
+    const listed = await s.get('com.atproto.repo.listRecords', {
+      repo: s.did,
+      collection: 'app.bsky.graph.follow',
+      limit: '5',
+    });
+    const profile = await s.get('app.bsky.actor.getProfile', { actor: subject });
+    s.clock.advance(1_000);
+    const later = await s.get('app.bsky.actor.getProfile', { actor: subject });
+
+    // Assess: newest first in the repo; viewer.following only once indexed
+    expect(listed.body.records[0]).toMatchObject({ uri: created.body.uri, value: { subject } });
+    expect(listed.body.records).toHaveLength(5);
+    expect(listed.body.cursor).toEqual(expect.any(String));
+    expect(profile.body.viewer.following).toBeUndefined();
+    expect(later.body.viewer.following).toBe(created.body.uri);
   });
 
   it('stores a follow of a deleted account without following anyone, as the PDS does', async () => {
@@ -350,6 +446,9 @@ describe('Bluesky sandbox: records', () => {
 
     // Assess
     expect(answer.status).toBe(200);
+    s.clock.advance(1_000);
+    s.world.advanceTo(s.clock.now());
+    await s.get('com.atproto.server.getSession');
     expect(s.world.followCalls(s.owner.id).map((call) => call.outcome)).toEqual(['not_found']);
   });
 
@@ -426,6 +525,8 @@ describe('Bluesky sandbox: limits', () => {
     expect(refused.status).toBe(429);
     expect(refused.body.error).toBe('RateLimitExceeded');
     expect(Number(refused.headers.get('ratelimit-reset')) * 1000).toBe(START + HOUR);
+    s.clock.advance(1_000);
+    await s.get('com.atproto.server.getSession');
     expect(s.world.isFollowing(s.owner.id, users[10]!.id)).toBe(true);
     expect(later.status).toBe(200);
   });
@@ -488,7 +589,7 @@ describe('Bluesky sandbox: sessions', () => {
     expect(answer.body.error).toBe('AuthenticationRequired');
   });
 
-  it('expires access tokens after two hours and rotates the refresh token on refresh', async () => {
+  it('expires access tokens after two hours; a used refresh token works for two more hours', async () => {
     // Prepare
     const s = await setup();
 
@@ -497,14 +598,39 @@ describe('Bluesky sandbox: sessions', () => {
     const expired = await s.get('com.atproto.server.getSession');
     const refreshed = await s.post('com.atproto.server.refreshSession', undefined, s.refresh);
     const fresh = await s.get('com.atproto.server.getSession', {}, refreshed.body.accessJwt);
-    s.clock.advance(5 * MINUTE);
+    s.clock.advance(HOUR + 55 * MINUTE);
     const reused = await s.post('com.atproto.server.refreshSession', undefined, s.refresh);
+    s.clock.advance(10 * MINUTE);
+    const tooLate = await s.post('com.atproto.server.refreshSession', undefined, s.refresh);
 
     // Assess
     expect(expired.body).toEqual({ error: 'ExpiredToken', message: 'Token has expired' });
     expect(refreshed.body.refreshJwt).not.toBe(s.refresh);
     expect(fresh.status).toBe(200);
-    expect(reused.status).toBe(400);
+    expect(reused.status).toBe(200);
+    expect(tooLate.status).toBe(400);
+  });
+
+  it('keeps an access token working after its app password is revoked, until it expires', async () => {
+    // Prepare
+    const s = await setup();
+
+    // Act
+    s.sandbox.revokeAppPassword(s.owner.id);
+    const stillWorks = await s.get('com.atproto.server.getSession');
+    const login = await s.post('com.atproto.server.createSession', {
+      identifier: s.did,
+      password: s.sandbox.appPasswordFor(s.owner.id),
+    });
+    const refresh = await s.post('com.atproto.server.refreshSession', undefined, s.refresh);
+    s.clock.advance(2 * HOUR);
+    const expired = await s.get('com.atproto.server.getSession');
+
+    // Assess
+    expect(stillWorks.status).toBe(200);
+    expect(login.status).toBe(401);
+    expect(refresh.status).toBe(400);
+    expect(expired.body.error).toBe('ExpiredToken');
   });
 
   it('refuses an access token where a refresh token is needed, and the reverse', async () => {
@@ -561,6 +687,8 @@ describe('Bluesky sandbox: faults', () => {
 
     // Assess
     expect(answer.status).toBe(500);
+    s.clock.advance(1_000);
+    await s.get('com.atproto.server.getSession');
     expect(s.world.isFollowing(s.owner.id, user.id)).toBe(true);
   });
 });

@@ -32,6 +32,7 @@ import { type IdCodec, idCodecFor } from '../../shared/domain/idset/index.ts';
 import type { Network, Platform } from '../../shared/ports/platform.ts';
 import { createTestTable } from './backends.ts';
 import type { DynamoTarget } from './dynalite.ts';
+import { type TestGraph, worldGraph } from './test-graph.ts';
 import { tickRunner } from './tick-runner.ts';
 
 export const START = Date.UTC(2026, 0, 5, 9, 0, 0);
@@ -73,7 +74,7 @@ export const CAPABILITIES: Readonly<Record<Network, Capabilities>> = {
   mastodon: { locks: true, botFlag: true, noBotBio: true, relationships: true, pageSize: 80 },
 };
 
-const ENDPOINTS: Readonly<Record<Network, Record<LogicalEndpoint, string>>> = {
+export const ENDPOINTS: Readonly<Record<Network, Record<LogicalEndpoint, string>>> = {
   x: {
     me: 'me',
     followers: 'followers',
@@ -100,28 +101,27 @@ const ENDPOINTS: Readonly<Record<Network, Record<LogicalEndpoint, string>>> = {
   },
 };
 
-export interface PlatformHarness {
+/**
+ * What the contract suites (platform-observe, platform-act) use: the same on a sandbox and on a real
+ * network (test/real), where there is no world to reach into, only the owner's graph.
+ */
+export interface ContractHarness {
   network: Network;
   capabilities: Capabilities;
   clock: VirtualClock;
-  world: World;
-  owner: WorldUser;
   store: DynamoStore;
   platform: Platform;
   account: AccountRecord;
-  stats: SandboxStats;
+  /** The owner's graph: change it, and ask what is true. */
+  graph: TestGraph;
   /** The network's id codec (numeric on X, strings elsewhere). */
   ids: IdCodec;
   logs: string[];
-  /** The sandbox of this network (narrow with `network`). */
-  sandbox: XSandbox | BlueskySandbox | MastodonSandbox;
-  /** The platform id of a world user (X: the same; Bluesky: the DID; Mastodon: the account id). */
+  /** The platform id of a user id. */
   idOf(userId: string): string;
-  /** The world id of a platform id. */
-  userIdOf(platformId: string): string;
-  /** Platform ids of world ids, sorted as the codec sorts them (for comparing with snapshots). */
+  /** Platform ids of user ids, sorted as the codec sorts them (for comparing with snapshots). */
   sortedIds(userIds: readonly string[]): string[];
-  /** Queues a fault on this network's sandbox. */
+  /** Queues a fault on the network's answers. */
   fault(spec: LogicalFault): void;
   /** The stored snapshot of a list, as platform ids in the codec's order. */
   snapshot(kind: GraphKind): Promise<string[]>;
@@ -129,6 +129,16 @@ export interface PlatformHarness {
   /** Ticks every 15 minutes for `ms` of virtual time. */
   runFor(ms: number): Promise<TickReport[]>;
   close(): Promise<void>;
+}
+
+export interface PlatformHarness extends ContractHarness {
+  world: World;
+  owner: WorldUser;
+  stats: SandboxStats;
+  /** The sandbox of this network (narrow with `network`). */
+  sandbox: XSandbox | BlueskySandbox | MastodonSandbox;
+  /** The world id of a platform id (X: the same; Bluesky: the DID; Mastodon: the account id). */
+  userIdOf(platformId: string): string;
 }
 
 export interface PlatformHarnessOptions {
@@ -237,6 +247,7 @@ export async function startPlatformHarness(
     store,
     platform,
     account,
+    graph: worldGraph(world, owner, (ms) => clock.advance(ms)),
     stats: world.stats,
     ids,
     logs,

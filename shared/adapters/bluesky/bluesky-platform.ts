@@ -3,16 +3,24 @@
  * stored session). Ids are DIDs.
  *
  * - Lists: app.bsky.graph.getFollowers / getFollows, 1-100 per page, cursor as given.
- * - Follow: look first (app.bsky.actor.getProfile, whose `viewer.following` is the owner's follow
- *   record), then create an app.bsky.graph.follow record. The PDS stores a second record for the
- *   same subject if asked, so looking first is what keeps a retried follow from following twice.
- *   A gone target fails the look (the PDS itself would store a follow of a deleted account).
- * - Unfollow: delete the follow record, whose key comes from `viewer.following` (or the record
- *   this adapter created, when the target is gone).
+ * - Follow: look first, then create an app.bsky.graph.follow record. The look is the AppView's
+ *   (app.bsky.actor.getProfile: `viewer.following`, and a gone target fails it, while the PDS would
+ *   store a follow of a deleted account) and, since the AppView shows a new record only 0.3-0.9 s
+ *   after the PDS stored it, also the owner's own repo on the PDS (com.atproto.repo.listRecords,
+ *   newest first: read-after-write), so a follow retried at once still finds the pending one. (A
+ *   second record for the same subject would replace the older one in the same commit on the
+ *   current PDS: no double follow, but a wasted write, a second notification and a wrong outcome.)
+ * - Unfollow: delete the follow record, whose key comes from `viewer.following`, the record this
+ *   adapter created, or the owner's repo (a record the AppView has not indexed yet).
  * - Relationships: app.bsky.actor.getProfiles, 25 per call, from the owner's `viewer` state; a
  *   target that no longer exists is absent from the map.
- * - Writes cost points (create 3, delete 1; 5,000 per hour, 35,000 per day): the answer's
- *   `ratelimit-*` headers become the RateLimitSnapshot, a 429 a RateLimitedError at their reset.
+ * - Writes cost points (create 3, delete 1; 5,000 per hour, 35,000 per day, per account); every
+ *   request also counts in the PDS's 3,000 per 5 minutes window, which is per client IP: every
+ *   account of a deployment shares it. The `ratelimit-*` headers of an answer (a create's too)
+ *   describe the tightest of these windows, usually the per-IP one; they become the
+ *   RateLimitSnapshot, a 429 a RateLimitedError at their reset.
+ * - Identifiers that are not DIDs or handles are left out of getProfiles batches: one malformed
+ *   actor fails the whole batch on the AppView.
  *
  * Failures map to the port's errors: 429 RateLimitedError (the platform's reset), 5xx / network /
  * timeout TransientPlatformError, an answer off the lexicon MalformedResponseError, a target not
@@ -39,6 +47,7 @@ import {
   deleteRecordSchema,
   followersSchema,
   followsSchema,
+  listRecordsSchema,
   profilesSchema,
   profileViewDetailedSchema,
 } from './bluesky-schemas.ts';
@@ -129,6 +138,14 @@ function unboundedUser(profile: BlueskyProfile): PlatformUser {
   };
 }
 
+const DID = /^did:[a-z]+:[a-zA-Z0-9._:%-]*[a-zA-Z0-9._-]$/;
+const HANDLE = /^([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/;
+
+/** A DID or a handle: what getProfiles accepts as an actor. */
+function isAtIdentifier(id: string): boolean {
+  return id.length <= 2048 && (DID.test(id) || HANDLE.test(id));
+}
+
 /** The record key of an at://did/collection/rkey URI. */
 function rkeyOf(uri: string): string {
   const rkey = uri.split('/').pop();
@@ -214,6 +231,13 @@ export class BlueskyPlatform implements Platform {
   async follow(sourceUserId: string, targetUserId: string): Promise<FollowResult> {
     const existing = await this.#viewerFollowing(targetUserId);
     if (existing !== undefined) return { outcome: 'already_following' };
+    // The AppView may not have indexed a follow made moments ago: the PDS has it.
+    const pending =
+      this.#created.get(targetUserId) ?? (await this.#ownFollowRecord(sourceUserId, targetUserId));
+    if (pending !== undefined) {
+      this.#created.set(targetUserId, pending);
+      return { outcome: 'already_following' };
+    }
     const endpoint = 'com.atproto.repo.createRecord';
     const answer = await this.#call(
       endpoint,
@@ -243,6 +267,7 @@ export class BlueskyPlatform implements Platform {
       uri = this.#created.get(targetUserId);
       if (!(error instanceof UserGoneError) || uri === undefined) throw error;
     }
+    uri ??= this.#created.get(targetUserId) ?? (await this.#ownFollowRecord(sourceUserId, targetUserId));
     if (uri === undefined) return;
     const endpoint = 'com.atproto.repo.deleteRecord';
     const answer = await this.#call(
@@ -284,13 +309,32 @@ export class BlueskyPlatform implements Platform {
   async #profiles(userIds: readonly string[]): Promise<(BlueskyProfile & { did: string })[]> {
     const endpoint = 'app.bsky.actor.getProfiles';
     const out: (BlueskyProfile & { did: string })[] = [];
-    // getProfiles takes up to 25 actors; ones it cannot show are left out of the answer.
-    for (let start = 0; start < userIds.length; start += 25) {
-      const actors = userIds.slice(start, start + 25);
+    // getProfiles takes up to 25 actors; ones it cannot show are left out of the answer, but one
+    // malformed identifier fails the whole batch: those are left out here (no such account).
+    const valid = userIds.filter(isAtIdentifier);
+    for (let start = 0; start < valid.length; start += 25) {
+      const actors = valid.slice(start, start + 25);
       const answer = await this.#call(endpoint, () => this.#agent.app.bsky.actor.getProfiles({ actors }));
       out.push(...parseAnswer(endpoint, profilesSchema, answer.data).profiles);
     }
     return out;
+  }
+
+  /**
+   * The owner's newest follow record of the target in its own repo on the PDS (read-after-write,
+   * unlike the AppView), among the newest 100: a follow this or another worker made moments ago.
+   */
+  async #ownFollowRecord(sourceUserId: string, targetUserId: string): Promise<string | undefined> {
+    const endpoint = 'com.atproto.repo.listRecords';
+    const answer = await this.#call(endpoint, () =>
+      this.#agent.com.atproto.repo.listRecords({
+        repo: sourceUserId,
+        collection: FOLLOW_COLLECTION,
+        limit: 100,
+      }),
+    );
+    const { records } = parseAnswer(endpoint, listRecordsSchema, answer.data);
+    return records.find((record) => record.value.subject === targetUserId)?.uri;
   }
 
   /** The owner's follow record of the target (at:// URI), or undefined; UserGoneError when gone. */

@@ -56,3 +56,14 @@ export const profilesSchema = z.object({ profiles: z.array(profileViewDetailedSc
 export const createRecordSchema = z.object({ uri: atUri, cid: z.string().min(1) });
 
 export const deleteRecordSchema = z.object({}).passthrough();
+
+/** com.atproto.repo.listRecords of app.bsky.graph.follow: what the adapter reads of it. */
+export const listRecordsSchema = z.object({
+  cursor: z.string().optional(),
+  records: z.array(
+    z.object({
+      uri: z.string(),
+      value: z.looseObject({ subject: z.string() }),
+    }),
+  ),
+});

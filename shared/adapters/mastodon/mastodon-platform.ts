@@ -16,7 +16,12 @@
  *
  * Failures map to the port's errors: 429 RateLimitedError, 5xx / network / timeout / an answer that
  * is not JSON in an error TransientPlatformError, a body off the entity's shape MalformedResponseError,
- * a target not found (404/410) or not allowed (403: suspended, blocking) UserGoneError, 401 AuthError.
+ * a target not found (404/410) or not allowed (403: suspended, blocking) UserGoneError, 401 and a 403
+ * `insufficient_scope` (a token without write access: the account must be reconnected) AuthError.
+ *
+ * Servers that speak Mastodon's API differently work too: a batch look-up route that answers a
+ * plain-text 404, lists that ignore `limit` or send no Link header (paged by the last account's id
+ * then), answers without rate-limit headers.
  */
 import {
   createRestAPIClient,
@@ -276,7 +281,7 @@ export class MastodonPlatform implements Platform {
         const answer = await this.#call('accounts', (api) => api.v1.accounts.fetch.$raw({ id: ids }));
         accounts.push(...parseAnswer('accounts', mastodonAccountListSchema, answer.data));
       } catch (error) {
-        if (!(error instanceof MalformedResponseError && error.details.status === 404)) throw error;
+        if (!(await this.#batchMissing(error, ids[0]!))) throw error;
         this.#batchLookup = false;
         accounts.length = 0;
       }
@@ -297,6 +302,24 @@ export class MastodonPlatform implements Platform {
     }
     // A suspended account is shown emptied: it is gone for followback's purposes.
     return accounts.filter((account) => !account.suspended).map(toPlatformUser);
+  }
+
+  /**
+   * Whether a failed batch look-up means the instance has no such route (older than 4.3, or another
+   * server): a JSON 404 says so; an answer masto cannot read (a plain-text or HTML 404 loses its
+   * status on the way) says so only if a single look-up then answers in JSON, and otherwise is the
+   * server failing (a proxy's error page) and stays transient.
+   */
+  async #batchMissing(error: unknown, probeId: string): Promise<boolean> {
+    if (error instanceof MalformedResponseError && error.details.status === 404) return true;
+    const cause = error instanceof TransientPlatformError ? error.cause : undefined;
+    if (!(cause instanceof MastoUnexpectedError || cause instanceof TypeError)) return false;
+    try {
+      await this.#call('accounts/:id', (api) => api.v1.accounts.$select(probeId).fetch.$raw(), probeId);
+      return true;
+    } catch (probe) {
+      return probe instanceof UserGoneError;
+    }
   }
 
   /** The token's account's relationships (whatever `sourceUserId`); unknown, deleted or suspended targets are absent. */
@@ -330,7 +353,14 @@ export class MastodonPlatform implements Platform {
       return (await list) as Raw<unknown>;
     });
     const accounts = parseAnswer(endpoint, mastodonAccountListSchema, answer.data);
-    const next = accounts.length > 0 ? nextMaxId(endpoint, answer.headers) : undefined;
+    // Without a Link header at all (servers that speak Mastodon's API but do not page as it does),
+    // the next page is below the last account of this one, until a page comes back empty.
+    const next =
+      accounts.length === 0
+        ? undefined
+        : answer.headers.has('link')
+          ? nextMaxId(endpoint, answer.headers)
+          : accounts[accounts.length - 1]!.id;
     // A cursor that does not move would read the same page forever: treat it as the end.
     const nextCursor = next !== undefined && next !== request.cursor ? next : undefined;
     return {
@@ -376,6 +406,14 @@ export function mapMastodonError(
   if (error instanceof MastoHttpError) {
     const status = error.statusCode;
     const headers = error.cause instanceof Response ? error.cause.headers : undefined;
+    // Doorkeeper's answer to a token without the scope (read-only, say): the account must be
+    // reconnected with the scopes followback asks for. It says nothing of the target.
+    if (status === 403 && insufficientScope(error, headers)) {
+      return new AuthError(
+        `${endpoint}: the token lacks the scope for this (403 insufficient_scope): reconnect the account`,
+        { cause: error, details: { endpoint, code: 'insufficient_scope' } },
+      );
+    }
     if (status === 403 && targetUserId === undefined) {
       return new AuthError(`${endpoint}: the account may not act (403: ${error.message})`, {
         cause: error,
@@ -410,6 +448,13 @@ export function mapMastodonError(
     return requestFailed(endpoint, reason, error);
   }
   return otherFailure(endpoint, error);
+}
+
+function insufficientScope(error: MastoHttpError, headers: Headers | undefined): boolean {
+  return (
+    /insufficient_scope/i.test(headers?.get('www-authenticate') ?? '') ||
+    /outside the authorized scopes/i.test(error.message)
+  );
 }
 
 /** A Mastodon adapter: `createMastodonPlatform({ url, accessToken, instance? })`. */

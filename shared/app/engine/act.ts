@@ -330,7 +330,7 @@ async function callFollow(claimed: StoredTask, takenAt: number[], ctx: AttemptCo
         releaseTask(task, { at, holder: options.worker, retryAt: error.resetAt }),
         claimed.version,
       );
-      await blockUntil(deps.tasks, ctx.limiters, error.resetAt);
+      await blockUntil(deps.tasks, ctx.limiters, error.resetAt, error.details);
       log.warn('rate limited while following', { until: new Date(error.resetAt).toISOString() });
       return { reason: 'rate_limited', until: error.resetAt };
     } else if (error instanceof AuthError) {

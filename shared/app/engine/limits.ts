@@ -8,7 +8,7 @@ import {
   tryTakeLimiter,
 } from '../../domain/engine/limiter.ts';
 import type { EnginePolicy } from '../../domain/engine/policy.ts';
-import { accountLimiterConfig, appLimiterConfig } from '../../domain/engine/policy.ts';
+import { accountLimiterConfig, appLimiterConfig, pdsHostLimiterConfig } from '../../domain/engine/policy.ts';
 import { ConflictError } from '../../domain/errors.ts';
 import type { BucketKey, BucketStore } from '../../ports/tasks.ts';
 
@@ -20,7 +20,29 @@ export interface LoadedLimiter {
   version: number;
 }
 
-/** The limiters a follow by this account must pass: its own caps and, if set, the app-wide daily cap. */
+/** Where a Bluesky account's PDS requests go when it names no PDS of its own. */
+export const DEFAULT_PDS_HOST = 'bsky.social';
+
+/**
+ * The name of the deployment-wide bucket of a Bluesky account's PDS host (its `instanceUrl`, or the
+ * default service): the PDS's request window is per client IP, so all accounts on one host share it.
+ */
+export function pdsHostBucketName(account: Pick<AccountRecord, 'instanceUrl'>): string {
+  let host = DEFAULT_PDS_HOST;
+  if (account.instanceUrl) {
+    try {
+      host = new URL(account.instanceUrl).host;
+    } catch {
+      host = account.instanceUrl;
+    }
+  }
+  return `follow-bluesky-pds:${host.toLowerCase()}`;
+}
+
+/**
+ * The limiters a follow by this account must pass: its own caps, on Bluesky the deployment-wide
+ * window of its PDS host, and, if set, the app-wide daily cap. The account's limiter comes first.
+ */
 export async function loadFollowLimiters(
   buckets: BucketStore,
   account: AccountRecord,
@@ -30,6 +52,9 @@ export async function loadFollowLimiters(
   const specs: Array<{ key: BucketKey; config: LimiterConfig }> = [
     { key: { scope: 'account', ref: account, name: 'follow' }, config: accountLimiterConfig(policy) },
   ];
+  if (account.network === 'bluesky') {
+    specs.push({ key: { scope: 'app', name: pdsHostBucketName(account) }, config: pdsHostLimiterConfig() });
+  }
   if (appDailyCap !== null) {
     specs.push({
       key: { scope: 'app', name: `follow-${account.network}` },
@@ -102,13 +127,24 @@ export async function refundFollow(
   );
 }
 
-/** A 429: nothing passes the account's limiter before the platform's reset. */
+/**
+ * A 429: nothing passes the account's limiter before the platform's reset. When the platform says
+ * the window was its per-IP one (Bluesky's `ratelimit-policy: 3000;w=300`, in the error's details),
+ * the PDS host's deployment-wide limiter is blocked as well: every account behind the address waits.
+ */
 export async function blockUntil(
   buckets: BucketStore,
   limiters: LoadedLimiter[],
   until: number,
+  window?: { policy?: unknown } | undefined,
 ): Promise<void> {
-  await update(buckets, limiters.slice(0, 1), (limiter) => drainLimiter(limiter.state, until));
+  const shared = typeof window?.policy === 'string' && /;\s*w=300\b/.test(window.policy);
+  const blocked = limiters.filter(
+    (limiter, index) =>
+      index === 0 ||
+      (shared && limiter.key.scope === 'app' && limiter.key.name.startsWith('follow-bluesky-pds:')),
+  );
+  await update(buckets, blocked, (limiter) => drainLimiter(limiter.state, until));
 }
 
 async function update(

@@ -123,6 +123,23 @@ export function accountLimiterConfig(policy: Pick<EnginePolicy, 'caps'>): Limite
   };
 }
 
+/**
+ * Bluesky's PDS counts 3,000 requests per 5 minutes per client IP: every account of a deployment on
+ * one PDS host shares that window. A follow costs about 3 of them (the AppView look, the owner's
+ * repo look, the create); half the window is left to reads (observe). So, per PDS host and
+ * deployment-wide: 500 follows per 5 minutes.
+ */
+export const PDS_REQUESTS_PER_WINDOW = 3_000;
+export const PDS_WINDOW_MS = 5 * MINUTE_MS;
+export const PDS_REQUESTS_PER_FOLLOW = 3;
+export const PDS_FOLLOW_SHARE = 0.5;
+
+/** Limiter of the follows of every account of the deployment on one Bluesky PDS host. */
+export function pdsHostLimiterConfig(requestsPerWindow = PDS_REQUESTS_PER_WINDOW): LimiterConfig {
+  const limit = Math.max(1, Math.floor((requestsPerWindow * PDS_FOLLOW_SHARE) / PDS_REQUESTS_PER_FOLLOW));
+  return { windows: [{ limit, windowMs: PDS_WINDOW_MS, slotMs: MINUTE_MS }] };
+}
+
 /** Limiter of the app-wide daily cap shared by every account of the deployment on one network. */
 export function appLimiterConfig(perDay: number): LimiterConfig {
   return { windows: [{ limit: perDay, windowMs: DAY_MS, slotMs: DAY_SLOT_MS }] };
