@@ -21,6 +21,7 @@
  *   `{following:false, pending_follow:false}`) and hostile profiles (any text in any field).
  */
 import {
+  CursorRejectedError,
   MalformedResponseError,
   RateLimitedError,
   TransientPlatformError,
@@ -343,7 +344,14 @@ export class FakePlatform implements Platform {
         const cursor = decodeToken(listId, request.cursor);
         if (cursor?.direction !== 'next' || fault?.kind === 'refuse_cursor') {
           this.#record(side, fault?.kind === 'refuse_cursor' ? 'refuse_cursor' : 'error');
-          throw new MalformedResponseError(`${this.#endpoint(side)}: unexpected status 400`, {
+          // As the adapters read the refusal: X answers 400 to a cursor that is not the list's own
+          // (CursorRejectedError); Bluesky's PDS answers 502 (TransientPlatformError).
+          if (this.network === 'bluesky') {
+            throw new TransientPlatformError(`${this.#endpoint(side)}: server error 502`, {
+              details: { endpoint: this.#endpoint(side) },
+            });
+          }
+          throw new CursorRejectedError(`${this.#endpoint(side)}: the pagination token was refused (400)`, {
             details: { endpoint: this.#endpoint(side), status: 400 },
           });
         }

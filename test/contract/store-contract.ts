@@ -12,7 +12,7 @@ import { type ItemKey, keys } from '../../shared/adapters/dynamo/table.ts';
 import type { AccountRecord, AccountRef, ClientRecord } from '../../shared/domain/account.ts';
 import { type AccountState, emptyObserveState } from '../../shared/domain/account-state.ts';
 import type { FollowTask } from '../../shared/domain/engine/task.ts';
-import { ConflictError, ValidationError } from '../../shared/domain/errors.ts';
+import { ConflictError, RecordTooLargeError, ValidationError } from '../../shared/domain/errors.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
 import type { Changeset, Store } from '../../shared/ports/store.ts';
 import type { BucketStore, TaskStore } from '../../shared/ports/tasks.ts';
@@ -679,7 +679,7 @@ export function describeStoreContract(backend: StoreBackend): void {
       expect(await store.listActive(ref, { now: t0 + 2 * hour, from: 'late', limit: 10 })).toEqual([]);
     });
 
-    it('refuses a task item over 400 KB with a StoreError, writing nothing', async () => {
+    it('refuses a task item over 400 KB as too large, writing nothing', async () => {
       // Prepare
       const store = await fresh();
       const ref = newRef();
@@ -690,8 +690,8 @@ export function describeStoreContract(backend: StoreBackend): void {
       // Act
       const created = store.createTask(ref, huge);
 
-      // Assess
-      await expect(created).rejects.toBeInstanceOf(StoreError);
+      // Assess: the record alone is refused (RecordTooLargeError), so a caller can store less of it
+      await expect(created).rejects.toBeInstanceOf(RecordTooLargeError);
       expect(await store.getTask(ref, '1')).toBeUndefined();
     });
   });

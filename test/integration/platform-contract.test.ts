@@ -57,6 +57,8 @@ describe('the Platform contract on the sandboxes', () => {
       if (network === 'bluesky') {
         const bluesky = await startBlueskySandbox({
           world,
+          // The contract is about answers, not the AppView's indexing lag (its own tests cover it).
+          appViewLagMs: 0,
           limits: limits.follows === undefined ? {} : { writePointsPerHour: limits.follows * 3 },
         });
         return {

@@ -10,7 +10,7 @@
 import type { AccountRecord, AccountRef, ClientRecord, GraphKind } from '../../domain/account.ts';
 import type { AccountState } from '../../domain/account-state.ts';
 import { type FollowTask, isFinal } from '../../domain/engine/task.ts';
-import { ConflictError, ValidationError } from '../../domain/errors.ts';
+import { ConflictError, RecordTooLargeError, ValidationError } from '../../domain/errors.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Changeset, Store, VersionedState } from '../../ports/store.ts';
 import type { BucketKey, BucketStore, StoredBucket, StoredTask, TaskStore } from '../../ports/tasks.ts';
@@ -258,7 +258,7 @@ export class MemoryStore implements Store, TaskStore, BucketStore {
   async createTask(ref: AccountRef, task: FollowTask): Promise<boolean> {
     const key = taskKey(ref, task.targetId);
     const item = taskItem(ref, task, 1);
-    checkItemSize(key, item.value as string, 'PutItem');
+    checkItemSize(key, item.value as string, 'PutItem', 'record');
     if (this.#get(key) !== undefined) return false;
     this.#set(key, item);
     return true;
@@ -273,7 +273,7 @@ export class MemoryStore implements Store, TaskStore, BucketStore {
     const key = taskKey(ref, task.targetId);
     const version = expectedVersion + 1;
     const item = taskItem(ref, task, version);
-    checkItemSize(key, item.value as string, 'PutItem');
+    checkItemSize(key, item.value as string, 'PutItem', 'record');
     if (this.#get(key)?.version !== expectedVersion) {
       throw new ConflictError(`task ${task.targetId} is no longer at version ${expectedVersion}`, {
         details: { targetId: task.targetId, expectedVersion },
@@ -496,8 +496,16 @@ function bucketKey(key: BucketKey): ItemKey {
   return key.scope === 'app' ? { pk: 'APP', sk } : { pk: keys.accountPk(key.ref), sk };
 }
 
-/** DynamoDB refuses an item over 400 KB (ValidationException); the adapter wraps it in a StoreError. */
-function checkItemSize(key: ItemKey, value: string, operation: string): void {
+/**
+ * DynamoDB refuses an item over 400 KB (ValidationException); the adapter wraps it in a StoreError,
+ * or, for a task (one follower's record), in the domain's RecordTooLargeError, as the task store does.
+ */
+function checkItemSize(
+  key: ItemKey,
+  value: string,
+  operation: string,
+  kind: 'item' | 'record' = 'item',
+): void {
   // Attribute names and key values count too; ~200 bytes covers keys, version and index keys.
   const overhead = key.pk.length + key.sk.length + 200;
   // A UTF-16 unit is at most 3 UTF-8 bytes: most items are plainly small enough.
@@ -507,10 +515,14 @@ function checkItemSize(key: ItemKey, value: string, operation: string): void {
     const cause = Object.assign(new Error('Item size has exceeded the maximum allowed size'), {
       name: 'ValidationException',
     });
-    throw new StoreError(`${operation} ${key.sk} failed`, {
-      cause,
-      details: { operation, what: key.sk, bytes },
-    });
+    const details = { operation, what: key.sk, bytes };
+    if (kind === 'record') {
+      throw new RecordTooLargeError(`${operation} ${key.sk} refused: the item is too large`, {
+        cause,
+        details,
+      });
+    }
+    throw new StoreError(`${operation} ${key.sk} failed`, { cause, details });
   }
 }
 
