@@ -1,5 +1,3 @@
-import type { PlatformUser } from '../ports/platform.ts';
-
 /**
  * How much of a stranger's profile followback keeps: more than any network allows today (X: name 50,
  * bio 160; Bluesky: description 256 graphemes; Mastodon: note 500 by default, HTML), far less than a
@@ -22,9 +20,17 @@ export function boundText(text: string, max: number): string {
   return `${points.slice(0, Math.max(0, max - 1)).join('')}…`;
 }
 
+/** The stranger-supplied text of a profile (the port's user, a task's profile, ...). */
+export interface ProfileText {
+  handle: string;
+  name: string;
+  bio: string;
+  avatarUrl?: string | undefined;
+}
+
 /** The user with every stranger-supplied text field bounded (see PROFILE_LIMITS). */
-export function boundedUser(user: PlatformUser): PlatformUser {
-  const bounded: PlatformUser = {
+export function boundedUser<User extends ProfileText>(user: User): User {
+  const bounded: User = {
     ...user,
     handle: boundText(user.handle, PROFILE_LIMITS.handle),
     name: boundText(user.name, PROFILE_LIMITS.name),
