@@ -8,18 +8,20 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { FollowOutcome } from '../../sandbox/world.ts';
 import type { XFaultKind } from '../../sandbox/x/faults.ts';
 import type { TickReport } from '../../shared/app/tick.ts';
-import type { FollowTask } from '../../shared/domain/engine/task.ts';
 import {
   type AccountHarness,
   type AccountHarnessOptions,
   AUTO_POLICY,
   DAY,
+  followEffects as effectsFor,
   gainFollowers,
   HOUR,
+  InjectedCrash,
   MINUTE,
   recordFollowAttempts,
   runTicks,
   startAccountHarness,
+  taskOf,
 } from '../support/account-harness.ts';
 import { dynaliteBackend, useDynamoBackend } from '../support/backends.ts';
 
@@ -50,20 +52,6 @@ function outcomesFor(h: AccountHarness, targetId: string): FollowOutcome[] {
     .followCalls(h.owner.id)
     .filter((call) => call.targetId === targetId)
     .map((call) => call.outcome);
-}
-
-function effectsFor(h: AccountHarness, targetId: string): number {
-  return outcomesFor(h, targetId).filter((outcome) => outcome === 'followed' || outcome === 'pending').length;
-}
-
-async function taskOf(h: AccountHarness, targetId: string): Promise<FollowTask> {
-  const stored = await h.store.getTask(h.account, targetId);
-  if (!stored) throw new Error(`no task for ${targetId}`);
-  return stored.task;
-}
-
-class InjectedCrash extends Error {
-  override readonly name = 'InjectedCrash';
 }
 
 /** Runs ticks, collecting the injected crashes (anything else fails the test). */

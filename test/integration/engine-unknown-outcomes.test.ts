@@ -5,17 +5,19 @@
  * owner's own, and a target that refuses the follow is a final outcome.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { FollowTask } from '../../shared/domain/engine/task.ts';
 import {
   type AccountHarness,
   type AccountHarnessOptions,
   AUTO_POLICY,
+  followEffects as effectsFor,
   gainFollowers,
   HOUR,
+  InjectedCrash,
   MINUTE,
   recordFollowAttempts,
   runTicks,
   startAccountHarness,
+  taskOf,
 } from '../support/account-harness.ts';
 import { dynaliteBackend, useDynamoBackend } from '../support/backends.ts';
 
@@ -38,23 +40,6 @@ async function start(options: AccountHarnessOptions = {}): Promise<AccountHarnes
     harness.clock.advance(15 * MINUTE);
   }
   return harness;
-}
-
-function effectsFor(h: AccountHarness, targetId: string): number {
-  return h.world
-    .followCalls(h.owner.id)
-    .filter((call) => call.targetId === targetId)
-    .filter((call) => call.outcome === 'followed' || call.outcome === 'pending').length;
-}
-
-async function taskOf(h: AccountHarness, targetId: string): Promise<FollowTask> {
-  const stored = await h.store.getTask(h.account, targetId);
-  if (!stored) throw new Error(`no task for ${targetId}`);
-  return stored.task;
-}
-
-class InjectedCrash extends Error {
-  override readonly name = 'InjectedCrash';
 }
 
 /** Ticks until the first follow call was made (and failed or crashed). */

@@ -8,6 +8,7 @@ import type { EngineSettings } from '../../shared/app/engine/policy-of.ts';
 import type { TickReport } from '../../shared/app/tick.ts';
 import { resolveObserveSettings } from '../../shared/config/observe-settings.ts';
 import type { AccountRecord, ObserveSettings } from '../../shared/domain/account.ts';
+import type { FollowTask } from '../../shared/domain/engine/task.ts';
 import { createTestTable, type DynamoBackend } from './backends.ts';
 import type { DynamoTarget } from './dynalite.ts';
 import { tickRunner } from './tick-runner.ts';
@@ -224,4 +225,27 @@ export async function runTicks(
     }
   }
   return reports;
+}
+
+/** A worker dying at a chosen step, as the crash tests inject it. */
+export class InjectedCrash extends Error {
+  override readonly name = 'InjectedCrash';
+}
+
+/** Follows (or requests) X really made for the owner towards `targetId`: the world's ground truth. */
+export function followEffects(h: Pick<AccountHarness, 'world' | 'owner'>, targetId: string): number {
+  return h.world
+    .followCalls(h.owner.id)
+    .filter((call) => call.targetId === targetId)
+    .filter((call) => call.outcome === 'followed' || call.outcome === 'pending').length;
+}
+
+/** The stored task for a target; fails the test when there is none. */
+export async function taskOf(
+  h: Pick<AccountHarness, 'store' | 'account'>,
+  targetId: string,
+): Promise<FollowTask> {
+  const stored = await h.store.getTask(h.account, targetId);
+  if (!stored) throw new Error(`no task for ${targetId}`);
+  return stored.task;
 }
