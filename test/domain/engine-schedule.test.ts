@@ -498,6 +498,48 @@ describe('serving over time (pickNext + limiters, tick by tick)', () => {
     );
   });
 
+  it('keeps no reserve when the promise outlasts the day window, which gives a late slot back first', () => {
+    // Prepare
+    const day = resolvePolicy('mastodon', { promise: { notBeforeHours: 1, withinHours: 24 } });
+    const threeDays = resolvePolicy('mastodon', { promise: { notBeforeHours: 2, withinHours: 72 } });
+    const halfDay = resolvePolicy('mastodon', { promise: { notBeforeHours: 1, withinHours: 12 } });
+    // Act / Assess: only followers whose promise ends before a slot taken now frees need one kept.
+    expect(suggestedReserve(1.4, day)).toBe(0);
+    expect(suggestedReserve(50, threeDays)).toBe(0);
+    expect(suggestedReserve(150 / 24, halfDay)).toBe(75);
+  });
+
+  it('drains a late backlog at the full cap when the promise is a day or longer, new followers still on time', () => {
+    // Prepare: the simulation's account, 40 new followers a day under 60/day, a 1-24 h promise. A late
+    // follow's slot of the day window comes back before any later follower's promise ends.
+    const policy = resolvePolicy('mastodon', {
+      caps: { per15Minutes: 6, perDay: 60, pacePerHour: 24, paceBurst: 6 },
+      promise: { notBeforeHours: 1, withinHours: 24 },
+    });
+    const config = accountLimiterConfig(policy);
+    const quiet = quietCalendarOf(policy);
+    const fresh = arrivals(40, 4, 11, quiet, promiseWindowOf(policy));
+    const old = backlog(200);
+    const reserve = suggestedReserve(40 / 24, policy);
+
+    // Act
+    const result = simulate([...old, ...fresh], {
+      start: T0,
+      end: T0 + 4 * DAY_MS,
+      tickMs: 15 * MINUTE_MS,
+      limiters: [config],
+      quiet,
+      reserve,
+    });
+
+    // Assess
+    const dueInRun = fresh.filter((t) => t.deadline! <= T0 + 4 * DAY_MS);
+    expect(dueInRun.filter((t) => !(t.servedAt! <= t.deadline!)).map((t) => t.targetId)).toEqual([]);
+    // Every slot of the cap is used while the backlog lasts: 60 a day minus the ~40 new.
+    expect(result.takes.length).toBeGreaterThanOrEqual(4 * 60 - 6);
+    expect(maxInAnyWindow(result.takes, DAY_MS)).toBeLessThanOrEqual(60);
+  });
+
   it('keeps a 12-hour promise with a late backlog when a reserve is kept for followers not seen yet', () => {
     // Prepare: 150 new followers a day, a 1-12 h promise, 2,000 late tasks, 400/day.
     const policy = resolvePolicy('x', {
@@ -522,7 +564,7 @@ describe('serving over time (pickNext + limiters, tick by tick)', () => {
 
     // Assess
     const dueInRun = fresh.filter((t) => t.deadline! <= T0 + 4 * DAY_MS);
-    expect(reserve).toBe(35);
+    expect(reserve).toBe(75);
     expect(dueInRun.filter((t) => !(t.servedAt! <= t.deadline!)).map((t) => t.targetId)).toEqual([]);
     expect(old.filter((t) => t.servedAt !== undefined).length).toBeGreaterThan(4 * 150);
   });

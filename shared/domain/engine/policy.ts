@@ -169,14 +169,16 @@ export function retryDelayMs(attempt: number, retry: RetrySettings, random: () =
 
 /**
  * Follows to keep free for followers not detected yet when a late backlog competes for capacity
- * (pickNext / forecast option `reserve`): the followers expected over half the promise window,
- * at most a day's worth. Late work then stops that many follows short of what the known on-time
- * tasks need. It matters for promises shorter than a day; with the default 72 hours it costs nothing.
+ * (pickNext / forecast option `reserve`). A late follow taken now holds its slot of the longest cap
+ * window (a day) until that window has passed, so it can only crowd out a follower whose promise
+ * ends before then: one arriving within `day − withinHours`. Keep the follows those arrivals need
+ * and no more; a reserve held longer is capacity lost for good while people wait (the daily cap
+ * frees nothing for a slot left unused). A promise of a day or longer needs none.
  */
 export function suggestedReserve(growthPerHour: number, policy: Pick<EnginePolicy, 'promise'>): number {
   if (!(growthPerHour > 0)) return 0;
-  const windowHours = Math.max(0, policy.promise.withinHours - policy.promise.notBeforeHours);
-  return Math.ceil(growthPerHour * Math.min(24, windowHours / 2));
+  const exposedHours = Math.max(0, DAY_MS / HOUR_MS - policy.promise.withinHours);
+  return Math.ceil(growthPerHour * exposedHours);
 }
 
 /** Lower-cases and drops a leading `@`, so `@Alice` and `alice` match. */

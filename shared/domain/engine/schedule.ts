@@ -45,10 +45,12 @@ import type { TaskLease, TaskPlan, TaskState } from './task.ts';
  * Hall's theorem the on-time set stays feasible exactly when slack >= 1 (release times included;
  * exact for an account that keeps acting, which it does while late work is waiting).
  * `reserve` keeps further slots free for followers not yet detected. Default 0: the 24-hour window
- * regenerates within a day, which the default 70-hour window absorbs (measured: 0 late of 1,758 with
+ * regenerates within a day, which a promise of a day or more absorbs (measured: 0 late of 1,758 with
  * a 3,000 backlog and 150 new a day under 400/day). For promises shorter than a day pass
- * `suggestedReserve(growth, policy)` (policy.ts): with a 12-hour promise, 99 of 3,316 new followers
- * were late with reserve 0, 1 with 20 and none with 75, the backlog draining at 264, 255, 220/day.
+ * `suggestedReserve(growth, policy)` (policy.ts, the arrivals over `day − promise`): with a 12-hour
+ * promise, 99 of 3,316 new followers were late with reserve 0, 1 with 20 and none with 75 (what it
+ * suggests), the backlog draining at 264, 255, 220/day. A reserve is held at every decision, so each
+ * slot of it is a slot of the daily cap lost while a backlog waits: never keep more than needed.
  *
  * Why not plain EDF: with a late backlog of 5,000 and 100 new followers a day under 400/day, plain
  * EDF serves the backlog first (earliest deadlines, all past), so each new follower waits behind
