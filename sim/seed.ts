@@ -721,7 +721,11 @@ function checkInvariants(input: CheckInput): Violation[] {
     if (task.state === 'done' && !made && !world.isFollowing(ownerId, id) && !undone) {
       violation('4', story(id, `task ${id} done but never followed`), 'done untrue');
     }
-    if (task.state === 'skipped' && made) {
+    // "Outcome unknown" claims nothing false of a follow that was made and then undone (a crash after
+    // the call, the owner's undo before the look): nothing the platform shows can tell it from one
+    // never made (README: what each network lets followback see). Still following is a lie.
+    const honestUnknown = task.skipReason === 'outcome_unknown' && !world.isFollowing(ownerId, id);
+    if (task.state === 'skipped' && made && !honestUnknown) {
       violation(
         '4',
         story(id, `task ${id} closed skipped/${task.skipReason} but the engine's follow is on the platform`),

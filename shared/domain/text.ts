@@ -43,12 +43,12 @@ export function cleanText(value: string | number | undefined | null, maxLength =
     .replace(/\s+/g, ' ')
     .trim();
   if (folded.length <= maxLength) return folded;
-  const out: string[] = [];
-  for (const { segment } of segmenter.segment(folded)) {
-    if (out.length === maxLength - 1) return `${out.join('').trimEnd()}…`;
-    out.push(segment);
-  }
-  return out.join('');
+  const graphemes = Array.from(segmenter.segment(folded), ({ segment }) => segment);
+  if (graphemes.length <= maxLength) return folded;
+  return `${graphemes
+    .slice(0, maxLength - 1)
+    .join('')
+    .trimEnd()}…`;
 }
 
 /**

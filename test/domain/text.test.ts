@@ -47,6 +47,16 @@ describe('cleanText', () => {
   it('cuts at a grapheme with an ellipsis', () => {
     expect(cleanText('👍🏽'.repeat(10), 4)).toBe('👍🏽👍🏽👍🏽…');
   });
+
+  it('keeps text of exactly the limit in graphemes whole, however many code units it has', () => {
+    // Prepare: three emoji are six UTF-16 units
+    const exact = '😀👍🏽é';
+    // Act / Assess
+    expect(cleanText(exact, 3)).toBe(exact);
+    expect(cleanText(`${exact}x`, 3)).toBe('😀👍🏽…');
+    expect(cleanText('abcd', 4)).toBe('abcd');
+    expect(cleanText('abcde', 4)).toBe('abc…');
+  });
 });
 
 describe('hasUnsafeCharacters', () => {
