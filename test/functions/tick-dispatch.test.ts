@@ -170,16 +170,22 @@ describe('tick dispatch', () => {
     expect(sent[1]![0]!.MessageBody).toBe(sent[0]![0]!.MessageBody);
   });
 
-  it('fails the invocation, naming the work, when SQS refuses an entry as the sender’s fault', async () => {
+  it('fails the invocation, naming the work, when SQS refuses an entry as the sender’s fault, without resending it', async () => {
+    // Prepare
     await store.putAccount(account('acme', 'x-a'));
-    sqsMock.on(SendMessageBatchCommand).resolves({
-      Successful: [],
-      Failed: [{ Id: 'm0', Code: 'InvalidParameterValue', SenderFault: true }],
+    sqsMock.on(SendMessageBatchCommand).callsFake((input: { Entries: SendMessageBatchRequestEntry[] }) => {
+      sent.push(input.Entries);
+      return { Successful: [], Failed: [{ Id: 'm0', Code: 'InvalidParameterValue', SenderFault: true }] };
     });
 
-    await expect(dispatchAccountTicks({ scheduledTime: SCHEDULED }, deps())).rejects.toThrow(
+    // Act
+    const dispatch = dispatchAccountTicks({ scheduledTime: SCHEDULED }, deps());
+
+    // Assess: the same entry would be refused again, so it is sent once
+    await expect(dispatch).rejects.toThrow(
       'acme/x-a/2026-01-05T09:00:00.000Z (InvalidParameterValue (sender fault))',
     );
+    expect(sent).toHaveLength(1);
   });
 
   it('refuses a scheduled event whose time is not a time, naming the field', async () => {
