@@ -157,6 +157,8 @@ export interface ServedCall {
   endpoint: FakeEndpoint;
   /** 'ok', the fault served, or '429' for a real limit. */
   result: 'ok' | '429' | 'error' | 'short_page' | 'refuse_cursor' | `fault:${FakeFaultKind}`;
+  /** A 429's reset, as the answer said it (epoch ms). */
+  resetAt?: number;
 }
 
 export class FakePlatform implements Platform {
@@ -498,13 +500,13 @@ export class FakePlatform implements Platform {
     this.world.advanceTo(now);
     for (const window of windows) {
       if (!window.take(now)) {
-        this.#record(endpoint, '429');
+        this.#record(endpoint, '429', window.state(now).resetAt);
         throw this.#rateLimited(endpoint, window.state(now).resetAt);
       }
     }
     const spent = check?.();
     if (spent) {
-      this.#record(endpoint, '429');
+      this.#record(endpoint, '429', spent.state(now).resetAt);
       throw this.#rateLimited(endpoint, spent.state(now).resetAt);
     }
     return this.faults.take(endpoint, undefined) as FakeFault | undefined;
@@ -523,15 +525,20 @@ export class FakePlatform implements Platform {
   /** A read's fault: thrown as the adapter would (short pages and refused cursors are the list's). */
   #failRead(endpoint: FakeEndpoint, fault: { kind: FakeFaultKind } | undefined): void {
     if (!fault || fault.kind === 'short_page' || fault.kind === 'refuse_cursor') return;
-    this.#record(endpoint, `fault:${fault.kind}`);
-    throw this.#faultError(endpoint, fault.kind, this.world.clock.now() + 15 * MINUTE);
+    this.#recordAndThrow(endpoint, fault.kind, this.world.clock.now() + 15 * MINUTE);
   }
 
   /** A write's fault, after the write took effect when `apply` was asked. */
   #failWrite(endpoint: FakeEndpoint, fault: { kind: FakeFaultKind } | undefined, resetAt: number): void {
     if (!fault || fault.kind === 'short_page' || fault.kind === 'refuse_cursor') return;
-    this.#record(endpoint, `fault:${fault.kind}`);
-    throw this.#faultError(endpoint, fault.kind, resetAt);
+    this.#recordAndThrow(endpoint, fault.kind, resetAt);
+  }
+
+  /** Records the fault served (with a 429's reset, as the answer says it) and throws its error. */
+  #recordAndThrow(endpoint: FakeEndpoint, kind: FakeFaultKind, resetAt: number): never {
+    const error = this.#faultError(endpoint, kind, resetAt);
+    this.#record(endpoint, `fault:${kind}`, error instanceof RateLimitedError ? error.resetAt : undefined);
+    throw error;
   }
 
   #faultError(endpoint: FakeEndpoint, kind: FakeFaultKind, resetAt: number): Error {
@@ -589,8 +596,13 @@ export class FakePlatform implements Platform {
     };
   }
 
-  #record(endpoint: FakeEndpoint, result: ServedCall['result']): void {
-    this.served.push({ at: this.world.clock.now(), endpoint, result });
+  #record(endpoint: FakeEndpoint, result: ServedCall['result'], resetAt?: number): void {
+    this.served.push({
+      at: this.world.clock.now(),
+      endpoint,
+      result,
+      ...(resetAt === undefined ? {} : { resetAt }),
+    });
   }
 
   #endpoint(endpoint: FakeEndpoint): string {

@@ -673,6 +673,12 @@ function checkInvariants(input: CheckInput): Violation[] {
   for (const event of world.events({ ownerId, since: input.start, kinds: ['followed'] })) {
     if (event.at <= detectedBy) followed.set(event.userId, event.at);
   }
+  const followBlockedUntil = Math.max(
+    0,
+    ...input.platform.served
+      .filter((call) => call.endpoint === 'follow' && call.resetAt !== undefined)
+      .map((call) => call.resetAt!),
+  );
   const onTimeOpen = [...tasks.values()].filter(
     (task) => task.state === 'scheduled' && task.deadline !== undefined && task.deadline >= input.end,
   ).length;
@@ -691,7 +697,9 @@ function checkInvariants(input: CheckInput): Violation[] {
       // Room the day window still has is not unused while on-time tasks are owed it: the engine
       // keeps it for them (taking it for late work would make them late too).
       const idle = lastDay + onTimeOpen < CAPS.perDay - CAPS.paceBurst;
-      if (!waiting && idle && (task.deadline === undefined || task.deadline < input.end)) {
+      // A platform that answered 429 with a reset past the deadline forbade the follow in time.
+      const heldByPlatform = task.deadline !== undefined && followBlockedUntil > task.deadline;
+      if (!waiting && idle && !heldByPlatform && (task.deadline === undefined || task.deadline < input.end)) {
         violation(
           '4',
           story(
@@ -714,11 +722,15 @@ function checkInvariants(input: CheckInput): Violation[] {
       violation('4', story(id, `${label} skipped without a reason`), 'no reason');
     }
   }
-  // Every task closed must tell the truth about the world.
+  // Every task closed must tell the truth about the world (at the time: a deleted or suspended
+  // account takes the owner's follow of it along).
+  const vanished = new Set(
+    world.events({ ownerId, kinds: ['deleted', 'suspended'] }).map((event) => event.userId),
+  );
   for (const [id, task] of tasks) {
     const made = effects.has(id);
     const undone = input.ownerUnfollowed.has(id) || input.handUnfollowed.has(id);
-    if (task.state === 'done' && !made && !world.isFollowing(ownerId, id) && !undone) {
+    if (task.state === 'done' && !made && !world.isFollowing(ownerId, id) && !undone && !vanished.has(id)) {
       violation('4', story(id, `task ${id} done but never followed`), 'done untrue');
     }
     // "Outcome unknown" claims nothing false of a follow that was made and then undone (a crash after
