@@ -277,6 +277,8 @@ export async function accountRemove(options: AccountOptions): Promise<void> {
 export interface ApplyOptions extends Output {
   yes?: boolean;
   prune?: boolean;
+  /** With --prune: a file that declares no clients may remove everything. */
+  allowEmpty?: boolean;
 }
 
 export async function applyFile(file: string, options: ApplyOptions): Promise<void> {
@@ -291,17 +293,37 @@ export async function applyFile(file: string, options: ApplyOptions): Promise<vo
   await withContext({ ...options, create: true }, async (context, deps) => {
     const plan = await planFromFile(deps, text, { source: file, prune: options.prune });
     const changes = planChangesSomething(plan);
+    // A file that declares nothing, pruned, removes everything: say so first, and ask for it by name.
+    const emptied = options.prune === true && plan.declared.clients === 0 && plan.summary.remove > 0;
+    const warnings = emptied
+      ? [
+          `${file} declares no clients: with --prune this plan removes every client and account in the ${context.where} (${plan.summary.remove} in all), with their data and tokens`,
+        ]
+      : [];
+    for (const warning of warnings) if (!options.json) warn(`followback: warning: ${field(warning, 1000)}\n`);
     if (!options.json) {
-      out(`${options.yes ? 'Applying' : 'Plan for'} ${field(file)} against the ${field(context.where)}:`);
+      const applying = options.yes && (!emptied || options.allowEmpty);
+      out(`${applying ? 'Applying' : 'Plan for'} ${field(file)} against the ${field(context.where)}:`);
       for (const line of renderPlan(plan)) out(line);
     }
+    if (emptied && options.yes && !options.allowEmpty) {
+      throw new ValidationError(
+        `nothing applied: ${file} declares no clients, and --prune would remove everything`,
+        {
+          details: {
+            hint: 'if that is really meant, run again with --yes --prune --allow-empty; otherwise check the file (a wrong path, or a file emptied by mistake)',
+          },
+        },
+      );
+    }
     if (!options.yes || !changes) {
-      if (options.json) return printJson({ applied: false, plan });
-      if (changes) out('Nothing applied: run again with --yes to apply this plan.');
+      if (options.json) return printJson({ applied: false, plan, warnings });
+      if (changes)
+        out(`Nothing applied: run again with --yes${emptied ? ' --allow-empty' : ''} to apply this plan.`);
       return;
     }
     const result = await applyPlan(deps, plan);
-    if (options.json) return printJson({ applied: true, plan, result });
+    if (options.json) return printJson({ applied: true, plan, result, warnings });
     out(`Applied: ${result.created} created, ${result.updated} updated, ${result.removed} removed.`);
     for (const account of result.toConnect)
       out(`  ${account.clientId}/${account.accountId}: ${connectHint(account)}`);

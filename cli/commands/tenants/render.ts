@@ -1,4 +1,5 @@
 import type { AccountRecord, ClientRecord } from '../../../shared/domain/account.ts';
+import { networkName } from '../../../shared/domain/digest/format.ts';
 import type { FieldChange, Plan, PlanStep } from '../../../shared/domain/tenants/plan.ts';
 import { UNKNOWN_PLATFORM_USER_ID, weekdayName } from '../../../shared/domain/tenants/tenant.ts';
 import { field } from '../../output.ts';
@@ -27,7 +28,9 @@ function stepTitle(step: PlanStep): string {
       : `account ${field(step.ref.clientId)}/${field(step.ref.accountId)}`;
   switch (step.op) {
     case 'create':
-      return `+ create ${what}`;
+      return step.kind === 'account' && step.desired?.status === 'not_connected'
+        ? `+ create ${what} (@${field(step.desired.handle)} on ${networkName(step.desired.network)}; connect it once applied)`
+        : `+ create ${what}`;
     case 'update':
       return `~ update ${what}`;
     case 'remove':
@@ -39,13 +42,17 @@ function stepTitle(step: PlanStep): string {
   }
 }
 
-/** The plan as lines: one title per step, then its field changes (created records show every field). */
-export function renderPlan(plan: Plan): string[] {
+/**
+ * The plan as lines: one title per step, then its field changes, in the file's words where the
+ * plan carries them (`shown`: created records show what the file declares, not the defaults).
+ */
+export function renderPlan(plan: Plan & { shown?: readonly FieldChange[][] }): string[] {
   const lines: string[] = [];
-  for (const step of plan.steps) {
+  plan.steps.forEach((step, index) => {
     lines.push(stepTitle(step));
-    if (step.op === 'create' || step.op === 'update') lines.push(...renderChanges(step.changes));
-  }
+    if (step.op === 'create' || step.op === 'update')
+      lines.push(...renderChanges(plan.shown?.[index] ?? step.changes));
+  });
   const { create, update, remove, keep } = plan.summary;
   if (create + update + remove === 0) {
     lines.push(`No changes: the registry matches the file.${keep > 0 ? ` (${keep} kept outside it)` : ''}`);
