@@ -109,9 +109,9 @@ describe('followback client and account', () => {
     ]);
     expect(unconfirmed.code).toBe(1);
     expect(unconfirmed.stderr).toContain(
-      'nothing removed; removing client acme removes 1 account(s): x-acme (@acme on x)',
+      'nothing removed; removing client acme removes 1 account: x-acme (@acme on x)',
     );
-    expect(removed.stdout).toContain('client acme removed, with 1 account(s), their data and their tokens');
+    expect(removed.stdout).toContain('client acme removed, with 1 account, their data and their tokens');
     expect(JSON.parse(after.stdout)).toEqual([]);
   }, 120_000);
 

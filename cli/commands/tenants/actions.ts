@@ -22,16 +22,9 @@ import {
   weekdayNumber,
 } from '../../../shared/domain/tenants/tenant.ts';
 import { type CommandContext, openContext, printJson, type StoreOptions } from '../../context.ts';
+import { counted } from '../../format.ts';
 import { field, out, warn } from '../../output.ts';
-import {
-  accountHeader,
-  accountLine,
-  clientHeader,
-  clientLine,
-  connectHint,
-  renderChanges,
-  renderPlan,
-} from './render.ts';
+import { accountTable, clientTable, connectHint, renderChanges, renderPlan } from './render.ts';
 
 /** The actions of `followback client|account|apply`: parse options, call the use case, print. */
 
@@ -131,10 +124,8 @@ export async function clientList(options: Output): Promise<void> {
       );
     }
     if (clients.length === 0) return out(`no clients in the ${context.where}`);
-    out(clientHeader());
-    for (const client of clients) {
-      out(clientLine(client, accounts.filter((a) => a.clientId === client.clientId).length));
-    }
+    const owned = (clientId: string) => accounts.filter((a) => a.clientId === clientId).length;
+    for (const line of clientTable(clients, owned)) out(line);
   });
 }
 
@@ -167,12 +158,14 @@ export async function clientRemove(clientId: string, options: ClientOptions): Pr
         .map((a) => `${field(a.accountId)} (@${field(a.handle)} on ${a.network})`)
         .join(', ');
       return refuseUnconfirmed(
-        `removing client ${clientId} removes ${accounts.length} account(s)${list ? `: ${list},` : ''} their data and their tokens`,
+        `removing client ${clientId} removes ${counted(accounts.length, 'account')}${list ? `: ${list},` : ''} their data and their tokens`,
       );
     }
     const result = await removeClient(deps, clientId);
     if (options.json) return printJson({ clientId, removed: true, ...result });
-    out(`client ${clientId} removed, with ${result.accounts.length} account(s), their data and their tokens`);
+    out(
+      `client ${clientId} removed, with ${counted(result.accounts.length, 'account')}, their data and their tokens`,
+    );
   });
 }
 
@@ -231,8 +224,7 @@ export async function accountList(options: AccountOptions): Promise<void> {
     const accounts = await context.store.listAccounts(options.client);
     if (options.json) return printJson(accounts);
     if (accounts.length === 0) return out(`no accounts in the ${context.where}`);
-    out(accountHeader());
-    for (const account of accounts) out(accountLine(account));
+    for (const line of accountTable(accounts)) out(line);
   });
 }
 
