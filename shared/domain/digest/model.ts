@@ -17,6 +17,9 @@ export const WEEK_MS = 7 * 24 * 60 * 60 * 1000;
 export const CHART_WEEKS = 12;
 
 /** A user as the digest shows them. A PlatformUser (shared/ports/platform.ts) fits as is. */
+/** What the digest calls someone whose profile was never read (see profileUrlOf for the link). */
+export const UNREAD_PROFILE_NAME = 'Profile not read yet';
+
 export interface DigestUser {
   /** Platform id, a string (X ids exceed 2^53). */
   id: string;

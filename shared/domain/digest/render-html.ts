@@ -17,7 +17,7 @@ import {
   formatPct,
   formatSigned,
   networkName,
-  profileUrl,
+  profileUrlOf,
 } from './format.ts';
 import { cleanText, escapeHtml, safeAvatarUrl, safeHttpUrl, userText } from './html.ts';
 import {
@@ -179,8 +179,8 @@ export function notice(html: string, tone: 'warn' | 'bad'): string {
 export function userLine(user: DigestUser, network: Network, extraHtml = '', locale?: string): string {
   const avatar = safeAvatarUrl(user.avatarUrl);
   const name = userText(user.name, 80);
-  const handleText = userText(formatHandle(user.handle), 80);
-  const link = profileUrl(network, user.handle);
+  const handleText = userText(formatHandle(user.handle), 80) || (user.handle === '' ? 'profile' : '');
+  const link = profileUrlOf(network, user);
   const handle =
     link === undefined
       ? handleText
@@ -209,8 +209,8 @@ export function userLine(user: DigestUser, network: Network, extraHtml = '', loc
 /** One compact line (no avatar, no bio): for the longer, less important lists. */
 export function compactUserLine(user: DigestUser, network: Network, extraText = '', locale?: string): string {
   const name = userText(user.name, 60);
-  const handleText = userText(formatHandle(user.handle), 60);
-  const link = profileUrl(network, user.handle);
+  const handleText = userText(formatHandle(user.handle), 60) || (user.handle === '' ? 'profile' : '');
+  const link = profileUrlOf(network, user);
   const handle =
     link === undefined
       ? handleText
