@@ -216,3 +216,44 @@ describe('digest screenshot', () => {
     expect(missing.stderr).toContain('no client nobody in the local store');
   }, 120_000);
 });
+
+describe('the digest of a client with nothing connected', () => {
+  it('is one line saying what to do, not a week of zeros', async () => {
+    // Prepare: a client whose only account was declared and never connected
+    await seedLocalStore(dir, async (store) => {
+      const now = Date.now();
+      await store.putClient({
+        clientId: 'fresh',
+        name: 'Fresh Bakery',
+        timeZone: 'Europe/Berlin',
+        digestEmails: ['owner@fresh.example'],
+        createdAt: now - 30 * 24 * HOUR,
+      });
+      await store.putAccount({
+        clientId: 'fresh',
+        accountId: 'x-fresh',
+        network: 'x',
+        platformUserId: 'unknown',
+        handle: 'fresh',
+        status: 'not_connected',
+        observe: resolveObserveSettings('x', {}),
+        policy: { timeZone: 'Europe/Berlin' },
+        createdAt: now - 30 * 24 * HOUR,
+      });
+    });
+
+    // Act
+    const preview = await local(dir, 'digest', 'preview', '--client', 'fresh', '--json');
+
+    // Assess
+    expect(preview.code).toBe(0);
+    const [result] = JSON.parse(preview.stdout) as { html: string; eml: string }[];
+    const html = await readFile(result!.html, 'utf8');
+    const eml = await readFile(result!.eml, 'utf8');
+    expect(html).toContain('data-not-connected');
+    expect(html).toContain('None of your accounts is connected yet, so there is nothing to report');
+    expect(html).not.toMatch(/New followers|Follow-backs done|Promise kept/);
+    expect(eml).toContain('None of your accounts is connected yet');
+    expect(eml).not.toContain('Followers: 0');
+  }, 60_000);
+});

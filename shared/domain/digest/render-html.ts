@@ -27,6 +27,7 @@ import {
   type DigestModel,
   type DigestUser,
   digestSubject,
+  nothingConnectedLine,
   periodNoun,
   reasonLabel,
   spamSignalLabel,
@@ -498,6 +499,8 @@ function overview(model: DigestModel): string {
 
 /** The inbox preview line: the week in one breath. */
 export function digestPreheader(model: DigestModel): string {
+  const idle = nothingConnectedLine(model);
+  if (idle !== undefined) return 'Not connected yet: nothing to report';
   const { locale } = model.client;
   const net = model.accounts.reduce((sum, a) => sum + a.netChange, 0);
   const done = model.accounts.reduce((sum, a) => sum + a.followBacksDone.length, 0);
@@ -534,9 +537,15 @@ function renderDigestHtmlWith(model: DigestModel, opts: ListLimits): string {
       `<div style="font-size:14px;color:${COLOURS.muted};" data-period>${escapeHtml(model.period.label)}</div>`,
     '24px 24px 8px 24px',
   );
+  const idle = nothingConnectedLine({
+    ...model,
+    agency: { ...model.agency, name: cleanText(model.agency.name, 80) },
+  });
   const body =
-    model.accounts.length === 0
-      ? row(muted('No accounts are connected yet.'))
+    idle !== undefined
+      ? row(
+          `<div data-not-connected>${notice(`<strong>Not connected yet.</strong> ${escapeHtml(idle)}`, 'warn')}</div>`,
+        )
       : model.accounts.map((a) => accountSection(model, a, opts)).join('\n');
   const footer = row(
     muted(
@@ -551,6 +560,6 @@ function renderDigestHtmlWith(model: DigestModel, opts: ListLimits): string {
   return emailDocument({
     title: digestSubject(model),
     preheader: digestPreheader(model),
-    rows: [header, overview(model), body, footer].join('\n'),
+    rows: [header, idle === undefined ? overview(model) : '', body, footer].join('\n'),
   });
 }

@@ -24,6 +24,7 @@ import {
   type DigestModel,
   type DigestUser,
   digestSubject,
+  nothingConnectedLine,
   periodNoun,
   reasonLabel,
   spamSignalLabel,
@@ -177,8 +178,9 @@ export function renderDigestText(model: DigestModel, options: RenderOptions = {}
   const agency = cleanText(model.agency.name, 100);
   const client = cleanText(model.client.name, 100);
   const out: string[] = [underline(digestSubject(model), '='), ''];
-  if (model.accounts.length === 0) out.push('No accounts are connected yet.', '');
-  for (const account of model.accounts) out.push(accountText(model, account, opts), '');
+  const idle = nothingConnectedLine({ ...model, agency: { ...model.agency, name: agency } });
+  if (idle !== undefined) out.push(idle, '');
+  else for (const account of model.accounts) out.push(accountText(model, account, opts), '');
   const unsubscribe = safeHttpUrl(model.links.unsubscribe);
   out.push(
     '--',
