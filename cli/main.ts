@@ -1,4 +1,5 @@
 import { CommanderError } from 'commander';
+import { loadLogLevel } from '../shared/config/env.ts';
 import { reportOf } from './errors.ts';
 import { printJson, warn } from './output.ts';
 import { buildProgram } from './program.ts';
@@ -12,6 +13,8 @@ async function main(argv: string[]): Promise<void> {
   const json = argv.includes('--json');
   const program = buildProgram({ quietErrors: json });
   try {
+    // Every command logs through LOG_LEVEL: a bad value stops here, naming it, whatever the command.
+    loadLogLevel();
     await program.parseAsync(argv);
   } catch (error) {
     if (error instanceof CommanderError) {

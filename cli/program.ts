@@ -1,8 +1,15 @@
+import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { register as registerConnect } from './commands/connect-commands.ts';
 import { register as registerConsole } from './commands/console-commands.ts';
 import { register as registerDigest } from './commands/digest-commands.ts';
 import { register as registerTenants } from './commands/tenants-commands.ts';
+
+/** The version in package.json (the checkout's own). */
+function packageVersion(): string {
+  const text = readFileSync(new URL('../package.json', import.meta.url), 'utf8');
+  return (JSON.parse(text) as { version?: string }).version ?? 'unknown';
+}
 
 /** Parses a whole number option, naming the option when it is not one. */
 export function wholeNumber(name: string, min = 0, max = Number.MAX_SAFE_INTEGER) {
@@ -29,6 +36,7 @@ export function buildProgram(options: { quietErrors?: boolean } = {}): Command {
     .description(
       'Late follow-backs, kept: observe followers, follow back at a human pace, email a weekly digest.',
     )
+    .version(packageVersion(), '-V, --version', 'print the version of followback')
     .exitOverride();
   // With --json the error goes out as JSON (cli/main.ts), not as commander's text and help.
   if (options.quietErrors)

@@ -156,6 +156,12 @@ function printConnected(
     `connected @${field(account.handle)} (${who} ${field(account.platformUserId)}) as ${account.clientId}/${account.accountId}` +
       `${result.created ? ' (new account)' : ''}; status ${account.status}\n`,
   );
+  if (typeof result.renamedFrom === 'string') {
+    say(
+      `note: ${account.clientId}/${account.accountId} was @${field(result.renamedFrom)}; the network now calls it @${field(account.handle)}, and the registry keeps that.\n` +
+        `  if clients.yaml declares this account, write handle: ${field(account.handle)} there (apply refuses to put the old handle back)\n`,
+    );
+  }
 }
 
 async function connectXCommand(options: ConnectOptions): Promise<void> {

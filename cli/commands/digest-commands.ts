@@ -71,7 +71,8 @@ export function register(program: Command): void {
       .description(
         'render the digest email and the approval page to PNG in headless Chromium (without --local: a built-in sample client)',
       )
-      .option('--out <path>', 'where the PNGs go (default <dir>/screenshots)'),
+      .option('--out <path>', 'where the PNGs go (default <dir>/screenshots)')
+      .option('--client <id>', "with --local: this client's digest (its current period, freshly rendered)"),
   ).action(async (options: ScreenshotCommandOptions) => {
     await screenshotCommand(options);
   });
@@ -114,6 +115,7 @@ interface SendCommandOptions extends CommonOptions {
 
 interface ScreenshotCommandOptions extends CommonOptions {
   out?: string;
+  client?: string;
 }
 
 interface ServeCommandOptions extends CommonOptions {
@@ -336,6 +338,11 @@ export interface ScreenshotResult {
 export async function screenshotCommand(options: ScreenshotCommandOptions): Promise<ScreenshotResult> {
   const { launchChromium, screenshotFile, screenshotUrl } = await import('../../shared/runtime/chromium.ts');
   const out = resolve(options.out ?? join(options.dir, 'screenshots'));
+  if (options.client !== undefined && !options.local) {
+    throw new ValidationError(
+      'digest screenshot: --client needs --local (without it, the built-in sample is shot)',
+    );
+  }
   const chromium = await launchChromium();
   try {
     const result = options.local
@@ -417,19 +424,28 @@ async function screenshotLocal(
       agencyName: LOCAL_AGENCY.name,
       port: 0,
     });
-    const previews = await previewDigests({
-      store: context.store,
-      samples: uses,
-      clock: context.clock,
-      keys,
-      baseUrl: server.url,
-      outbox: join(out, 'outbox'),
-    });
+    if (options.client !== undefined && (await context.store.getClient(options.client)) === undefined) {
+      throw new ValidationError(`no client ${options.client} in the local store in ${dir}`, {
+        details: { hint: 'see the clients: followback client list --local' },
+      });
+    }
+    const previews = await previewDigests(
+      {
+        store: context.store,
+        samples: uses,
+        clock: context.clock,
+        keys,
+        baseUrl: server.url,
+        outbox: join(out, 'outbox'),
+      },
+      options.client === undefined ? {} : { clientId: options.client },
+    );
     const preview = previews.find((p) => p.awaitingApproval > 0) ?? previews[0];
     if (preview === undefined) {
       throw new ValidationError(`no clients in the local store in ${dir}: run \`npm start\` first`);
     }
-    const latest = await latestHtml(join(dir, 'outbox'));
+    // A named client: its digest as rendered now; otherwise the latest the outbox holds.
+    const latest = options.client === undefined ? await latestHtml(join(dir, 'outbox')) : undefined;
     return await shoot(
       { ...preview, html: latest ?? preview.html },
       out,

@@ -1,10 +1,12 @@
 import { decideApprovals, listCandidates } from '../../shared/app/engine/approve.ts';
+import { policyOf } from '../../shared/app/engine/policy-of.ts';
 import { type AccountStatusReport, accountStatus } from '../../shared/app/engine/status.ts';
 import { needsConnect } from '../../shared/domain/account.ts';
-import { formatDuration } from '../../shared/domain/digest/format.ts';
+import { formatDuration, networkName } from '../../shared/domain/digest/format.ts';
 import { type FollowTask, SKIP_REASON_TEXT } from '../../shared/domain/engine/task.ts';
 import { ValidationError } from '../../shared/domain/errors.ts';
 import { openContext, printJson, type StoreOptions, selectAccounts } from '../context.ts';
+import { counted, localTime, thousands, usd } from '../format.ts';
 import { field, say } from '../output.ts';
 import { connectHint } from './tenants/render.ts';
 
@@ -13,13 +15,6 @@ interface Selection extends StoreOptions {
   account?: string;
   json?: boolean;
 }
-
-const when = (ms: number | undefined | null) => (ms ? new Date(ms).toISOString().replace('.000Z', 'Z') : '-');
-const hours = (ms: number) => `${(ms / 3_600_000).toFixed(1)} h`;
-const number = new Intl.NumberFormat('en-GB');
-/** "1 follower", "2,410 followers", "? followers". */
-const counted = (n: number | undefined, noun: string) =>
-  n === undefined ? `? ${noun}s` : `${number.format(n)} ${noun}${n === 1 ? '' : 's'}`;
 
 /** `followback status`: per account, followers, tasks by state, approvals, next actions, promise kept, forecast. */
 export async function statusCommand(options: Selection): Promise<void> {
@@ -36,42 +31,68 @@ export async function statusCommand(options: Selection): Promise<void> {
       say(`no accounts in the ${context.where}\n`);
       return;
     }
-    for (const r of reports) {
-      const f = r.forecast;
-      say(
-        `${[
-          `${field(r.clientId)}/${field(r.accountId)}  @${field(r.handle)} on ${r.network}  (${r.status}, mode ${r.mode})`,
-          ...r.warnings.map((warning) => `  note: ${field(warning)}`),
-          `  followers        ${r.followers ?? 'not observed yet'}`,
-          `  tasks            ${
-            Object.entries(r.tasks)
-              .filter(([, n]) => n > 0)
-              .map(([state, n]) => `${state} ${n}`)
-              .join(', ') || 'none'
-          }`,
-          `  awaiting approval ${r.awaitingApproval}`,
-          `  skips            ${
-            Object.entries(r.skipsByReason)
-              .map(
-                ([reason, n]) =>
-                  `${n} ${SKIP_REASON_TEXT[reason as keyof typeof SKIP_REASON_TEXT] ?? reason}`,
-              )
-              .join('; ') || 'none'
-          }`,
-          `  promise kept     ${r.promiseKeptPct === null ? 'nothing judged yet' : `${r.promiseKeptPct}% of ${r.promisesJudged}`}`,
-          `  next actions     ${r.nextActions.map((a) => `@${field(a.handle || a.targetId, 80)} at ${when(a.dueAt)}`).join(', ') || 'none'}`,
-          f.atRisk > 0
-            ? `  forecast         ${f.atRisk} promise(s) at risk, the worst ${hours(f.maxLatenessMs)} late; backlog done by ${when(f.promisedCompletionAt)}`
-            : `  forecast         every open promise kept (${f.onTime} on time)`,
-          r.blockedUntil && r.blockedUntil > now ? `  rate limited until ${when(r.blockedUntil)}` : '',
-        ]
-          .filter(Boolean)
-          .join('\n')}\n\n`,
-      );
-    }
+    reports.forEach((r, index) => {
+      const account = accounts[index]!;
+      say(`${statusLines(r, policyOf(account).timeZone, now).join('\n')}\n\n`);
+    });
   } finally {
     await context.close();
   }
+}
+
+/** One account's status for people: counts with separators, times in the account's zone, X's read spend. */
+export function statusLines(r: AccountStatusReport, timeZone: string, now: number): string[] {
+  const f = r.forecast;
+  const at = (ms: number | undefined | null) => localTime(ms, timeZone);
+  const row = (label: string, value: string) => `  ${label.padEnd(18)} ${value}`;
+  const tasks = Object.entries(r.tasks)
+    .filter(([, n]) => n > 0)
+    .map(([state, n]) => `${state.replace('_', ' ')} ${thousands(n)}`)
+    .join(', ');
+  const skips = Object.entries(r.skipsByReason)
+    .map(
+      ([reason, n]) =>
+        `${thousands(n)} ${SKIP_REASON_TEXT[reason as keyof typeof SKIP_REASON_TEXT] ?? reason}`,
+    )
+    .join('; ');
+  const reads = r.reads;
+  return [
+    `${field(r.clientId)}/${field(r.accountId)}  @${field(r.handle, 80)} on ${networkName(r.network)}  (${r.status.replace('_', ' ')}, mode ${r.mode}; times in ${timeZone})`,
+    ...r.warnings.map((warning) => `  note: ${field(warning)}`),
+    row('followers', r.followers === null ? 'not observed yet' : thousands(r.followers)),
+    row('tasks', tasks || 'none'),
+    row('awaiting approval', thousands(r.awaitingApproval)),
+    row('skips', skips || 'none'),
+    row(
+      'promise kept',
+      r.promiseKeptPct === null
+        ? 'nothing judged yet'
+        : `${r.promiseKeptPct}% of ${counted(r.promisesJudged, 'follow-back')}`,
+    ),
+    row(
+      'next actions',
+      r.nextActions.map((a) => `@${field(a.handle || a.targetId, 40)} at ${at(a.dueAt)}`).join(', ') ||
+        'none',
+    ),
+    ...(r.network === 'x'
+      ? [
+          row(
+            'X reads',
+            `${usd(reads.monthUsd)} this month of ${usd(reads.budgetUsdPerMonth)}; today ${thousands(reads.requestsToday)} of ${counted(reads.requestsPerDay, 'request')}, ${counted(reads.usersToday, 'user')} read`,
+          ),
+        ]
+      : []),
+    ...(reads.pausedUntil !== null && reads.pausedUntil > now
+      ? [row('reads paused', `a read cap is spent: until ${at(reads.pausedUntil)}`)]
+      : []),
+    f.atRisk > 0
+      ? row(
+          'forecast',
+          `${counted(f.atRisk, 'promise')} at risk, the worst ${formatDuration(f.maxLatenessMs)} late; backlog done by ${at(f.promisedCompletionAt)}`,
+        )
+      : row('forecast', `every open promise kept (${thousands(f.onTime)} on time)`),
+    ...(r.blockedUntil && r.blockedUntil > now ? [row('rate limited', `until ${at(r.blockedUntil)}`)] : []),
+  ];
 }
 
 interface ApproveOptions extends Selection {
@@ -123,7 +144,7 @@ function candidateLines(task: FollowTask, now: number, prefix = ''): string {
   const p = task.profile;
   const signals = task.signals.map((s) => field(s.detail, 200)).join('; ');
   return (
-    `${prefix}${field(task.targetId, 256)}  @${field(p.handle, 80)} (${field(p.name, 80)})  ${counted(p.followersCount, 'follower')}, ${p.followingCount === undefined ? '? following' : `${number.format(p.followingCount)} following`}` +
+    `${prefix}${field(task.targetId, 256)}  @${field(p.handle, 80)} (${field(p.name, 80)})  ${counted(p.followersCount, 'follower')}, ${p.followingCount === undefined ? '? following' : `${thousands(p.followingCount)} following`}` +
     `${p.protected ? ', protected' : ''}; waiting ${formatDuration(now - task.detectedAt)}\n    ${field(p.bio, 140) || '(no bio)'}` +
     `${signals ? `\n    signals: ${signals}` : ''}\n`
   );

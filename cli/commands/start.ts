@@ -6,7 +6,7 @@ import { policyOf } from '../../shared/app/engine/policy-of.ts';
 import { roundUsd } from '../../shared/app/engine/status.ts';
 import { loadRuntimeEnv } from '../../shared/config/env.ts';
 import { policyWarnings } from '../../shared/config/policy.ts';
-import { networkName } from '../../shared/domain/digest/format.ts';
+import { formatDuration, networkName } from '../../shared/domain/digest/format.ts';
 import { SKIP_REASON_TEXT, type SkipReason } from '../../shared/domain/engine/task.ts';
 import type { Network } from '../../shared/ports/platform.ts';
 import { loadLocalApprovalKeys } from '../../shared/runtime/approval-key.ts';
@@ -14,6 +14,7 @@ import { localApprovalBaseUrl } from '../../shared/runtime/approval-server.ts';
 import { approveDemoCandidates, seedDemo } from '../../shared/runtime/demo.ts';
 import { openLocalRuntime } from '../../shared/runtime/local.ts';
 import { type DayFigures, simulate } from '../../shared/runtime/simulate.ts';
+import { counted, localDate, localTime, thousands } from '../format.ts';
 import { field, printJsonLine, say } from '../output.ts';
 
 export interface StartOptions {
@@ -60,8 +61,12 @@ export async function startCommand(options: StartOptions): Promise<void> {
     for (const account of accounts) {
       for (const warning of policyWarnings(policyOf(account))) out(`@${field(account.handle)}: ${warning}`);
     }
+    const zone = client.timeZone;
     out(
-      `simulating ${options.days} day(s) from ${new Date(startedAt).toISOString()}, a tick every 15 minutes`,
+      options.realtime
+        ? `running on the wall clock from ${localTime(startedAt, zone)}: a tick every ${counted(options.tickSeconds, 'second')} ` +
+            `(each moves the clock on by as much), a line per tick, for up to ${counted(options.days, 'day')}; Ctrl-C stops and sums up`
+        : `simulating ${counted(options.days, 'day')} from ${localTime(startedAt, zone)}, a tick every 15 minutes`,
     );
     out('');
     out(
@@ -81,6 +86,7 @@ export async function startCommand(options: StartOptions): Promise<void> {
     );
 
     const byNetwork = new Map<Network, { newFollowers: number; followedBack: number }>();
+    let ticks = 0;
     const days = await simulate(
       {
         store: runtime.store,
@@ -94,6 +100,14 @@ export async function startCommand(options: StartOptions): Promise<void> {
         days: options.days,
         signal: controller.signal,
         ...(options.realtime ? { realtimeTickMs: options.tickSeconds * 1000 } : {}),
+        onTickEnd: (tick, at) => {
+          ticks += 1;
+          if (!options.realtime) return;
+          out(
+            `  tick ${thousands(ticks)} at ${localTime(at, zone, { seconds: true })}: +${thousands(tick.newFollowers)} new, -${thousands(tick.lostFollowers)} lost, ` +
+              `${counted(tick.followedBack, 'follow-back')}, ${counted(tick.requests, 'request')}`,
+          );
+        },
         onTick: (account, report) => {
           if (!report.ran) return;
           const figures = byNetwork.get(account.network) ?? { newFollowers: 0, followedBack: 0 };
@@ -107,8 +121,8 @@ export async function startCommand(options: StartOptions): Promise<void> {
           const open = await openTasks(runtime, accounts);
           out(
             pad([
-              String(day.day),
-              new Date(day.from).toISOString().slice(0, 10),
+              `${day.day}${day.partial ? '*' : ''}`,
+              localDate(day.from, zone),
               number.format(followers),
               `+${day.newFollowers}`,
               `-${day.lostFollowers}`,
@@ -122,7 +136,7 @@ export async function startCommand(options: StartOptions): Promise<void> {
           );
           // Once a day the owner of the approve-mode account decides, through the same use case as the
           // CLI, except on the last day: the week's digest then has candidates to approve from the mail.
-          const lastDay = day.day === options.days;
+          const lastDay = day.day === options.days || day.partial === true;
           const decided = lastDay
             ? { approved: 0, skipped: 0 }
             : await approveDemoCandidates(runtime, accounts);
@@ -134,7 +148,13 @@ export async function startCommand(options: StartOptions): Promise<void> {
     );
 
     const networks = await perNetwork(runtime, accounts, byNetwork);
-    const summary = { ...(await summarize(runtime, accounts, days, startedAt)), approvals, networks };
+    const summary = {
+      ...(await summarize(runtime, accounts, days, startedAt)),
+      ticks,
+      stopped: days.at(-1)?.partial === true,
+      approvals,
+      networks,
+    };
     const wallMs = Math.round(performance.now() - wallStart);
     if (options.json) {
       const [digest] = await previewDigests(
@@ -166,8 +186,13 @@ export async function startCommand(options: StartOptions): Promise<void> {
       });
     } else {
       out('');
+      const stopped = days.at(-1)?.partial === true;
+      if (stopped) out('* stopped part way through the day: its figures are for the ticks that ran.');
+      const span = stopped
+        ? `stopped after ${counted(ticks, 'tick')} (${formatDuration(runtime.clock.now() - startedAt)} of clock time)`
+        : `${counted(days.length, 'day')} simulated`;
       out(
-        `${days.length} day(s) simulated in ${(wallMs / 1000).toFixed(1)} s: ` +
+        `${span} in ${(wallMs / 1000).toFixed(1)} s: ` +
           `${summary.newFollowers} new followers detected (${summary.actualNewFollowers} really followed), ` +
           `${summary.lostFollowers} lost, ${summary.requests} requests, ${number.format(summary.usersRead)} users read, ` +
           `$${summary.usdSpent.toFixed(2)} of X reads this month.`,
@@ -181,7 +206,7 @@ export async function startCommand(options: StartOptions): Promise<void> {
         out(
           `  ${networkName(network as Network).padEnd(9)} ${String(figures.accounts).padStart(2)} account${figures.accounts === 1 ? ' ' : 's'} ` +
             `${number.format(figures.followers).padStart(7)} followers ${`+${figures.newFollowers}`.padStart(6)} new ` +
-            `${String(figures.followedBack).padStart(5)} follow-backs`,
+            `${String(figures.followedBack).padStart(5)} follow-back${figures.followedBack === 1 ? '' : 's'}`,
         );
       }
       const skips = Object.entries(summary.skipped).sort((a, b) => b[1] - a[1]);
@@ -208,7 +233,7 @@ export async function startCommand(options: StartOptions): Promise<void> {
         out(`  the raw message (MIME, as it would be mailed): ${digest.eml}`);
         if (digest.approvalLinks[0]) {
           out(
-            `  ${digest.awaitingApproval} candidate(s) await approval: run \`npm run followback -- serve --local\` ` +
+            `  ${counted(digest.awaitingApproval, 'candidate')} ${digest.awaitingApproval === 1 ? 'awaits' : 'await'} approval: run \`npm run followback -- serve --local\` ` +
               `and open ${digest.approvalLinks[0]}`,
           );
         }

@@ -126,6 +126,11 @@ export function register(program: Command): void {
         '--prune',
         'also remove clients and accounts the file does not list (their data and tokens too)',
         false,
+      )
+      .option(
+        '--allow-empty',
+        'with --prune: let a file that declares no clients remove every client and account',
+        false,
       ),
   ).action(async (file, options) => (await actions()).applyFile(file, options));
 }

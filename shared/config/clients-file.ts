@@ -4,7 +4,7 @@ import { type AccountRecord, accountKey, type ClientRecord } from '../domain/acc
 import { isValidTimeZone } from '../domain/engine/quiet-hours.ts';
 import { ValidationError } from '../domain/errors.ts';
 import type { RegistryContents } from '../domain/tenants/plan.ts';
-import { UNKNOWN_PLATFORM_USER_ID } from '../domain/tenants/tenant.ts';
+import { handleKey, UNKNOWN_PLATFORM_USER_ID } from '../domain/tenants/tenant.ts';
 import {
   type AccountSpec,
   accountSpecSchema,
@@ -48,7 +48,13 @@ export const clientEntrySchema = clientSpecSchema.extend({
 });
 
 export const clientsFileSchema = z.strictObject({
-  version: z.literal(1, { error: 'must be 1' }).optional(),
+  /** Required, so a file of a later format (or a stray YAML file) is never applied as this one. */
+  version: z.literal(1, {
+    error: (issue) =>
+      issue.input === undefined
+        ? 'is required: start the file with `version: 1`'
+        : 'must be 1 (the only version of clients.yaml so far)',
+  }),
   clients: z.preprocess(emptyAsNothing, z.record(tenantIdSchema, clientEntrySchema).default({})),
 });
 
@@ -85,12 +91,36 @@ export function formatIssue(source: string, issue: FileIssue): string {
 export interface ParsedClientsFile {
   source: string;
   file: ClientsFile;
+  stored: StoredContext;
   /** Line and column of a path in the file (of the nearest part of it that is there). */
   locate(path: readonly (string | number)[]): { line: number; col: number } | undefined;
 }
 
-/** Parses and validates clients.yaml text; ClientsFileError naming each problem with its line. */
-export function parseClientsFile(text: string, source = 'clients.yaml'): ParsedClientsFile {
+/** What is stored already: handles the file declares are checked against its accounts too. */
+export interface StoredContext {
+  accounts: readonly AccountRecord[];
+  /** With --prune, stored accounts the file does not list go away, so they hold no handle. */
+  prune: boolean;
+}
+
+/**
+ * Parses and validates clients.yaml text; ClientsFileError naming each problem with its line. Every
+ * problem is reported at once: fields, policies, and handles declared twice (in the file, or taken
+ * by an account of the registry the file keeps).
+ */
+export function parseClientsFile(
+  text: string,
+  source = 'clients.yaml',
+  stored: StoredContext = { accounts: [], prune: false },
+): ParsedClientsFile {
+  if (text.trim() === '' || /^(?:\s*#.*\n?)*\s*$/.test(text)) {
+    throw new ClientsFileError(source, [
+      {
+        path: [],
+        message: 'the file is empty: nothing to apply (write `version: 1` and `clients:`; see the README)',
+      },
+    ]);
+  }
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -144,9 +174,17 @@ export function parseClientsFile(text: string, source = 'clients.yaml'): ParsedC
       const key = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
       return { ...converted!, ...locate(converted!.path, key) };
     });
-    // Say also what is wrong in the policies and observe settings of accounts that parse, so one
-    // round of fixes suffices.
+    // Say also what is wrong in the policies and observe settings of accounts that parse, and which
+    // handles are declared twice, so one round of fixes suffices.
+    const declared: DeclaredHandle[] = [];
     for (const [clientId, accountId, spec, timeZone] of accountsThatParse(json)) {
+      declared.push({
+        clientId,
+        accountId,
+        network: spec.network,
+        handle: spec.handle,
+        instance: spec.instance,
+      });
       try {
         buildAccountRecord({ clientId, timeZone }, accountId, spec, undefined, 0);
       } catch (error) {
@@ -157,9 +195,50 @@ export function parseClientsFile(text: string, source = 'clients.yaml'): ParsedC
         }
       }
     }
+    for (const { path, message } of handleIssues(declared, stored))
+      issues.push({ path, message, ...locate(path) });
     throw new ClientsFileError(source, byLine(issues));
   }
-  return { source, file: result.data, locate: (path) => locate(path) };
+  return { source, file: result.data, stored, locate: (path) => locate(path) };
+}
+
+/** An account's handle as declared (Mastodon: with its instance, or as name@instance). */
+interface DeclaredHandle {
+  clientId: string;
+  accountId: string;
+  network: string;
+  handle: string;
+  instance?: string | undefined;
+}
+
+/**
+ * Handles declared twice: twice in the file, or once in the file and once by a stored account that
+ * stays (one the file does not list, unless pruned).
+ */
+function handleIssues(
+  declared: readonly DeclaredHandle[],
+  stored: StoredContext,
+): { path: (string | number)[]; message: string }[] {
+  const inFile = new Set(declared.map((d) => accountKey(d)));
+  const holders = new Map<string, string>();
+  if (!stored.prune) {
+    for (const account of stored.accounts) {
+      if (!inFile.has(accountKey(account)))
+        holders.set(handleKey(account), `${accountKey(account)} in the registry`);
+    }
+  }
+  const issues: { path: (string | number)[]; message: string }[] = [];
+  for (const account of declared) {
+    const key = handleKey(account);
+    const twin = holders.get(key);
+    if (twin !== undefined) {
+      issues.push({
+        path: ['clients', account.clientId, 'accounts', account.accountId, 'handle'],
+        message: `@${account.handle} on ${account.network} is declared twice (also ${twin})`,
+      });
+    } else holders.set(key, accountKey(account));
+  }
+  return issues;
 }
 
 /**
@@ -181,7 +260,7 @@ export function desiredRegistry(
   });
   const clients: ClientRecord[] = [];
   const accounts: AccountRecord[] = [];
-  const handles = new Map<string, string>();
+  const handles: DeclaredHandle[] = [];
   const platformIds = new Map<string, string>();
   for (const account of current.accounts) {
     if (account.platformUserId !== UNKNOWN_PLATFORM_USER_ID) {
@@ -199,17 +278,12 @@ export function desiredRegistry(
       try {
         const record = buildAccountRecord(client, accountId, accountSpec, stored, now);
         accounts.push(record);
-        const handleKey = `${record.network}:${record.handle.toLowerCase()}`;
-        const twin = handles.get(handleKey);
-        if (twin !== undefined) {
-          issues.push(
-            at(
-              [...base, 'handle'],
-              `@${record.handle} on ${record.network} is declared twice (also ${twin})`,
-            ),
-          );
-        }
-        handles.set(handleKey, accountKey(ref));
+        handles.push({
+          ...ref,
+          network: record.network,
+          handle: record.handle,
+          instance: record.instanceUrl,
+        });
         if (record.platformUserId !== UNKNOWN_PLATFORM_USER_ID) {
           const idKey = `${record.network}:${record.platformUserId}`;
           const holder = platformIds.get(idKey);
@@ -229,6 +303,7 @@ export function desiredRegistry(
       }
     }
   }
+  for (const { path, message } of handleIssues(handles, parsed.stored)) issues.push(at(path, message));
   if (issues.length > 0) throw new ClientsFileError(parsed.source, byLine(issues));
   return { clients, accounts };
 }

@@ -1,6 +1,20 @@
 import * as z from 'zod';
 import { parseConfig } from './validate.ts';
 
+/**
+ * LOG_LEVEL, the one schema every entry point validates it with (the functions through
+ * runtimeEnvSchema, the CLI before any command runs): a typo is refused, never ignored.
+ */
+export const logLevelSchema = z
+  .enum(['debug', 'info', 'warn', 'error'], { error: 'must be one of debug, info, warn, error' })
+  .default('info');
+
+/** Validates LOG_LEVEL alone (for entry points that read nothing else from the environment yet). */
+export function loadLogLevel(env: NodeJS.ProcessEnv = process.env): z.infer<typeof logLevelSchema> {
+  const value = env.LOG_LEVEL === '' ? undefined : env.LOG_LEVEL;
+  return parseConfig(z.object({ LOG_LEVEL: logLevelSchema }), { LOG_LEVEL: value }, 'environment').LOG_LEVEL;
+}
+
 /** Environment of the runtime (Lambda or local), validated once at start. */
 export const runtimeEnvSchema = z.object({
   /** X API base URL: X itself, the sandbox, or any X-compatible endpoint. */
@@ -11,7 +25,7 @@ export const runtimeEnvSchema = z.object({
   /** DynamoDB endpoint override (dynalite, moto); unset on AWS. */
   DYNAMODB_ENDPOINT: z.url().optional(),
   AWS_REGION: z.string().min(1).default('us-east-1'),
-  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  LOG_LEVEL: logLevelSchema,
 });
 
 export type RuntimeEnv = z.infer<typeof runtimeEnvSchema>;

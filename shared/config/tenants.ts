@@ -11,6 +11,7 @@ import {
   DEFAULT_DIGEST_DAY,
   DEFAULT_DIGEST_HOUR,
   normalizeTenantHandle,
+  sameHandle,
   TENANT_ID_PATTERN,
   TENANT_ID_RULE,
   UNKNOWN_PLATFORM_USER_ID,
@@ -159,8 +160,30 @@ export function zodIssues(error: z.ZodError, prefix: (string | number)[] = []): 
     if (issue.code === 'unrecognized_keys') {
       return { path, message: `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}` };
     }
+    if (issue.code === 'invalid_type') return { path, message: typeMessage(issue) };
     return { path, message: issue.message };
   });
+}
+
+const KIND_NAMES: Readonly<Record<string, string>> = {
+  string: 'text',
+  number: 'a number',
+  int: 'a whole number',
+  boolean: 'true or false',
+  object: 'a map of fields',
+  record: 'a map of fields',
+  array: 'a list',
+};
+
+/**
+ * zod's "Invalid input: expected string, received undefined" in words a person reads: a field left
+ * out "is required"; one of the wrong kind says what it must be.
+ */
+function typeMessage(issue: z.core.$ZodIssueInvalidType): string {
+  const expected = KIND_NAMES[issue.expected] ?? issue.expected;
+  if (/received undefined$/.test(issue.message)) return `is required (${expected})`;
+  const received = /received (\w+)$/.exec(issue.message)?.[1];
+  return `must be ${expected}${received === undefined ? '' : `, not ${KIND_NAMES[received] ?? received}`}`;
 }
 
 export function parseClientSpec(input: unknown, label = 'client'): ClientSpec {
@@ -283,6 +306,22 @@ export function buildAccountRecord(
       message: `is ${spec.instance} but the connected account is on ${existing.instanceUrl}; remove the account and add it again to move it`,
     });
   }
+  // The handle a connected account has is the network's (connect stores it): the file may write it
+  // another way (any case, a Mastodon name without its host), but not name someone else.
+  const instanceUrl = spec.instance ?? existing?.instanceUrl;
+  const sameAsStored =
+    existing !== undefined && sameHandle({ network, instanceUrl }, spec.handle, existing.handle);
+  if (
+    existing !== undefined &&
+    !sameAsStored &&
+    storedId !== undefined &&
+    storedId !== UNKNOWN_PLATFORM_USER_ID
+  ) {
+    issues.push({
+      path: ['handle'],
+      message: `is ${spec.handle} but the connected account is @${existing.handle} (its handle on ${network}, as connect found it): write handle: ${existing.handle}`,
+    });
+  }
   const policy: Record<string, unknown> = { timeZone: client.timeZone, ...(spec.policy ?? {}) };
   try {
     resolvePolicy(network, policy);
@@ -304,7 +343,7 @@ export function buildAccountRecord(
     accountId,
     network,
     platformUserId,
-    handle: spec.handle,
+    handle: sameAsStored ? existing.handle : spec.handle,
     status: statusFor(spec, existing, platformUserId),
     observe,
     policy,

@@ -23,6 +23,10 @@ export interface DayFigures {
   /** Followers skipped, by reason (at reconcile, or because they left before the follow-back). */
   skipped: Record<string, number>;
   failed: number;
+  /** Ticks run in this day. */
+  ticks: number;
+  /** The run stopped (Ctrl-C) before the day was over: its figures are for the ticks that ran. */
+  partial?: boolean;
 }
 
 export interface SimulationDeps {
@@ -41,7 +45,12 @@ export interface SimulationOptions {
   /** Called after every tick of every account. */
   onTick?: (account: AccountRecord, report: TickReport, at: number) => void | Promise<void>;
   onDay?: (figures: DayFigures) => void | Promise<void>;
-  /** Real-time mode: wait this many wall-clock ms between ticks (and let the clock follow the wall). */
+  /** Called after every tick of all the accounts, with that tick's figures (`day` is the day it falls in). */
+  onTickEnd?: (figures: DayFigures, at: number) => void | Promise<void>;
+  /**
+   * Real-time mode: wait this many wall-clock ms between ticks, and let the clock follow the wall:
+   * each tick moves it on by the same span (unless `tickMs` says otherwise).
+   */
   realtimeTickMs?: number;
   signal?: AbortSignal;
 }
@@ -51,7 +60,7 @@ export interface SimulationOptions {
  * one tick each (observe; later reconcile and act). Returns the figures per simulated day.
  */
 export async function simulate(deps: SimulationDeps, options: SimulationOptions): Promise<DayFigures[]> {
-  const tickMs = options.tickMs ?? TICK_MS;
+  const tickMs = options.tickMs ?? options.realtimeTickMs ?? TICK_MS;
   const newId = deps.newId ?? randomUUID;
   const start = deps.clock.now();
   const end = start + options.days * DAY_MS;
@@ -62,7 +71,9 @@ export async function simulate(deps: SimulationDeps, options: SimulationOptions)
   for (let at = start + tickMs; at <= end; at += tickMs) {
     if (options.signal?.aborted) break;
     if (options.realtimeTickMs !== undefined) await sleep(options.realtimeTickMs, options.signal);
+    if (options.signal?.aborted) break;
     deps.clock.set(at);
+    const tick = emptyDay(current.day, at);
     for (const account of await deps.accounts()) {
       const key = `${account.clientId}/${account.accountId}`;
       let platform = platforms.get(key);
@@ -75,32 +86,56 @@ export async function simulate(deps: SimulationDeps, options: SimulationOptions)
         { platform, store: deps.store, clock: deps.clock, logger: deps.logger, newId, samples: deps.samples },
         { worker: 'local', timeLeftMs: () => 60_000 },
       );
-      if (report.ran) {
-        current.newFollowers += report.observe.newFollowers.length;
-        current.lostFollowers += report.observe.lostFollowers.length;
-        current.requests += report.observe.requests;
-        current.usersRead += report.observe.usersRead;
-        const acted = report.act;
-        current.followedBack += acted.followed + acted.requested + acted.alreadyFollowing;
-        current.late += acted.late;
-        current.failed += acted.failed;
-        for (const [reason, n] of Object.entries(report.reconcile.skipped)) {
-          current.skipped[reason] = (current.skipped[reason] ?? 0) + (n ?? 0);
-        }
-        if (acted.leftBeforeFollowBack > 0) {
-          current.skipped.left_before_followback =
-            (current.skipped.left_before_followback ?? 0) + acted.leftBeforeFollowBack;
-        }
-      }
+      if (report.ran) addTick(tick, report);
       await options.onTick?.(account, report, at);
     }
+    tick.ticks = 1;
+    addFigures(current, tick);
+    await options.onTickEnd?.(tick, at);
     if (at - current.from >= DAY_MS || at === end) {
       days.push(current);
       await options.onDay?.(current);
       current = emptyDay(current.day + 1, current.from + DAY_MS);
     }
   }
+  // Stopped part way through a day: its ticks count too, so the summary adds up to what ran.
+  if (current.ticks > 0) {
+    current.partial = true;
+    days.push(current);
+    await options.onDay?.(current);
+  }
   return days;
+}
+
+function addTick(figures: DayFigures, report: TickReport & { ran: true }): void {
+  figures.newFollowers += report.observe.newFollowers.length;
+  figures.lostFollowers += report.observe.lostFollowers.length;
+  figures.requests += report.observe.requests;
+  figures.usersRead += report.observe.usersRead;
+  const acted = report.act;
+  figures.followedBack += acted.followed + acted.requested + acted.alreadyFollowing;
+  figures.late += acted.late;
+  figures.failed += acted.failed;
+  for (const [reason, n] of Object.entries(report.reconcile.skipped)) {
+    figures.skipped[reason] = (figures.skipped[reason] ?? 0) + (n ?? 0);
+  }
+  if (acted.leftBeforeFollowBack > 0) {
+    figures.skipped.left_before_followback =
+      (figures.skipped.left_before_followback ?? 0) + acted.leftBeforeFollowBack;
+  }
+}
+
+function addFigures(into: DayFigures, tick: DayFigures): void {
+  into.newFollowers += tick.newFollowers;
+  into.lostFollowers += tick.lostFollowers;
+  into.requests += tick.requests;
+  into.usersRead += tick.usersRead;
+  into.followedBack += tick.followedBack;
+  into.late += tick.late;
+  into.failed += tick.failed;
+  into.ticks += tick.ticks;
+  for (const [reason, n] of Object.entries(tick.skipped))
+    into.skipped[reason] = (into.skipped[reason] ?? 0) + n;
 }
 
 function emptyDay(day: number, from: number): DayFigures {
@@ -115,6 +150,7 @@ function emptyDay(day: number, from: number): DayFigures {
     late: 0,
     skipped: {},
     failed: 0,
+    ticks: 0,
   };
 }
 

@@ -109,9 +109,9 @@ describe('followback client and account', () => {
     ]);
     expect(unconfirmed.code).toBe(1);
     expect(unconfirmed.stderr).toContain(
-      'nothing removed; removing client acme removes 1 account(s): x-acme (@acme on x)',
+      'nothing removed; removing client acme removes 1 account: x-acme (@acme on x)',
     );
-    expect(removed.stdout).toContain('client acme removed, with 1 account(s), their data and their tokens');
+    expect(removed.stdout).toContain('client acme removed, with 1 account, their data and their tokens');
     expect(JSON.parse(after.stdout)).toEqual([]);
   }, 120_000);
 
@@ -167,7 +167,8 @@ describe('followback client and account', () => {
 });
 
 describe('followback apply', () => {
-  const file = `clients:
+  const file = `version: 1
+clients:
   acme:
     name: Acme Bakery
     timeZone: Europe/Berlin
@@ -192,6 +193,8 @@ describe('followback apply', () => {
     expect(plan.stdout).toContain('+ create client acme');
     expect(plan.stdout).toContain('+ create account acme/x-acme');
     expect(plan.stdout).toContain('    + policy.mode: "approve"');
+    expect(plan.stdout).toContain('    + digest.day: "mon"');
+    expect(plan.stdout).not.toMatch(/observe\.|platformUserId|status|clientId|digestWeekday/);
     expect(plan.stdout).toContain('Plan: 2 to create, 0 to update, 0 to remove.');
     expect(plan.stdout).toContain('Nothing applied: run again with --yes');
     expect(JSON.parse(before.stdout)).toEqual([]);
@@ -215,6 +218,28 @@ describe('followback apply', () => {
 
     // Assess
     expect(failed.code).toBe(1);
-    expect(failed.stderr).toContain(`${path}:5:24: clients.acme.digest.emails.0: must be an email address`);
+    expect(failed.stderr).toContain(`${path}:6:24: clients.acme.digest.emails.0: must be an email address`);
   }, 60_000);
+
+  it('warns that a pruned file declares nothing, and removes nothing without --allow-empty', async () => {
+    // Prepare
+    const path = join(dir, 'clients.yaml');
+    await writeFile(path, file);
+    await followback('apply', path, '--yes');
+    const empty = join(dir, 'empty.yaml');
+    await writeFile(empty, 'version: 1\n');
+
+    // Act
+    const refused = await followback('apply', empty, '--prune', '--yes');
+    const after = await followback('client', 'list', '--json');
+
+    // Assess
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(
+      `warning: ${empty} declares no clients: with --prune this plan removes every client and account`,
+    );
+    expect(refused.stderr).toContain('run again with --yes --prune --allow-empty');
+    expect(refused.stdout).toContain('- remove client acme');
+    expect(JSON.parse(after.stdout)).toEqual([expect.objectContaining({ clientId: 'acme' })]);
+  }, 120_000);
 });

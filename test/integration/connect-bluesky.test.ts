@@ -22,6 +22,7 @@ import { LocalVault } from '../../shared/adapters/vault/local-vault.ts';
 import { connectBluesky } from '../../shared/app/connect/connect-bluesky.ts';
 import { MemoryRefreshLock } from '../../shared/app/connect/refresh-lock.ts';
 import type { CredentialVault } from '../../shared/app/connect/token-provider.ts';
+import { planFromFile } from '../../shared/app/tenants/apply.ts';
 import { addAccount } from '../../shared/app/tenants/registry.ts';
 import type { AccountRef } from '../../shared/domain/account.ts';
 import { AuthError, ValidationError } from '../../shared/domain/errors.ts';
@@ -225,6 +226,66 @@ describe('connect bluesky', () => {
     expect(await s.store.listAccounts('beta')).toEqual([]);
     const kept = await s.credentials.get({ clientId: 'acme', accountId: 'bsky' }, 'bluesky');
     expect(kept?.credentials.did).toBe(s.sandbox.didOf(s.owner.id));
+  });
+
+  it('refuses another handle signing in to an account declared for one, storing nothing', async () => {
+    // Prepare: declared as @acme-bakery, not connected
+    await addAccount({ store: s.store, clock: s.clock }, 'acme', {
+      accountId: 'bsky',
+      network: 'bluesky',
+      handle: 'acme-bakery.bsky.social',
+    });
+
+    // Act: the app password is @beta-shop's
+    const connecting = s.connect({
+      accountId: 'bsky',
+      identifier: s.sandbox.handleOf(s.other.id),
+      appPassword: s.sandbox.appPasswordFor(s.other.id),
+    });
+
+    // Assess
+    await expect(connecting).rejects.toMatchObject({
+      name: 'HandleMismatchError',
+      message:
+        'acme/bsky is declared as @acme-bakery.bsky.social, but @beta-shop.bsky.social signed in on Bluesky: nothing was stored',
+      details: { hint: expect.stringContaining('sign in as @acme-bakery.bsky.social') },
+    });
+    expect(await s.credentials.get({ clientId: 'acme', accountId: 'bsky' }, 'bluesky')).toBeUndefined();
+    expect(await s.store.getAccount({ clientId: 'acme', accountId: 'bsky' })).toMatchObject({
+      handle: 'acme-bakery.bsky.social',
+      status: 'not_connected',
+    });
+  });
+
+  it('takes a handle renamed on the network for a connected account, says so, and apply keeps it', async () => {
+    // Prepare: connected while the account was called @acme-old.bsky.social
+    const first = await s.connect({ accountId: 'bsky' });
+    await s.store.putAccount({ ...first.account, handle: 'acme-old.bsky.social' });
+    const file = `version: 1
+clients:
+  acme:
+    timeZone: Europe/Berlin
+    accounts:
+      bsky: { network: bluesky, handle: acme-old.bsky.social, instance: "${s.sandbox.baseUrl}" }
+`;
+
+    // Act
+    const again = await s.connect({ accountId: 'bsky' });
+    const stale = await planFromFile({ store: s.store, clock: s.clock }, file).catch((e: unknown) => e);
+    const updated = await planFromFile(
+      { store: s.store, clock: s.clock },
+      file.replace('acme-old', 'ACME-bakery'),
+    );
+
+    // Assess
+    expect(again).toMatchObject({
+      renamedFrom: 'acme-old.bsky.social',
+      account: { handle: 'acme-bakery.bsky.social' },
+    });
+    expect(String(stale)).toContain(
+      'clients.acme.accounts.bsky.handle: is acme-old.bsky.social but the connected account is @acme-bakery.bsky.social',
+    );
+    expect(updated.steps.filter((step) => step.kind === 'account')).toEqual([]);
   });
 
   it('refuses a plain-http service that is not on this machine', async () => {

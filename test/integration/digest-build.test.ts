@@ -50,7 +50,7 @@ describe('digest facts gathered from the store', () => {
       'marktschwaermer',
     ]);
     expect(shop?.newFollowers).toHaveLength(9);
-    expect(shop?.lost.map((f) => f.user.name).sort()).toEqual(['Moved Away', 'User 1600000000000000151']);
+    expect(shop?.lost.map((f) => f.user.name).sort()).toEqual(['Moved Away', 'Profile not read yet']);
     expect(shop?.awaitingApproval).toHaveLength(7);
     expect(shop?.awaitingApproval.at(-1)).toMatchObject({
       user: { handle: 'deals4u_9921' },

@@ -179,6 +179,7 @@ describe('apply clients.yaml', () => {
 
     // Assess
     expect(error.issues.map((i) => `${i.line}:${i.col} ${i.path.join('.')}`)).toEqual([
+      '1:1 version',
       '3:15 clients.acme.timeZone',
       '4:24 clients.acme.digest.emails.0',
       '4:44 clients.acme.digest.day',
@@ -234,7 +235,8 @@ describe('apply clients.yaml', () => {
 
   it('refuses ids outside the id alphabet, unknown networks and a handle declared twice', async () => {
     // Act
-    const error = await errorOf(`clients:
+    const error = await errorOf(`version: 1
+clients:
   "acme#1":
     timeZone: UTC
   beta:
@@ -250,7 +252,8 @@ describe('apply clients.yaml', () => {
     expect(paths).toContain('clients.acme#1');
     expect(paths).toContain('clients.beta.accounts.one.network');
     expect(error.message).toContain('must be x, bluesky or mastodon');
-    const twice = await errorOf(`clients:
+    const twice = await errorOf(`version: 1
+clients:
   beta:
     timeZone: UTC
     accounts:
@@ -258,7 +261,7 @@ describe('apply clients.yaml', () => {
       three: { network: x, handle: "@Beta" }
 `);
     expect(twice.issues).toEqual([
-      expect.objectContaining({ path: ['clients', 'beta', 'accounts', 'three', 'handle'], line: 6 }),
+      expect.objectContaining({ path: ['clients', 'beta', 'accounts', 'three', 'handle'], line: 7 }),
     ]);
   });
 
@@ -294,5 +297,133 @@ describe('apply clients.yaml', () => {
         message: expect.stringContaining('is 99 but the connected account is 1441234567890123456789'),
       }),
     ]);
+  });
+
+  it('refuses a file without version, and an empty one, saying what to write', async () => {
+    // Act
+    const noVersion = await errorOf('clients:\n  acme:\n    timeZone: UTC\n');
+    const wrongVersion = await errorOf('version: 2\nclients: {}\n');
+    const empty = await errorOf('# nothing yet\n\n');
+
+    // Assess
+    expect(noVersion.issues).toEqual([
+      expect.objectContaining({
+        path: ['version'],
+        message: 'is required: start the file with `version: 1`',
+      }),
+    ]);
+    expect(wrongVersion.message).toContain('clients.yaml:1:10: version: must be 1');
+    expect(empty.message).toContain('the file is empty: nothing to apply');
+    expect(await store.listClients()).toEqual([]);
+  });
+
+  it('says a missing field is required, in words, not as a type error', async () => {
+    // Act
+    const error = await errorOf(
+      'version: 1\nclients:\n  acme:\n    name: Acme\n    accounts:\n      x-acme: { handle: acme }\n',
+    );
+
+    // Assess
+    expect(error.message).toContain('clients.acme.timeZone: is required (text)');
+    expect(error.message).toContain('clients.acme.accounts.x-acme.network: must be x, bluesky or mastodon');
+    expect(error.message).not.toMatch(/expected|received|undefined/);
+  });
+
+  it('checks handles against the registry too, with every other error at once', async () => {
+    // Prepare: acme/x-acme holds @acme on X, and the file below keeps it (no --prune)
+    await apply(FILE);
+    const clash = `version: 1
+clients:
+  beta:
+    timeZone: Mars/Olympus
+    accounts:
+      x-beta: { network: x, handle: ACME }
+      x-two: { network: x, handle: beta, policy: { caps: { perDay: 450 } } }
+      x-three: { network: x, handle: "@beta" }
+`;
+
+    // Act
+    const error = await errorOf(clash);
+    const fixed = clash
+      .replace('Mars/Olympus', 'UTC')
+      .replace(', policy: { caps: { perDay: 450 } }', '')
+      .replace(/ {6}x-three.*\n/, '');
+    const pruned = await planFromFile(deps, fixed, { prune: true }).catch((e: unknown) => e);
+
+    // Assess
+    expect(error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual([
+      expect.stringMatching(/^clients\.beta\.timeZone: must be an IANA time zone/),
+      'clients.beta.accounts.x-beta.handle: @ACME on x is declared twice (also acme/x-acme in the registry)',
+      expect.stringMatching(/^clients\.beta\.accounts\.x-two\.policy\.caps\.perDay: 450 is above X's limit/),
+      'clients.beta.accounts.x-three.handle: @beta on x is declared twice (also beta/x-two)',
+    ]);
+    // Pruned, acme/x-acme goes away, so its handle is free.
+    expect(pruned).not.toBeInstanceOf(Error);
+  });
+
+  it('keeps the handle connect found: no change planned for the same handle written another way', async () => {
+    // Prepare: declared, then connected (connect stores the network's form of the handle)
+    const file = `version: 1
+clients:
+  acme:
+    timeZone: UTC
+    accounts:
+      masto: { network: mastodon, handle: acme, instance: example.social }
+      x-acme: { network: x, handle: acme }
+`;
+    await apply(file);
+    for (const [accountId, handle, id] of [
+      ['masto', 'acme@example.social', '109'],
+      ['x-acme', 'Acme', '42'],
+    ] as const) {
+      const ref = { clientId: 'acme', accountId };
+      await store.putAccount({
+        ...(await store.getAccount(ref))!,
+        handle,
+        platformUserId: id,
+        status: 'active',
+      });
+    }
+
+    // Act
+    const again = await planFromFile(deps, file);
+    const renamed = await errorOf(file.replace('handle: acme }', 'handle: acme_old }'));
+
+    // Assess
+    expect(again.summary).toMatchObject({ create: 0, update: 0 });
+    expect(renamed.issues).toEqual([
+      expect.objectContaining({
+        path: ['clients', 'acme', 'accounts', 'x-acme', 'handle'],
+        message: expect.stringContaining('is acme_old but the connected account is @Acme'),
+      }),
+    ]);
+  });
+
+  it('shows a new record as the file declares it: no ids, defaults or internal fields, weekdays by name', async () => {
+    // Act
+    const plan = await planFromFile(deps, FILE);
+
+    // Assess
+    const shown = (id: string) =>
+      plan.shown[
+        plan.steps.findIndex((s) => (s.kind === 'client' ? s.clientId : s.ref.accountId) === id)
+      ]!.map((c) => `${c.path}=${JSON.stringify(c.to)}`);
+    expect(shown('acme')).toEqual([
+      'digest.day="fri"',
+      'digest.emails=["owner@acme.example","ops@acme.example"]',
+      'digest.hour=17',
+      'locale="de-DE"',
+      'name="Acme Bakery"',
+      'timeZone="Europe/Berlin"',
+    ]);
+    expect(shown('x-acme')).toEqual([
+      'handle="acme"',
+      'network="x"',
+      'observe.detectionDelayHours=12',
+      'platformUserId="1441234567890123456789"',
+      'policy.mode="approve"',
+      'policy.promise.withinHours=48',
+    ]);
+    expect(shown('bsky-acme')).toEqual(['handle="acme.bsky.social"', 'network="bluesky"']);
   });
 });

@@ -22,16 +22,9 @@ import {
   weekdayNumber,
 } from '../../../shared/domain/tenants/tenant.ts';
 import { type CommandContext, openContext, printJson, type StoreOptions } from '../../context.ts';
+import { counted } from '../../format.ts';
 import { field, out, warn } from '../../output.ts';
-import {
-  accountHeader,
-  accountLine,
-  clientHeader,
-  clientLine,
-  connectHint,
-  renderChanges,
-  renderPlan,
-} from './render.ts';
+import { accountTable, clientTable, connectHint, renderChanges, renderPlan } from './render.ts';
 
 /** The actions of `followback client|account|apply`: parse options, call the use case, print. */
 
@@ -131,10 +124,8 @@ export async function clientList(options: Output): Promise<void> {
       );
     }
     if (clients.length === 0) return out(`no clients in the ${context.where}`);
-    out(clientHeader());
-    for (const client of clients) {
-      out(clientLine(client, accounts.filter((a) => a.clientId === client.clientId).length));
-    }
+    const owned = (clientId: string) => accounts.filter((a) => a.clientId === clientId).length;
+    for (const line of clientTable(clients, owned)) out(line);
   });
 }
 
@@ -167,12 +158,14 @@ export async function clientRemove(clientId: string, options: ClientOptions): Pr
         .map((a) => `${field(a.accountId)} (@${field(a.handle)} on ${a.network})`)
         .join(', ');
       return refuseUnconfirmed(
-        `removing client ${clientId} removes ${accounts.length} account(s)${list ? `: ${list},` : ''} their data and their tokens`,
+        `removing client ${clientId} removes ${counted(accounts.length, 'account')}${list ? `: ${list},` : ''} their data and their tokens`,
       );
     }
     const result = await removeClient(deps, clientId);
     if (options.json) return printJson({ clientId, removed: true, ...result });
-    out(`client ${clientId} removed, with ${result.accounts.length} account(s), their data and their tokens`);
+    out(
+      `client ${clientId} removed, with ${counted(result.accounts.length, 'account')}, their data and their tokens`,
+    );
   });
 }
 
@@ -231,8 +224,7 @@ export async function accountList(options: AccountOptions): Promise<void> {
     const accounts = await context.store.listAccounts(options.client);
     if (options.json) return printJson(accounts);
     if (accounts.length === 0) return out(`no accounts in the ${context.where}`);
-    out(accountHeader());
-    for (const account of accounts) out(accountLine(account));
+    for (const line of accountTable(accounts)) out(line);
   });
 }
 
@@ -277,6 +269,8 @@ export async function accountRemove(options: AccountOptions): Promise<void> {
 export interface ApplyOptions extends Output {
   yes?: boolean;
   prune?: boolean;
+  /** With --prune: a file that declares no clients may remove everything. */
+  allowEmpty?: boolean;
 }
 
 export async function applyFile(file: string, options: ApplyOptions): Promise<void> {
@@ -291,17 +285,37 @@ export async function applyFile(file: string, options: ApplyOptions): Promise<vo
   await withContext({ ...options, create: true }, async (context, deps) => {
     const plan = await planFromFile(deps, text, { source: file, prune: options.prune });
     const changes = planChangesSomething(plan);
+    // A file that declares nothing, pruned, removes everything: say so first, and ask for it by name.
+    const emptied = options.prune === true && plan.declared.clients === 0 && plan.summary.remove > 0;
+    const warnings = emptied
+      ? [
+          `${file} declares no clients: with --prune this plan removes every client and account in the ${context.where} (${plan.summary.remove} in all), with their data and tokens`,
+        ]
+      : [];
+    for (const warning of warnings) if (!options.json) warn(`followback: warning: ${field(warning, 1000)}\n`);
     if (!options.json) {
-      out(`${options.yes ? 'Applying' : 'Plan for'} ${field(file)} against the ${field(context.where)}:`);
+      const applying = options.yes && (!emptied || options.allowEmpty);
+      out(`${applying ? 'Applying' : 'Plan for'} ${field(file)} against the ${field(context.where)}:`);
       for (const line of renderPlan(plan)) out(line);
     }
+    if (emptied && options.yes && !options.allowEmpty) {
+      throw new ValidationError(
+        `nothing applied: ${file} declares no clients, and --prune would remove everything`,
+        {
+          details: {
+            hint: 'if that is really meant, run again with --yes --prune --allow-empty; otherwise check the file (a wrong path, or a file emptied by mistake)',
+          },
+        },
+      );
+    }
     if (!options.yes || !changes) {
-      if (options.json) return printJson({ applied: false, plan });
-      if (changes) out('Nothing applied: run again with --yes to apply this plan.');
+      if (options.json) return printJson({ applied: false, plan, warnings });
+      if (changes)
+        out(`Nothing applied: run again with --yes${emptied ? ' --allow-empty' : ''} to apply this plan.`);
       return;
     }
     const result = await applyPlan(deps, plan);
-    if (options.json) return printJson({ applied: true, plan, result });
+    if (options.json) return printJson({ applied: true, plan, result, warnings });
     out(`Applied: ${result.created} created, ${result.updated} updated, ${result.removed} removed.`);
     for (const account of result.toConnect)
       out(`  ${account.clientId}/${account.accountId}: ${connectHint(account)}`);

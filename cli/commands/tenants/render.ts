@@ -1,6 +1,8 @@
 import type { AccountRecord, ClientRecord } from '../../../shared/domain/account.ts';
+import { networkName } from '../../../shared/domain/digest/format.ts';
 import type { FieldChange, Plan, PlanStep } from '../../../shared/domain/tenants/plan.ts';
 import { UNKNOWN_PLATFORM_USER_ID, weekdayName } from '../../../shared/domain/tenants/tenant.ts';
+import { table, thousands } from '../../format.ts';
 import { field } from '../../output.ts';
 
 /** How the tenant commands show things to people (JSON output is the records themselves). */
@@ -27,7 +29,9 @@ function stepTitle(step: PlanStep): string {
       : `account ${field(step.ref.clientId)}/${field(step.ref.accountId)}`;
   switch (step.op) {
     case 'create':
-      return `+ create ${what}`;
+      return step.kind === 'account' && step.desired?.status === 'not_connected'
+        ? `+ create ${what} (@${field(step.desired.handle)} on ${networkName(step.desired.network)}; connect it once applied)`
+        : `+ create ${what}`;
     case 'update':
       return `~ update ${what}`;
     case 'remove':
@@ -39,13 +43,17 @@ function stepTitle(step: PlanStep): string {
   }
 }
 
-/** The plan as lines: one title per step, then its field changes (created records show every field). */
-export function renderPlan(plan: Plan): string[] {
+/**
+ * The plan as lines: one title per step, then its field changes, in the file's words where the
+ * plan carries them (`shown`: created records show what the file declares, not the defaults).
+ */
+export function renderPlan(plan: Plan & { shown?: readonly FieldChange[][] }): string[] {
   const lines: string[] = [];
-  for (const step of plan.steps) {
+  plan.steps.forEach((step, index) => {
     lines.push(stepTitle(step));
-    if (step.op === 'create' || step.op === 'update') lines.push(...renderChanges(step.changes));
-  }
+    if (step.op === 'create' || step.op === 'update')
+      lines.push(...renderChanges(plan.shown?.[index] ?? step.changes));
+  });
   const { create, update, remove, keep } = plan.summary;
   if (create + update + remove === 0) {
     lines.push(`No changes: the registry matches the file.${keep > 0 ? ` (${keep} kept outside it)` : ''}`);
@@ -57,49 +65,51 @@ export function renderPlan(plan: Plan): string[] {
   return lines;
 }
 
-export function clientLine(client: ClientRecord, accounts: number): string {
-  return [
-    field(client.clientId).padEnd(16),
-    field(client.name, 60).padEnd(24),
-    field(client.timeZone).padEnd(20),
-    `${weekdayName(client.digestWeekday)} ${String(client.digestHour ?? 8).padStart(2, '0')}:00`.padEnd(10),
-    String(accounts).padStart(8),
-    `  ${client.digestEmails.map((e) => field(e)).join(', ') || '-'}`,
-  ].join(' ');
+/** The clients as an aligned table (long ids and names cut with an ellipsis). */
+export function clientTable(
+  clients: readonly ClientRecord[],
+  accountsOf: (clientId: string) => number,
+): string[] {
+  return table(
+    [
+      { title: 'client', max: 24 },
+      { title: 'name', max: 32 },
+      { title: 'time zone', max: 24 },
+      { title: 'digest' },
+      { title: 'accounts', align: 'right' },
+      { title: 'digest to', max: 80 },
+    ],
+    clients.map((client) => [
+      client.clientId,
+      client.name,
+      client.timeZone,
+      `${weekdayName(client.digestWeekday)} ${String(client.digestHour ?? 8).padStart(2, '0')}:00`,
+      thousands(accountsOf(client.clientId)),
+      client.digestEmails.join(', ') || '-',
+    ]),
+  );
 }
 
-export function clientHeader(): string {
-  return [
-    'client'.padEnd(16),
-    'name'.padEnd(24),
-    'time zone'.padEnd(20),
-    'digest'.padEnd(10),
-    'accounts'.padStart(8),
-    '  digest to',
-  ].join(' ');
-}
-
-export function accountLine(account: AccountRecord): string {
-  const mode = (account.policy as { mode?: string } | undefined)?.mode ?? 'default';
-  return [
-    `${field(account.clientId)}/${field(account.accountId)}`.padEnd(28),
-    account.network.padEnd(9),
-    `@${field(account.handle, 80)}`.padEnd(22),
-    (account.platformUserId === UNKNOWN_PLATFORM_USER_ID ? '-' : field(account.platformUserId)).padEnd(20),
-    account.status.padEnd(14),
-    mode,
-  ].join(' ');
-}
-
-export function accountHeader(): string {
-  return [
-    'account'.padEnd(28),
-    'network'.padEnd(9),
-    'handle'.padEnd(22),
-    'platform id'.padEnd(20),
-    'status'.padEnd(14),
-    'mode',
-  ].join(' ');
+/** The accounts as an aligned table (long ids, handles and platform ids cut with an ellipsis). */
+export function accountTable(accounts: readonly AccountRecord[]): string[] {
+  return table(
+    [
+      { title: 'account', max: 36 },
+      { title: 'network' },
+      { title: 'handle', max: 32 },
+      { title: 'platform id', max: 24 },
+      { title: 'status' },
+      { title: 'mode' },
+    ],
+    accounts.map((account) => [
+      `${account.clientId}/${account.accountId}`,
+      networkName(account.network),
+      `@${account.handle}`,
+      account.platformUserId === UNKNOWN_PLATFORM_USER_ID ? '-' : account.platformUserId,
+      account.status.replace('_', ' '),
+      (account.policy as { mode?: string } | undefined)?.mode ?? 'default',
+    ]),
+  );
 }
 
 /** What to tell the operator about an account that still needs `followback connect`. */

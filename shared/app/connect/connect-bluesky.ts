@@ -12,7 +12,7 @@ import type { Logger } from '../../ports/logger.ts';
 import type { PlatformUser } from '../../ports/platform.ts';
 import type { RegistryStore } from '../../ports/store.ts';
 import { requireClient } from '../tenants/registry.ts';
-import { chooseAccount } from './choose-account.ts';
+import { checkDeclaredHandle, chooseAccount } from './choose-account.ts';
 import type { CredentialVault } from './token-provider.ts';
 
 /**
@@ -70,6 +70,8 @@ export interface ConnectBlueskyInput {
 export interface ConnectBlueskyResult {
   account: AccountRecord;
   created: boolean;
+  /** The handle the account was declared or stored with, when the network now calls it otherwise. */
+  renamedFrom?: string;
 }
 
 /** Bluesky's app passwords: four groups of four lower-case letters or digits. */
@@ -135,6 +137,8 @@ export async function connectBluesky(
     }
   }
 
+  const instanceUrl = service === BLUESKY_DEFAULT_SERVICE ? undefined : service;
+  const { renamedFrom } = checkDeclaredHandle(ref, existing, { handle: user.handle }, 'Bluesky');
   // Credentials first: an account record never says "active" for credentials that were not stored.
   await deps.credentials.put(ref, 'bluesky', {
     accessToken: session.accessJwt,
@@ -144,7 +148,6 @@ export async function connectBluesky(
     did: session.did,
     handle: session.handle,
   });
-  const instanceUrl = service === BLUESKY_DEFAULT_SERVICE ? undefined : service;
   const now = deps.clock.now();
   const account: AccountRecord =
     existing === undefined
@@ -175,7 +178,7 @@ export async function connectBluesky(
     ...(instanceUrl === undefined ? {} : { instanceUrl }),
     created: existing === undefined,
   });
-  return { account, created: existing === undefined };
+  return { account, created: existing === undefined, ...(renamedFrom === undefined ? {} : { renamedFrom }) };
 }
 
 function withoutInstance(account: AccountRecord): AccountRecord {

@@ -13,7 +13,7 @@ import type { Clock } from '../../ports/clock.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type { RegistryStore } from '../../ports/store.ts';
 import { requireClient } from '../tenants/registry.ts';
-import { chooseAccount } from './choose-account.ts';
+import { checkDeclaredHandle, chooseAccount } from './choose-account.ts';
 import { type LoopbackReceiver, startLoopbackReceiver } from './loopback.ts';
 import { OAuthGrantError } from './oauth-client.ts';
 import { createPkce, createState } from './pkce.ts';
@@ -83,6 +83,8 @@ export interface ConnectMastodonResult {
   scopes: string[];
   /** Whether the flow used PKCE (the instance advertised S256). */
   pkce: boolean;
+  /** The handle the account was declared or stored with, when the network now calls it otherwise. */
+  renamedFrom?: string;
 }
 
 /** What followback asks for: read the profile and the lists, read relationships, follow. */
@@ -296,6 +298,12 @@ export async function finishMastodonGrant(
     }
   }
 
+  const { renamedFrom } = checkDeclaredHandle(
+    ref,
+    existing,
+    { handle, instanceUrl },
+    new URL(instanceUrl).host,
+  );
   // The token first: an account record never says "active" for a token that was not stored.
   await deps.credentials.put(ref, 'mastodon', { accessToken, scope: granted.join(' ') });
   const now = deps.clock.now();
@@ -329,7 +337,13 @@ export async function finishMastodonGrant(
     pkce: pkce !== undefined,
     created: existing === undefined,
   });
-  return { account, created: existing === undefined, scopes: granted, pkce: pkce !== undefined };
+  return {
+    account,
+    created: existing === undefined,
+    scopes: granted,
+    pkce: pkce !== undefined,
+    ...(renamedFrom === undefined ? {} : { renamedFrom }),
+  };
 }
 
 /** The instance's authorize and token endpoints, and whether it takes PKCE. */

@@ -8,7 +8,7 @@ import type { Logger } from '../../ports/logger.ts';
 import type { PlatformUser } from '../../ports/platform.ts';
 import type { RegistryStore } from '../../ports/store.ts';
 import { requireClient } from '../tenants/registry.ts';
-import { chooseAccount } from './choose-account.ts';
+import { checkDeclaredHandle, chooseAccount } from './choose-account.ts';
 import { type LoopbackReceiver, startLoopbackReceiver } from './loopback.ts';
 import type { OAuthTokenClient, TokenSet } from './oauth-client.ts';
 import { createPkce, createState } from './pkce.ts';
@@ -71,6 +71,8 @@ export interface ConnectXResult {
   created: boolean;
   /** Scopes X granted. */
   scopes: string[];
+  /** The handle the account was declared or stored with, when the network now calls it otherwise. */
+  renamedFrom?: string;
 }
 
 /** Scopes without which followback cannot work. */
@@ -157,6 +159,7 @@ export async function recordXConnection(
       });
     }
   }
+  const { renamedFrom } = checkDeclaredHandle(ref, existing, { handle: user.handle }, 'X');
   const now = deps.clock.now();
   // Tokens first: an account record never says "active" for tokens that were not stored.
   await deps.credentials.put(ref, 'x', {
@@ -191,5 +194,10 @@ export async function recordXConnection(
     handle: user.handle,
     created: existing === undefined,
   });
-  return { account, created: existing === undefined, scopes: granted };
+  return {
+    account,
+    created: existing === undefined,
+    scopes: granted,
+    ...(renamedFrom === undefined ? {} : { renamedFrom }),
+  };
 }

@@ -3,13 +3,17 @@
  * DigestUsers, spam signals and skip reasons become the digest's codes (whose labels live in
  * shared/domain/digest/model.ts).
  */
-import type { ApprovalCandidate, DigestUser } from '../../domain/digest/model.ts';
+import { type ApprovalCandidate, type DigestUser, UNREAD_PROFILE_NAME } from '../../domain/digest/model.ts';
 import type { FollowTask, SkipReason, SpamSignalKind, TaskProfile } from '../../domain/engine/task.ts';
 import type { PlatformUser } from '../../ports/platform.ts';
 
-/** A user whose profile was never loaded (someone who left before we saw them): their id, and a name saying so. */
+/**
+ * A user whose profile was never read (someone who left before a scan read them, on X where every
+ * read is billed): no made-up name from the raw id; the renderers say so and link the profile by
+ * its id where the network can (profileUrlOf).
+ */
 export function unknownUser(id: string): DigestUser {
-  return { id, handle: '', name: `User ${id}` };
+  return { id, handle: '', name: UNREAD_PROFILE_NAME };
 }
 
 export function userOfProfile(id: string, profile: TaskProfile | PlatformUser | undefined): DigestUser {

@@ -10,6 +10,7 @@ import {
   TASK_STATES,
   type TaskState,
 } from '../../domain/engine/task.ts';
+import { rollSpend } from '../../domain/observe-plan.ts';
 import type { AccountStateStore } from '../../ports/store.ts';
 import type { BucketStore, TaskStore } from '../../ports/tasks.ts';
 import { loadFollowLimiters } from './limits.ts';
@@ -42,6 +43,16 @@ export interface AccountStatusReport {
   forecast: ForecastSummary & { late: LatePromise[]; promisedCompletionAt: number | undefined };
   blockedUntil: number | null;
   readsThisMonthUsd: number;
+  /** What reads cost and count against the account's read caps (X bills every user a list returns). */
+  reads: {
+    monthUsd: number;
+    budgetUsdPerMonth: number;
+    requestsToday: number;
+    requestsPerDay: number;
+    usersToday: number;
+    /** A read cap is spent until then. */
+    pausedUntil: number | null;
+  };
 }
 
 /** Everything `followback status` shows for one account, read-only. */
@@ -78,6 +89,19 @@ export async function accountStatus(
       reserve: suggestedReserve(state?.state.observe.growthPerHour ?? 0, policy),
     },
   );
+  // This UTC day's and month's reads (what the read caps count); zero once the day or month turned.
+  const spend = rollSpend(
+    state?.state.observe.spend ?? {
+      day: '',
+      dayRequests: 0,
+      dayUsers: 0,
+      month: '',
+      monthUsd: 0,
+      totalRequests: 0,
+      totalUsers: 0,
+    },
+    now,
+  );
   const nextActions = tasks
     .filter((task) => task.state === 'scheduled' && task.dueAt !== undefined && task.deadline !== undefined)
     .sort((a, b) => Math.max(a.dueAt!, a.retryAt ?? 0) - Math.max(b.dueAt!, b.retryAt ?? 0))
@@ -109,7 +133,15 @@ export async function accountStatus(
       promisedCompletionAt: predicted.promisedCompletionAt,
     },
     blockedUntil: state?.state.engine?.blockedUntil ?? null,
-    readsThisMonthUsd: roundUsd(state?.state.observe.spend.monthUsd ?? 0),
+    readsThisMonthUsd: roundUsd(spend.monthUsd),
+    reads: {
+      monthUsd: roundUsd(spend.monthUsd),
+      budgetUsdPerMonth: account.observe.readBudgetUsdPerMonth,
+      requestsToday: spend.dayRequests,
+      requestsPerDay: account.observe.readRequestsPerDay,
+      usersToday: spend.dayUsers,
+      pausedUntil: state?.state.observe.readsPaused?.until ?? null,
+    },
   };
 }
 

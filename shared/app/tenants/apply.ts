@@ -1,7 +1,16 @@
 import { desiredRegistry, parseClientsFile } from '../../config/clients-file.ts';
+import { OBSERVE_DEFAULTS } from '../../config/observe-settings.ts';
 import { type AccountRecord, accountKey, needsConnect } from '../../domain/account.ts';
 import { ConflictError } from '../../domain/errors.ts';
-import { type Plan, planChangesSomething, planRegistry, sameValue } from '../../domain/tenants/plan.ts';
+import {
+  type FieldChange,
+  type Plan,
+  type PlanStep,
+  planChangesSomething,
+  planRegistry,
+  sameValue,
+} from '../../domain/tenants/plan.ts';
+import { UNKNOWN_PLATFORM_USER_ID, weekdayName } from '../../domain/tenants/tenant.ts';
 import { removeAccount, type TenantDeps } from './registry.ts';
 
 /**
@@ -10,15 +19,69 @@ import { removeAccount, type TenantDeps } from './registry.ts';
  * The whole file is validated before anything is written: a bad field anywhere writes nothing.
  * Applying the same file twice is a no-op: the second plan is empty.
  */
+export interface FilePlan extends Plan {
+  /** How many clients and accounts the file declares (an empty file with --prune removes everything). */
+  declared: { clients: number; accounts: number };
+  /** Each step's changes as the file writes them, for people: see `declaredChanges`. */
+  shown: FieldChange[][];
+}
+
 export async function planFromFile(
   deps: Pick<TenantDeps, 'store' | 'clock'>,
   text: string,
   options: { source?: string | undefined; prune?: boolean | undefined } = {},
-): Promise<Plan> {
-  const parsed = parseClientsFile(text, options.source ?? 'clients.yaml');
+): Promise<FilePlan> {
   const current = { clients: await deps.store.listClients(), accounts: await deps.store.listAccounts() };
+  const parsed = parseClientsFile(text, options.source ?? 'clients.yaml', {
+    accounts: current.accounts,
+    prune: options.prune ?? false,
+  });
   const desired = desiredRegistry(parsed, current, deps.clock.now());
-  return planRegistry(current, desired, { prune: options.prune ?? false });
+  const plan = planRegistry(current, desired, { prune: options.prune ?? false });
+  const zones = new Map(desired.clients.map((c) => [c.clientId, c.timeZone]));
+  return {
+    ...plan,
+    declared: { clients: desired.clients.length, accounts: desired.accounts.length },
+    shown: plan.steps.map((step) => declaredChanges(step, zones)),
+  };
+}
+
+/** The record fields of a client as clients.yaml writes them. */
+const CLIENT_PATHS: Readonly<Record<string, string>> = {
+  digestEmails: 'digest.emails',
+  digestWeekday: 'digest.day',
+  digestHour: 'digest.hour',
+};
+
+/**
+ * A step's changes in the file's words: `digest.day: "fri"`, not `digestWeekday: 5`. A record to
+ * create shows what the file declares, not what the system fills in: no ids (the title names them),
+ * no "unknown" platform id or status (connect sets them), no observe settings equal to the
+ * network's defaults, no policy time zone taken from the client.
+ */
+export function declaredChanges(step: PlanStep, clientZones: ReadonlyMap<string, string>): FieldChange[] {
+  const day = (v: unknown) => (typeof v === 'number' ? weekdayName(v) : v);
+  if (step.kind === 'client') {
+    return step.changes
+      .filter((c) => step.op !== 'create' || c.path !== 'clientId')
+      .map((c) =>
+        c.path === 'digestWeekday'
+          ? { path: 'digest.day', from: day(c.from), to: day(c.to) }
+          : { ...c, path: CLIENT_PATHS[c.path] ?? c.path },
+      )
+      .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
+  const named = step.changes.map((c) => (c.path === 'instanceUrl' ? { ...c, path: 'instance' } : c));
+  if (step.op !== 'create' || step.desired === undefined) return named;
+  const account = step.desired;
+  const defaults = OBSERVE_DEFAULTS[account.network] as unknown as Record<string, unknown>;
+  return named.filter((c) => {
+    if (c.path === 'clientId' || c.path === 'accountId' || c.path === 'status') return false;
+    if (c.path === 'platformUserId') return c.to !== UNKNOWN_PLATFORM_USER_ID;
+    if (c.path === 'policy.timeZone') return c.to !== clientZones.get(account.clientId);
+    if (c.path.startsWith('observe.')) return !sameValue(defaults[c.path.slice(8)], c.to);
+    return true;
+  });
 }
 
 export interface ApplyResult {

@@ -204,6 +204,20 @@ export function formatHandle(handle: string): string {
   return bare === '' ? '' : `@${bare}`;
 }
 
+/**
+ * The profile page of a user: by handle (profileUrl), else by id where the network has a page for
+ * ids (X `i/user/<id>`, Bluesky's profile by DID), so someone whose profile was never read can
+ * still be looked at, by the reader, at no cost to the account's read budget.
+ */
+export function profileUrlOf(network: Network, user: { id: string; handle: string }): string | undefined {
+  const byHandle = user.handle === '' ? undefined : profileUrl(network, user.handle);
+  if (byHandle !== undefined || user.handle !== '') return byHandle;
+  if (network === 'x' && /^[0-9]{1,30}$/.test(user.id)) return `https://x.com/i/user/${user.id}`;
+  if (network === 'bluesky' && /^did:(plc:[a-z2-7]{24}|web:[A-Za-z0-9.-]{1,253})$/.test(user.id))
+    return `https://bsky.app/profile/${user.id}`;
+  return undefined;
+}
+
 const X_HANDLE = /^[A-Za-z0-9_]{1,15}$/;
 const BSKY_HANDLE = /^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/;
 const MASTODON_HANDLE = /^([A-Za-z0-9_]{1,64})@([A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)$/;

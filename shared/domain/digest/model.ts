@@ -17,6 +17,9 @@ export const WEEK_MS = 7 * 24 * 60 * 60 * 1000;
 export const CHART_WEEKS = 12;
 
 /** A user as the digest shows them. A PlatformUser (shared/ports/platform.ts) fits as is. */
+/** What the digest calls someone whose profile was never read (see profileUrlOf for the link). */
+export const UNREAD_PROFILE_NAME = 'Profile not read yet';
+
 export interface DigestUser {
   /** Platform id, a string (X ids exceed 2^53). */
   id: string;
@@ -511,6 +514,20 @@ const STATUS_LABELS: Readonly<Record<AccountStatus, string>> = {
   not_connected: 'Not connected yet',
   token_expired: 'Reconnect needed',
 };
+
+/**
+ * No account of the client has been connected yet (or it has none): there is nothing to report,
+ * and a digest of zeros would read as a bad week. The digest is then this one line instead.
+ */
+export function nothingConnectedLine(model: Pick<DigestModel, 'accounts' | 'agency'>): string | undefined {
+  if (!model.accounts.every((a) => a.status === 'not_connected')) return undefined;
+  const networks = [...new Set(model.accounts.map((a) => a.network))];
+  const where =
+    networks.length === 0
+      ? 'each network'
+      : networks.map((n) => ({ x: 'X', bluesky: 'Bluesky', mastodon: 'Mastodon' })[n] ?? n).join(', ');
+  return `None of your accounts is connected yet, so there is nothing to report: ${model.agency.name} connects ${model.accounts.length === 1 ? 'it' : 'them'} with your go-ahead (you sign in to ${where} once, from the link they send you).`;
+}
 
 export function statusLabel(status: AccountStatus): string {
   return STATUS_LABELS[status] ?? humanise(status);

@@ -17,7 +17,7 @@ import {
   formatPct,
   formatSigned,
   networkName,
-  profileUrl,
+  profileUrlOf,
 } from './format.ts';
 import { cleanText, escapeHtml, safeAvatarUrl, safeHttpUrl, userText } from './html.ts';
 import {
@@ -27,6 +27,7 @@ import {
   type DigestModel,
   type DigestUser,
   digestSubject,
+  nothingConnectedLine,
   periodNoun,
   reasonLabel,
   spamSignalLabel,
@@ -179,8 +180,8 @@ export function notice(html: string, tone: 'warn' | 'bad'): string {
 export function userLine(user: DigestUser, network: Network, extraHtml = '', locale?: string): string {
   const avatar = safeAvatarUrl(user.avatarUrl);
   const name = userText(user.name, 80);
-  const handleText = userText(formatHandle(user.handle), 80);
-  const link = profileUrl(network, user.handle);
+  const handleText = userText(formatHandle(user.handle), 80) || (user.handle === '' ? 'profile' : '');
+  const link = profileUrlOf(network, user);
   const handle =
     link === undefined
       ? handleText
@@ -209,8 +210,8 @@ export function userLine(user: DigestUser, network: Network, extraHtml = '', loc
 /** One compact line (no avatar, no bio): for the longer, less important lists. */
 export function compactUserLine(user: DigestUser, network: Network, extraText = '', locale?: string): string {
   const name = userText(user.name, 60);
-  const handleText = userText(formatHandle(user.handle), 60);
-  const link = profileUrl(network, user.handle);
+  const handleText = userText(formatHandle(user.handle), 60) || (user.handle === '' ? 'profile' : '');
+  const link = profileUrlOf(network, user);
   const handle =
     link === undefined
       ? handleText
@@ -498,6 +499,8 @@ function overview(model: DigestModel): string {
 
 /** The inbox preview line: the week in one breath. */
 export function digestPreheader(model: DigestModel): string {
+  const idle = nothingConnectedLine(model);
+  if (idle !== undefined) return 'Not connected yet: nothing to report';
   const { locale } = model.client;
   const net = model.accounts.reduce((sum, a) => sum + a.netChange, 0);
   const done = model.accounts.reduce((sum, a) => sum + a.followBacksDone.length, 0);
@@ -534,9 +537,15 @@ function renderDigestHtmlWith(model: DigestModel, opts: ListLimits): string {
       `<div style="font-size:14px;color:${COLOURS.muted};" data-period>${escapeHtml(model.period.label)}</div>`,
     '24px 24px 8px 24px',
   );
+  const idle = nothingConnectedLine({
+    ...model,
+    agency: { ...model.agency, name: cleanText(model.agency.name, 80) },
+  });
   const body =
-    model.accounts.length === 0
-      ? row(muted('No accounts are connected yet.'))
+    idle !== undefined
+      ? row(
+          `<div data-not-connected>${notice(`<strong>Not connected yet.</strong> ${escapeHtml(idle)}`, 'warn')}</div>`,
+        )
       : model.accounts.map((a) => accountSection(model, a, opts)).join('\n');
   const footer = row(
     muted(
@@ -551,6 +560,6 @@ function renderDigestHtmlWith(model: DigestModel, opts: ListLimits): string {
   return emailDocument({
     title: digestSubject(model),
     preheader: digestPreheader(model),
-    rows: [header, overview(model), body, footer].join('\n'),
+    rows: [header, idle === undefined ? overview(model) : '', body, footer].join('\n'),
   });
 }

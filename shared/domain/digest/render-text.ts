@@ -3,6 +3,7 @@
  * spam filters that compare the two parts. Strangers' text is cleaned (newlines folded, control and
  * bidi characters dropped) so a bio cannot fake a line such as "Approve all: http://…".
  */
+import type { Network } from '../../ports/platform.ts';
 import { renderChartText } from './chart.ts';
 import {
   formatCount,
@@ -14,6 +15,7 @@ import {
   formatShortDay,
   formatSigned,
   networkName,
+  profileUrlOf,
 } from './format.ts';
 import { cleanText, safeHttpUrl } from './html.ts';
 import {
@@ -22,6 +24,7 @@ import {
   type DigestModel,
   type DigestUser,
   digestSubject,
+  nothingConnectedLine,
   periodNoun,
   reasonLabel,
   spamSignalLabel,
@@ -30,10 +33,17 @@ import {
 import { type ListLimits, listLimits, type RenderOptions } from './render-html.ts';
 
 /** `Alice Example (@alice) · 1,234 followers` on one line. */
-export function userTextLine(user: DigestUser, locale?: string): string {
+export function userTextLine(user: DigestUser, locale?: string, network?: Network): string {
   const name = cleanText(user.name, 80);
   const handle = cleanText(formatHandle(user.handle), 80);
-  const who = name === '' ? handle : `${name} (${handle})`;
+  // No handle (a profile never read): the link by id, where the network has one, not "()".
+  const link = handle === '' && network !== undefined ? profileUrlOf(network, user) : undefined;
+  const who =
+    handle === ''
+      ? `${name}${link === undefined ? '' : ` ${link}`}`
+      : name === ''
+        ? handle
+        : `${name} (${handle})`;
   return user.followersCount === undefined
     ? who
     : `${who} · ${formatCount(user.followersCount, locale)} followers`;
@@ -98,7 +108,7 @@ function accountText(model: DigestModel, account: AccountDigest, options: ListLi
     const lines = account.awaitingApproval.map((c) => {
       const signals = c.spamSignals.length === 0 ? '' : ` [${c.spamSignals.map(spamSignalLabel).join(', ')}]`;
       const url = safeHttpUrl(c.approveUrl);
-      return `${userTextLine(c.user, locale)}${signals}${url === undefined ? '' : `\n    Review: ${url}`}`;
+      return `${userTextLine(c.user, locale, account.network)}${signals}${url === undefined ? '' : `\n    Review: ${url}`}`;
     });
     out.push(...list(lines, options.maxCandidates, lines.length, 'on the approval page'));
     const all = safeHttpUrl(account.links.approveAll);
@@ -119,7 +129,7 @@ function accountText(model: DigestModel, account: AccountDigest, options: ListLi
   out.push(
     ...list(
       account.newFollowers.map(
-        (f) => `${userTextLine(f.user, locale)} · ${formatDay(f.at, timeZone, locale)}`,
+        (f) => `${userTextLine(f.user, locale, account.network)} · ${formatDay(f.at, timeZone, locale)}`,
       ),
       options.maxListed,
       account.newFollowers.length,
@@ -131,7 +141,7 @@ function accountText(model: DigestModel, account: AccountDigest, options: ListLi
     out.push('', `Stopped following (${formatCount(account.lost.length, locale)}):`);
     out.push(
       ...list(
-        account.lost.map((f) => userTextLine(f.user, locale)),
+        account.lost.map((f) => userTextLine(f.user, locale, account.network)),
         options.maxListed,
         account.lost.length,
         'in the attached CSV',
@@ -151,7 +161,7 @@ function accountText(model: DigestModel, account: AccountDigest, options: ListLi
       ...list(
         account.oneSided.map(
           (o) =>
-            `${userTextLine(o.user, locale)}${o.since === undefined ? '' : ` · since ${formatDay(o.since, timeZone, locale)}`}`,
+            `${userTextLine(o.user, locale, account.network)}${o.since === undefined ? '' : ` · since ${formatDay(o.since, timeZone, locale)}`}`,
         ),
         options.maxListed,
         account.oneSidedTotal,
@@ -168,8 +178,9 @@ export function renderDigestText(model: DigestModel, options: RenderOptions = {}
   const agency = cleanText(model.agency.name, 100);
   const client = cleanText(model.client.name, 100);
   const out: string[] = [underline(digestSubject(model), '='), ''];
-  if (model.accounts.length === 0) out.push('No accounts are connected yet.', '');
-  for (const account of model.accounts) out.push(accountText(model, account, opts), '');
+  const idle = nothingConnectedLine({ ...model, agency: { ...model.agency, name: agency } });
+  if (idle !== undefined) out.push(idle, '');
+  else for (const account of model.accounts) out.push(accountText(model, account, opts), '');
   const unsubscribe = safeHttpUrl(model.links.unsubscribe);
   out.push(
     '--',

@@ -43,6 +43,48 @@ export function normalizeTenantHandle(handle: string): string {
   return handle.trim().replace(/^@/, '');
 }
 
+/**
+ * One key per account on a network, to tell whether two handles name the same account: no "@",
+ * any case, a Mastodon name with its instance's host (`acme` on example.social is
+ * `acme@example.social`, the handle connect learns).
+ */
+export function handleKey(account: {
+  network: string;
+  handle: string;
+  instance?: string | undefined;
+  instanceUrl?: string | undefined;
+}): string {
+  const bare = normalizeTenantHandle(account.handle).toLowerCase();
+  const instance = account.instance ?? account.instanceUrl;
+  if (account.network !== 'mastodon' || bare.includes('@') || instance === undefined)
+    return `${account.network}:${bare}`;
+  let host: string;
+  try {
+    host = new URL(instance).host.toLowerCase();
+  } catch {
+    host = instance.toLowerCase();
+  }
+  return `${account.network}:${bare}@${host}`;
+}
+
+/**
+ * Whether two handles of an account's network name the same account (see handleKey). On Mastodon a
+ * name written without its domain matches the full handle of that name: the instance is the
+ * account's own (its `instanceUrl`), and the handle's domain may differ from the instance's host.
+ */
+export function sameHandle(
+  account: { network: string; instanceUrl?: string | undefined },
+  a: string,
+  b: string,
+): boolean {
+  if (account.network === 'mastodon') {
+    const [nameA, domainA] = normalizeTenantHandle(a).toLowerCase().split('@');
+    const [nameB, domainB] = normalizeTenantHandle(b).toLowerCase().split('@');
+    return nameA === nameB && (domainA === undefined || domainB === undefined || domainA === domainB);
+  }
+  return handleKey({ ...account, handle: a }) === handleKey({ ...account, handle: b });
+}
+
 /** The default id of an account: `<network>-<handle>`, squeezed into the id alphabet. */
 export function defaultAccountId(network: string, handle: string): string {
   const squeezed = normalizeTenantHandle(handle)
