@@ -99,6 +99,8 @@ export function wireWeb(wiring: WebWiring, baseUrl: string): WebDeps {
           clock,
           keys: wiring.keys,
           agencyName: wiring.agency.name,
+          audit: consoleStore,
+          branding: consoleStore,
           baseUrl,
           logger: wiring.logger,
         },

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   type AttributeValue,
   type DynamoDBClient,
@@ -175,7 +175,7 @@ export class DynamoConsoleStore implements ConsoleStore {
       .sort((a, b) => b.createdAt - a.createdAt);
   }
 
-  async appendAudit(entry: AuditEntry): Promise<void> {
+  async appendAudit(entry: AuditEntry, options: { key?: string | undefined } = {}): Promise<void> {
     const parsed = auditSchema.safeParse(entry);
     if (!parsed.success) {
       throw new ValidationError(`audit entry: ${parsed.error.issues.map(describeIssue).join('; ')}`, {
@@ -184,10 +184,14 @@ export class DynamoConsoleStore implements ConsoleStore {
     }
     const itemKey: ItemKey = {
       pk: consoleKeys.clientPk(entry.clientId),
-      sk: `AUDIT#${String(Math.floor(entry.at)).padStart(13, '0')}#${randomBytes(6).toString('hex')}`,
+      sk: `AUDIT#${String(Math.floor(entry.at)).padStart(13, '0')}#${
+        options.key === undefined
+          ? randomBytes(6).toString('hex')
+          : createHash('sha256').update(options.key, 'utf8').digest('hex').slice(0, 24)
+      }`,
     };
-    await this.#call('PutItem', describeKey(itemKey), () =>
-      this.#client.send(
+    try {
+      await this.#client.send(
         new PutItemCommand({
           TableName: this.#table,
           Item: {
@@ -198,8 +202,12 @@ export class DynamoConsoleStore implements ConsoleStore {
           },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
-      ),
-    );
+      );
+    } catch (error) {
+      // A keyed entry already written: this append is the retry of one that was recorded.
+      if (options.key !== undefined && isConditionFailure(error)) return;
+      throw wrap('PutItem', describeKey(itemKey), error);
+    }
   }
 
   async listAudit(clientId: string, options: { limit?: number | undefined } = {}): Promise<AuditEntry[]> {

@@ -6,6 +6,7 @@
  * name, accent colour (validated `#rrggbb`) and https logo.
  */
 import { createHash } from 'node:crypto';
+import { actorLabel } from '../../app/console/audit.ts';
 import type { OneSidedPage } from '../../app/console/one-sided.ts';
 import type { ClientDetail, ClientSummary } from '../../app/console/overview.ts';
 import type { AccountStatusReport } from '../../app/engine/status.ts';
@@ -380,7 +381,7 @@ export function auditPage(
 ): WebPage {
   const rows = entries.map(
     (e) =>
-      html`<tr data-audit="${e.action}"><td>${new Date(e.at).toISOString().slice(0, 19).replace('T', ' ')}</td><td>${e.actor.kind}: ${e.actor.id}</td><td><strong>${e.action}</strong></td><td>${e.accountId ?? ''}</td><td>${e.detail}</td></tr>`,
+      html`<tr data-audit="${e.action}"><td>${new Date(e.at).toISOString().slice(0, 19).replace('T', ' ')}</td><td data-actor="${e.actor.kind}">${actorLabel(e.actor)}</td><td><strong>${e.action}</strong></td><td>${e.accountId ?? ''}</td><td>${e.detail}</td></tr>`,
   );
   const body = html`<p class="muted"><a href="/console">Clients</a> / <a href="${clientPath(clientId)}">${clientName}</a> /</p>
 <h1>Audit log</h1>

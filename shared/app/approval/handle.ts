@@ -44,10 +44,12 @@ import {
 } from '../../domain/approval/token.ts';
 import { ConflictError } from '../../domain/errors.ts';
 import type { Clock } from '../../ports/clock.ts';
+import type { AuditStore, ClientBranding } from '../../ports/console.ts';
 import type { ApprovalUseStore, DigestOptOutStore, StoredApprovalUse } from '../../ports/digest-store.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type { AccountStateStore, RegistryStore } from '../../ports/store.ts';
 import type { TaskStore } from '../../ports/tasks.ts';
+import { auditDecision } from '../console/audit.ts';
 import { candidateOfTask } from '../digest/users.ts';
 import { decideApprovals } from '../engine/approve.ts';
 import { APPROVE_ROUTE, approvePath, normaliseBaseUrl, UNSUBSCRIBE_ROUTE, unsubscribePath } from './links.ts';
@@ -58,6 +60,13 @@ export interface ApprovalDeps {
   clock: Clock;
   keys: ApprovalKeys;
   agencyName: string;
+  /**
+   * The audit log: every decision taken through a link is recorded there (who: "approval link",
+   * the token's id; when: the token's use), once, also when a crash made the POST be repeated.
+   */
+  audit?: AuditStore | undefined;
+  /** The client's branding (display name, accent colour, logo) on its pages. */
+  branding?: { getBranding(clientId: string): Promise<ClientBranding | undefined> } | undefined;
   /** The public base URL (forms post to it); default: https://<Host header>. */
   baseUrl?: string | undefined;
   logger?: Logger | undefined;
@@ -269,6 +278,13 @@ async function postApproval(ctx: Context): Promise<ApprovalResponse> {
     skipped: result.skipped.length,
     unchanged: unchanged + result.notWaiting.length,
   };
+  await auditLinkDecision(
+    ctx,
+    account,
+    payload.tokenId,
+    use,
+    form.action === 'approve' ? result.approved : result.skipped,
+  );
   await recordApplied(ctx, payload.tokenId, { ...use }, 1, summary);
   ctx.deps.logger?.info('approval decided', {
     clientId: ctx.clientId,
@@ -298,12 +314,34 @@ async function finishInterrupted(
     use.action === 'approve' ? { approve: use.targetIds, skip: [] } : { approve: [], skip: use.targetIds },
     { tasks: ctx.deps.store, state: ctx.deps.store, clock: ctx.deps.clock },
   );
+  // The first POST may have crashed before or after its audit entry: the key writes it once.
+  await auditLinkDecision(ctx, account, tokenId, use, use.targetIds, 'finished after an interruption');
   await recordApplied(ctx, tokenId, use, existing.version, {
     approved: result.approved.length,
     skipped: result.skipped.length,
     unchanged: result.notWaiting.length,
   });
   ctx.deps.logger?.warn('approval finished after an interruption', { clientId: ctx.clientId, tokenId });
+}
+
+/** The decision in the audit log, keyed by the token (one use, one entry) and dated by its use. */
+async function auditLinkDecision(
+  ctx: Context,
+  account: AccountRecord,
+  tokenId: string,
+  use: { action: 'approve' | 'skip'; usedAt: number },
+  changed: readonly string[],
+  note?: string,
+): Promise<void> {
+  if (ctx.deps.audit === undefined) return;
+  await auditDecision(
+    { audit: ctx.deps.audit, clock: ctx.deps.clock },
+    { kind: 'approval-link', id: tokenId },
+    account,
+    use.action === 'approve' ? 'approve' : 'decline',
+    changed,
+    { at: use.usedAt, key: `approval-link:${tokenId}`, note },
+  );
 }
 
 async function recordApplied(
