@@ -76,7 +76,7 @@ export function wireWeb(wiring: WebWiring, baseUrl: string): WebDeps {
       bluesky: wiring.bluesky,
       logger: wiring.logger,
     },
-    read: { store, samples: wiring.digests, engine: wiring.engine },
+    read: { store, samples: wiring.digests, runs: wiring.digests, engine: wiring.engine },
     decisions: { store, audit: consoleStore, clock },
     oneSided: {
       store,

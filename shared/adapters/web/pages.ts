@@ -208,7 +208,7 @@ export function clientsPage(view: ConsoleView, clients: readonly ClientSummary[]
 </tr>`,
   );
   const body = html`<h1>Clients</h1>
-<p class="muted">Clients with problems first: reconnect needed, promises at risk, read spend near budget.</p>
+<p class="muted">Clients with problems first: reconnect needed, promises at risk, read spend near budget, digests failed.</p>
 <div class="card"><table data-clients>
 <thead><tr><th>client</th><th>problems</th><th>accounts</th><th class="num">followers</th><th class="num">7 days</th><th class="num">promise kept</th><th class="num">forecast</th><th class="num">reads this month</th><th class="num">awaiting approval</th></tr></thead>
 <tbody>${rows}</tbody></table>${clients.length === 0 ? html`<p class="muted">No clients yet: add one with <code>followback client add</code> or <code>followback apply clients.yaml</code>.</p>` : ''}</div>`;
