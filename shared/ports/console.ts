@@ -34,7 +34,9 @@ export type AuditAction =
   | 'invite'
   | 'connect'
   | 'settings'
-  | 'unfollow-refused';
+  | 'unfollow-refused'
+  /** Chosen unfollows the caps did not allow at once: queued for later ticks. */
+  | 'unfollow-queued';
 
 export interface AuditEntry {
   at: number;

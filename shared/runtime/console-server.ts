@@ -9,6 +9,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoConsoleStore } from '../adapters/dynamo/console-store.ts';
 import type { DynamoDigestStore } from '../adapters/dynamo/digest-store.ts';
 import type { DynamoStore } from '../adapters/dynamo/store.ts';
+import { DynamoUnfollowQueue } from '../adapters/dynamo/unfollow-store.ts';
 import type { ConsoleAuth } from '../adapters/web/auth.ts';
 import {
   handleWebRequest,
@@ -82,6 +83,7 @@ export function wireWeb(wiring: WebWiring, baseUrl: string): WebDeps {
       store,
       unfollowed: consoleStore,
       audit: consoleStore,
+      queue: new DynamoUnfollowQueue(wiring.table),
       clock,
       platformFor: wiring.platformFor,
       engine: wiring.engine,

@@ -66,7 +66,16 @@ const auditSchema = z.looseObject({
   accountId: z.string().optional(),
   network: network.optional(),
   actor: z.object({ kind: z.enum(['console', 'approval-link', 'cli', 'invite']), id: z.string() }),
-  action: z.enum(['approve', 'decline', 'unfollow', 'invite', 'connect', 'settings', 'unfollow-refused']),
+  action: z.enum([
+    'approve',
+    'decline',
+    'unfollow',
+    'invite',
+    'connect',
+    'settings',
+    'unfollow-refused',
+    'unfollow-queued',
+  ]),
   targets: z.array(z.string()).optional(),
   detail: z.string(),
 });
