@@ -194,6 +194,7 @@ function buildDeps(
   return {
     store: context.store,
     samples: new DynamoDigestStore(context.table),
+    branding: new DynamoConsoleStore(context.table),
     clock,
     agency: settings.agency,
     keys: settings.keys,

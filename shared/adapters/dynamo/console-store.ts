@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod';
 import type { AccountRef } from '../../domain/account.ts';
+import { safeLogoUrl } from '../../domain/branding.ts';
 import { ConflictError, ValidationError } from '../../domain/errors.ts';
 import type { InviteRecord } from '../../domain/invites/invite.ts';
 import type { AuditEntry, ClientBranding, ConsoleStore, StoredInvite } from '../../ports/console.ts';
@@ -89,6 +90,10 @@ export const brandingSchema = z.strictObject({
   logoUrl: z
     .url({ protocol: /^https$/, error: 'must be an https URL' })
     .max(2048)
+    .refine(
+      (url) => safeLogoUrl(url) !== undefined,
+      'must be an https URL without credentials, spaces or quotes',
+    )
     .optional(),
 });
 

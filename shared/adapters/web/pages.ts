@@ -10,6 +10,7 @@ import { actorLabel } from '../../app/console/audit.ts';
 import type { OneSidedPage } from '../../app/console/one-sided.ts';
 import type { ClientDetail, ClientSummary } from '../../app/console/overview.ts';
 import type { AccountStatusReport } from '../../app/engine/status.ts';
+import { accentTextColour, safeAccent, safeLogoUrl } from '../../domain/branding.ts';
 import { scaleChart } from '../../domain/digest/chart.ts';
 import { formatCount, formatHandle, networkName, profileUrl } from '../../domain/digest/format.ts';
 import { cleanText, safeHttpUrl } from '../../domain/digest/html.ts';
@@ -71,11 +72,11 @@ svg.chart text{font-size:10px;fill:#6b7280}
 .pager a,.pager span{margin-right:8px}
 `;
 
-const HEX = /^#[0-9a-fA-F]{6}$/;
-
 function styleFor(branding: Branding): string {
-  const accent = branding.accent !== undefined && HEX.test(branding.accent) ? branding.accent : undefined;
-  return accent === undefined ? BASE_STYLE : `${BASE_STYLE}:root{--accent:${accent}}\n`;
+  const accent = safeAccent(branding.accent);
+  return accent === undefined
+    ? BASE_STYLE
+    : `${BASE_STYLE}:root{--accent:${accent};--accent-text:${accentTextColour(accent)}}\n`;
 }
 
 function hash(text: string): string {
@@ -119,7 +120,7 @@ function documentOf(
   nav?: SafeHtml,
 ): { body: string; style: string } {
   const style = styleFor(branding);
-  const logo = safeHttpUrl(branding.logoUrl);
+  const logo = safeLogoUrl(branding.logoUrl);
   const doc = html`<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -131,7 +132,7 @@ function documentOf(
 <style>${raw(style)}</style>
 </head>
 <body>
-<header class="top"><span class="brand">${logo === undefined || !logo.startsWith('https://') ? '' : html`<img src="${logo}" alt="">`}<span data-brand>${branding.name}</span></span>${nav ?? ''}</header>
+<header class="top"><span class="brand">${logo === undefined ? '' : html`<img src="${logo}" alt="" referrerpolicy="no-referrer" data-brand-logo>`}<span data-brand>${branding.name}</span></span>${nav ?? ''}</header>
 <main>
 ${body}
 </main>

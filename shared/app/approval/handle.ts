@@ -25,6 +25,7 @@ import * as z from 'zod';
 import type { AccountRecord, ClientRecord } from '../../domain/account.ts';
 import {
   approvalPageHeaders,
+  type PageBrand,
   parseApprovalForm,
   type RefusalReason,
   refusalHttpStatus,
@@ -188,9 +189,11 @@ async function showApproval(ctx: Context): Promise<ApprovalResponse> {
     .map((task) => candidateOfTask(task));
   const shown = new Set(candidates.map((c) => c.user.id));
   const actionUrl = `${ctx.baseUrl}${approvePath(ctx.clientId)}`;
+  const brand = await brandOf(ctx, client);
   const html = renderApprovalPage({
     agencyName: ctx.deps.agencyName,
-    clientName: client.name,
+    clientName: brand.name,
+    brand,
     timeZone: client.timeZone,
     locale: client.locale,
     actionUrl,
@@ -211,7 +214,7 @@ async function showApproval(ctx: Context): Promise<ApprovalResponse> {
     accountId: account.accountId,
     candidates: candidates.length,
   });
-  return page(ctx, 200, html, actionUrl);
+  return page(ctx, 200, html, actionUrl, brand);
 }
 
 async function postApproval(ctx: Context): Promise<ApprovalResponse> {
@@ -291,13 +294,15 @@ async function postApproval(ctx: Context): Promise<ApprovalResponse> {
     accountId: account.accountId,
     ...summary,
   });
+  const brand = await brandOf(ctx, client);
   const html = renderResultPage({
     agencyName: ctx.deps.agencyName,
-    clientName: client.name,
+    clientName: brand.name,
+    brand,
     locale: client.locale,
     ...summary,
   });
-  return page(ctx, 200, html);
+  return page(ctx, 200, html, undefined, brand);
 }
 
 /** A use recorded as consumed but never marked applied: a crash between the two. Finish it. */
@@ -412,13 +417,15 @@ async function showUnsubscribe(ctx: Context): Promise<ApprovalResponse> {
   const client = await ctx.deps.store.getClient(ctx.clientId);
   if (client === undefined) return refusal(ctx, 'not_found');
   const actionUrl = `${ctx.baseUrl}${unsubscribePath(ctx.clientId)}`;
+  const brand = await brandOf(ctx, client);
   const html = renderUnsubscribePage({
     agencyName: ctx.deps.agencyName,
-    clientName: client.name,
+    clientName: brand.name,
+    brand,
     actionUrl,
     token: tokens[0]!,
   });
-  return page(ctx, 200, html, actionUrl);
+  return page(ctx, 200, html, actionUrl, brand);
 }
 
 async function postUnsubscribe(ctx: Context): Promise<ApprovalResponse> {
@@ -448,16 +455,54 @@ async function postUnsubscribe(ctx: Context): Promise<ApprovalResponse> {
     return refusal(ctx, 'not_found');
   }
   ctx.deps.logger?.info('digest unsubscribed', { clientId: ctx.clientId });
-  return page(ctx, 200, renderUnsubscribedPage({ agencyName: ctx.deps.agencyName, clientName: client.name }));
+  const brand = await brandOf(ctx, client);
+  return page(
+    ctx,
+    200,
+    renderUnsubscribedPage({ agencyName: ctx.deps.agencyName, clientName: brand.name, brand }),
+    undefined,
+    brand,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
 // Responses and request details
 
-function page(ctx: Context, status: number, html: string, formAction?: string): ApprovalResponse {
+/**
+ * The client's name and branding on its pages: the display name, accent and logo it set in the
+ * console (validated again by the page), else its name and the defaults. A branding that cannot be
+ * read is not a reason to refuse the page: the defaults show.
+ */
+async function brandOf(
+  ctx: Context,
+  client: ClientRecord,
+): Promise<{ name: string; accent?: string | undefined; logoUrl?: string | undefined }> {
+  let branding: ClientBranding | undefined;
+  try {
+    branding = await ctx.deps.branding?.getBranding(client.clientId);
+  } catch (error) {
+    ctx.deps.logger?.warn('approval page: branding unavailable; defaults shown', {
+      clientId: client.clientId,
+      error: (error as Error).message,
+    });
+  }
+  return {
+    name: branding?.displayName ?? client.name,
+    ...(branding?.accent === undefined ? {} : { accent: branding.accent }),
+    ...(branding?.logoUrl === undefined ? {} : { logoUrl: branding.logoUrl }),
+  };
+}
+
+function page(
+  ctx: Context,
+  status: number,
+  html: string,
+  formAction?: string,
+  brand?: PageBrand,
+): ApprovalResponse {
   return {
     status,
-    headers: approvalPageHeaders(formAction === undefined ? {} : { formAction }),
+    headers: approvalPageHeaders({ formAction, brand }),
     body: ctx.method === 'HEAD' ? '' : html,
   };
 }
