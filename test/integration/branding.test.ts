@@ -102,6 +102,8 @@ describe('a client’s branding on its digest and approval page', () => {
     const attempts = [
       set({ logoUrl: 'javascript:alert(1)' }),
       set({ logoUrl: 'http://cdn.sunrise.example/logo.png' }),
+      set({ logoUrl: 'https://cdn.sunrise.example/a"onerror="x.png' }),
+      set({ logoUrl: 'https://user:secret@cdn.sunrise.example/logo.png' }),
       set({ accent: 'red' }),
     ];
     // Assess

@@ -90,12 +90,17 @@ export const brandingSchema = z.strictObject({
   logoUrl: z
     .url({ protocol: /^https$/, error: 'must be an https URL' })
     .max(2048)
-    .refine(
-      (url) => safeLogoUrl(url) !== undefined,
-      'must be an https URL without credentials, spaces or quotes',
-    )
     .optional(),
 });
+
+/**
+ * What may be written: the stored shape, with a logo every page can show (safeLogoUrl). A value
+ * stored before that rule is still read (pages drop what they cannot show).
+ */
+const brandingWriteSchema = brandingSchema.refine(
+  (b) => b.logoUrl === undefined || safeLogoUrl(b.logoUrl) !== undefined,
+  { path: ['logoUrl'], message: 'must be an https URL without credentials, spaces, quotes or brackets' },
+);
 
 export const consoleKeys = {
   clientPk: (clientId: string): string => `CLIENT#${keyPart('clientId', clientId)}`,
@@ -269,7 +274,7 @@ export class DynamoConsoleStore implements ConsoleStore {
   }
 
   async putBranding(clientId: string, branding: ClientBranding): Promise<void> {
-    const parsed = brandingSchema.safeParse(branding);
+    const parsed = brandingWriteSchema.safeParse(branding);
     if (!parsed.success) {
       throw new ValidationError(`branding: ${parsed.error.issues.map(describeIssue).join('; ')}`, {
         details: { field: 'branding' },
