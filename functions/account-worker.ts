@@ -1,8 +1,10 @@
 /** Lambda entry: the account worker (SQS event source, partial batch failures). */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { systemClock } from '../shared/adapters/clock.ts';
+import { DynamoUnfollowQueue } from '../shared/adapters/dynamo/unfollow-store.ts';
 import { DynamoRefreshLock } from '../shared/app/connect/refresh-lock.ts';
 import {
+  createAwsConsoleStore,
   createAwsCredentialStore,
   createAwsDigestStore,
   createAwsDynamoClient,
@@ -32,6 +34,7 @@ const xClientSecret =
     : plainSecret !== undefined
       ? async () => plainSecret
       : undefined;
+const consoleStore = createAwsConsoleStore(env, dynamo);
 const deps = {
   store: createAwsStore(env, dynamo),
   platformFor: createPlatformFactory({
@@ -44,6 +47,11 @@ const deps = {
   }),
   clock: systemClock,
   samples: createAwsDigestStore(env, dynamo),
+  unfollows: {
+    queue: new DynamoUnfollowQueue({ client: dynamo, tableName: env.TABLE_NAME }),
+    audit: consoleStore,
+    unfollowed: consoleStore,
+  },
   logger: observability.logger,
   metrics: observability.metrics,
   timeMarginMs: env.WORKER_TIME_MARGIN_MS,

@@ -3,6 +3,7 @@ import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda
 import { systemClock } from '../shared/adapters/clock.ts';
 import { parseApprovalKeys } from '../shared/app/approval/keys.ts';
 import {
+  createAwsConsoleStore,
   createAwsDigestStore,
   createAwsDynamoClient,
   createAwsStore,
@@ -21,6 +22,7 @@ const observability = createObservability({
   level: env.LOG_LEVEL,
 });
 const dynamo = createAwsDynamoClient(env);
+const consoleStore = createAwsConsoleStore(env, dynamo);
 const deps = {
   store: createAwsStore(env, dynamo),
   uses: createAwsDigestStore(env, dynamo),
@@ -29,6 +31,8 @@ const deps = {
     parseApprovalKeys(value, 'approval signing key secret'),
   ),
   agencyName: env.AGENCY_NAME,
+  audit: consoleStore,
+  branding: consoleStore,
   logger: observability.logger,
 };
 

@@ -3,6 +3,7 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { systemClock } from '../shared/adapters/clock.ts';
 import { parseApprovalKeys } from '../shared/app/approval/keys.ts';
 import {
+  createAwsConsoleStore,
   createAwsDigestStore,
   createAwsDynamoClient,
   createAwsMailer,
@@ -31,6 +32,7 @@ const deps = {
   mailer: createAwsMailer(env),
   clock: systemClock,
   agency: agencyOf(env),
+  branding: createAwsConsoleStore(env, dynamo),
   keys: cachedSecret(createSecretFetcher(env), env.APPROVAL_KEY_SECRET_ARN, (value) =>
     parseApprovalKeys(value, 'approval signing key secret'),
   ),

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import * as z from 'zod';
 import { systemClock, VirtualClock } from '../../shared/adapters/clock.ts';
+import { DynamoConsoleStore } from '../../shared/adapters/dynamo/console-store.ts';
 import { DynamoDigestStore } from '../../shared/adapters/dynamo/digest-store.ts';
 import { DynamoStore } from '../../shared/adapters/dynamo/store.ts';
 import { JsonLogger } from '../../shared/adapters/logger.ts';
@@ -195,6 +196,7 @@ function buildDeps(
   return {
     store: context.store,
     samples: new DynamoDigestStore(context.table),
+    branding: new DynamoConsoleStore(context.table),
     clock,
     agency: settings.agency,
     keys: settings.keys,
@@ -302,12 +304,15 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
   const context = await openContext(options);
   let server: ApprovalServer | undefined;
   try {
+    const consoleStore = new DynamoConsoleStore(context.table);
     server = await startApprovalServer({
       store: context.store,
       uses: new DynamoDigestStore(context.table),
       clock: options.local ? context.clock : systemClock,
       keys,
       agencyName,
+      audit: consoleStore,
+      branding: consoleStore,
       port: options.port,
       baseUrl: options.baseUrl,
       logger: new JsonLogger({ level: 'info' }),

@@ -1,3 +1,5 @@
+import { DynamoConsoleStore } from '../../shared/adapters/dynamo/console-store.ts';
+import { auditDecision } from '../../shared/app/console/audit.ts';
 import { decideApprovals, listCandidates } from '../../shared/app/engine/approve.ts';
 import { policyOf } from '../../shared/app/engine/policy-of.ts';
 import { type AccountStatusReport, accountStatus } from '../../shared/app/engine/status.ts';
@@ -150,6 +152,8 @@ function candidateLines(task: FollowTask, now: number, prefix = ''): string {
   );
 }
 
+const CLI_ACTOR = { kind: 'cli', id: 'cli' } as const;
+
 /**
  * `followback approve`: list candidates with the facts that matter (one account, or every account
  * of a client); approve or skip one, several, or all, by id or by handle.
@@ -219,6 +223,10 @@ export async function approveCommand(options: ApproveOptions): Promise<void> {
       { approve: approveAll ? 'all' : approved.ids, skip: skipped.ids },
       { tasks: context.store, state: context.store, clock: context.clock },
     );
+    // In the audit log as the console's decisions are: who (the CLI) and when.
+    const audit = { audit: new DynamoConsoleStore(context.table), clock: context.clock };
+    await auditDecision(audit, CLI_ACTOR, account, 'approve', result.approved);
+    await auditDecision(audit, CLI_ACTOR, account, 'decline', result.skipped);
     const notWaiting = [...approved.unknown, ...skipped.unknown, ...result.notWaiting];
     const done = result.approved.length + result.skipped.length;
     const where = `${account.clientId}/${account.accountId}`;

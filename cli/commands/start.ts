@@ -13,7 +13,7 @@ import { loadLocalApprovalKeys } from '../../shared/runtime/approval-key.ts';
 import { localApprovalBaseUrl } from '../../shared/runtime/approval-server.ts';
 import { approveDemoCandidates, seedDemo } from '../../shared/runtime/demo.ts';
 import { openLocalRuntime } from '../../shared/runtime/local.ts';
-import { type DayFigures, simulate } from '../../shared/runtime/simulate.ts';
+import { type DayFigures, localUnfollows, simulate } from '../../shared/runtime/simulate.ts';
 import { counted, localDate, localTime, thousands } from '../format.ts';
 import { field, printJsonLine, say } from '../output.ts';
 
@@ -94,6 +94,7 @@ export async function startCommand(options: StartOptions): Promise<void> {
         logger,
         platformFor: (account) => runtime.platformFor(account),
         samples,
+        unfollows: localUnfollows(runtime.dynamo),
         accounts: () => runtime.store.listAccounts(client.clientId),
       },
       {

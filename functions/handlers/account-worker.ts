@@ -3,7 +3,7 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { EngineSettings } from '../../shared/app/engine/policy-of.ts';
-import { type EngineStore, runAccountTick, type TickReport } from '../../shared/app/tick.ts';
+import { type EngineStore, runAccountTick, type TickDeps, type TickReport } from '../../shared/app/tick.ts';
 import { parseInput } from '../../shared/config/validate.ts';
 import type { AccountRecord, AccountRef, AccountStatus } from '../../shared/domain/account.ts';
 import { AuthError, ConfigError, ValidationError } from '../../shared/domain/errors.ts';
@@ -36,6 +36,8 @@ export interface AccountWorkerDeps {
   engine?: EngineSettings | undefined;
   /** Where each tick records the day's follower count, for the digest's 12-week chart. */
   samples?: Pick<FollowerSampleStore, 'putFollowerSample'> | undefined;
+  /** The owner's queued unfollows (Bluesky, Mastodon), carried out after act under the caps. */
+  unfollows?: TickDeps['unfollows'];
   newId?: () => string;
 }
 
@@ -133,6 +135,7 @@ export async function processRecord(
         newId: deps.newId ?? randomUUID,
         engine: deps.engine,
         samples: deps.samples,
+        unfollows: deps.unfollows,
       },
       {
         worker: `${context.awsRequestId}/${record.messageId}`,

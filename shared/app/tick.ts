@@ -10,7 +10,18 @@ import type { BucketStore, TaskStore } from '../ports/tasks.ts';
 import { type ActReport, act } from './engine/act.ts';
 import { appDailyCapOf, type EngineSettings, policyOf } from './engine/policy-of.ts';
 import { type ReconcileReport, reconcile } from './engine/reconcile.ts';
+import {
+  queuesUnfollows,
+  runUnfollowQueue,
+  type UnfollowQueueDeps,
+  type UnfollowRunReport,
+} from './engine/unfollow-queue.ts';
 import { acquireLease, releaseLease } from './lease.ts';
+import type { StateCell } from './state-cell.ts';
+
+/** With unfollows still queued and no time from the caps, the tick looks again after this long. */
+const UNFOLLOW_RECHECK_MS = 15 * 60_000;
+
 import { type ObserveReport, observe } from './observe/observe.ts';
 
 /** Everything a tick stores: run state, snapshots and changesets, tasks, limiter buckets. */
@@ -25,6 +36,11 @@ export interface TickDeps {
   engine?: EngineSettings;
   /** Where the daily follower counts for the digest's 12-week chart go (optional). */
   samples?: Pick<FollowerSampleStore, 'putFollowerSample'> | undefined;
+  /**
+   * The owner's queued unfollows (Bluesky and Mastodon): after act, the tick carries out what the
+   * caps leave, and wakes again when they allow the next (optional: without it, none are run).
+   */
+  unfollows?: Omit<UnfollowQueueDeps, 'store' | 'clock' | 'engine' | 'logger'> | undefined;
 }
 
 export interface TickOptions {
@@ -37,7 +53,13 @@ export interface TickOptions {
 
 export type TickReport =
   | { ran: false; reason: 'inactive' | 'leased' | 'not_due'; heldBy?: string }
-  | { ran: true; observe: ObserveReport; reconcile: ReconcileReport; act: ActReport };
+  | {
+      ran: true;
+      observe: ObserveReport;
+      reconcile: ReconcileReport;
+      act: ActReport;
+      unfollows?: UnfollowRunReport | undefined;
+    };
 
 /** When the account next has work: something to observe, to reconcile or to act on. */
 export function nextTickAt(state: AccountState): number {
@@ -84,9 +106,42 @@ export async function runAccountTick(
       taskLeaseMs: deps.engine?.taskLeaseMs,
     },
   );
+  const unfollows = await runQueuedUnfollows(account, cell, deps, options);
   await releaseLease(cell);
   if (deps.samples && observed.requests > 0) await recordFollowerSample(account, cell.state, deps);
-  return { ran: true, observe: observed, reconcile: reconciled, act: acted };
+  return {
+    ran: true,
+    observe: observed,
+    reconcile: reconciled,
+    act: acted,
+    ...(unfollows ? { unfollows } : {}),
+  };
+}
+
+/** Queued unfollows after act (follow-backs first), with a wake-up when the caps allow the next. */
+async function runQueuedUnfollows(
+  account: AccountRecord,
+  cell: StateCell,
+  deps: TickDeps,
+  options: TickOptions,
+): Promise<UnfollowRunReport | undefined> {
+  if (deps.unfollows === undefined || !queuesUnfollows(account)) return undefined;
+  const engine = cell.state.engine;
+  if (engine?.blockedUntil !== undefined && engine.blockedUntil > deps.clock.now()) return undefined;
+  const report = await runUnfollowQueue(
+    account,
+    deps.platform,
+    { ...deps.unfollows, store: deps.store, clock: deps.clock, engine: deps.engine, logger: deps.logger },
+    { worker: options.worker, timeLeftMs: options.timeLeftMs },
+  );
+  if (report.remaining > 0 && cell.state.engine) {
+    const wake = report.nextAt ?? deps.clock.now() + UNFOLLOW_RECHECK_MS;
+    const next = Math.min(cell.state.engine.nextActAt, Math.max(wake, deps.clock.now()));
+    if (next !== cell.state.engine.nextActAt) {
+      await cell.commit({ ...cell.state, engine: { ...cell.state.engine, nextActAt: next } });
+    }
+  }
+  return report;
 }
 
 /** One sample per account and UTC day (the latest wins) of the follower count, for the digest chart. */

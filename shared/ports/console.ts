@@ -34,7 +34,9 @@ export type AuditAction =
   | 'invite'
   | 'connect'
   | 'settings'
-  | 'unfollow-refused';
+  | 'unfollow-refused'
+  /** Chosen unfollows the caps did not allow at once: queued for later ticks. */
+  | 'unfollow-queued';
 
 export interface AuditEntry {
   at: number;
@@ -51,7 +53,11 @@ export interface AuditEntry {
 
 /** The audit log: one item per entry under its client, kept `retentionDays` (TTL). */
 export interface AuditStore {
-  appendAudit(entry: AuditEntry): Promise<void>;
+  /**
+   * Appends the entry. With `key`, at most once: a second append with the same key (a retry after a
+   * crash between the action and its bookkeeping) changes nothing, so the log never repeats a deed.
+   */
+  appendAudit(entry: AuditEntry, options?: { key?: string | undefined }): Promise<void>;
   /** The client's entries, newest first. */
   listAudit(clientId: string, options?: { limit?: number | undefined }): Promise<AuditEntry[]>;
 }

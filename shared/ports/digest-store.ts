@@ -61,6 +61,12 @@ export interface DigestRunStore {
   putRun(key: DigestRunKey, run: DigestRun, expectedVersion: number): Promise<number>;
 }
 
+/** A client's digest runs as the console reads them: the latest first (its problems list). */
+export interface DigestRunHistory {
+  /** The client's latest runs, newest period first (default 5). */
+  listClientRuns(clientId: string, options?: { limit?: number | undefined }): Promise<DigestRun[]>;
+}
+
 /** What an approval POST decided, recorded with the token's single use (so a crash can be finished). */
 export interface ApprovalUse {
   accountId: string;
@@ -117,4 +123,8 @@ export interface DigestOptOutStore {
   setDigestOptOut(clientId: string, optOut: boolean, at: number): Promise<boolean>;
 }
 
-export type DigestStore = DigestRunStore & ApprovalUseStore & FollowerSampleStore & DigestOptOutStore;
+export type DigestStore = DigestRunStore &
+  DigestRunHistory &
+  ApprovalUseStore &
+  FollowerSampleStore &
+  DigestOptOutStore;

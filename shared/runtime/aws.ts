@@ -8,6 +8,7 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { createDynamoClient } from '../adapters/dynamo/client.ts';
+import { DynamoConsoleStore } from '../adapters/dynamo/console-store.ts';
 import { DynamoCredentialStore } from '../adapters/dynamo/credential-store.ts';
 import { DynamoDigestStore } from '../adapters/dynamo/digest-store.ts';
 import { DynamoStore } from '../adapters/dynamo/store.ts';
@@ -37,6 +38,18 @@ export function createAwsStore(
 /** Digest runs, used approval tokens, follower samples and the unsubscribe flag, on the same table. */
 export function createAwsDigestStore(env: StoreEnv, client = createAwsDynamoClient(env)): DynamoDigestStore {
   return new DynamoDigestStore({ client, tableName: env.TABLE_NAME });
+}
+
+/** Invites, the audit log and branding, on the same table. */
+export function createAwsConsoleStore(
+  env: StoreEnv & { AUDIT_RETENTION_DAYS?: number | undefined },
+  client = createAwsDynamoClient(env),
+): DynamoConsoleStore {
+  return new DynamoConsoleStore({
+    client,
+    tableName: env.TABLE_NAME,
+    auditRetentionDays: env.AUDIT_RETENTION_DAYS,
+  });
 }
 
 /** Connected accounts' credentials, sealed with the KMS key. */

@@ -9,6 +9,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoConsoleStore } from '../adapters/dynamo/console-store.ts';
 import type { DynamoDigestStore } from '../adapters/dynamo/digest-store.ts';
 import type { DynamoStore } from '../adapters/dynamo/store.ts';
+import { DynamoUnfollowQueue } from '../adapters/dynamo/unfollow-store.ts';
 import type { ConsoleAuth } from '../adapters/web/auth.ts';
 import {
   handleWebRequest,
@@ -76,12 +77,13 @@ export function wireWeb(wiring: WebWiring, baseUrl: string): WebDeps {
       bluesky: wiring.bluesky,
       logger: wiring.logger,
     },
-    read: { store, samples: wiring.digests, engine: wiring.engine },
+    read: { store, samples: wiring.digests, runs: wiring.digests, engine: wiring.engine },
     decisions: { store, audit: consoleStore, clock },
     oneSided: {
       store,
       unfollowed: consoleStore,
       audit: consoleStore,
+      queue: new DynamoUnfollowQueue(wiring.table),
       clock,
       platformFor: wiring.platformFor,
       engine: wiring.engine,
@@ -99,6 +101,8 @@ export function wireWeb(wiring: WebWiring, baseUrl: string): WebDeps {
           clock,
           keys: wiring.keys,
           agencyName: wiring.agency.name,
+          audit: consoleStore,
+          branding: consoleStore,
           baseUrl,
           logger: wiring.logger,
         },

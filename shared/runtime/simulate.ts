@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoConsoleStore } from '../adapters/dynamo/console-store.ts';
+import { DynamoUnfollowQueue } from '../adapters/dynamo/unfollow-store.ts';
 import { type EngineStore, runAccountTick, type TickDeps, type TickReport } from '../app/tick.ts';
 import type { AccountRecord } from '../domain/account.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -6,6 +9,12 @@ import type { Logger } from '../ports/logger.ts';
 import type { Platform } from '../ports/platform.ts';
 
 export const TICK_MS = 15 * 60_000;
+
+/** The queued unfollows' stores on a local table (the console queues, the ticks carry out). */
+export function localUnfollows(table: { client: DynamoDBClient; tableName: string }): TickDeps['unfollows'] {
+  const consoleStore = new DynamoConsoleStore(table);
+  return { queue: new DynamoUnfollowQueue(table), audit: consoleStore, unfollowed: consoleStore };
+}
 const DAY_MS = 24 * 3_600_000;
 
 export interface DayFigures {
@@ -37,6 +46,8 @@ export interface SimulationDeps {
   accounts(): Promise<AccountRecord[]>;
   newId?: () => string;
   samples?: TickDeps['samples'];
+  /** The owner's queued unfollows, carried out by the ticks (as on AWS). */
+  unfollows?: TickDeps['unfollows'];
 }
 
 export interface SimulationOptions {
@@ -83,7 +94,15 @@ export async function simulate(deps: SimulationDeps, options: SimulationOptions)
       }
       const report = await runAccountTick(
         account,
-        { platform, store: deps.store, clock: deps.clock, logger: deps.logger, newId, samples: deps.samples },
+        {
+          platform,
+          store: deps.store,
+          clock: deps.clock,
+          logger: deps.logger,
+          newId,
+          samples: deps.samples,
+          unfollows: deps.unfollows,
+        },
         { worker: 'local', timeLeftMs: () => 60_000 },
       );
       if (report.ran) addTick(tick, report);

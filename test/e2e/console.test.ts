@@ -298,6 +298,12 @@ describe('the console and client invites in headless Chromium', () => {
       expect(runtime.world.isFollowing(owners.bluesky.id, userId)).toBe(false);
     }
     expect(runtime.world.unfollowCalls(owners.bluesky.id)).toHaveLength(2);
+    // The chosen unfollows are in the account's queue, done, with who chose them.
+    expect(await operator.textContent('[data-unfollow-queue] [data-done]')).toBe('2');
+    for (const id of chosen) {
+      expect(await operator.getAttribute(`[data-unfollow="${id}"]`, 'data-unfollow-state')).toBe('done');
+    }
+    await shot(operator, '08b-unfollow-queue');
 
     // Act 8: the audit log shows each action, with who
     await operator.goto(`${server.url}/console/clients/${CLIENT}/audit`);

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   type AttributeValue,
   type DynamoDBClient,
@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod';
 import type { AccountRef } from '../../domain/account.ts';
+import { safeLogoUrl } from '../../domain/branding.ts';
 import { ConflictError, ValidationError } from '../../domain/errors.ts';
 import type { InviteRecord } from '../../domain/invites/invite.ts';
 import type { AuditEntry, ClientBranding, ConsoleStore, StoredInvite } from '../../ports/console.ts';
@@ -66,7 +67,16 @@ const auditSchema = z.looseObject({
   accountId: z.string().optional(),
   network: network.optional(),
   actor: z.object({ kind: z.enum(['console', 'approval-link', 'cli', 'invite']), id: z.string() }),
-  action: z.enum(['approve', 'decline', 'unfollow', 'invite', 'connect', 'settings', 'unfollow-refused']),
+  action: z.enum([
+    'approve',
+    'decline',
+    'unfollow',
+    'invite',
+    'connect',
+    'settings',
+    'unfollow-refused',
+    'unfollow-queued',
+  ]),
   targets: z.array(z.string()).optional(),
   detail: z.string(),
 });
@@ -82,6 +92,15 @@ export const brandingSchema = z.strictObject({
     .max(2048)
     .optional(),
 });
+
+/**
+ * What may be written: the stored shape, with a logo every page can show (safeLogoUrl). A value
+ * stored before that rule is still read (pages drop what they cannot show).
+ */
+const brandingWriteSchema = brandingSchema.refine(
+  (b) => b.logoUrl === undefined || safeLogoUrl(b.logoUrl) !== undefined,
+  { path: ['logoUrl'], message: 'must be an https URL without credentials, spaces, quotes or brackets' },
+);
 
 export const consoleKeys = {
   clientPk: (clientId: string): string => `CLIENT#${keyPart('clientId', clientId)}`,
@@ -175,7 +194,7 @@ export class DynamoConsoleStore implements ConsoleStore {
       .sort((a, b) => b.createdAt - a.createdAt);
   }
 
-  async appendAudit(entry: AuditEntry): Promise<void> {
+  async appendAudit(entry: AuditEntry, options: { key?: string | undefined } = {}): Promise<void> {
     const parsed = auditSchema.safeParse(entry);
     if (!parsed.success) {
       throw new ValidationError(`audit entry: ${parsed.error.issues.map(describeIssue).join('; ')}`, {
@@ -184,10 +203,14 @@ export class DynamoConsoleStore implements ConsoleStore {
     }
     const itemKey: ItemKey = {
       pk: consoleKeys.clientPk(entry.clientId),
-      sk: `AUDIT#${String(Math.floor(entry.at)).padStart(13, '0')}#${randomBytes(6).toString('hex')}`,
+      sk: `AUDIT#${String(Math.floor(entry.at)).padStart(13, '0')}#${
+        options.key === undefined
+          ? randomBytes(6).toString('hex')
+          : createHash('sha256').update(options.key, 'utf8').digest('hex').slice(0, 24)
+      }`,
     };
-    await this.#call('PutItem', describeKey(itemKey), () =>
-      this.#client.send(
+    try {
+      await this.#client.send(
         new PutItemCommand({
           TableName: this.#table,
           Item: {
@@ -198,8 +221,12 @@ export class DynamoConsoleStore implements ConsoleStore {
           },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
-      ),
-    );
+      );
+    } catch (error) {
+      // A keyed entry already written: this append is the retry of one that was recorded.
+      if (options.key !== undefined && isConditionFailure(error)) return;
+      throw wrap('PutItem', describeKey(itemKey), error);
+    }
   }
 
   async listAudit(clientId: string, options: { limit?: number | undefined } = {}): Promise<AuditEntry[]> {
@@ -247,7 +274,7 @@ export class DynamoConsoleStore implements ConsoleStore {
   }
 
   async putBranding(clientId: string, branding: ClientBranding): Promise<void> {
-    const parsed = brandingSchema.safeParse(branding);
+    const parsed = brandingWriteSchema.safeParse(branding);
     if (!parsed.success) {
       throw new ValidationError(`branding: ${parsed.error.issues.map(describeIssue).join('; ')}`, {
         details: { field: 'branding' },

@@ -141,6 +141,27 @@ export class DynamoDigestStore implements DigestStore {
     return this.#putVersioned(itemKey, item, expectedVersion, `digest run ${describeKey(itemKey)}`);
   }
 
+  /** The client's latest digest runs, newest period first (period keys are local dates: they sort). */
+  async listClientRuns(clientId: string, options: { limit?: number | undefined } = {}): Promise<DigestRun[]> {
+    const limit = Math.min(Math.max(Math.floor(options.limit ?? 5), 1), 100);
+    const pk = digestKeys.run({ scope: 'client', clientId, periodKey: 'x' }).pk;
+    const out = await this.#call('Query', `${pk} / DIGEST#`, () =>
+      this.#client.send(
+        new QueryCommand({
+          TableName: this.#table,
+          ConsistentRead: true,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': { S: pk }, ':prefix': { S: 'DIGEST#' } },
+          ScanIndexForward: false,
+          Limit: limit,
+        }),
+      ),
+    );
+    return (out.Items ?? []).map(
+      (item) => this.#json({ pk, sk: item.sk?.S ?? '?' }, item, 'run', runSchema) as DigestRun,
+    );
+  }
+
   // ------------------------------------------------------------------------------------------
   // Approval tokens (single use)
 

@@ -31,6 +31,7 @@ import { type BrandingDeps, updateBranding } from '../../app/console/branding.ts
 import { type DecisionDeps, decideAcrossAccounts, updateSettings } from '../../app/console/decisions.ts';
 import { listOneSided, oneSidedCsv, type UnfollowDeps, unfollowChosen } from '../../app/console/one-sided.ts';
 import { type ConsoleReadDeps, clientDetail, clientsOverview } from '../../app/console/overview.ts';
+import { queuesUnfollows, unfollowQueueOf } from '../../app/engine/unfollow-queue.ts';
 import {
   connectBlueskyByInvite,
   createInvite,
@@ -42,6 +43,7 @@ import {
   startInviteAuthorization,
 } from '../../app/invites/invites.ts';
 import type { ClientRecord } from '../../domain/account.ts';
+import { UNFOLLOW_SKIP_TEXT } from '../../domain/engine/unfollow.ts';
 import { FollowbackError, ValidationError } from '../../domain/errors.ts';
 import { type InviteRefusal, inviteRefusalText } from '../../domain/invites/invite.ts';
 import type { Actor } from '../../ports/console.ts';
@@ -349,6 +351,7 @@ async function consoleRoute(
           q,
           now,
           flash,
+          queuesUnfollows(account) ? await unfollowQueueOf(deps.oneSided.queue, account) : undefined,
         ),
       );
     if (rest[2] === 'settings' && method === 'POST') {
@@ -390,9 +393,14 @@ async function consoleRoute(
           if (result.gone.length > 0) parts.push(`${result.gone.length} no longer exist`);
           if (result.refused.length > 0)
             parts.push(`${result.refused.length} not one-sided follows (nothing done)`);
-          if (result.deferred.length > 0 && result.availableAt !== undefined) {
+          for (const [reason, n] of countBy(result.skipped.map((s) => s.reason))) {
+            parts.push(`${n} skipped: ${UNFOLLOW_SKIP_TEXT[reason]}`);
+          }
+          if (result.deferred.length > 0) {
             parts.push(
-              `${result.deferred.length} left: the caps allow more from ${new Date(result.availableAt).toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+              account.network === 'x'
+                ? `${result.deferred.length} not done: the caps allow it from ${utc(result.availableAt)}`
+                : `${result.deferred.length} queued: carried out under the caps on later ticks${result.availableAt === undefined ? '' : `, from ${utc(result.availableAt)}`}`,
             );
           }
           return showOneSided({ ok: `${parts.join('; ')}.` });
@@ -402,6 +410,16 @@ async function consoleRoute(
     }
   }
   return notFound(deps);
+}
+
+function countBy<T>(values: readonly T[]): Map<T, number> {
+  const counts = new Map<T, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  return counts;
+}
+
+function utc(at: number | undefined): string {
+  return at === undefined ? 'later' : `${new Date(at).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
 async function withValidation(

@@ -6,13 +6,16 @@
  * name, accent colour (validated `#rrggbb`) and https logo.
  */
 import { createHash } from 'node:crypto';
+import { actorLabel } from '../../app/console/audit.ts';
 import type { OneSidedPage } from '../../app/console/one-sided.ts';
 import type { ClientDetail, ClientSummary } from '../../app/console/overview.ts';
 import type { AccountStatusReport } from '../../app/engine/status.ts';
+import { accentTextColour, safeAccent, safeLogoUrl } from '../../domain/branding.ts';
 import { scaleChart } from '../../domain/digest/chart.ts';
 import { formatCount, formatHandle, networkName, profileUrl } from '../../domain/digest/format.ts';
 import { cleanText, safeHttpUrl } from '../../domain/digest/html.ts';
 import { spamSignalLabel, type WeeklyPoint } from '../../domain/digest/model.ts';
+import { UNFOLLOW_SKIP_TEXT, type UnfollowItem } from '../../domain/engine/unfollow.ts';
 import type { InviteRecord } from '../../domain/invites/invite.ts';
 import type { AuditEntry } from '../../ports/console.ts';
 import type { Network } from '../../ports/platform.ts';
@@ -69,11 +72,11 @@ svg.chart text{font-size:10px;fill:#6b7280}
 .pager a,.pager span{margin-right:8px}
 `;
 
-const HEX = /^#[0-9a-fA-F]{6}$/;
-
 function styleFor(branding: Branding): string {
-  const accent = branding.accent !== undefined && HEX.test(branding.accent) ? branding.accent : undefined;
-  return accent === undefined ? BASE_STYLE : `${BASE_STYLE}:root{--accent:${accent}}\n`;
+  const accent = safeAccent(branding.accent);
+  return accent === undefined
+    ? BASE_STYLE
+    : `${BASE_STYLE}:root{--accent:${accent};--accent-text:${accentTextColour(accent)}}\n`;
 }
 
 function hash(text: string): string {
@@ -117,7 +120,7 @@ function documentOf(
   nav?: SafeHtml,
 ): { body: string; style: string } {
   const style = styleFor(branding);
-  const logo = safeHttpUrl(branding.logoUrl);
+  const logo = safeLogoUrl(branding.logoUrl);
   const doc = html`<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -129,7 +132,7 @@ function documentOf(
 <style>${raw(style)}</style>
 </head>
 <body>
-<header class="top"><span class="brand">${logo === undefined || !logo.startsWith('https://') ? '' : html`<img src="${logo}" alt="">`}<span data-brand>${branding.name}</span></span>${nav ?? ''}</header>
+<header class="top"><span class="brand">${logo === undefined ? '' : html`<img src="${logo}" alt="" referrerpolicy="no-referrer" data-brand-logo>`}<span data-brand>${branding.name}</span></span>${nav ?? ''}</header>
 <main>
 ${body}
 </main>
@@ -207,7 +210,7 @@ export function clientsPage(view: ConsoleView, clients: readonly ClientSummary[]
 </tr>`,
   );
   const body = html`<h1>Clients</h1>
-<p class="muted">Clients with problems first: reconnect needed, promises at risk, read spend near budget.</p>
+<p class="muted">Clients with problems first: reconnect needed, promises at risk, read spend near budget, digests failed.</p>
 <div class="card"><table data-clients>
 <thead><tr><th>client</th><th>problems</th><th>accounts</th><th class="num">followers</th><th class="num">7 days</th><th class="num">promise kept</th><th class="num">forecast</th><th class="num">reads this month</th><th class="num">awaiting approval</th></tr></thead>
 <tbody>${rows}</tbody></table>${clients.length === 0 ? html`<p class="muted">No clients yet: add one with <code>followback client add</code> or <code>followback apply clients.yaml</code>.</p>` : ''}</div>`;
@@ -338,6 +341,7 @@ export function oneSidedPage(
   query: string,
   now: number,
   flash?: { ok?: string | undefined; error?: string | undefined },
+  queue?: { open: readonly UnfollowItem[]; finished: readonly UnfollowItem[] } | undefined,
 ): WebPage {
   const a = list.account;
   const path = accountPath(a.clientId, a.accountId);
@@ -361,14 +365,38 @@ export function oneSidedPage(
 <h1>One-sided follows of @${a.handle} <span class="net">${networkName(a.network)}</span></h1>
 ${flashBox(flash)}
 <p>People @${a.handle} follows who do not follow back: <strong data-total>${formatCount(list.total)}</strong>${query === '' ? '' : html`, <span data-matching>${formatCount(list.matching)}</span> matching “${query}”`}. followback never unfollows anyone on its own: only what you choose here.</p>
-${isX ? html`<p class="problem" data-x-rule>On X each unfollow is one click for one person: X's developer rules forbid automated and bulk unfollowing, so there is no batch here.</p>` : html`<p class="muted">On ${networkName(a.network)} a chosen batch (up to 50) is carried out one by one, paced, inside the account's caps; what the caps do not allow now is left for you to repeat later.</p>`}
+${isX ? html`<p class="problem" data-x-rule>On X each unfollow is one click for one person: X's developer rules forbid automated and bulk unfollowing, so there is no batch here.</p>` : html`<p class="muted">On ${networkName(a.network)} a chosen batch (up to 50) is carried out one by one, paced, inside the account's caps; what the caps do not allow now is queued and carried out on later ticks (below).</p>`}
 ${list.complete ? '' : html`<p class="problem">Both lists have not been read whole yet: the list fills in after the first full scans.</p>`}
 <form method="get" action="${path}/one-sided" class="row"><label class="field"><span>search name, handle or id</span><input type="search" name="q" value="${query}" maxlength="100"></label><button type="submit">Search</button> <a class="button" href="${path}/one-sided.csv" data-link="csv">Export CSV</a></form>
 <div class="card"><table data-one-sided-list><thead><tr><th></th><th>who</th><th>profile</th><th>one-sided for</th><th></th></tr></thead><tbody>${rows}</tbody></table>
 <p class="pager">${list.page > 1 ? html`<a href="${pageLink(list.page - 1)}">← previous</a>` : ''}<span>page ${list.page} of ${list.pages}</span>${list.page < list.pages ? html`<a href="${pageLink(list.page + 1)}" data-link="next">next →</a>` : ''}</p>
 ${isX ? '' : html`<form method="post" action="${path}/unfollow" id="unfollow-batch">${csrfField(view)}<button type="submit" class="danger">Unfollow the chosen people</button></form>`}
-</div>`;
+</div>
+${queue === undefined ? '' : unfollowQueueCard(a.network, queue)}`;
   return page(200, `One-sided follows of @${a.handle}`, view.agency, body, { nav: consoleNav(view) });
+}
+
+const UNFOLLOW_STATE_TEXT: Record<UnfollowItem['state'], string> = {
+  queued: 'queued',
+  in_progress: 'in progress',
+  done: 'done',
+  skipped: 'skipped',
+};
+
+/** The account's chosen unfollows: what waits for the caps, and what was done or skipped, and why. */
+function unfollowQueueCard(
+  network: Network,
+  queue: { open: readonly UnfollowItem[]; finished: readonly UnfollowItem[] },
+): SafeHtml {
+  const when = (at: number | undefined) =>
+    at === undefined ? '' : new Date(at).toISOString().slice(0, 16).replace('T', ' ');
+  const rowOf = (item: UnfollowItem) =>
+    html`<tr data-unfollow="${item.targetId}" data-unfollow-state="${item.state}"><td>${item.handle === undefined ? item.targetId : cleanText(formatHandle(item.handle), 80)}</td><td><strong>${UNFOLLOW_STATE_TEXT[item.state]}</strong>${item.skipReason === undefined ? '' : html`: ${UNFOLLOW_SKIP_TEXT[item.skipReason]}`}</td><td>${when(item.queuedAt)}</td><td>${when(item.doneAt)}</td><td>${item.queuedBy.kind === 'console' ? item.queuedBy.id : item.queuedBy.kind}</td></tr>`;
+  const rows = [...queue.open, ...queue.finished].map(rowOf);
+  return html`<div class="card" data-unfollow-queue><h2>Chosen unfollows: <span data-queued>${formatCount(queue.open.length)}</span> queued, <span data-done>${formatCount(queue.finished.filter((i) => i.state === 'done').length)}</span> done</h2>
+<p class="muted">What the caps do not allow at once waits here and is carried out on later ticks, one by one under ${networkName(network)}'s caps (shared with follow-backs). Someone who follows back by then, whom the owner re-followed or unfollowed by hand, or whose account is gone, is skipped with the reason.</p>
+${rows.length === 0 ? html`<p class="muted">Nothing chosen yet.</p>` : html`<table><thead><tr><th>who</th><th>state</th><th>chosen (UTC)</th><th>done (UTC)</th><th>chosen by</th></tr></thead><tbody>${rows}</tbody></table>`}
+</div>`;
 }
 
 export function auditPage(
@@ -380,7 +408,7 @@ export function auditPage(
 ): WebPage {
   const rows = entries.map(
     (e) =>
-      html`<tr data-audit="${e.action}"><td>${new Date(e.at).toISOString().slice(0, 19).replace('T', ' ')}</td><td>${e.actor.kind}: ${e.actor.id}</td><td><strong>${e.action}</strong></td><td>${e.accountId ?? ''}</td><td>${e.detail}</td></tr>`,
+      html`<tr data-audit="${e.action}"><td>${new Date(e.at).toISOString().slice(0, 19).replace('T', ' ')}</td><td data-actor="${e.actor.kind}">${actorLabel(e.actor)}</td><td><strong>${e.action}</strong></td><td>${e.accountId ?? ''}</td><td>${e.detail}</td></tr>`,
   );
   const body = html`<p class="muted"><a href="/console">Clients</a> / <a href="${clientPath(clientId)}">${clientName}</a> /</p>
 <h1>Audit log</h1>

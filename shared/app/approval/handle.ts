@@ -25,6 +25,7 @@ import * as z from 'zod';
 import type { AccountRecord, ClientRecord } from '../../domain/account.ts';
 import {
   approvalPageHeaders,
+  type PageBrand,
   parseApprovalForm,
   type RefusalReason,
   refusalHttpStatus,
@@ -44,10 +45,12 @@ import {
 } from '../../domain/approval/token.ts';
 import { ConflictError } from '../../domain/errors.ts';
 import type { Clock } from '../../ports/clock.ts';
+import type { AuditStore, ClientBranding } from '../../ports/console.ts';
 import type { ApprovalUseStore, DigestOptOutStore, StoredApprovalUse } from '../../ports/digest-store.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type { AccountStateStore, RegistryStore } from '../../ports/store.ts';
 import type { TaskStore } from '../../ports/tasks.ts';
+import { auditDecision } from '../console/audit.ts';
 import { candidateOfTask } from '../digest/users.ts';
 import { decideApprovals } from '../engine/approve.ts';
 import { APPROVE_ROUTE, approvePath, normaliseBaseUrl, UNSUBSCRIBE_ROUTE, unsubscribePath } from './links.ts';
@@ -58,6 +61,13 @@ export interface ApprovalDeps {
   clock: Clock;
   keys: ApprovalKeys;
   agencyName: string;
+  /**
+   * The audit log: every decision taken through a link is recorded there (who: "approval link",
+   * the token's id; when: the token's use), once, also when a crash made the POST be repeated.
+   */
+  audit?: AuditStore | undefined;
+  /** The client's branding (display name, accent colour, logo) on its pages. */
+  branding?: { getBranding(clientId: string): Promise<ClientBranding | undefined> } | undefined;
   /** The public base URL (forms post to it); default: https://<Host header>. */
   baseUrl?: string | undefined;
   logger?: Logger | undefined;
@@ -179,9 +189,11 @@ async function showApproval(ctx: Context): Promise<ApprovalResponse> {
     .map((task) => candidateOfTask(task));
   const shown = new Set(candidates.map((c) => c.user.id));
   const actionUrl = `${ctx.baseUrl}${approvePath(ctx.clientId)}`;
+  const brand = await brandOf(ctx, client);
   const html = renderApprovalPage({
     agencyName: ctx.deps.agencyName,
-    clientName: client.name,
+    clientName: brand.name,
+    brand,
     timeZone: client.timeZone,
     locale: client.locale,
     actionUrl,
@@ -202,7 +214,7 @@ async function showApproval(ctx: Context): Promise<ApprovalResponse> {
     accountId: account.accountId,
     candidates: candidates.length,
   });
-  return page(ctx, 200, html, actionUrl);
+  return page(ctx, 200, html, actionUrl, brand);
 }
 
 async function postApproval(ctx: Context): Promise<ApprovalResponse> {
@@ -269,19 +281,28 @@ async function postApproval(ctx: Context): Promise<ApprovalResponse> {
     skipped: result.skipped.length,
     unchanged: unchanged + result.notWaiting.length,
   };
+  await auditLinkDecision(
+    ctx,
+    account,
+    payload.tokenId,
+    use,
+    form.action === 'approve' ? result.approved : result.skipped,
+  );
   await recordApplied(ctx, payload.tokenId, { ...use }, 1, summary);
   ctx.deps.logger?.info('approval decided', {
     clientId: ctx.clientId,
     accountId: account.accountId,
     ...summary,
   });
+  const brand = await brandOf(ctx, client);
   const html = renderResultPage({
     agencyName: ctx.deps.agencyName,
-    clientName: client.name,
+    clientName: brand.name,
+    brand,
     locale: client.locale,
     ...summary,
   });
-  return page(ctx, 200, html);
+  return page(ctx, 200, html, undefined, brand);
 }
 
 /** A use recorded as consumed but never marked applied: a crash between the two. Finish it. */
@@ -298,12 +319,34 @@ async function finishInterrupted(
     use.action === 'approve' ? { approve: use.targetIds, skip: [] } : { approve: [], skip: use.targetIds },
     { tasks: ctx.deps.store, state: ctx.deps.store, clock: ctx.deps.clock },
   );
+  // The first POST may have crashed before or after its audit entry: the key writes it once.
+  await auditLinkDecision(ctx, account, tokenId, use, use.targetIds, 'finished after an interruption');
   await recordApplied(ctx, tokenId, use, existing.version, {
     approved: result.approved.length,
     skipped: result.skipped.length,
     unchanged: result.notWaiting.length,
   });
   ctx.deps.logger?.warn('approval finished after an interruption', { clientId: ctx.clientId, tokenId });
+}
+
+/** The decision in the audit log, keyed by the token (one use, one entry) and dated by its use. */
+async function auditLinkDecision(
+  ctx: Context,
+  account: AccountRecord,
+  tokenId: string,
+  use: { action: 'approve' | 'skip'; usedAt: number },
+  changed: readonly string[],
+  note?: string,
+): Promise<void> {
+  if (ctx.deps.audit === undefined) return;
+  await auditDecision(
+    { audit: ctx.deps.audit, clock: ctx.deps.clock },
+    { kind: 'approval-link', id: tokenId },
+    account,
+    use.action === 'approve' ? 'approve' : 'decline',
+    changed,
+    { at: use.usedAt, key: `approval-link:${tokenId}`, note },
+  );
 }
 
 async function recordApplied(
@@ -374,13 +417,15 @@ async function showUnsubscribe(ctx: Context): Promise<ApprovalResponse> {
   const client = await ctx.deps.store.getClient(ctx.clientId);
   if (client === undefined) return refusal(ctx, 'not_found');
   const actionUrl = `${ctx.baseUrl}${unsubscribePath(ctx.clientId)}`;
+  const brand = await brandOf(ctx, client);
   const html = renderUnsubscribePage({
     agencyName: ctx.deps.agencyName,
-    clientName: client.name,
+    clientName: brand.name,
+    brand,
     actionUrl,
     token: tokens[0]!,
   });
-  return page(ctx, 200, html, actionUrl);
+  return page(ctx, 200, html, actionUrl, brand);
 }
 
 async function postUnsubscribe(ctx: Context): Promise<ApprovalResponse> {
@@ -410,16 +455,54 @@ async function postUnsubscribe(ctx: Context): Promise<ApprovalResponse> {
     return refusal(ctx, 'not_found');
   }
   ctx.deps.logger?.info('digest unsubscribed', { clientId: ctx.clientId });
-  return page(ctx, 200, renderUnsubscribedPage({ agencyName: ctx.deps.agencyName, clientName: client.name }));
+  const brand = await brandOf(ctx, client);
+  return page(
+    ctx,
+    200,
+    renderUnsubscribedPage({ agencyName: ctx.deps.agencyName, clientName: brand.name, brand }),
+    undefined,
+    brand,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
 // Responses and request details
 
-function page(ctx: Context, status: number, html: string, formAction?: string): ApprovalResponse {
+/**
+ * The client's name and branding on its pages: the display name, accent and logo it set in the
+ * console (validated again by the page), else its name and the defaults. A branding that cannot be
+ * read is not a reason to refuse the page: the defaults show.
+ */
+async function brandOf(
+  ctx: Context,
+  client: ClientRecord,
+): Promise<{ name: string; accent?: string | undefined; logoUrl?: string | undefined }> {
+  let branding: ClientBranding | undefined;
+  try {
+    branding = await ctx.deps.branding?.getBranding(client.clientId);
+  } catch (error) {
+    ctx.deps.logger?.warn('approval page: branding unavailable; defaults shown', {
+      clientId: client.clientId,
+      error: (error as Error).message,
+    });
+  }
+  return {
+    name: branding?.displayName ?? client.name,
+    ...(branding?.accent === undefined ? {} : { accent: branding.accent }),
+    ...(branding?.logoUrl === undefined ? {} : { logoUrl: branding.logoUrl }),
+  };
+}
+
+function page(
+  ctx: Context,
+  status: number,
+  html: string,
+  formAction?: string,
+  brand?: PageBrand,
+): ApprovalResponse {
   return {
     status,
-    headers: approvalPageHeaders(formAction === undefined ? {} : { formAction }),
+    headers: approvalPageHeaders({ formAction, brand }),
     body: ctx.method === 'HEAD' ? '' : html,
   };
 }

@@ -12,6 +12,7 @@ import type { AccountStateStore } from '../../ports/store.ts';
 import type { TaskStore } from '../../ports/tasks.ts';
 import { decideApprovals } from '../engine/approve.ts';
 import { requireAccount, type TenantStore, updateAccount, updateClient } from '../tenants/registry.ts';
+import { auditDecision } from './audit.ts';
 
 export interface DecisionDeps {
   store: TenantStore & TaskStore & AccountStateStore;
@@ -63,18 +64,7 @@ export async function decideAcrossAccounts(
     const changed = decision.action === 'approve' ? outcome.approved : outcome.skipped;
     result.perAccount.push({ accountId: account.accountId, changed, notWaiting: outcome.notWaiting });
     result.changed += changed.length;
-    if (changed.length > 0) {
-      await deps.audit.appendAudit({
-        at: deps.clock.now(),
-        clientId,
-        accountId: account.accountId,
-        network: account.network,
-        actor,
-        action: decision.action === 'approve' ? 'approve' : 'decline',
-        targets: changed.slice(0, 500),
-        detail: `${changed.length} candidate(s) ${decision.action === 'approve' ? 'approved' : 'declined'} on @${account.handle}`,
-      });
-    }
+    await auditDecision(deps, actor, account, decision.action === 'approve' ? 'approve' : 'decline', changed);
   }
   return result;
 }

@@ -15,6 +15,7 @@ import type { AccountRecord, AccountRef } from '../../domain/account.ts';
 import type { DigestUser } from '../../domain/digest/model.ts';
 import { csvRow } from '../../domain/digest/render-csv.ts';
 import type { FollowTask } from '../../domain/engine/task.ts';
+import type { UnfollowSkipReason } from '../../domain/engine/unfollow.ts';
 import { RateLimitedError, UserGoneError, ValidationError } from '../../domain/errors.ts';
 import { idCodecFor } from '../../domain/idset/index.ts';
 import type { Clock } from '../../ports/clock.ts';
@@ -22,9 +23,12 @@ import type { Actor, AuditStore, UnfollowRecordStore } from '../../ports/console
 import type { Platform, PlatformUser } from '../../ports/platform.ts';
 import type { AccountStateStore, GraphStore, RegistryStore } from '../../ports/store.ts';
 import type { BucketStore, TaskStore } from '../../ports/tasks.ts';
+import type { UnfollowQueueStore } from '../../ports/unfollows.ts';
 import { unknownUser, userOfProfile, userOfTask } from '../digest/users.ts';
+import { wakeAct } from '../engine/approve.ts';
 import { blockUntil, loadFollowLimiters, takeFollow } from '../engine/limits.ts';
 import { appDailyCapOf, type EngineSettings, policyOf } from '../engine/policy-of.ts';
+import { enqueueUnfollows, runUnfollowQueue } from '../engine/unfollow-queue.ts';
 import { loadGraph } from '../observe/graph-repo.ts';
 import { requireAccount } from '../tenants/registry.ts';
 
@@ -195,6 +199,8 @@ export async function oneSidedCsv(deps: OneSidedDeps, ref: AccountRef): Promise<
 
 export interface UnfollowDeps extends OneSidedDeps {
   audit: AuditStore;
+  /** The durable queue of chosen unfollows (Bluesky and Mastodon). */
+  queue: UnfollowQueueStore;
   /** Between two unfollows of a batch (default 250 ms). */
   pause?: ((ms: number) => Promise<void>) | undefined;
   pauseMs?: number | undefined;
@@ -205,11 +211,18 @@ export interface UnfollowResult {
   gone: string[];
   /** Not one-sided follows of the account (any more): nothing done. */
   refused: string[];
-  /** Left for later: the caps allow them from `availableAt`. */
+  /** Looked at and not unfollowed, each with its reason (they follow back now, the owner re-followed…). */
+  skipped: { targetId: string; reason: UnfollowSkipReason }[];
+  /** Queued: carried out on later ticks as the caps allow, from `availableAt`. */
   deferred: string[];
   availableAt?: number | undefined;
 }
 
+/**
+ * The owner's choice from the one-sided list. On Bluesky and Mastodon the batch is queued durably
+ * and carried out at once as far as the caps allow; the rest stays queued and later ticks carry it
+ * out, paced under the caps (runUnfollowQueue). On X: one person, at once, or nothing.
+ */
 export async function unfollowChosen(
   deps: UnfollowDeps,
   actor: Actor,
@@ -229,60 +242,111 @@ export async function unfollowChosen(
   }
   const { ids } = await oneSidedIds(deps, account);
   const oneSided = new Set(ids);
-  const result: UnfollowResult = { unfollowed: [], gone: [], refused: [], deferred: [] };
+  const result: UnfollowResult = { unfollowed: [], gone: [], refused: [], skipped: [], deferred: [] };
   const allowed = chosen.filter((id) => {
     if (oneSided.has(id)) return true;
     result.refused.push(id);
     return false;
   });
-  const platform = allowed.length > 0 ? await deps.platformFor(account) : undefined;
-  const policy = policyOf(account);
-  const limiters = await loadFollowLimiters(
-    deps.store,
+  if (allowed.length === 0) return result;
+  if (account.network === 'x') return unfollowOneOnX(deps, actor, account, allowed[0]!, result);
+
+  const tasks = new Map((await deps.store.listTasks(account)).map((s) => [s.task.targetId, s.task]));
+  await enqueueUnfollows(
+    { queue: deps.queue, clock: deps.clock },
+    actor,
     account,
-    policy,
-    appDailyCapOf(account, deps.engine ?? {}),
+    allowed.map((targetId) => ({ targetId, handle: tasks.get(targetId)?.profile.handle })),
   );
-  const pause = deps.pause ?? ((ms: number) => new Promise<void>((done) => setTimeout(done, ms)));
-  for (let i = 0; i < allowed.length; i += 1) {
-    const targetId = allowed[i]!;
-    const now = deps.clock.now();
-    const take = await takeFollow(deps.store, limiters, now);
-    if (!take.ok) {
-      result.deferred.push(...allowed.slice(i));
-      result.availableAt = take.availableAt;
-      break;
-    }
-    try {
-      await platform!.unfollow(account.platformUserId, targetId);
-      result.unfollowed.push(targetId);
-      await deps.unfollowed.recordUnfollow(account, targetId, now);
-    } catch (error) {
-      if (error instanceof UserGoneError) {
-        result.gone.push(targetId);
-        await deps.unfollowed.recordUnfollow(account, targetId, now);
-      } else if (error instanceof RateLimitedError) {
-        await blockUntil(deps.store, limiters, error.resetAt);
-        result.deferred.push(...allowed.slice(i));
-        result.availableAt = error.resetAt;
-        break;
-      } else {
-        throw error;
-      }
-    }
-    if (i < allowed.length - 1) await pause(deps.pauseMs ?? 250);
+  const platform = await deps.platformFor(account);
+  const run = await runUnfollowQueue(
+    account,
+    platform,
+    {
+      queue: deps.queue,
+      store: deps.store,
+      clock: deps.clock,
+      audit: deps.audit,
+      unfollowed: deps.unfollowed,
+      engine: deps.engine,
+    },
+    { only: new Set(allowed), pause: deps.pause, pauseMs: deps.pauseMs },
+  );
+  const skipped = new Map(run.skipped.map((s) => [s.targetId, s.reason]));
+  const done = new Set(run.done);
+  for (const id of allowed) {
+    const reason = skipped.get(id);
+    if (done.has(id)) result.unfollowed.push(id);
+    else if (reason === 'gone') result.gone.push(id);
+    else if (reason !== undefined) result.skipped.push({ targetId: id, reason });
+    else result.deferred.push(id);
   }
-  if (result.unfollowed.length > 0 || result.gone.length > 0) {
+  result.availableAt = run.nextAt;
+  if (result.deferred.length > 0) {
+    // Later ticks carry them out: tell the account's next tick there is work.
+    await wakeAct(account, { state: deps.store, clock: deps.clock });
     await deps.audit.appendAudit({
       at: deps.clock.now(),
       clientId: account.clientId,
       accountId: account.accountId,
       network: account.network,
       actor,
-      action: 'unfollow',
-      targets: [...result.unfollowed, ...result.gone],
-      detail: `${result.unfollowed.length} unfollowed on @${account.handle}${result.gone.length > 0 ? `, ${result.gone.length} gone` : ''}${result.deferred.length > 0 ? `, ${result.deferred.length} left for the caps` : ''}`,
+      action: 'unfollow-queued',
+      targets: result.deferred,
+      detail: `${result.deferred.length} queued on @${account.handle}: carried out on later ticks under the caps${run.nextAt === undefined ? '' : `, from ${new Date(run.nextAt).toISOString().slice(0, 16).replace('T', ' ')} UTC`}`,
     });
   }
+  return result;
+}
+
+/** X: one person, one click, at once through the account's limiter; never queued. */
+async function unfollowOneOnX(
+  deps: UnfollowDeps,
+  actor: Actor,
+  account: AccountRecord,
+  targetId: string,
+  result: UnfollowResult,
+): Promise<UnfollowResult> {
+  const platform = await deps.platformFor(account);
+  const limiters = await loadFollowLimiters(
+    deps.store,
+    account,
+    policyOf(account),
+    appDailyCapOf(account, deps.engine ?? {}),
+  );
+  const now = deps.clock.now();
+  const take = await takeFollow(deps.store, limiters, now);
+  if (!take.ok) {
+    result.deferred.push(targetId);
+    result.availableAt = take.availableAt;
+    return result;
+  }
+  try {
+    await platform.unfollow(account.platformUserId, targetId);
+    result.unfollowed.push(targetId);
+    await deps.unfollowed.recordUnfollow(account, targetId, now);
+  } catch (error) {
+    if (error instanceof UserGoneError) {
+      result.gone.push(targetId);
+      await deps.unfollowed.recordUnfollow(account, targetId, now);
+    } else if (error instanceof RateLimitedError) {
+      await blockUntil(deps.store, limiters, error.resetAt);
+      result.deferred.push(targetId);
+      result.availableAt = error.resetAt;
+      return result;
+    } else {
+      throw error;
+    }
+  }
+  await deps.audit.appendAudit({
+    at: deps.clock.now(),
+    clientId: account.clientId,
+    accountId: account.accountId,
+    network: account.network,
+    actor,
+    action: 'unfollow',
+    targets: [...result.unfollowed, ...result.gone],
+    detail: `${result.unfollowed.length} unfollowed on @${account.handle}${result.gone.length > 0 ? ', gone' : ''}`,
+  });
   return result;
 }

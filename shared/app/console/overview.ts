@@ -6,7 +6,7 @@
 import type { AccountRecord, ClientRecord } from '../../domain/account.ts';
 import type { ApprovalCandidate, WeeklyPoint } from '../../domain/digest/model.ts';
 import { WEEK_MS, weeklySeries } from '../../domain/digest/model.ts';
-import type { FollowerSampleStore } from '../../ports/digest-store.ts';
+import type { DigestRun, DigestRunHistory, FollowerSampleStore } from '../../ports/digest-store.ts';
 import type { AccountStateStore, RegistryStore } from '../../ports/store.ts';
 import type { BucketStore, TaskStore } from '../../ports/tasks.ts';
 import { candidateOfTask } from '../digest/users.ts';
@@ -17,6 +17,8 @@ import { requireClient } from '../tenants/registry.ts';
 export interface ConsoleReadDeps {
   store: RegistryStore & AccountStateStore & TaskStore & BucketStore;
   samples: FollowerSampleStore;
+  /** The clients' digest runs: a failed latest send is a problem until a later one goes out. */
+  runs?: DigestRunHistory | undefined;
   engine?: EngineSettings | undefined;
 }
 
@@ -96,6 +98,34 @@ function problemsOf(accounts: readonly AccountSummary[]): Problem[] {
   return problems;
 }
 
+/**
+ * The client's digest problem, if any: the latest run that is not in progress decides. A refused
+ * send (an SES error, a bad address) or one whose outcome is unknown is a problem until a later
+ * period's digest is sent; a retry that succeeds for the same period clears it too.
+ */
+export function digestProblem(runs: readonly DigestRun[], now: number): Problem | undefined {
+  const latest = runs.find((run) => run.state !== 'claimed' && run.state !== 'sending');
+  if (latest === undefined || latest.state === 'sent') return undefined;
+  const day = new Date(latest.periodStart).toISOString().slice(0, 10);
+  const error = (latest.error ?? 'refused').replace(/[\p{Cc}]/gu, ' ').slice(0, 200);
+  if (latest.state === 'uncertain') {
+    return {
+      kind: 'digest_failed',
+      text: `the digest of the week from ${day} may not have been sent: ${error}`,
+    };
+  }
+  const retry =
+    latest.retryAt === undefined
+      ? 'given up for that week'
+      : latest.retryAt > now
+        ? `retried from ${new Date(latest.retryAt).toISOString().slice(0, 16).replace('T', ' ')} UTC`
+        : 'retried on the next tick';
+  return {
+    kind: 'digest_failed',
+    text: `the digest of the week from ${day} failed after ${latest.attempts} attempt(s) (${retry}): ${error}`,
+  };
+}
+
 function sum(values: readonly (number | null)[]): number | null {
   const known = values.filter((v): v is number => v !== null);
   return known.length === 0 ? null : known.reduce((a, b) => a + b, 0);
@@ -111,6 +141,12 @@ async function clientSummary(
       .sort((a, b) => (a.accountId < b.accountId ? -1 : 1))
       .map((account) => summarise(deps, account, now)),
   );
+  const problems = problemsOf(accounts);
+  const digest =
+    deps.runs === undefined
+      ? undefined
+      : digestProblem(await deps.runs.listClientRuns(client.clientId, { limit: 5 }), now);
+  if (digest !== undefined) problems.push(digest);
   const judged = accounts.reduce((n, a) => n + a.report.promisesJudged, 0);
   const kept = accounts.reduce(
     (n, a) => n + ((a.report.promiseKeptPct ?? 0) / 100) * a.report.promisesJudged,
@@ -119,7 +155,7 @@ async function clientSummary(
   return {
     client,
     accounts,
-    problems: problemsOf(accounts),
+    problems,
     followers: accounts.reduce((n, a) => n + (a.report.followers ?? 0), 0),
     netWeek: sum(accounts.map((a) => a.netWeek)),
     promiseKeptPct: judged === 0 ? null : Math.floor((kept / judged) * 1000) / 10,

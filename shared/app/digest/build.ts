@@ -38,6 +38,7 @@ import {
 import type { FollowTask } from '../../domain/engine/task.ts';
 import { type IdCodec, idCodecFor } from '../../domain/idset/index.ts';
 import type { Clock } from '../../ports/clock.ts';
+import type { ClientBranding } from '../../ports/console.ts';
 import type { FollowerSampleStore } from '../../ports/digest-store.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type { PlatformUser } from '../../ports/platform.ts';
@@ -78,6 +79,8 @@ export interface DigestBuildDeps {
   samples?: FollowerSampleStore | undefined;
   clock: Clock;
   agency: AgencyInfo;
+  /** The clients' branding (display name, accent colour, logo), shown in their digests. */
+  branding?: { getBranding(clientId: string): Promise<ClientBranding | undefined> } | undefined;
   /** Signing keys and the public base URL for approval and unsubscribe links. */
   keys: ApprovalKeys;
   baseUrl: string;
@@ -123,11 +126,14 @@ export async function buildClientDigestModel(
   for (const account of accounts) {
     inputs.push(await gatherAccountFacts(deps, account, period, signer, options));
   }
+  const branding = await deps.branding?.getBranding(client.clientId);
   return buildDigestModel({
     client: {
       id: client.clientId,
-      name: client.name,
+      name: branding?.displayName ?? client.name,
       timeZone: client.timeZone,
+      ...(branding?.accent === undefined ? {} : { accent: branding.accent }),
+      ...(branding?.logoUrl === undefined ? {} : { logoUrl: branding.logoUrl }),
       ...(client.locale === undefined ? {} : { locale: client.locale }),
     },
     agency: {

@@ -98,7 +98,7 @@ export async function decideApprovals(
  * Not while a worker holds the account: its state writes are conditional and would fail; its act
  * looks again within the hour anyway.
  */
-async function wakeAct(
+export async function wakeAct(
   account: AccountRecord,
   deps: { state: AccountStateStore; clock: Clock },
 ): Promise<void> {

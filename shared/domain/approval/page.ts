@@ -10,6 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Network } from '../../ports/platform.ts';
+import { accentTextColour, safeAccent, safeLogoUrl } from '../branding.ts';
 import {
   DEFAULT_LOCALE,
   formatCount,
@@ -59,6 +60,7 @@ button.link{border:0;padding:4px 0;min-height:0;background:none;color:var(--acce
 button:focus-visible,input:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
 .notice{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:24px;max-width:560px;margin:40px auto}
 .notice h1{font-size:22px}
+img.logo{display:block;height:40px;width:auto;max-width:200px;margin:0 0 8px}
 .ok{color:var(--ok)}
 .bad{color:var(--bad)}
 @media (max-width:480px){main{padding:16px 10px 40px}.account{padding:12px}li.cand label{grid-template-columns:auto 32px 1fr}.avatar{width:32px;height:32px}}
@@ -71,22 +73,48 @@ function cspHash(text: string): string {
   return `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
 }
 
-const STYLE_HASH = cspHash(APPROVAL_PAGE_STYLE);
 const SCRIPT_HASH = cspHash(APPROVAL_PAGE_SCRIPT);
+
+/** A client's branding on these pages: its accent colour and logo (validated here again). */
+export interface PageBrand {
+  accent?: string | undefined;
+  logoUrl?: string | undefined;
+}
+
+/**
+ * The stylesheet of a page: the base, with the client's accent (a validated `#rrggbb` and a text
+ * colour that contrasts with it) in light and dark schemes. The CSP names this exact sheet's hash.
+ */
+export function approvalPageStyle(brand?: PageBrand): string {
+  const accent = safeAccent(brand?.accent);
+  if (accent === undefined) return APPROVAL_PAGE_STYLE;
+  const vars = `:root{--accent:${accent};--accent-text:${accentTextColour(accent)}}`;
+  return `${APPROVAL_PAGE_STYLE}${vars}\n@media (prefers-color-scheme:dark){${vars}}\n`;
+}
+
+/** The client's logo: an https image, no referrer (the token is in the page's URL), or nothing. */
+function brandLogo(brand: PageBrand | undefined, name: string): string {
+  const logo = safeLogoUrl(brand?.logoUrl);
+  return logo === undefined
+    ? ''
+    : `<img class="logo" src="${escapeHtml(logo)}" alt="${userText(name, 100)}" referrerpolicy="no-referrer" data-brand-logo>`;
+}
 
 /**
  * Response headers for every page here: a strict CSP (only this module's style and script, https
  * avatars, form posts to `formAction`'s origin or 'self'), no referrer (the token is in the URL),
  * no caching, no framing.
  */
-export function approvalPageHeaders(options: { formAction?: string } = {}): Record<string, string> {
+export function approvalPageHeaders(
+  options: { formAction?: string | undefined; brand?: PageBrand | undefined } = {},
+): Record<string, string> {
   const action = safeHttpUrl(options.formAction);
   const formAction = action === undefined ? "'self'" : `'self' ${new URL(action).origin}`;
   return {
     'Content-Type': 'text/html; charset=utf-8',
     'Content-Security-Policy': [
       "default-src 'none'",
-      `style-src ${STYLE_HASH}`,
+      `style-src ${cspHash(approvalPageStyle(options.brand))}`,
       `script-src ${SCRIPT_HASH}`,
       'img-src https: data:',
       `form-action ${formAction}`,
@@ -101,7 +129,7 @@ export function approvalPageHeaders(options: { formAction?: string } = {}): Reco
   };
 }
 
-function page(title: string, body: string, withScript = false): string {
+function page(title: string, body: string, withScript = false, brand?: PageBrand): string {
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -110,7 +138,7 @@ function page(title: string, body: string, withScript = false): string {
 <meta name="referrer" content="no-referrer">
 <meta name="robots" content="noindex, nofollow">
 <title>${escapeHtml(title)}</title>
-<style>${APPROVAL_PAGE_STYLE}</style>
+<style>${approvalPageStyle(brand)}</style>
 </head>
 <body>
 <main>
@@ -149,6 +177,8 @@ export interface ApprovalPageInput {
   accounts: readonly ApprovalPageAccount[];
   /** When the links stop working, shown to the owner. */
   expiresAt?: number | undefined;
+  /** The client's accent and logo (the client name above is its display name). */
+  brand?: PageBrand | undefined;
 }
 
 function initial(name: string, handle: string): string {
@@ -253,12 +283,13 @@ export function renderApprovalPage(input: ApprovalPageInput): string {
       : ` This page works until ${escapeHtml(formatDateTime(input.expiresAt, input.timeZone, locale))} (${escapeHtml(input.timeZone)}).`;
   const body =
     '<header>' +
+    brandLogo(input.brand, input.clientName) +
     `<div class="agency">${userText(input.agencyName, 100)}</div>` +
     `<h1>Follow-backs waiting for approval</h1>` +
     `<p>For ${userText(input.clientName, 100)}: ${formatCount(total, locale)} waiting. Tick the people to follow back, then approve; or tick and skip the ones you do not want. Approved follow-backs are made later, at an unhurried pace.${expires}</p>` +
     '</header>' +
     `<div class="accounts">${input.accounts.map((a, i) => accountSection(a, i, input, actionUrl, locale)).join('\n')}</div>`;
-  return page(`Approve follow-backs: ${cleanText(input.clientName, 100)}`, body, true);
+  return page(`Approve follow-backs: ${cleanText(input.clientName, 100)}`, body, true, input.brand);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -320,6 +351,7 @@ export interface ResultPageInput {
   /** Ticked but no longer waiting (already handled, gone): counted, not acted on again. */
   unchanged?: number | undefined;
   locale?: string | undefined;
+  brand?: PageBrand | undefined;
 }
 
 /** "Approved 2, skipped 1." after a POST that acted. */
@@ -338,9 +370,12 @@ export function renderResultPage(input: ResultPageInput): string {
   return page(
     summary,
     `<div class="notice" data-result data-approved="${input.approved}" data-skipped="${input.skipped}">` +
+      brandLogo(input.brand, input.clientName) +
       `<div class="agency">${userText(input.agencyName, 100)}</div>` +
       `<h1 class="ok">${escapeHtml(summary)}</h1><p>${escapeHtml(next)}</p>` +
       `<p class="muted">For ${userText(input.clientName, 100)}. You can close this page.</p></div>`,
+    false,
+    input.brand,
   );
 }
 
@@ -350,6 +385,7 @@ export interface UnsubscribePageInput {
   /** Where the confirmation POSTs (the same URL as List-Unsubscribe serves too). */
   actionUrl: string;
   token: string;
+  brand?: PageBrand | undefined;
 }
 
 /**
@@ -362,6 +398,7 @@ export function renderUnsubscribePage(input: UnsubscribePageInput): string {
   return page(
     'Unsubscribe from the digest',
     '<div class="notice">' +
+      brandLogo(input.brand, input.clientName) +
       `<div class="agency">${userText(input.agencyName, 100)}</div>` +
       '<h1>Unsubscribe from the digest?</h1>' +
       `<p>You will no longer receive the weekly follow-back digest for ${userText(input.clientName, 100)}. Follow-backs go on as before.</p>` +
@@ -370,16 +407,25 @@ export function renderUnsubscribePage(input: UnsubscribePageInput): string {
       '<input type="hidden" name="List-Unsubscribe" value="One-Click">' +
       '<div class="actions"><button type="submit" class="primary" data-action="unsubscribe">Unsubscribe</button></div>' +
       '</form></div>',
+    false,
+    input.brand,
   );
 }
 
-export function renderUnsubscribedPage(input: { agencyName: string; clientName: string }): string {
+export function renderUnsubscribedPage(input: {
+  agencyName: string;
+  clientName: string;
+  brand?: PageBrand | undefined;
+}): string {
   return page(
     'Unsubscribed',
     '<div class="notice" data-unsubscribed>' +
+      brandLogo(input.brand, input.clientName) +
       `<div class="agency">${userText(input.agencyName, 100)}</div>` +
       '<h1 class="ok">You are unsubscribed</h1>' +
       `<p>This address will no longer receive the digest for ${userText(input.clientName, 100)}. Follow-backs go on as before.</p></div>`,
+    false,
+    input.brand,
   );
 }
 

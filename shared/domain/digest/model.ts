@@ -6,8 +6,10 @@
  * delay, skips by reason, the 12-week series) so that the three renderings (HTML, text, CSV) can
  * never disagree with each other. No clock, no I/O: the period is an argument.
  */
+
 import type { Network } from '../../ports/platform.ts';
 import type { AccountStatus } from '../account.ts';
+import { safeAccent, safeLogoUrl } from '../branding.ts';
 import { ValidationError } from '../errors.ts';
 import { assertTimeZone, DEFAULT_LOCALE, formatPeriodLabel } from './format.ts';
 import { cleanText } from './html.ts';
@@ -172,6 +174,9 @@ export interface DigestModel {
     timeZone: string;
     /** BCP 47 locale for dates and numbers; default en-GB. */
     locale: string;
+    /** The client's branding: `#rrggbb` accent and an https logo, validated (else absent). */
+    accent?: string | undefined;
+    logoUrl?: string | undefined;
   };
   agency: {
     name: string;
@@ -367,7 +372,15 @@ export interface AccountDigestInput {
 }
 
 export interface DigestInput {
-  client: { id: string; name: string; timeZone: string; locale?: string | undefined };
+  client: {
+    id: string;
+    /** The name the digest shows: the client's display name when its branding has one. */
+    name: string;
+    timeZone: string;
+    locale?: string | undefined;
+    accent?: string | undefined;
+    logoUrl?: string | undefined;
+  };
   agency: { name: string; senderAddress: string; replyTo?: string | undefined };
   period: { start: number; end: number };
   accounts: readonly AccountDigestInput[];
@@ -453,7 +466,17 @@ export function buildDigestModel(input: DigestInput): DigestModel {
   }
   const locale = input.client.locale ?? DEFAULT_LOCALE;
   return {
-    client: { id: input.client.id, name: input.client.name, timeZone: input.client.timeZone, locale },
+    client: {
+      id: input.client.id,
+      name: input.client.name,
+      timeZone: input.client.timeZone,
+      locale,
+      // Only validated values reach a rendering; a bad one falls back to the defaults.
+      ...(safeAccent(input.client.accent) === undefined ? {} : { accent: safeAccent(input.client.accent) }),
+      ...(safeLogoUrl(input.client.logoUrl) === undefined
+        ? {}
+        : { logoUrl: safeLogoUrl(input.client.logoUrl) }),
+    },
     agency: { ...input.agency },
     period: { start, end, label: formatPeriodLabel(start, end, input.client.timeZone, locale) },
     accounts: input.accounts.map((a, i) => buildAccountDigest(a, { start, end }, `accounts[${i}]`)),

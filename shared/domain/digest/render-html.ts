@@ -7,6 +7,7 @@
  * every URL is checked to be http(s) before it becomes an href.
  */
 import type { Network } from '../../ports/platform.ts';
+import { accentTextColour, safeAccent, safeLogoUrl } from '../branding.ts';
 import { renderChartHtml } from './chart.ts';
 import {
   formatCount,
@@ -84,6 +85,8 @@ export interface EmailDocumentInput {
   /** Rows (`<tr>…</tr>`) of the 600px card. */
   rows: string;
   lang?: string;
+  /** Links' colour: the client's accent (validated `#rrggbb`), default the primary blue. */
+  accent?: string | undefined;
 }
 
 /** The outer document: a centred 600px card on a grey page, fluid under 620px. */
@@ -101,7 +104,7 @@ export function emailDocument(input: EmailDocumentInput): string {
 body{margin:0;padding:0;-webkit-text-size-adjust:100%;-ms-text-size-adjust:100%;}
 table{border-collapse:collapse;}
 img{border:0;outline:none;text-decoration:none;-ms-interpolation-mode:bicubic;}
-a{color:${COLOURS.primary};}
+a{color:${safeAccent(input.accent) ?? COLOURS.primary};}
 @media only screen and (max-width:620px){
 .fb-container{width:100%!important;}
 .fb-stack{display:block!important;width:100%!important;box-sizing:border-box;}
@@ -134,20 +137,26 @@ export function row(content: string, padding = '16px 24px', extra = ''): string 
 export function button(
   href: string,
   label: string,
-  options: { primary?: boolean; testId?: string } = {},
+  options: { primary?: boolean; testId?: string; accent?: string | undefined } = {},
 ): string {
   const url = safeHttpUrl(href);
   if (url === undefined) return '';
   const primary = options.primary ?? true;
-  const bg = primary ? COLOURS.primary : COLOURS.card;
-  const fg = primary ? '#ffffff' : COLOURS.primary;
+  const accent = safeAccent(options.accent) ?? COLOURS.primary;
+  const bg = primary ? accent : COLOURS.card;
+  const fg = primary ? accentTextColour(accent) : accent;
   const testId = options.testId === undefined ? '' : ` data-link="${escapeHtml(options.testId)}"`;
   return (
     `<table role="presentation" cellpadding="0" cellspacing="0" border="0" style="display:inline-table;margin:4px 8px 4px 0;"><tr>` +
-    `<td align="center" bgcolor="${bg}" style="border-radius:6px;background-color:${bg};border:1px solid ${COLOURS.primary};">` +
+    `<td align="center" bgcolor="${bg}" style="border-radius:6px;background-color:${bg};border:1px solid ${accent};">` +
     `<a href="${escapeHtml(url)}"${testId} target="_blank" style="display:inline-block;padding:10px 18px;${FONT}font-size:14px;line-height:18px;font-weight:bold;color:${fg};text-decoration:none;border-radius:6px;">${escapeHtml(label)}</a>` +
     '</td></tr></table>'
   );
+}
+
+/** The client's accent (validated when the model was built), else the primary blue. */
+function accentOf(model: DigestModel): string {
+  return safeAccent(model.client.accent) ?? COLOURS.primary;
 }
 
 export function heading(text: string, level: 2 | 3 = 3): string {
@@ -308,7 +317,7 @@ function candidateBlock(model: DigestModel, account: AccountDigest, options: Lis
       const link =
         url === undefined
           ? ''
-          : `<br><a href="${escapeHtml(url)}" target="_blank" data-link="candidate" style="${FONT}font-size:13px;font-weight:bold;color:${COLOURS.primary};">Review and approve</a>`;
+          : `<br><a href="${escapeHtml(url)}" target="_blank" data-link="candidate" style="${FONT}font-size:13px;font-weight:bold;color:${accentOf(model)};">Review and approve</a>`;
       return `<div data-candidate-id="${escapeHtml(c.user.id)}">${userLine(c.user, account.network, (badges === '' ? '' : `<br>${badges}`) + link, locale)}</div>`;
     })
     .join('');
@@ -318,10 +327,16 @@ function candidateBlock(model: DigestModel, account: AccountDigest, options: Lis
     formatCount(n, locale),
   );
   const buttons =
-    (approveAll === undefined ? '' : button(approveAll, scope.allLabel, { testId: 'approve-all' })) +
+    (approveAll === undefined
+      ? ''
+      : button(approveAll, scope.allLabel, { testId: 'approve-all', accent: accentOf(model) })) +
     (page === undefined
       ? ''
-      : button(page, 'Open the approval page', { primary: false, testId: 'approval-page' }));
+      : button(page, 'Open the approval page', {
+          primary: false,
+          testId: 'approval-page',
+          accent: accentOf(model),
+        }));
   const why =
     account.network === 'x'
       ? muted(
@@ -531,11 +546,17 @@ function renderDigestHtmlWith(model: DigestModel, opts: ListLimits): string {
   const client = userText(model.client.name, 100);
   const agency = userText(model.agency.name, 100);
   const unsubscribe = safeHttpUrl(model.links.unsubscribe);
+  const accent = accentOf(model);
+  const logo = safeLogoUrl(model.client.logoUrl);
   const header = row(
-    `<div style="font-size:12px;line-height:16px;color:${COLOURS.muted};text-transform:uppercase;letter-spacing:0.04em;">${agency}</div>` +
+    (logo === undefined
+      ? ''
+      : `<img src="${escapeHtml(logo)}" alt="${client}" height="40" style="display:block;height:40px;width:auto;max-width:200px;margin:0 0 8px 0;border:0;" data-brand-logo>`) +
+      `<div style="font-size:12px;line-height:16px;color:${COLOURS.muted};text-transform:uppercase;letter-spacing:0.04em;">${agency}</div>` +
       `<h1 style="margin:4px 0 2px 0;${FONT}font-size:22px;line-height:28px;color:${COLOURS.text};">${client}</h1>` +
       `<div style="font-size:14px;color:${COLOURS.muted};" data-period>${escapeHtml(model.period.label)}</div>`,
     '24px 24px 8px 24px',
+    `border-top:4px solid ${accent};border-radius:8px 8px 0 0;`,
   );
   const idle = nothingConnectedLine({
     ...model,
@@ -561,5 +582,6 @@ function renderDigestHtmlWith(model: DigestModel, opts: ListLimits): string {
     title: digestSubject(model),
     preheader: digestPreheader(model),
     rows: [header, idle === undefined ? overview(model) : '', body, footer].join('\n'),
+    accent,
   });
 }
