@@ -106,7 +106,16 @@ export async function runAccountTick(
       taskLeaseMs: deps.engine?.taskLeaseMs,
     },
   );
-  const unfollows = await runQueuedUnfollows(account, cell, deps, options);
+  let unfollows: UnfollowRunReport | undefined;
+  try {
+    unfollows = await runQueuedUnfollows(account, cell, deps, options);
+  } catch (error) {
+    // The queue keeps its items (a claim's lease runs out); the tick's own work is committed.
+    deps.logger.warn('queued unfollows failed; retried on a later tick', {
+      accountId: account.accountId,
+      error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+    });
+  }
   await releaseLease(cell);
   if (deps.samples && observed.requests > 0) await recordFollowerSample(account, cell.state, deps);
   return {
