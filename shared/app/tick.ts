@@ -82,6 +82,9 @@ export async function runAccountTick(
   const now = deps.clock.now();
   const current = await deps.store.getState(account);
   if (current && nextTickAt(current.state) > now) return { ran: false, reason: 'not_due' };
+  // Queued unfollows wake act (the console sets nextActAt to 0; the queue's run sets it to when the
+  // caps allow the next): only ticks whose act was due read the queue, not every observation tick.
+  const actDue = (current?.state.engine?.nextActAt ?? 0) <= now;
   const policy = policyOf(account);
   const lease = await acquireLease(deps.store, account, options.worker, now, options.leaseMs ?? 5 * 60_000);
   if (!lease.acquired) {
@@ -106,7 +109,16 @@ export async function runAccountTick(
       taskLeaseMs: deps.engine?.taskLeaseMs,
     },
   );
-  const unfollows = await runQueuedUnfollows(account, cell, deps, options);
+  let unfollows: UnfollowRunReport | undefined;
+  try {
+    if (actDue) unfollows = await runQueuedUnfollows(account, cell, deps, options);
+  } catch (error) {
+    // The queue keeps its items (a claim's lease runs out); the tick's own work is committed.
+    deps.logger.warn('queued unfollows failed; retried on a later tick', {
+      accountId: account.accountId,
+      error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+    });
+  }
   await releaseLease(cell);
   if (deps.samples && observed.requests > 0) await recordFollowerSample(account, cell.state, deps);
   return {

@@ -238,6 +238,23 @@ describe.each(['bluesky', 'mastodon'] as const)('queued unfollows on %s', (netwo
     expect(unfollowCalls()).toEqual([worldId(target)]);
   });
 
+  it('leaves a person queued, no attempt spent, when the network cannot be asked before the call', async () => {
+    // Prepare
+    const target = oneSided[0]!;
+    await enqueueUnfollows({ queue, clock }, OWNER_ACTOR, account, [{ targetId: target }]);
+    platform.faults.add({ endpoint: 'relationships', kind: '500', times: 1 });
+    // Act
+    const failed = await run();
+    const waiting = await stateOf(target);
+    const retried = await run();
+    // Assess
+    expect(failed).toMatchObject({ stopped: 'error', remaining: 1, done: [] });
+    expect(waiting).toMatchObject({ state: 'queued', attempts: 0 });
+    expect(waiting?.lastError).toBeDefined();
+    expect(retried.done).toEqual([target]);
+    expect(unfollowCalls()).toEqual([worldId(target)]);
+  });
+
   it('unfollows each person once when two workers run the queue at the same time', async () => {
     // Prepare
     const chosen = oneSided.slice(0, 6);

@@ -173,7 +173,25 @@ export async function runUnfollowQueue(
     };
 
     // Look first: what the network shows now decides whether to call at all.
-    const seen = await look(platform, account, item, reFollowed);
+    let seen: Seen;
+    try {
+      seen = await look(platform, account, item, reFollowed);
+    } catch (error) {
+      // The network could not be asked: nothing was called; the person waits for a later run.
+      const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      await write(releaseUnfollow(item, now, { called: false, lastError: message }));
+      if (error instanceof RateLimitedError) {
+        await blockUntil(deps.store, limiters, error.resetAt, error.details);
+        report.nextAt = error.resetAt;
+      }
+      report.stopped = error instanceof RateLimitedError ? 'rate_limited' : 'error';
+      deps.logger?.warn('could not look before an unfollow; left in the queue', {
+        clientId: account.clientId,
+        accountId: account.accountId,
+        error: message,
+      });
+      break;
+    }
     const decision = decideBeforeCall(item, seen);
     if (decision.outcome === 'done') {
       await write(finishUnfollow(item, now));
@@ -192,7 +210,7 @@ export async function runUnfollowQueue(
 
     const take = await takeFollow(deps.store, limiters, now);
     if (!take.ok) {
-      await write(releaseUnfollow(item, now));
+      await write(releaseUnfollow(item, now, { called: false }));
       report.stopped = 'caps';
       report.nextAt = take.availableAt;
       break;
@@ -214,7 +232,7 @@ export async function runUnfollowQueue(
       if (error instanceof RateLimitedError) {
         await refundFollow(deps.store, limiters, take.takenAt);
         await blockUntil(deps.store, limiters, error.resetAt, error.details);
-        await write(releaseUnfollow(item, at, message));
+        await write(releaseUnfollow(item, at, { called: true, lastError: message }));
         report.stopped = 'rate_limited';
         report.nextAt = error.resetAt;
         break;
@@ -224,7 +242,7 @@ export async function runUnfollowQueue(
         report.skipped.push({ targetId: item.targetId, reason: 'failed' });
         report.remaining -= 1;
       } else {
-        await write(releaseUnfollow(item, at, message));
+        await write(releaseUnfollow(item, at, { called: true, lastError: message }));
       }
       deps.logger?.warn('unfollow failed; left in the queue', {
         clientId: account.clientId,

@@ -102,15 +102,21 @@ export function claimUnfollow(
   };
 }
 
-/** Back in the queue (the caps, a rate limit, an error): it waits for a later tick. */
-export function releaseUnfollow(item: UnfollowItem, now: number, lastError?: string): UnfollowItem {
+/**
+ * Back in the queue (the caps, a rate limit, an error): it waits for a later tick. A claim that did
+ * not lead to a call (`called: false`) does not count as an attempt.
+ */
+export function releaseUnfollow(
+  item: UnfollowItem,
+  now: number,
+  options: { called: boolean; lastError?: string | undefined },
+): UnfollowItem {
   const { holder: _h, leaseUntil: _l, ...rest } = item;
-  // The claim did not lead to a call: it does not count as an attempt.
   return {
     ...rest,
     state: 'queued',
-    attempts: Math.max(0, item.attempts - (lastError === undefined ? 1 : 0)),
-    ...(lastError === undefined ? {} : { lastError: lastError.slice(0, 300) }),
+    attempts: options.called ? item.attempts : Math.max(0, item.attempts - 1),
+    ...(options.lastError === undefined ? {} : { lastError: options.lastError.slice(0, 300) }),
     updatedAt: now,
   };
 }
