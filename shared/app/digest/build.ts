@@ -18,6 +18,7 @@
 import type { AccountRecord, ClientRecord } from '../../domain/account.ts';
 import type { AccountState } from '../../domain/account-state.ts';
 import type { ApprovalKeys } from '../../domain/approval/token.ts';
+import { digestLocale } from '../../domain/digest/format.ts';
 import {
   type AccountDigestInput,
   type ApprovalCandidate,
@@ -128,7 +129,7 @@ export async function buildClientDigestModel(
       id: client.clientId,
       name: client.name,
       timeZone: client.timeZone,
-      ...(client.locale === undefined ? {} : { locale: client.locale }),
+      locale: digestLocale(client.locale),
     },
     agency: {
       name: deps.agency.name,
