@@ -180,6 +180,11 @@ export function formatCount(n: number, locale = DEFAULT_LOCALE): string {
   return plainSpaces(format.format(n));
 }
 
+/** `1 follower`, `2,410 followers`: the count and a noun that agrees with it. */
+export function formatCounted(n: number, noun: string, locale = DEFAULT_LOCALE, plural = `${noun}s`): string {
+  return `${formatCount(n, locale)} ${n === 1 ? noun : plural}`;
+}
+
 /** `+12`, `-3`, `0` (ASCII sign, the same in HTML, text and CSV). */
 export function formatSigned(n: number, locale = DEFAULT_LOCALE): string {
   if (n > 0) return `+${formatCount(n, locale)}`;
