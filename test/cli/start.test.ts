@@ -38,12 +38,12 @@ describe('followback start', () => {
     );
     expect(first.stdout).toMatch(/^\s+1\s+2026-11-02\s+3,4\d\d\s+\+\d+/m);
     expect(first.stdout).toMatch(/follow-backs: \d+ made/);
-    expect(first.stdout).toMatch(/^ {2}X +2 accounts +2,1\d\d followers +\+\d+ new +\d+ follow-backs$/m);
+    expect(first.stdout).toMatch(/^ {2}X +2 accounts +2,1\d\d followers +\+\d+ new +\d+ follow-backs?$/m);
     expect(first.stdout).toMatch(
-      /^ {2}Bluesky +1 account +8\d\d followers +\+\d+ new +[1-9]\d* follow-backs$/m,
+      /^ {2}Bluesky +1 account +8\d\d followers +\+\d+ new +[1-9]\d* follow-backs?$/m,
     );
     expect(first.stdout).toMatch(
-      /^ {2}Mastodon +1 account +5\d\d followers +\+\d+ new +[1-9]\d* follow-backs$/m,
+      /^ {2}Mastodon +1 account +5\d\d followers +\+\d+ new +[1-9]\d* follow-backs?$/m,
     );
     const summary = JSON.parse(second.stdout.trim().split('\n').at(-1)!);
     expect(summary.days).toBe(1);
