@@ -28,6 +28,7 @@ import {
 import { SAMPLE_NOW, seedDigestSample } from '../../shared/runtime/digest-sample.ts';
 import { startLocalDynamo } from '../../shared/runtime/local-dynamo.ts';
 import { type CommandContext, openContext, printJson } from '../context.ts';
+import { localTime } from '../format.ts';
 import { field, say } from '../output.ts';
 import { where } from '../program.ts';
 
@@ -205,8 +206,6 @@ function buildDeps(
   };
 }
 
-const when = (ms: number) => new Date(ms).toISOString().replace(':00.000Z', 'Z');
-
 // ---------------------------------------------------------------------------------------------
 // digest preview
 
@@ -227,7 +226,7 @@ export async function previewCommand(options: PreviewCommandOptions): Promise<Pr
     for (const r of results) {
       say(
         `${[
-          `${field(r.clientName)} (${field(r.clientId)}), ${r.periodKey} (${when(r.period.start)} – ${when(r.period.end)}): not sent`,
+          `${field(r.clientName)} (${field(r.clientId)}), ${r.periodKey} (${localTime(r.period.start, r.timeZone)} – ${localTime(r.period.end, r.timeZone)}): not sent`,
           `  email   ${r.eml}`,
           `  html    ${r.html}`,
           r.awaitingApproval > 0

@@ -23,7 +23,10 @@ const actions = () => import('./tenants/actions.ts');
 function clientSettings(command: Command, required: boolean): Command {
   return command
     .option('--name <name>', 'the client name shown in the digest')
-    .option('--locale <tag>', 'BCP 47 locale of the digest dates and numbers, e.g. de-DE (default en-GB)')
+    .option(
+      '--locale <tag>',
+      'an English locale (the digest is written in English) for its dates and numbers, e.g. en-US (default en-GB)',
+    )
     [required ? 'requiredOption' : 'option']('--time-zone <zone>', 'IANA time zone, e.g. Europe/Berlin')
     .option(
       '--digest-email <email>',

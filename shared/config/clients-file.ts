@@ -27,7 +27,7 @@ import {
  *     acme:
  *       name: Acme Bakery
  *       timeZone: Europe/Berlin
- *       locale: de-DE                         # optional; digest dates and numbers (default en-GB)
+ *       locale: en-US                         # optional; English only: digest dates and numbers (default en-GB)
  *       digest: { emails: [owner@acme.example], day: mon, hour: 8 }   # day: mon..sun or 1-7
  *       accounts:
  *         x-acme:

@@ -5,6 +5,7 @@ import {
   type ClientRecord,
   normalizeInstanceUrl,
 } from '../domain/account.ts';
+import { isDigestLocale } from '../domain/digest/format.ts';
 import { isValidTimeZone } from '../domain/engine/quiet-hours.ts';
 import { ValidationError } from '../domain/errors.ts';
 import {
@@ -68,7 +69,11 @@ const localeSchema = z
     } catch {
       return false;
     }
-  }, 'must be a BCP 47 locale such as "de-DE" or "en-GB"');
+  }, 'must be a BCP 47 locale such as "en-GB" or "en-US"')
+  .refine(
+    isDigestLocale,
+    'must be an English locale such as "en-GB", "en-US" or "en-IE": the digest is written in English only (the locale sets how its dates and numbers read)',
+  );
 
 /** Names and handles reach terminals, mail and spreadsheets: no controls, bidi controls or line breaks. */
 const printable = (value: string) => !hasUnsafeCharacters(value);

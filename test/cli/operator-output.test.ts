@@ -123,6 +123,27 @@ describe('status for people', () => {
   });
 });
 
+describe('client settings the digest cannot honour', () => {
+  it('refuses a locale the digest does not speak, saying why', async () => {
+    // Act
+    const german = await local(
+      dir,
+      'client',
+      'add',
+      'acme',
+      '--time-zone',
+      'Europe/Berlin',
+      '--locale',
+      'de-DE',
+    );
+
+    // Assess
+    expect(german.code).toBe(1);
+    expect(german.stderr).toContain('locale: must be an English locale such as "en-GB"');
+    expect(german.stderr).toContain('the digest is written in English only');
+  });
+});
+
 describe('the command itself', () => {
   it('prints its version, and refuses a LOG_LEVEL that is no level before doing anything', async () => {
     // Prepare

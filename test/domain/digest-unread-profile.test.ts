@@ -44,3 +44,20 @@ describe('a follower whose profile was never read', () => {
     expect(profileUrlOf('x', { id: '12', handle: 'alice' })).toBe('https://x.com/alice');
   });
 });
+
+describe('counts in a user line', () => {
+  it('agree with their noun: 1 follower, 2,410 followers', () => {
+    // Prepare
+    const user = { id: '7', handle: 'alice', name: 'Alice' };
+
+    // Act
+    const one = userTextLine({ ...user, followersCount: 1 }, 'en-GB', 'x');
+    const many = userTextLine({ ...user, followersCount: 2_410 }, 'en-GB', 'x');
+    const html = userLine({ ...user, followersCount: 1, followingCount: 1 }, 'x');
+
+    // Assess
+    expect(one).toBe('Alice (@alice) · 1 follower');
+    expect(many).toBe('Alice (@alice) · 2,410 followers');
+    expect(html).toContain('1 follower · 1 following');
+  });
+});

@@ -71,6 +71,9 @@ describe('followback digest and serve', () => {
     const second = await followback('digest', 'send', '--local', '--dir', dir);
     // Assess
     expect(preview).toContain('Sunrise Bakery (sunrise), 2026-03-02');
+    // The period in the client's zone, to the minute: no UTC ISO stamps.
+    expect(preview).toMatch(/\(2026-03-02 00:00 [A-Z+0-9:-]+ – 2026-03-09 00:00 [A-Z+0-9:-]+\): not sent/);
+    expect(preview).not.toMatch(/T\d\d:\d\dZ/);
     expect(preview).toContain(`${join(dir, 'outbox', 'sunrise', '2026-03-02-preview.eml')}`);
     expect(preview).toMatch(/approve http:\/\/127\.0\.0\.1:8787\/approve\/sunrise\?t=/);
     expect(first).toContain(

@@ -27,7 +27,7 @@ clients:
   acme:
     name: Acme Bakery
     timeZone: Europe/Berlin
-    locale: de-DE
+    locale: en-US
     digest:
       emails: [owner@acme.example, ops@acme.example]
       day: fri
@@ -96,7 +96,7 @@ describe('apply clients.yaml', () => {
       digestEmails: ['owner@acme.example', 'ops@acme.example'],
       digestWeekday: 5,
       digestHour: 17,
-      locale: 'de-DE',
+      locale: 'en-US',
       createdAt: START,
     });
     expect(await store.getAccount({ clientId: 'acme', accountId: 'x-acme' })).toMatchObject({
@@ -412,7 +412,7 @@ clients:
       'digest.day="fri"',
       'digest.emails=["owner@acme.example","ops@acme.example"]',
       'digest.hour=17',
-      'locale="de-DE"',
+      'locale="en-US"',
       'name="Acme Bakery"',
       'timeZone="Europe/Berlin"',
     ]);
@@ -425,5 +425,22 @@ clients:
       'policy.promise.withinHours=48',
     ]);
     expect(shown('bsky-acme')).toEqual(['handle="acme.bsky.social"', 'network="bluesky"']);
+  });
+
+  it('accepts only the locales the digest speaks (English), saying why', async () => {
+    // Act
+    const german = await errorOf(FILE.replace('locale: en-US', 'locale: de-DE'));
+    const irish = await planFromFile(deps, FILE.replace('locale: en-US', 'locale: en-IE'));
+
+    // Assess
+    expect(german.issues).toEqual([
+      expect.objectContaining({
+        path: ['clients', 'acme', 'locale'],
+        line: 7,
+        message: expect.stringContaining('must be an English locale such as "en-GB"'),
+      }),
+    ]);
+    expect(german.message).toContain('the digest is written in English only');
+    expect(irish.summary.create).toBe(4);
   });
 });

@@ -21,6 +21,7 @@
  * - Unsubscribe: GET shows a confirmation page; POST with `List-Unsubscribe=One-Click` (RFC 8058,
  *   as mail clients send it, or the page's form) sets the client's opt-out. Repeating it is harmless.
  */
+
 import * as z from 'zod';
 import type { AccountRecord, ClientRecord } from '../../domain/account.ts';
 import {
@@ -43,6 +44,7 @@ import {
   tokenCovers,
   verifyApprovalToken,
 } from '../../domain/approval/token.ts';
+import { digestLocale } from '../../domain/digest/format.ts';
 import { ConflictError } from '../../domain/errors.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { AuditStore, ClientBranding } from '../../ports/console.ts';
@@ -195,7 +197,7 @@ async function showApproval(ctx: Context): Promise<ApprovalResponse> {
     clientName: brand.name,
     brand,
     timeZone: client.timeZone,
-    locale: client.locale,
+    locale: digestLocale(client.locale),
     actionUrl,
     expiresAt: payload.expiresAt,
     accounts: [
@@ -299,7 +301,7 @@ async function postApproval(ctx: Context): Promise<ApprovalResponse> {
     agencyName: ctx.deps.agencyName,
     clientName: brand.name,
     brand,
-    locale: client.locale,
+    locale: digestLocale(client.locale),
     ...summary,
   });
   return page(ctx, 200, html, undefined, brand);

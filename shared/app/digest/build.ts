@@ -18,6 +18,7 @@
 import type { AccountRecord, ClientRecord } from '../../domain/account.ts';
 import type { AccountState } from '../../domain/account-state.ts';
 import type { ApprovalKeys } from '../../domain/approval/token.ts';
+import { digestLocale } from '../../domain/digest/format.ts';
 import {
   type AccountDigestInput,
   type ApprovalCandidate,
@@ -134,7 +135,7 @@ export async function buildClientDigestModel(
       timeZone: client.timeZone,
       ...(branding?.accent === undefined ? {} : { accent: branding.accent }),
       ...(branding?.logoUrl === undefined ? {} : { logoUrl: branding.logoUrl }),
-      ...(client.locale === undefined ? {} : { locale: client.locale }),
+      locale: digestLocale(client.locale),
     },
     agency: {
       name: deps.agency.name,

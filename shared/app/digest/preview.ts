@@ -33,6 +33,8 @@ export interface PreviewOptions {
 export interface PreviewResult {
   clientId: string;
   clientName: string;
+  /** The client's zone (the period's bounds are local midnights there). */
+  timeZone: string;
   periodKey: string;
   period: DigestPeriod;
   /** The raw message and its HTML part, in the outbox. */
@@ -90,6 +92,7 @@ export async function previewDigests(
     results.push({
       clientId: client.clientId,
       clientName: client.name,
+      timeZone: client.timeZone,
       periodKey: period.key,
       period,
       eml: paths.eml,

@@ -14,6 +14,7 @@ import { accentTextColour, safeAccent, safeLogoUrl } from '../branding.ts';
 import {
   DEFAULT_LOCALE,
   formatCount,
+  formatCounted,
   formatDateTime,
   formatHandle,
   formatMonthYear,
@@ -207,7 +208,7 @@ function candidateItem(
       ? `<span class="avatar" aria-hidden="true">${initial(u.name, u.handle)}</span>`
       : `<img class="avatar" src="${escapeHtml(avatarUrl)}" alt="${name === '' ? handle : name}" width="40" height="40" loading="lazy" referrerpolicy="no-referrer">`;
   const counts: string[] = [];
-  if (u.followersCount !== undefined) counts.push(`${formatCount(u.followersCount, locale)} followers`);
+  if (u.followersCount !== undefined) counts.push(`${formatCounted(u.followersCount, 'follower', locale)}`);
   if (u.followingCount !== undefined) counts.push(`${formatCount(u.followingCount, locale)} following`);
   if (u.createdAt !== undefined) {
     counts.push(`joined ${formatMonthYear(u.createdAt, timeZone, locale)}`);

@@ -7,6 +7,27 @@ import { ValidationError } from '../errors.ts';
 
 export const DEFAULT_LOCALE = 'en-GB';
 
+/**
+ * The languages the digest and the approval page are written in. Their fixed text is English only,
+ * so only English locales are accepted (en, en-GB, en-US, en-IE, ...: the locale picks how dates
+ * and numbers read): a German date inside English sentences reads worse than one language.
+ */
+export const DIGEST_LANGUAGES: readonly string[] = ['en'];
+
+/** True for a locale whose language the digest speaks. */
+export function isDigestLocale(tag: string): boolean {
+  try {
+    return DIGEST_LANGUAGES.includes(new Intl.Locale(tag).language);
+  } catch {
+    return false;
+  }
+}
+
+/** The locale to render with: the client's, when the digest speaks it (older records may hold another), else en-GB. */
+export function digestLocale(tag: string | undefined): string {
+  return tag !== undefined && isDigestLocale(tag) ? tag : DEFAULT_LOCALE;
+}
+
 const formatterCache = new Map<string, Intl.DateTimeFormat>();
 
 /** ICU puts thin and narrow no-break spaces in dates (and changes where between versions): plain spaces. */
@@ -157,6 +178,11 @@ export function formatCount(n: number, locale = DEFAULT_LOCALE): string {
     numberCache.set(locale, format);
   }
   return plainSpaces(format.format(n));
+}
+
+/** `1 follower`, `2,410 followers`: the count and a noun that agrees with it. */
+export function formatCounted(n: number, noun: string, locale = DEFAULT_LOCALE, plural = `${noun}s`): string {
+  return `${formatCount(n, locale)} ${n === 1 ? noun : plural}`;
 }
 
 /** `+12`, `-3`, `0` (ASCII sign, the same in HTML, text and CSV). */

@@ -11,6 +11,7 @@ import { accentTextColour, safeAccent, safeLogoUrl } from '../branding.ts';
 import { renderChartHtml } from './chart.ts';
 import {
   formatCount,
+  formatCounted,
   formatDateTime,
   formatDay,
   formatDuration,
@@ -196,7 +197,8 @@ export function userLine(user: DigestUser, network: Network, extraHtml = '', loc
       ? handleText
       : `<a href="${escapeHtml(link)}" target="_blank" style="color:${COLOURS.muted};text-decoration:none;">${handleText}</a>`;
   const counts: string[] = [];
-  if (user.followersCount !== undefined) counts.push(`${formatCount(user.followersCount, locale)} followers`);
+  if (user.followersCount !== undefined)
+    counts.push(`${formatCounted(user.followersCount, 'follower', locale)}`);
   if (user.followingCount !== undefined) counts.push(`${formatCount(user.followingCount, locale)} following`);
   const bio = cleanText(user.bio, 140);
   const avatarCell =
@@ -226,7 +228,9 @@ export function compactUserLine(user: DigestUser, network: Network, extraText = 
       ? handleText
       : `<a href="${escapeHtml(link)}" target="_blank" style="color:${COLOURS.muted};">${handleText}</a>`;
   const facts = [
-    ...(user.followersCount === undefined ? [] : [`${formatCount(user.followersCount, locale)} followers`]),
+    ...(user.followersCount === undefined
+      ? []
+      : [`${formatCounted(user.followersCount, 'follower', locale)}`]),
     ...(extraText === '' ? [] : [extraText]),
   ].join(' · ');
   return `<div style="margin:0 0 4px 0;${FONT}font-size:13px;line-height:18px;" data-user-id="${escapeHtml(user.id)}"><strong>${name === '' ? handleText : name}</strong> ${handle}${facts === '' ? '' : ` <span style="color:${COLOURS.muted};">· ${escapeHtml(facts)}</span>`}</div>`;
@@ -520,7 +524,7 @@ export function digestPreheader(model: DigestModel): string {
   const net = model.accounts.reduce((sum, a) => sum + a.netChange, 0);
   const done = model.accounts.reduce((sum, a) => sum + a.followBacksDone.length, 0);
   const waiting = model.accounts.reduce((sum, a) => sum + a.awaitingApproval.length, 0);
-  const parts = [`${formatSigned(net, locale)} followers`, `${formatCount(done, locale)} follow-backs`];
+  const parts = [`${formatSigned(net, locale)} followers`, `${formatCounted(done, 'follow-back', locale)}`];
   if (waiting > 0) parts.push(`${formatCount(waiting, locale)} waiting for your approval`);
   return parts.join(' · ');
 }

@@ -7,6 +7,7 @@ import type { Network } from '../../ports/platform.ts';
 import { renderChartText } from './chart.ts';
 import {
   formatCount,
+  formatCounted,
   formatDateTime,
   formatDay,
   formatDuration,
@@ -46,7 +47,7 @@ export function userTextLine(user: DigestUser, locale?: string, network?: Networ
         : `${name} (${handle})`;
   return user.followersCount === undefined
     ? who
-    : `${who} · ${formatCount(user.followersCount, locale)} followers`;
+    : `${who} · ${formatCounted(user.followersCount, 'follower', locale)}`;
 }
 
 function underline(text: string, char: string): string {

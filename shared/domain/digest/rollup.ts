@@ -8,6 +8,7 @@ import {
   assertTimeZone,
   DEFAULT_LOCALE,
   formatCount,
+  formatCounted,
   formatHandle,
   formatPct,
   formatPeriodLabel,
@@ -193,7 +194,7 @@ function rowFacts(r: RollupRow, locale: string): string {
   if (r.accountId === '') return 'no accounts connected';
   const parts = [
     `${formatCount(r.followersNow, locale)} followers (${formatSigned(r.netChange, locale)})`,
-    `${formatCount(r.followBacksDone, locale)} follow-backs`,
+    `${formatCounted(r.followBacksDone, 'follow-back', locale)}`,
     `promise ${formatPct(r.promiseKeptPct)}`,
   ];
   if (r.awaitingApproval > 0) parts.push(`${formatCount(r.awaitingApproval, locale)} awaiting approval`);
@@ -213,7 +214,7 @@ export function renderRollupText(model: RollupModel): string {
   const out = [
     rollupSubject(model),
     '',
-    `${formatCount(t.clients, locale)} clients, ${formatCount(t.accounts, locale)} accounts, ${formatCount(t.newFollowers, locale)} new followers, ${formatCount(t.followBacksDone, locale)} follow-backs, ${formatCount(t.awaitingApproval, locale)} awaiting approval.`,
+    `${formatCounted(t.clients, 'client', locale)}, ${formatCounted(t.accounts, 'account', locale)}, ${formatCounted(t.newFollowers, 'new follower', locale)}, ${formatCounted(t.followBacksDone, 'follow-back', locale)}, ${formatCount(t.awaitingApproval, locale)} awaiting approval.`,
     '',
   ];
   for (const r of model.rows) {
@@ -249,7 +250,7 @@ export function renderRollupHtml(model: RollupModel): string {
       );
     })
     .join('');
-  const summary = `${formatCount(t.clients, locale)} clients · ${formatCount(t.accounts, locale)} accounts · ${formatCount(t.newFollowers, locale)} new followers · ${formatCount(t.followBacksDone, locale)} follow-backs · ${formatCount(t.awaitingApproval, locale)} awaiting approval`;
+  const summary = `${formatCounted(t.clients, 'client', locale)} · ${formatCounted(t.accounts, 'account', locale)} · ${formatCounted(t.newFollowers, 'new follower', locale)} · ${formatCounted(t.followBacksDone, 'follow-back', locale)} · ${formatCount(t.awaitingApproval, locale)} awaiting approval`;
   const rows = [
     row(
       `<div style="font-size:12px;color:${COLOURS.muted};text-transform:uppercase;letter-spacing:0.04em;">${userText(model.agency.name, 100)}</div>` +
