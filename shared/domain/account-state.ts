@@ -68,15 +68,25 @@ export interface AccountLease {
   epoch: number;
 }
 
-/** Spending on reads, per UTC day and per UTC month. */
+/**
+ * Spending on reads, per UTC day and per UTC month. X bills a user once per app and UTC day (a user
+ * returned again the same day is free), so users returned and users billed differ; money follows
+ * the billed ones.
+ */
 export interface ReadSpend {
   day: string;
   dayRequests: number;
+  /** Users returned today. */
   dayUsers: number;
+  /** Users billed today (at most `dayUsers`; absent in state written before billing was modelled). */
+  dayBilled?: number | undefined;
   month: string;
   monthUsd: number;
+  /** Users billed this month. */
+  monthBilled?: number | undefined;
   totalRequests: number;
   totalUsers: number;
+  totalBilled?: number | undefined;
 }
 
 export interface ObserveState {
@@ -87,6 +97,16 @@ export interface ObserveState {
   headResume?: HeadScanResume | undefined;
   /** The newest follower ids the last complete head scan read (to recognise re-follows). */
   headAnchor?: string[] | undefined;
+  /**
+   * How many of the anchor's first members were read on `day` (UTC): re-reading them that day is not
+   * billed on X, so a later head scan reads its overlap below the known followers for free.
+   */
+  anchorRead?: { day: string; count: number } | undefined;
+  /**
+   * Places below the newest known followers a head scan reads on past its stop rule: the deepest a
+   * new follower was found listed below known ones, with a margin, decaying when none is.
+   */
+  headOverlap?: number | undefined;
   /** When observe first ran for the account. */
   connectedAt?: number | undefined;
   owner?: OwnerCounts | undefined;

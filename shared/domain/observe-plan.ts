@@ -26,20 +26,46 @@ export function rollSpend(spend: ReadSpend, now: number): ReadSpend {
     day,
     dayRequests: spend.day === day ? spend.dayRequests : 0,
     dayUsers: spend.day === day ? spend.dayUsers : 0,
+    dayBilled: spend.day === day ? (spend.dayBilled ?? spend.dayUsers) : 0,
     month,
     monthUsd: spend.month === month ? spend.monthUsd : 0,
+    monthBilled: spend.month === month ? (spend.monthBilled ?? 0) : 0,
   };
 }
 
-export function recordSpend(spend: ReadSpend, users: number, settings: ObserveSettings): ReadSpend {
+/**
+ * One read request: `users` returned, of which `billed` are billed (X bills a user once per app and
+ * UTC day; by default every user returned is counted as billed, the safe side).
+ */
+export function recordSpend(
+  spend: ReadSpend,
+  users: number,
+  settings: ObserveSettings,
+  billed: number = users,
+): ReadSpend {
+  const charged = Math.min(users, Math.max(0, billed));
   return {
     ...spend,
     dayRequests: spend.dayRequests + 1,
     dayUsers: spend.dayUsers + users,
-    monthUsd: spend.monthUsd + users * settings.usdPerUserRead,
+    dayBilled: (spend.dayBilled ?? 0) + charged,
+    monthUsd: spend.monthUsd + charged * settings.usdPerUserRead,
+    monthBilled: (spend.monthBilled ?? 0) + charged,
     totalRequests: spend.totalRequests + 1,
     totalUsers: spend.totalUsers + users,
+    totalBilled: (spend.totalBilled ?? 0) + charged,
   };
+}
+
+/**
+ * Users X has already billed this app for today, as far as observe knows: the anchor's members read
+ * today (head scans read the newest followers again and again). A read of anyone else is counted as
+ * billed, the safe side.
+ */
+export function readToday(observe: ObserveState, now: number): ReadonlySet<string> {
+  const record = observe.anchorRead;
+  if (record === undefined || record.day !== dayKey(now)) return new Set();
+  return new Set((observe.headAnchor ?? []).slice(0, record.count));
 }
 
 /** Whether one more request returning up to `users` users fits the day's requests and the month's money. */
@@ -126,11 +152,13 @@ export function headNextPageSize(
     run: number;
     /** The page just read: its size, and how many of its users were new (or re-follows). */
     lastPage?: { size: number; fresh: number } | undefined;
+    /** Places read on below the run that ends the scan (see nextHeadOverlap). */
+    overlap?: number | undefined;
   },
   settings: ObserveSettings,
   maxPageSize: number,
 ): number {
-  const missingRun = Math.max(1, settings.headScanKnownRun - progress.run);
+  const missingRun = Math.max(1, settings.headScanKnownRun - progress.run) + (progress.overlap ?? 0);
   const rest = Math.max(0, Math.floor((progress.expected - progress.found) * HEAD_PAGE_SHARE));
   let size = missingRun + rest;
   const last = progress.lastPage;
@@ -139,6 +167,28 @@ export function headNextPageSize(
   if (last && last.size > 0 && last.fresh * 2 >= last.size)
     size = Math.max(size, last.size * 2, last.fresh * 2);
   return Math.min(maxPageSize, size);
+}
+
+/** The most places a head scan reads on below its known block (the anchor holds the newest 100). */
+export const MAX_HEAD_OVERLAP = 80;
+
+/**
+ * Places the next head scan reads on below the run of known followers that ends it. A scan that met
+ * a new follower listed below `orderDepth` known ones learns the list is that much out of order, and
+ * reads twice as deep from then on (so a deeper displacement is met, and learned, the next time);
+ * without such evidence the overlap halves every day. The run itself covers a follower listed just
+ * below one known (X's usual noise), so that costs nothing extra.
+ */
+export function nextHeadOverlap(
+  current: number,
+  orderDepth: number,
+  elapsedMs: number,
+  knownRun: number,
+): number {
+  const wanted = orderDepth >= 2 ? Math.max(0, 2 * orderDepth + 1 - knownRun) : 0;
+  const decayed = current * 2 ** (-Math.max(0, elapsedMs) / (24 * HOUR));
+  const next = Math.min(MAX_HEAD_OVERLAP, Math.max(wanted, decayed));
+  return next < 0.5 ? 0 : Math.round(next * 100) / 100;
 }
 
 /** Share of the expected new followers a page asks for (measured: 0.5–1.0 differ little; see bench). */
