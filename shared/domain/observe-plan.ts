@@ -121,7 +121,11 @@ export function targetNewPerHeadScan(settings: ObserveSettings): number {
  * followers, never longer than the detection delay the owner accepts, never shorter than a tick.
  */
 export function headScanInterval(growthPerHour: number, settings: ObserveSettings): number {
-  const ceiling = Math.max(MIN_HEAD_SCAN_INTERVAL_MS, settings.detectionDelayHours * HOUR);
+  // A follower is seen at the first tick after the scan that follows them: keep a tick's room.
+  const ceiling = Math.max(
+    MIN_HEAD_SCAN_INTERVAL_MS,
+    settings.detectionDelayHours * HOUR - MIN_HEAD_SCAN_INTERVAL_MS,
+  );
   if (growthPerHour <= 0) return ceiling;
   const wanted = (targetNewPerHeadScan(settings) / growthPerHour) * HOUR;
   return Math.min(ceiling, Math.max(MIN_HEAD_SCAN_INTERVAL_MS, wanted));

@@ -319,6 +319,48 @@ describe('observe', () => {
     await expect(a.cell.commit(a.cell.state)).rejects.toBeInstanceOf(ConflictError);
   });
 
+  it("counts reconcile's profile look-ups against the read budget", async () => {
+    // Prepare: a follower a full scan found (its changeset carries no profile), committed
+    const h = await start();
+    await settle(h);
+    const stranger = h.world.createUser();
+    h.world.userFollows(stranger.id, h.owner.id);
+    const lease = await acquireLease(h.store, h.account, 'test', h.clock.now(), 60_000);
+    if (!lease.acquired) throw new Error('lease should be granted');
+    const observe = lease.cell.state.observe;
+    const empty = encodeIds(new BigUint64Array(0));
+    const seq = observe.seq + 1;
+    await h.store.putChangeset(
+      h.account,
+      {
+        seq,
+        at: h.clock.now(),
+        kind: 'followers',
+        source: 'full',
+        added: encodeIds(new BigUint64Array([BigInt(stranger.id)])),
+        removed: empty,
+        addedCount: 1,
+        removedCount: 0,
+        profiles: [],
+      },
+      lease.cell.fence,
+    );
+    await lease.cell.commit({ ...lease.cell.state, observe: { ...observe, seq }, lease: undefined });
+    const before = observe.spend;
+    const lookupsBefore = h.sandbox.stats.endpoint('users').requests;
+
+    // Act
+    const report = await h.tick();
+
+    // Assess: one look-up request, one user billed, both in the account's spend
+    if (!report.ran) throw new Error(`tick did not run: ${report.reason}`);
+    expect(h.sandbox.stats.endpoint('users').requests - lookupsBefore).toBe(1);
+    const after = (await h.store.getState(h.account))!.state.observe.spend;
+    const observeBilled = report.observe.usersBilled;
+    expect((after.totalBilled ?? 0) - (before.totalBilled ?? 0)).toBe(observeBilled + 1);
+    expect(after.totalRequests - before.totalRequests).toBe(report.observe.requests + 1);
+  });
+
   it('loses nothing when a worker crashes between storing a changeset and committing it', async () => {
     // Prepare: the state write after the head scan's changeset fails once, as if the worker died
     const h = await start();
