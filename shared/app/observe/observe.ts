@@ -459,6 +459,8 @@ class ObserveRun {
     let orderDepth = 0;
     /** Known followers read since the last new one (the run, but not reset by anchor logic). */
     let knownSinceNew = 0;
+    /** Known followers read in the overlap (below the run that ended the scan). */
+    let overlapKnown = 0;
     try {
       while (!finished || overlapLeft > 0) {
         this.#assertNotBlocked();
@@ -477,10 +479,11 @@ class ObserveRun {
             overlapLeft -= 1;
             if (isNew && !earlier && !found.has(id)) {
               found.set(id, user);
-              orderDepth = Math.max(orderDepth, knownSinceNew);
-              knownSinceNew = 0;
-              overlapLeft = Math.max(overlapLeft, overlap);
-            } else if (!isNew) knownSinceNew += 1;
+              // Listed below `depth` known ones: read on as deep again (others may sit as far below).
+              const depth = settings.headScanKnownRun + overlapKnown;
+              orderDepth = Math.max(orderDepth, depth);
+              overlapLeft = Math.max(overlapLeft, overlap, depth);
+            } else if (!isNew) overlapKnown += 1;
             continue;
           }
           if (isNew) {
