@@ -17,6 +17,8 @@ export interface GraphPointer {
   complete: boolean;
   /** When the list was last fully scanned (epoch ms), if ever. */
   lastFullScanAt?: number | undefined;
+  /** Following list: the followers snapshot's count when it was last fully scanned (follow-backs since are at most the growth). */
+  followersAtScan?: number | undefined;
 }
 
 /** A full scan in progress, resumable across invocations. */

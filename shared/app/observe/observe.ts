@@ -101,6 +101,12 @@ const ANCHOR_ORDER_SLACK = 10;
  * order proves better, and grows when it proves worse.
  */
 const INITIAL_HEAD_OVERLAP = ANCHOR_ORDER_SLACK;
+/**
+ * Followers gone by the counts (not yet named) before a full scan is worth its price: a share of the
+ * list, at least a few. The digest reports how many left from the counts in any case.
+ */
+const FULL_SCAN_LEAVER_SHARE = 0.05;
+const FULL_SCAN_MIN_LEAVERS = 10;
 /** Re-follow candidates an interrupted head scan carries over to its resumption (state item size). */
 const MAX_CARRIED_CANDIDATES = 1_000;
 /** Failed reads of one cursor after which a scan drops the cursor and starts again from the top. */
@@ -668,6 +674,7 @@ class ObserveRun {
     const kinds = (['followers', 'following'] as const).slice().sort((a, b) => lastScan(a) - lastScan(b));
     for (const kind of kinds) {
       const pointer = this.obs.graphs[kind];
+      if (!this.#countsSayChanged(kind)) continue;
       const estimated = Math.max(
         pointer.count,
         kind === 'followers' ? (this.obs.owner?.followers ?? 0) : (this.obs.owner?.following ?? 0),
@@ -684,6 +691,29 @@ class ObserveRun {
       if (affordable) return kind;
     }
     return undefined;
+  }
+
+  /**
+   * Whether the owner's own counts say a complete list changed in a way only a full scan can name:
+   * followers who left (the snapshot holds more than X counts) beyond a small share, or fewer
+   * followings than the snapshot (the owner unfollowed someone; follow-backs only add). A list never
+   * scanned whole, or without counts, is always worth scanning when the budget allows. Follow-backs
+   * add followings: more than the followers found since the last scan of that list is the owner's.
+   */
+  #countsSayChanged(kind: GraphKind): boolean {
+    const pointer = this.obs.graphs[kind];
+    const owner = this.obs.owner;
+    // Where reads are free (Bluesky, Mastodon) a full scan costs only requests: scan on schedule.
+    if (this.account.observe.usdPerUserRead === 0) return true;
+    if (!pointer.complete || owner === undefined) return true;
+    if (kind === 'followers') {
+      const unnamedLeavers = pointer.count - owner.followers;
+      return unnamedLeavers >= Math.max(FULL_SCAN_MIN_LEAVERS, pointer.count * FULL_SCAN_LEAVER_SHARE);
+    }
+    // Follow-backs add followings, at most one per follower found since the last scan of the list.
+    const followers = this.obs.graphs.followers.count;
+    const followBacksPossible = Math.max(0, followers - (pointer.followersAtScan ?? followers));
+    return owner.following < pointer.count || owner.following - pointer.count > followBacksPossible;
   }
 
   async #startFullScan(kind: GraphKind): Promise<void> {
@@ -850,6 +880,7 @@ class ObserveRun {
           count: next.length,
           complete: true,
           lastFullScanAt: now,
+          ...(kind === 'following' ? { followersAtScan: this.obs.graphs.followers.count } : {}),
         },
       },
     });
