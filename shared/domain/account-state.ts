@@ -60,6 +60,9 @@ export interface OwnerCounts {
   at: number;
 }
 
+/** The owner's counts, one sample per UTC day, the newest last (a few weeks: what a digest needs). */
+export type OwnerCountHistory = OwnerCounts[];
+
 /**
  * A worker's hold on the account for one tick. `epoch` grows with every acquisition and fences
  * writes: a worker whose lease expired cannot overwrite what the next holder wrote.
@@ -112,6 +115,8 @@ export interface ObserveState {
   /** When observe first ran for the account. */
   connectedAt?: number | undefined;
   owner?: OwnerCounts | undefined;
+  /** Daily samples of the owner's counts: how many left over a period, whatever the snapshot knows. */
+  ownerHistory?: OwnerCountHistory | undefined;
   lastHeadScanAt?: number | undefined;
   nextHeadScanAt?: number | undefined;
   /** When to ask again whether a full scan is due and affordable. */

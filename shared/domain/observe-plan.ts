@@ -1,5 +1,12 @@
 import type { ObserveSettings } from './account.ts';
-import type { GraphPointer, ObserveState, ReadCap, ReadSpend } from './account-state.ts';
+import type {
+  GraphPointer,
+  ObserveState,
+  OwnerCountHistory,
+  OwnerCounts,
+  ReadCap,
+  ReadSpend,
+} from './account-state.ts';
 
 /**
  * Pure planning for observe: when to head-scan, how big a first page, whether a full scan is
@@ -71,6 +78,54 @@ export function readToday(observe: ObserveState, now: number): ReadonlySet<strin
 /** Whether one more request returning up to `users` users fits the day's requests and the month's money. */
 export function canAfford(spend: ReadSpend, users: number, settings: ObserveSettings): boolean {
   return readRefusal(spend, users, settings, 0) === undefined;
+}
+
+/** Daily owner-count samples kept: enough for a digest's period and the one before. */
+export const OWNER_HISTORY_DAYS = 15;
+
+/** The history with today's sample (replacing an earlier one of the same UTC day). */
+export function withOwnerSample(
+  history: OwnerCountHistory | undefined,
+  sample: OwnerCounts,
+): OwnerCountHistory {
+  const kept = (history ?? []).filter((entry) => dayKey(entry.at) !== dayKey(sample.at));
+  return [...kept, sample].slice(-OWNER_HISTORY_DAYS);
+}
+
+/**
+ * How many followers left over [start, now] by the owner's own counts: the count at the start, plus
+ * the new followers found since, less the count now. Undefined without a sample at or before start
+ * (the nearest earlier one is used).
+ */
+export function leftByCount(
+  observe: Pick<ObserveState, 'owner' | 'ownerHistory'>,
+  start: number,
+  newSince: number,
+): number | undefined {
+  const history = observe.ownerHistory ?? [];
+  const before = history.filter((entry) => entry.at <= start);
+  const atStart = before[before.length - 1] ?? history[0];
+  const now = observe.owner;
+  if (atStart === undefined || now === undefined) return undefined;
+  return Math.max(0, atStart.followers + newSince - now.followers);
+}
+
+/**
+ * Whether the follower snapshot can be shown as the list: `complete` after a full scan with the
+ * counts agreeing; `partial` while it holds only followers seen since connection; `drifted` when
+ * the owner's count is off the snapshot by more than a share (names of who left are missing).
+ */
+export type SnapshotTrust = 'complete' | 'partial' | 'drifted';
+export const SNAPSHOT_DRIFT_SHARE = 0.05;
+
+export function snapshotTrust(observe: Pick<ObserveState, 'graphs' | 'owner'>): SnapshotTrust {
+  const pointer = observe.graphs.followers;
+  if (!pointer.complete) return 'partial';
+  const counted = observe.owner?.followers;
+  if (counted === undefined) return 'complete';
+  return Math.abs(pointer.count - counted) > Math.max(10, pointer.count * SNAPSHOT_DRIFT_SHARE)
+    ? 'drifted'
+    : 'complete';
 }
 
 /** Why one more read does not fit: the cap it would exceed, and when that cap frees up again. */

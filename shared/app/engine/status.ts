@@ -10,6 +10,7 @@ import {
   TASK_STATES,
   type TaskState,
 } from '../../domain/engine/task.ts';
+import { type SnapshotTrust, snapshotTrust } from '../../domain/observe-plan.ts';
 import type { AccountStateStore } from '../../ports/store.ts';
 import type { BucketStore, TaskStore } from '../../ports/tasks.ts';
 import { loadFollowLimiters } from './limits.ts';
@@ -42,6 +43,13 @@ export interface AccountStatusReport {
   forecast: ForecastSummary & { late: LatePromise[]; promisedCompletionAt: number | undefined };
   blockedUntil: number | null;
   readsThisMonthUsd: number;
+  /** Users billed this month (X bills a user once per app and UTC day), and read requests today. */
+  readsThisMonth: { billedUsers: number; requestsToday: number };
+  /**
+   * Whether the follower snapshot is the whole list: `partial` (only followers seen since
+   * connection), `drifted` (the owner's count is off it: some who left are not named), `complete`.
+   */
+  snapshot: SnapshotTrust | null;
 }
 
 /** Everything `followback status` shows for one account, read-only. */
@@ -110,6 +118,11 @@ export async function accountStatus(
     },
     blockedUntil: state?.state.engine?.blockedUntil ?? null,
     readsThisMonthUsd: roundUsd(state?.state.observe.spend.monthUsd ?? 0),
+    readsThisMonth: {
+      billedUsers: state?.state.observe.spend.monthBilled ?? 0,
+      requestsToday: state?.state.observe.spend.dayRequests ?? 0,
+    },
+    snapshot: state ? snapshotTrust(state.state.observe) : null,
   };
 }
 

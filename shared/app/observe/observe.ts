@@ -28,6 +28,7 @@ import {
   recordSpend,
   rollSpend,
   updateGrowth,
+  withOwnerSample,
 } from '../../domain/observe-plan.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Logger } from '../../ports/logger.ts';
@@ -338,14 +339,16 @@ class ObserveRun {
     this.report.requests += 1;
     this.report.usersRead += 1;
     const billed = this.#bill([me.id]);
+    const owner = {
+      followers: me.followersCount ?? 0,
+      following: me.followingCount ?? 0,
+      at: this.deps.clock.now(),
+    };
     await this.#saveObserve({
       ...this.obs,
       spend: recordSpend(this.obs.spend, 1, this.account.observe, billed),
-      owner: {
-        followers: me.followersCount ?? 0,
-        following: me.followingCount ?? 0,
-        at: this.deps.clock.now(),
-      },
+      owner,
+      ownerHistory: withOwnerSample(this.obs.ownerHistory, owner),
     });
   }
 
