@@ -108,6 +108,8 @@ const INITIAL_HEAD_OVERLAP = ANCHOR_ORDER_SLACK;
  */
 const FULL_SCAN_LEAVER_SHARE = 0.05;
 const FULL_SCAN_MIN_LEAVERS = 10;
+/** Share of the month's read budget under which a full scan runs on schedule, counts or not. */
+const CHEAP_FULL_SCAN_SHARE = 0.1;
 /** Re-follow candidates an interrupted head scan carries over to its resumption (state item size). */
 const MAX_CARRIED_CANDIDATES = 1_000;
 /** Failed reads of one cursor after which a scan drops the cursor and starts again from the top. */
@@ -709,6 +711,10 @@ class ObserveRun {
     // Where reads are free (Bluesky, Mastodon) a full scan costs only requests: scan on schedule.
     if (this.account.observe.usdPerUserRead === 0) return true;
     if (!pointer.complete || owner === undefined) return true;
+    // A scan cheaper than a tenth of the month's read budget runs on schedule; dearer ones wait for the counts.
+    const settings = this.account.observe;
+    if (pointer.count * settings.usdPerUserRead <= settings.readBudgetUsdPerMonth * CHEAP_FULL_SCAN_SHARE)
+      return true;
     if (kind === 'followers') {
       const unnamedLeavers = pointer.count - owner.followers;
       return unnamedLeavers >= Math.max(FULL_SCAN_MIN_LEAVERS, pointer.count * FULL_SCAN_LEAVER_SHARE);
