@@ -6,6 +6,7 @@
  * so the model can be checked and re-priced.
  */
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { attachCapacityMeter } from '../shared/adapters/dynamo/capacity.ts';
 import { DynamoStore } from '../shared/adapters/dynamo/store.ts';
 import { silentLogger } from '../shared/adapters/logger.ts';
@@ -16,7 +17,13 @@ import { simulate } from '../shared/runtime/simulate.ts';
 import { type BenchFigures, type BenchOptions, round, show, table } from './support/bench.ts';
 import { startWorld } from './support/worlds.ts';
 
+/** A month, for pricing. */
 const DAYS = 30;
+/**
+ * Days simulated after the connection day, scaled to the month: reads, writes and invocations grow
+ * linearly in steady state (the connection's baseline is priced apart, once).
+ */
+const MEASURED_DAYS = Number(process.env.FOLLOWBACK_COST_DAYS ?? 10);
 const TICKS_PER_MONTH = (DAYS * 24 * 60) / 15;
 
 /** Published prices (USD), us-east-1, 2026. */
@@ -33,7 +40,23 @@ export const PRICES = {
   logsIngestGb: 0.5,
   xUserRead: 0.01,
   xFollow: 0.015,
+  cloudWatchMetricMonth: 0.3,
 } as const;
+
+/**
+ * The deployment's CloudWatch custom metrics: every metric name its handlers emit (Powertools, one
+ * namespace, the service dimension), found in their source. Each costs $0.30 a month whoever uses it.
+ */
+function customMetricNames(): string[] {
+  const dir = new URL('../functions/handlers/', import.meta.url);
+  const names = new Set<string>();
+  for (const file of readdirSync(dir).filter((name) => name.endsWith('.ts'))) {
+    const source = readFileSync(new URL(file, dir), 'utf8');
+    for (const match of source.matchAll(/(?:addMetric|metric)\(\s*'([A-Za-z]+)'/g))
+      names.add(`${file}:${match[1]}`);
+  }
+  return [...names].sort();
+}
 
 /** Deployment facts the model assumes (infra/config.ts defaults). */
 const WORKER_MEMORY_GB = 1;
@@ -43,6 +66,8 @@ const PLATFORM_LATENCY_MS = 150;
 /** Accounts sharing one deployment's fixed costs (scheduler ticks, dispatcher runs, KMS key). */
 const ACCOUNTS_PER_DEPLOYMENT = 100;
 const KMS_KEY_MONTH = 1;
+/** The dispatcher's query of the account registry each tick: about 1 KB per account, eventually consistent. */
+const REGISTRY_BYTES_PER_ACCOUNT = 1_000;
 const LOG_BYTES_PER_INVOCATION = 1_500;
 
 interface Size {
@@ -62,6 +87,11 @@ interface Measured {
   invocations: number;
   platformRequests: number;
   usersRead: number;
+  /** Users X bills (once per app, user and UTC day: the sandbox's billing). */
+  usersBilled: number;
+  /** Users billed by the connection day (the baseline), once. */
+  connectionUsersBilled: number;
+
   follows: number;
   readUnits: number;
   writeUnits: number;
@@ -99,13 +129,17 @@ async function measure(size: Size, options: BenchOptions): Promise<Measured> {
       invocations: 0,
       platformRequests: 0,
       usersRead: 0,
+      usersBilled: 0,
+      connectionUsersBilled: 0,
       follows: 0,
       readUnits: 0,
       writeUnits: 0,
       computeMs: 0,
       storedBytes: 0,
     };
-    const statsBefore = setup.sandbox.stats.snapshot().totals;
+    let statsBefore = setup.sandbox.stats.snapshot().totals;
+    const connectionEnds = setup.clock.now() + 24 * 3_600_000;
+    let measuring = false;
     let tickStarted = performance.now();
     await simulate(
       {
@@ -119,8 +153,19 @@ async function measure(size: Size, options: BenchOptions): Promise<Measured> {
         },
       },
       {
-        days: DAYS,
-        onTick: (_account, report) => {
+        days: MEASURED_DAYS + 1,
+        onTick: (_account, report, at) => {
+          if (!measuring && at >= connectionEnds) {
+            // The connection day (baseline of both lists) is priced apart; the month starts now.
+            measuring = true;
+            const now = setup.sandbox.stats.snapshot().totals;
+            measured.connectionUsersBilled = now.usersBilled - statsBefore.usersBilled;
+            statsBefore = now;
+            meter.reset();
+            measured.invocations = 0;
+            measured.computeMs = 0;
+            measured.follows = 0;
+          }
           if (!report.ran) return;
           measured.invocations += 1;
           measured.computeMs += performance.now() - tickStarted;
@@ -132,6 +177,7 @@ async function measure(size: Size, options: BenchOptions): Promise<Measured> {
     const stats = setup.sandbox.stats.snapshot().totals;
     measured.platformRequests = stats.requests - statsBefore.requests;
     measured.usersRead = stats.usersReturned - statsBefore.usersReturned;
+    measured.usersBilled = stats.usersBilled - statsBefore.usersBilled;
     measured.readUnits = meter.readUnits;
     measured.writeUnits = Math.max(meter.writeUnits, meter.estimatedWriteUnits);
     measured.storedBytes = await tableBytes(dynamo.client, dynamo.tableName);
@@ -156,6 +202,22 @@ async function tableBytes(client: import('@aws-sdk/client-dynamodb').DynamoDBCli
   return bytes;
 }
 
+/** The measured span's counts scaled to a month. */
+function monthly(m: Measured): Measured {
+  const k = DAYS / MEASURED_DAYS;
+  return {
+    ...m,
+    invocations: m.invocations * k,
+    platformRequests: m.platformRequests * k,
+    usersRead: m.usersRead * k,
+    usersBilled: m.usersBilled * k,
+    follows: m.follows * k,
+    readUnits: m.readUnits * k,
+    writeUnits: m.writeUnits * k,
+    computeMs: m.computeMs * k,
+  };
+}
+
 function price(m: Measured) {
   const p = PRICES;
   const workerSeconds = (m.computeMs + m.platformRequests * PLATFORM_LATENCY_MS) / 1000;
@@ -165,8 +227,10 @@ function price(m: Measured) {
     (m.invocations + dispatchShare) * p.lambdaRequest +
     dispatchShare * 0.2 * DISPATCH_MEMORY_GB * p.lambdaGbSecondArm;
   // The dispatcher reads each account's state item every tick (strongly consistent, 1 unit).
+  // The dispatcher also queries the registry each tick (eventually consistent: 0.5 unit per 4 KB), shared.
+  const registryUnits = (TICKS_PER_MONTH * REGISTRY_BYTES_PER_ACCOUNT * ACCOUNTS_PER_DEPLOYMENT) / 8_192;
   const dynamo =
-    (m.readUnits + TICKS_PER_MONTH) * p.dynamoReadUnit +
+    (m.readUnits + TICKS_PER_MONTH + registryUnits / ACCOUNTS_PER_DEPLOYMENT) * p.dynamoReadUnit +
     m.writeUnits * p.dynamoWriteUnit +
     (m.storedBytes / 1e9) * p.dynamoStorageGbMonth;
   const sqs = m.invocations * 3 * p.sqsRequest;
@@ -174,10 +238,12 @@ function price(m: Measured) {
   const kms = m.invocations * p.kmsRequest + KMS_KEY_MONTH / ACCOUNTS_PER_DEPLOYMENT;
   const ses = 5 * p.sesEmail;
   const logs = ((m.invocations * LOG_BYTES_PER_INVOCATION) / 1e9) * p.logsIngestGb;
-  const aws = lambda + dynamo + sqs + scheduler + kms + ses + logs;
-  const xReads = m.usersRead * p.xUserRead;
+  const metrics = (customMetricNames().length * p.cloudWatchMetricMonth) / ACCOUNTS_PER_DEPLOYMENT;
+  const aws = lambda + dynamo + sqs + scheduler + kms + ses + logs + metrics;
+  // X bills a user once per app and UTC day: the billed users, not every user returned.
+  const xReads = m.usersBilled * p.xUserRead;
   const xFollows = m.follows * p.xFollow;
-  return { lambda, dynamo, sqs, scheduler, kms, ses, logs, aws, xReads, xFollows };
+  return { lambda, dynamo, sqs, scheduler, kms, ses, logs, metrics, aws, xReads, xFollows };
 }
 
 export async function run(options: BenchOptions): Promise<BenchFigures> {
@@ -186,7 +252,7 @@ export async function run(options: BenchOptions): Promise<BenchFigures> {
   const results: Array<{ size: Size; m: Measured; c: ReturnType<typeof price> }> = [];
   for (const size of SIZES) {
     options.progress(`cost: simulating a month of a ${size.label}-follower account…`);
-    const m = await measure(size, options);
+    const m = monthly(await measure(size, options));
     results.push({ size, m, c: price(m) });
   }
   const money = (v: number) => `$${v < 0.01 ? v.toFixed(4) : v.toFixed(2)}`;
@@ -195,26 +261,39 @@ export async function run(options: BenchOptions): Promise<BenchFigures> {
   rows.push(line('worker invocations', (r) => show(r.m.invocations)));
   rows.push(line('X requests', (r) => show(r.m.platformRequests)));
   rows.push(line('X users read', (r) => show(r.m.usersRead)));
+  rows.push(line('X users billed (once a UTC day)', (r) => show(r.m.usersBilled)));
   rows.push(line('follow-backs', (r) => show(r.m.follows)));
   rows.push(line('DynamoDB read / write units', (r) => `${show(r.m.readUnits)} / ${show(r.m.writeUnits)}`));
   rows.push(line('stored (KB)', (r) => show(r.m.storedBytes / 1024)));
-  for (const key of ['lambda', 'dynamo', 'sqs', 'scheduler', 'kms', 'ses', 'logs'] as const) {
+  for (const key of ['lambda', 'dynamo', 'sqs', 'scheduler', 'kms', 'ses', 'logs', 'metrics'] as const) {
     rows.push(line(`  AWS ${key}`, (r) => money(r.c[key])));
   }
   rows.push(line('AWS per account-month', (r) => money(r.c.aws)));
   rows.push(line('X reads per month', (r) => money(r.c.xReads)));
   rows.push(line('X follows per month', (r) => money(r.c.xFollows)));
+  rows.push(
+    line('X connection (baseline, once)', (r) => money(r.m.connectionUsersBilled * PRICES.xUserRead)),
+  );
   options.out(
-    `One account-month (${DAYS} simulated days, ticks every 15 min, X in auto mode = every vetted follower followed back)`,
+    `One account-month (${MEASURED_DAYS} simulated days after the connection day, scaled to ${DAYS}; ticks every 15 min; ` +
+      'X in auto mode = every vetted follower followed back; default observe settings)',
   );
   for (const text of table(['', ...results.map((r) => `${r.size.label} followers`)], rows)) options.out(text);
   options.out(
     `Target: AWS ≤ $0.05 per account-month at 10k: ${results[1]!.c.aws <= 0.05 ? 'yes' : 'NO'}. ` +
-      `Lambda time = measured compute + ${PLATFORM_LATENCY_MS} ms per X request; fixed costs shared by ${ACCOUNTS_PER_DEPLOYMENT} accounts.`,
+      `Lambda time = measured compute + ${PLATFORM_LATENCY_MS} ms per X request; fixed costs shared by ${ACCOUNTS_PER_DEPLOYMENT} accounts ` +
+      `(${customMetricNames().length} CloudWatch custom metrics at $${PRICES.cloudWatchMetricMonth}, the registry query per tick; ` +
+      'base rewrites are in the measured write units).',
+  );
+  options.out(
+    `Targets: X reads ≤ $5 at 1k: ${results[0]!.c.xReads <= 5 ? 'yes' : 'NO'}; ≤ $17 at 10k: ${results[1]!.c.xReads <= 17 ? 'yes' : 'NO'}.`,
   );
   for (const r of results) {
     figures[`aws_usd_${r.size.label}`] = round(r.c.aws, 4);
     figures[`x_read_usd_${r.size.label}`] = round(r.c.xReads, 2);
+    figures[`x_reads_usd_${r.size.label}`] = round(r.c.xReads, 2);
+    figures[`x_connection_usd_${r.size.label}`] = round(r.m.connectionUsersBilled * PRICES.xUserRead, 2);
+    figures[`aws_metrics_usd_${r.size.label}`] = round(r.c.metrics, 4);
     figures[`x_follow_usd_${r.size.label}`] = round(r.c.xFollows, 2);
     figures[`worker_invocations_${r.size.label}`] = r.m.invocations;
   }

@@ -86,6 +86,33 @@ export class FollowList {
     this.#keyOf.set(ordinal, this.#keys[top]!);
   }
 
+  /**
+   * Adds a follow listed `depth` places below the top instead of first (the `depth` live entries
+   * above it keep their places): a list whose order is off by up to that many places.
+   */
+  insertBelowTop(ordinal: number, at: number, depth: number): void {
+    if (this.#keyOf.has(ordinal)) throw new RangeError(`ordinal ${ordinal} is already in the list`);
+    const key = this.#nextKey++;
+    this.#keys.push(key);
+    this.#ordinals.push(TOMBSTONE);
+    this.#at.push(at);
+    // Slots from the new top down: each of the `depth` newest live entries moves up one live slot.
+    let slot = this.#keys.length - 1;
+    let moved = 0;
+    for (let index = slot - 1; index >= 0 && moved < Math.max(0, Math.floor(depth)); index--) {
+      const entry = this.#ordinals[index]!;
+      if (entry === TOMBSTONE) continue;
+      this.#ordinals[slot] = entry;
+      this.#at[slot] = this.#at[index]!;
+      this.#keyOf.set(entry, this.#keys[slot]!);
+      slot = index;
+      moved += 1;
+    }
+    this.#ordinals[slot] = ordinal;
+    this.#at[slot] = at;
+    this.#keyOf.set(ordinal, this.#keys[slot]!);
+  }
+
   remove(ordinal: number): boolean {
     const key = this.#keyOf.get(ordinal);
     if (key === undefined) return false;

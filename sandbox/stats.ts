@@ -1,12 +1,14 @@
 /**
  * Request accounting of a sandbox server, per endpoint: what a benchmark needs to price a run
- * (X bills per user returned) and what an invariant test needs to prove "no 429 in steady state".
+ * (X bills per user returned, once per app and UTC day) and what an invariant test needs to prove "no 429 in steady state".
  */
 
 export interface EndpointStats {
   requests: number;
   /** Users in the `data` of answers (X bills reads per user returned). */
   usersReturned: number;
+  /** Of those, users billed (X: once per app, user and UTC day; zero where reads are free). */
+  usersBilled: number;
   /** 429 answers, real or injected. */
   rateLimited: number;
   /** Answers replaced by an injected fault (including injected 429s). */
@@ -18,6 +20,7 @@ export interface EndpointStats {
 export interface StatsTotals {
   requests: number;
   usersReturned: number;
+  usersBilled: number;
   rateLimited: number;
   faults: number;
   /** Follow calls that reached the world (answered 200 or applied before a fault). */
@@ -34,6 +37,7 @@ export interface StatsSnapshot {
 export interface RequestRecord {
   status?: number | undefined;
   users?: number | undefined;
+  billed?: number | undefined;
   fault?: boolean | undefined;
 }
 
@@ -47,6 +51,7 @@ export class SandboxStats {
     const stats = this.#endpoint(endpoint);
     stats.requests++;
     stats.usersReturned += record.users ?? 0;
+    stats.usersBilled += record.billed ?? 0;
     if (record.fault) stats.faults++;
     if (record.status !== undefined) {
       stats.byStatus[record.status] = (stats.byStatus[record.status] ?? 0) + 1;
@@ -68,6 +73,7 @@ export class SandboxStats {
     const totals: StatsTotals = {
       requests: 0,
       usersReturned: 0,
+      usersBilled: 0,
       rateLimited: 0,
       faults: 0,
       followCalls: this.#followCalls,
@@ -77,6 +83,7 @@ export class SandboxStats {
       endpoints[name] = structuredClone(stats);
       totals.requests += stats.requests;
       totals.usersReturned += stats.usersReturned;
+      totals.usersBilled += stats.usersBilled;
       totals.rateLimited += stats.rateLimited;
       totals.faults += stats.faults;
     }
@@ -92,7 +99,7 @@ export class SandboxStats {
   #endpoint(endpoint: string): EndpointStats {
     let stats = this.#endpoints.get(endpoint);
     if (!stats) {
-      stats = { requests: 0, usersReturned: 0, rateLimited: 0, faults: 0, byStatus: {} };
+      stats = { requests: 0, usersReturned: 0, usersBilled: 0, rateLimited: 0, faults: 0, byStatus: {} };
       this.#endpoints.set(endpoint, stats);
     }
     return stats;

@@ -109,6 +109,11 @@ export interface OwnerOptions {
   pendingAcceptMeanHours?: number;
   /** Overrides the world's order noise for this owner's follower list. */
   orderNoise?: number;
+  /**
+   * With order noise: how many places below the top a newcomer may be listed (uniform from 1 to
+   * this). Default 0: just below the newest one (an adjacent swap).
+   */
+  orderDisplacement?: number;
 }
 
 export type ResolvedOwnerOptions = Required<Omit<OwnerOptions, 'id'>> & { id: string | undefined };
@@ -879,6 +884,7 @@ export class World {
       pendingAcceptShare: share(options.pendingAcceptShare ?? 0.5, 'pendingAcceptShare'),
       pendingAcceptMeanHours: nonNegative(options.pendingAcceptMeanHours ?? 24, 'pendingAcceptMeanHours'),
       orderNoise: share(options.orderNoise ?? this.orderNoise, 'orderNoise'),
+      orderDisplacement: count(options.orderDisplacement, 0, 'orderDisplacement'),
     };
   }
 
@@ -1070,11 +1076,20 @@ export class World {
       }
     }
     record ??= this.#newFollowerRecord(owner, rng, at);
-    this.#gainFollower(owner, record, at, chance(rng, owner.options.orderNoise));
+    const displaced = chance(rng, owner.options.orderNoise);
+    const places = owner.options.orderDisplacement;
+    if (displaced && places > 0) {
+      owner.followers.insertBelowTop(record.ordinal, at, intBetween(rng, 1, places));
+      this.#recordGain(owner, record, at);
+    } else this.#gainFollower(owner, record, at, displaced);
   }
 
   #gainFollower(owner: OwnerState, record: UserRecord, at: number, swapWithTop: boolean): void {
     owner.followers.push(record.ordinal, at, swapWithTop);
+    this.#recordGain(owner, record, at);
+  }
+
+  #recordGain(owner: OwnerState, record: UserRecord, at: number): void {
     owner.lastFollowedAt.set(record.ordinal, at);
     record.following++;
     this.#events.push({ at, kind: 'followed', ownerId: owner.record.id, userId: record.id });

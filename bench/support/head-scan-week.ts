@@ -37,6 +37,14 @@ export interface HeadScanWeek {
   detections: Detections;
   /** Users returned by the API during the measured span, every endpoint (the sandbox's count). */
   usersRead: number;
+  /** Of those, users X bills (once per app, user and UTC day: the sandbox's billing). */
+  usersBilled: number;
+  /** Ticks that ran while the account's own read cap was spent and read nothing (wasted invocations). */
+  wastedInvocations: number;
+  /** Ticks the account's read cap stopped, naming the cap. */
+  budgetStops: number;
+  /** The last observe state (counts, anchor, overlap). */
+  finalState?: import('../../shared/domain/account-state.ts').AccountState | undefined;
   /** Of those, what observe read (list pages and the owner's refreshes), as its reports say. */
   observeUsersRead: number;
   /** Of those, profile lookups (reconcile vets new followers whose profiles a changeset lacks). */
@@ -111,6 +119,8 @@ export async function runHeadScanWeek(
     const detections = new Detections();
     const pending = [...(options.script ?? [])].sort((a, b) => a.atHours - b.atHours);
     const events: ScriptedEventFigures[] = [];
+    /** When act asked to run again, as the last tick that ran left it (its idle recheck wakes the account). */
+    let lastActDueAt = 0;
     const week: Omit<
       HeadScanWeek,
       | 'setup'
@@ -122,7 +132,9 @@ export async function runHeadScanWeek(
       | 'readUnits'
       | 'writeUnits'
       | 'usersRead'
+      | 'usersBilled'
       | 'lookupUsersRead'
+      | 'finalState'
     > = {
       observeUsersRead: 0,
       requests: 0,
@@ -130,6 +142,8 @@ export async function runHeadScanWeek(
       partialHeadScans: 0,
       fullScans: 0,
       baselineUsersRead: baseline.observe.usersRead,
+      wastedInvocations: 0,
+      budgetStops: 0,
     };
     await simulate(
       {
@@ -142,7 +156,9 @@ export async function runHeadScanWeek(
       },
       {
         days,
-        onTick: (_account, report, at) => {
+        onTick: async (_account, report, at) => {
+          const actDueAt = lastActDueAt;
+          if (report.ran) lastActDueAt = (await store.getState(account))?.state.engine?.nextActAt ?? 0;
           while (pending.length > 0 && at >= from + pending[0]!.atHours * 3_600_000) {
             const event = pending.shift()!;
             world.advanceTo(at);
@@ -157,6 +173,11 @@ export async function runHeadScanWeek(
             current.detected += observe.newFollowers.length;
           }
           week.observeUsersRead += observe.usersRead;
+          if (observe.stopped?.reason === 'budget') {
+            if (observe.stopped.cap !== undefined) week.budgetStops += 1;
+            // Woken while the cap was spent, to read nothing, and not for act's own recheck.
+            if (observe.requests === 0 && !(actDueAt <= at)) week.wastedInvocations += 1;
+          }
           week.requests += observe.requests;
           if (observe.headScan === 'done') week.headScans += 1;
           if (observe.headScan === 'partial') week.partialHeadScans += 1;
@@ -171,6 +192,8 @@ export async function runHeadScanWeek(
       snapshot.endpoints[endpoint]?.usersReturned ?? 0;
     return {
       usersRead: statsAfter.totals.usersReturned - statsBefore.totals.usersReturned,
+      usersBilled: statsAfter.totals.usersBilled - statsBefore.totals.usersBilled,
+      finalState: (await store.getState(account))?.state,
       lookupUsersRead: usersOf(statsAfter, 'users') - usersOf(statsBefore, 'users'),
       setup,
       from,

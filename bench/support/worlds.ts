@@ -18,6 +18,8 @@ export interface AccountProfile {
   seed: number;
   /** The owner's list-order noise (share of newcomers listed below the newest); the world's default else. */
   orderNoise?: number;
+  /** How many places below the top a newcomer hit by order noise may be listed (default: one). */
+  orderDisplacement?: number;
 }
 
 /**
@@ -64,6 +66,7 @@ export async function startWorld(profile: AccountProfile): Promise<WorldSetup> {
     unfollowsPerDay: profile.unfollowsPerDay,
     deletionsPerDay: profile.deletionsPerDay,
     ...(profile.orderNoise === undefined ? {} : { orderNoise: profile.orderNoise }),
+    ...(profile.orderDisplacement === undefined ? {} : { orderDisplacement: profile.orderDisplacement }),
   });
   const sandbox = await startXSandbox({ world, clock });
   const platform = new XPlatform({

@@ -120,6 +120,8 @@ export interface JsonAnswer {
   headers?: Record<string, string> | undefined;
   /** Users (profiles, accounts) in the answer, counted in the stats on a 200 that is no fault. */
   users?: number | undefined;
+  /** Of those, users billed (X: the first time in the app's UTC day); set by servers that bill. */
+  billed?: number | undefined;
 }
 
 /** Sends `answer` as JSON (or `contentType`) after `headers`, and counts it in `stats` under `endpoint`. */
@@ -136,6 +138,7 @@ export function sendJson(
   stats.record(endpoint, {
     status: answer.status,
     users: answer.status === 200 && !fault ? (answer.users ?? 0) : 0,
+    billed: answer.status === 200 && !fault ? (answer.billed ?? 0) : 0,
     fault,
   });
 }

@@ -51,6 +51,9 @@ export const SANDBOX_REVOKE_PATH = '/2/oauth2/revoke';
 export { challengeOf, SANDBOX_CONSENT_PARAM } from '../common/oauth.ts';
 
 /** X's access token lifetime. */
+/** The app that tokens issued outside OAuth (the world's registry) belong to. */
+export const DEFAULT_X_APP = 'default';
+
 export const X_ACCESS_TOKEN_LIFETIME_MS = 2 * 60 * 60_000;
 /** X's authorization code lifetime. */
 export const X_CODE_LIFETIME_MS = 30_000;
@@ -216,6 +219,16 @@ export class XOAuthServer implements ScopedTokenResolver {
     const grant = this.#grants.get(access.grantId);
     if (!grant || grant.revoked || access.expiresAt <= this.#clock.now()) return undefined;
     return grant.userId;
+  }
+
+  /**
+   * The app (OAuth client id) a token was issued to; tokens from the world's registry belong to the
+   * deployment's default app. X bills reads per app.
+   */
+  appOf(token: string): string {
+    const access = this.#access.get(token);
+    const grant = access === undefined ? undefined : this.#grants.get(access.grantId);
+    return grant?.clientId ?? DEFAULT_X_APP;
   }
 
   missingScopes(token: string, endpoint: XEndpoint): string[] {

@@ -10,6 +10,7 @@ import type { RunningSandbox, SandboxOptions } from '../common/options.ts';
 import type { SandboxStats } from '../stats.ts';
 import type { TokenResolver } from '../tokens.ts';
 import type { World, WorldUser } from '../world.ts';
+import { XBilling } from './billing.ts';
 import { type ActiveFault, XFaults } from './faults.ts';
 import {
   type FixedWindow,
@@ -54,6 +55,8 @@ export interface XSandbox extends RunningSandbox<XEndpoint, XRateLimits> {
   readonly faults: XFaults;
   /** The OAuth 2.0 authorization server (consent, grants, counts; see oauth.ts). */
   readonly oauth: XOAuthServer;
+  /** What X would bill: users per app, once per UTC day (see billing.ts). */
+  readonly billing: XBilling;
   /** A bearer token for an owner of the world. */
   issueToken(ownerId: string): string;
 }
@@ -66,6 +69,8 @@ interface Route {
 interface Answer extends JsonAnswer {
   /** Users in `data`. */
   users?: number;
+  /** Ids of the users in `data`: what X bills (once per app and UTC day). */
+  userIds?: readonly string[];
   /** A follow that counts against the 24-hour caps. */
   countsFollow?: boolean;
   countsUnfollow?: boolean;
@@ -185,6 +190,7 @@ class XSandboxHandler {
   readonly limiter: XRateLimiter;
   readonly held = new Set<ServerResponse>();
   readonly internalErrors: unknown[] = [];
+  readonly billing = new XBilling();
 
   constructor(
     readonly world: World,
@@ -265,6 +271,9 @@ class XSandboxHandler {
       this.#serveFault(res, endpoint, fault, headers, window, now);
       return;
     }
+    if (answer!.status === 200 && answer!.userIds !== undefined) {
+      answer!.billed = this.billing.bill(this.oauth.appOf(token!), answer!.userIds, now);
+    }
     this.#send(res, endpoint, answer!, headers);
   }
 
@@ -303,7 +312,7 @@ class XSandboxHandler {
     if (errors.length > 0) return badRequest(errors);
     const user = this.world.user(userId);
     if (!user) return { status: 401, body: genericProblem(401, 'Unauthorized') };
-    return { status: 200, body: { data: renderUser(user, userFields(url)) }, users: 1 };
+    return { status: 200, body: { data: renderUser(user, userFields(url)) }, users: 1, userIds: [user.id] };
   }
 
   #users(url: URL): Answer {
@@ -326,17 +335,21 @@ class XSandboxHandler {
     if (errors.length > 0) return badRequest(errors);
     const fields = userFields(url);
     const data = [];
+    const shown: string[] = [];
     const problems = [];
     for (const id of ids) {
       const user = this.world.user(id);
       const problem = lookupProblem('ids', id, user);
       if (problem) problems.push(problem);
-      else data.push(renderUser(user!, fields));
+      else {
+        data.push(renderUser(user!, fields));
+        shown.push(user!.id);
+      }
     }
     const answer: Record<string, unknown> = {};
     if (data.length > 0) answer.data = data;
     if (problems.length > 0) answer.errors = problems;
-    return { status: 200, body: answer, users: data.length };
+    return { status: 200, body: answer, users: data.length, userIds: shown };
   }
 
   #user(url: URL, id: string): Answer {
@@ -347,7 +360,7 @@ class XSandboxHandler {
     const user = this.world.user(id);
     const problem = lookupProblem('id', id, user);
     if (problem) return { status: 200, body: { errors: [problem] } };
-    return { status: 200, body: { data: renderUser(user!, userFields(url)) }, users: 1 };
+    return { status: 200, body: { data: renderUser(user!, userFields(url)) }, users: 1, userIds: [user!.id] };
   }
 
   #list(side: 'followers' | 'following', url: URL, id: string): Answer {
@@ -399,7 +412,12 @@ class XSandboxHandler {
     if (last && page.moreBelow) meta.next_token = encodeToken(listId, { direction: 'next', key: last.key });
     if (first && page.moreAbove)
       meta.previous_token = encodeToken(listId, { direction: 'previous', key: first.key });
-    return { status: 200, body: data.length > 0 ? { data, meta } : { meta }, users: data.length };
+    return {
+      status: 200,
+      body: data.length > 0 ? { data, meta } : { meta },
+      users: data.length,
+      userIds: page.entries.map((entry) => entry.user.id),
+    };
   }
 
   #follow(sourceId: string, body: string, userId: string): Answer {
@@ -554,6 +572,7 @@ export async function startXSandbox(options: XSandboxOptions): Promise<XSandbox>
     limits,
     internalErrors: handler.internalErrors,
     oauth,
+    billing: handler.billing,
     issueToken: (ownerId) => world.issueToken(ownerId),
     close: () => listening.close(),
   };

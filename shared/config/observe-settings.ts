@@ -19,7 +19,9 @@ export const observeSettingsSchema = z.object({
 /** Per-network defaults: reads on X cost money, reads on Bluesky and Mastodon are free. */
 export const OBSERVE_DEFAULTS: Record<Network, ObserveSettings> = {
   x: {
-    detectionDelayHours: 6,
+    // Hourly detection costs no more than six-hourly: X bills a user once a UTC day, so the run and
+    // overlap that later head scans of a day read again are free; only requests grow.
+    detectionDelayHours: 1,
     readBudgetUsdPerMonth: 25,
     readRequestsPerDay: 2_000,
     usdPerUserRead: X_USD_PER_USER_READ,

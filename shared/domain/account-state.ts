@@ -17,6 +17,8 @@ export interface GraphPointer {
   complete: boolean;
   /** When the list was last fully scanned (epoch ms), if ever. */
   lastFullScanAt?: number | undefined;
+  /** Following list: the followers snapshot's count when it was last fully scanned (follow-backs since are at most the growth). */
+  followersAtScan?: number | undefined;
 }
 
 /** A full scan in progress, resumable across invocations. */
@@ -58,6 +60,9 @@ export interface OwnerCounts {
   at: number;
 }
 
+/** The owner's counts, one sample per UTC day, the newest last (a few weeks: what a digest needs). */
+export type OwnerCountHistory = OwnerCounts[];
+
 /**
  * A worker's hold on the account for one tick. `epoch` grows with every acquisition and fences
  * writes: a worker whose lease expired cannot overwrite what the next holder wrote.
@@ -68,15 +73,25 @@ export interface AccountLease {
   epoch: number;
 }
 
-/** Spending on reads, per UTC day and per UTC month. */
+/**
+ * Spending on reads, per UTC day and per UTC month. X bills a user once per app and UTC day (a user
+ * returned again the same day is free), so users returned and users billed differ; money follows
+ * the billed ones.
+ */
 export interface ReadSpend {
   day: string;
   dayRequests: number;
+  /** Users returned today. */
   dayUsers: number;
+  /** Users billed today (at most `dayUsers`; absent in state written before billing was modelled). */
+  dayBilled?: number | undefined;
   month: string;
   monthUsd: number;
+  /** Users billed this month. */
+  monthBilled?: number | undefined;
   totalRequests: number;
   totalUsers: number;
+  totalBilled?: number | undefined;
 }
 
 export interface ObserveState {
@@ -87,9 +102,21 @@ export interface ObserveState {
   headResume?: HeadScanResume | undefined;
   /** The newest follower ids the last complete head scan read (to recognise re-follows). */
   headAnchor?: string[] | undefined;
+  /**
+   * How many of the anchor's first members were read on `day` (UTC): re-reading them that day is not
+   * billed on X, so a later head scan reads its overlap below the known followers for free.
+   */
+  anchorRead?: { day: string; count: number } | undefined;
+  /**
+   * Places below the newest known followers a head scan reads on past its stop rule: the deepest a
+   * new follower was found listed below known ones, with a margin, decaying when none is.
+   */
+  headOverlap?: number | undefined;
   /** When observe first ran for the account. */
   connectedAt?: number | undefined;
   owner?: OwnerCounts | undefined;
+  /** Daily samples of the owner's counts: how many left over a period, whatever the snapshot knows. */
+  ownerHistory?: OwnerCountHistory | undefined;
   lastHeadScanAt?: number | undefined;
   nextHeadScanAt?: number | undefined;
   /** When to ask again whether a full scan is due and affordable. */

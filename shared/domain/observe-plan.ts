@@ -1,5 +1,12 @@
 import type { ObserveSettings } from './account.ts';
-import type { GraphPointer, ObserveState, ReadCap, ReadSpend } from './account-state.ts';
+import type {
+  GraphPointer,
+  ObserveState,
+  OwnerCountHistory,
+  OwnerCounts,
+  ReadCap,
+  ReadSpend,
+} from './account-state.ts';
 
 /**
  * Pure planning for observe: when to head-scan, how big a first page, whether a full scan is
@@ -26,25 +33,99 @@ export function rollSpend(spend: ReadSpend, now: number): ReadSpend {
     day,
     dayRequests: spend.day === day ? spend.dayRequests : 0,
     dayUsers: spend.day === day ? spend.dayUsers : 0,
+    dayBilled: spend.day === day ? (spend.dayBilled ?? spend.dayUsers) : 0,
     month,
     monthUsd: spend.month === month ? spend.monthUsd : 0,
+    monthBilled: spend.month === month ? (spend.monthBilled ?? 0) : 0,
   };
 }
 
-export function recordSpend(spend: ReadSpend, users: number, settings: ObserveSettings): ReadSpend {
+/**
+ * One read request: `users` returned, of which `billed` are billed (X bills a user once per app and
+ * UTC day; by default every user returned is counted as billed, the safe side).
+ */
+export function recordSpend(
+  spend: ReadSpend,
+  users: number,
+  settings: ObserveSettings,
+  billed: number = users,
+): ReadSpend {
+  const charged = Math.min(users, Math.max(0, billed));
   return {
     ...spend,
     dayRequests: spend.dayRequests + 1,
     dayUsers: spend.dayUsers + users,
-    monthUsd: spend.monthUsd + users * settings.usdPerUserRead,
+    dayBilled: (spend.dayBilled ?? 0) + charged,
+    monthUsd: spend.monthUsd + charged * settings.usdPerUserRead,
+    monthBilled: (spend.monthBilled ?? 0) + charged,
     totalRequests: spend.totalRequests + 1,
     totalUsers: spend.totalUsers + users,
+    totalBilled: (spend.totalBilled ?? 0) + charged,
   };
+}
+
+/**
+ * Users X has already billed this app for today, as far as observe knows: the anchor's members read
+ * today (head scans read the newest followers again and again). A read of anyone else is counted as
+ * billed, the safe side.
+ */
+export function readToday(observe: ObserveState, now: number): ReadonlySet<string> {
+  const record = observe.anchorRead;
+  if (record === undefined || record.day !== dayKey(now)) return new Set();
+  return new Set((observe.headAnchor ?? []).slice(0, record.count));
 }
 
 /** Whether one more request returning up to `users` users fits the day's requests and the month's money. */
 export function canAfford(spend: ReadSpend, users: number, settings: ObserveSettings): boolean {
   return readRefusal(spend, users, settings, 0) === undefined;
+}
+
+/** Daily owner-count samples kept: enough for a digest's period and the one before. */
+export const OWNER_HISTORY_DAYS = 15;
+
+/** The history with today's sample (replacing an earlier one of the same UTC day). */
+export function withOwnerSample(
+  history: OwnerCountHistory | undefined,
+  sample: OwnerCounts,
+): OwnerCountHistory {
+  const kept = (history ?? []).filter((entry) => dayKey(entry.at) !== dayKey(sample.at));
+  return [...kept, sample].slice(-OWNER_HISTORY_DAYS);
+}
+
+/**
+ * How many followers left over [start, now] by the owner's own counts: the count at the start, plus
+ * the new followers found since, less the count now. Undefined without a sample at or before start
+ * (the nearest earlier one is used).
+ */
+export function leftByCount(
+  observe: Pick<ObserveState, 'owner' | 'ownerHistory'>,
+  start: number,
+  newSince: number,
+): number | undefined {
+  const history = observe.ownerHistory ?? [];
+  const before = history.filter((entry) => entry.at <= start);
+  const atStart = before[before.length - 1] ?? history[0];
+  const now = observe.owner;
+  if (atStart === undefined || now === undefined) return undefined;
+  return Math.max(0, atStart.followers + newSince - now.followers);
+}
+
+/**
+ * Whether the follower snapshot can be shown as the list: `complete` after a full scan with the
+ * counts agreeing; `partial` while it holds only followers seen since connection; `drifted` when
+ * the owner's count is off the snapshot by more than a share (names of who left are missing).
+ */
+export type SnapshotTrust = 'complete' | 'partial' | 'drifted';
+export const SNAPSHOT_DRIFT_SHARE = 0.05;
+
+export function snapshotTrust(observe: Pick<ObserveState, 'graphs' | 'owner'>): SnapshotTrust {
+  const pointer = observe.graphs.followers;
+  if (!pointer.complete) return 'partial';
+  const counted = observe.owner?.followers;
+  if (counted === undefined) return 'complete';
+  return Math.abs(pointer.count - counted) > Math.max(10, pointer.count * SNAPSHOT_DRIFT_SHARE)
+    ? 'drifted'
+    : 'complete';
 }
 
 /** Why one more read does not fit: the cap it would exceed, and when that cap frees up again. */
@@ -95,7 +176,11 @@ export function targetNewPerHeadScan(settings: ObserveSettings): number {
  * followers, never longer than the detection delay the owner accepts, never shorter than a tick.
  */
 export function headScanInterval(growthPerHour: number, settings: ObserveSettings): number {
-  const ceiling = Math.max(MIN_HEAD_SCAN_INTERVAL_MS, settings.detectionDelayHours * HOUR);
+  // A follower is seen at the first tick after the scan that follows them: keep a tick's room.
+  const ceiling = Math.max(
+    MIN_HEAD_SCAN_INTERVAL_MS,
+    settings.detectionDelayHours * HOUR - MIN_HEAD_SCAN_INTERVAL_MS,
+  );
   if (growthPerHour <= 0) return ceiling;
   const wanted = (targetNewPerHeadScan(settings) / growthPerHour) * HOUR;
   return Math.min(ceiling, Math.max(MIN_HEAD_SCAN_INTERVAL_MS, wanted));
@@ -126,11 +211,13 @@ export function headNextPageSize(
     run: number;
     /** The page just read: its size, and how many of its users were new (or re-follows). */
     lastPage?: { size: number; fresh: number } | undefined;
+    /** Places read on below the run that ends the scan (see nextHeadOverlap). */
+    overlap?: number | undefined;
   },
   settings: ObserveSettings,
   maxPageSize: number,
 ): number {
-  const missingRun = Math.max(1, settings.headScanKnownRun - progress.run);
+  const missingRun = Math.max(1, settings.headScanKnownRun - progress.run) + (progress.overlap ?? 0);
   const rest = Math.max(0, Math.floor((progress.expected - progress.found) * HEAD_PAGE_SHARE));
   let size = missingRun + rest;
   const last = progress.lastPage;
@@ -139,6 +226,28 @@ export function headNextPageSize(
   if (last && last.size > 0 && last.fresh * 2 >= last.size)
     size = Math.max(size, last.size * 2, last.fresh * 2);
   return Math.min(maxPageSize, size);
+}
+
+/** The most places a head scan reads on below its known block (the anchor holds the newest 100). */
+export const MAX_HEAD_OVERLAP = 80;
+
+/**
+ * Places the next head scan reads on below the run of known followers that ends it. A scan that met
+ * a new follower listed below `orderDepth` known ones learns the list is that much out of order, and
+ * reads twice as deep from then on (so a deeper displacement is met, and learned, the next time);
+ * without such evidence the overlap halves every day. The run itself covers a follower listed just
+ * below one known (X's usual noise), so that costs nothing extra.
+ */
+export function nextHeadOverlap(
+  current: number,
+  orderDepth: number,
+  elapsedMs: number,
+  knownRun: number,
+): number {
+  const wanted = orderDepth >= 2 ? Math.max(0, 2 * orderDepth + 1 - knownRun) : 0;
+  const decayed = current * 2 ** (-Math.max(0, elapsedMs) / (24 * HOUR));
+  const next = Math.min(MAX_HEAD_OVERLAP, Math.max(wanted, decayed));
+  return next < 0.5 ? 0 : Math.round(next * 100) / 100;
 }
 
 /** Share of the expected new followers a page asks for (measured: 0.5–1.0 differ little; see bench). */

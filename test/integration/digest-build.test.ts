@@ -153,8 +153,9 @@ describe('digest facts gathered from the store', () => {
   it('agrees with what the engine observed and queued on a sandbox account in approve mode', async () => {
     // Prepare: a week of followers arriving and leaving, observed and reconciled by the real tick
     const harness = await startAccountHarness(db, {
-      owner: { initialFollowers: 300, followersPerDay: 25, unfollowsPerDay: 3 },
-      observe: { fullScanMinDays: 1 },
+      // Enough leave (over 5% by the counts) that full scans run to name them
+      owner: { initialFollowers: 300, followersPerDay: 25, unfollowsPerDay: 8 },
+      observe: { fullScanMinDays: 1, detectionDelayHours: 6 },
     });
     try {
       const client: ClientRecord = {

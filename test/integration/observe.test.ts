@@ -93,8 +93,10 @@ describe('observe', () => {
     const report = observed(await h.tick({}));
 
     // Assess: everyone new is found, and the read cost follows the new followers, not the 250 old ones
+    // (the 12, the run of known ones that ends the scan, the overlap below it, a page's overshoot)
     expect(sorted(report.newFollowers)).toEqual(sorted(newcomers));
-    expect(report.usersRead).toBeLessThanOrEqual(12 + 12);
+    expect(report.usersRead).toBeLessThanOrEqual(12 + 3 + 10 + 14);
+    expect(report.usersBilled).toBeLessThanOrEqual(report.usersRead);
     expect(await snapshot(h, 'followers')).toEqual(sorted(h.world.followerIds(h.owner.id)));
   });
 
@@ -147,7 +149,8 @@ describe('observe', () => {
         const h = await start({ owner: { initialFollowers: 2_600 }, observe: { fullScanMinDays: 1 } });
         await settle(h, 8);
         const before = await snapshot(h, 'followers');
-        const leavers = h.world.followerIds(h.owner.id).slice(100, 103);
+        // More than 5% of the list by the owner's counts: worth a full scan to name them
+        const leavers = h.world.followerIds(h.owner.id).slice(100, 240);
         for (const id of leavers) h.world.userUnfollows(id, h.owner.id);
         h.clock.advance(DAY);
         let allowed = 1;
@@ -230,7 +233,8 @@ describe('observe', () => {
     const h = await start({ observe: { fullScanMinDays: 1 } });
     await settle(h);
     const followers = h.world.followerIds(h.owner.id);
-    const leavers = followers.slice(10, 13);
+    // More than 5% of the list by the owner's counts: worth a full scan to name them
+    const leavers = followers.slice(10, 24);
     for (const id of leavers) h.world.userUnfollows(id, h.owner.id);
     const following = h.world.followingIds(h.owner.id);
     const dropped = following[0]!;
@@ -315,6 +319,48 @@ describe('observe', () => {
       ConflictError,
     );
     await expect(a.cell.commit(a.cell.state)).rejects.toBeInstanceOf(ConflictError);
+  });
+
+  it("counts reconcile's profile look-ups against the read budget", async () => {
+    // Prepare: a follower a full scan found (its changeset carries no profile), committed
+    const h = await start();
+    await settle(h);
+    const stranger = h.world.createUser();
+    h.world.userFollows(stranger.id, h.owner.id);
+    const lease = await acquireLease(h.store, h.account, 'test', h.clock.now(), 60_000);
+    if (!lease.acquired) throw new Error('lease should be granted');
+    const observe = lease.cell.state.observe;
+    const empty = encodeIds(new BigUint64Array(0));
+    const seq = observe.seq + 1;
+    await h.store.putChangeset(
+      h.account,
+      {
+        seq,
+        at: h.clock.now(),
+        kind: 'followers',
+        source: 'full',
+        added: encodeIds(new BigUint64Array([BigInt(stranger.id)])),
+        removed: empty,
+        addedCount: 1,
+        removedCount: 0,
+        profiles: [],
+      },
+      lease.cell.fence,
+    );
+    await lease.cell.commit({ ...lease.cell.state, observe: { ...observe, seq }, lease: undefined });
+    const before = observe.spend;
+    const lookupsBefore = h.sandbox.stats.endpoint('users').requests;
+
+    // Act
+    const report = await h.tick();
+
+    // Assess: one look-up request, one user billed, both in the account's spend
+    if (!report.ran) throw new Error(`tick did not run: ${report.reason}`);
+    expect(h.sandbox.stats.endpoint('users').requests - lookupsBefore).toBe(1);
+    const after = (await h.store.getState(h.account))!.state.observe.spend;
+    const observeBilled = report.observe.usersBilled;
+    expect((after.totalBilled ?? 0) - (before.totalBilled ?? 0)).toBe(observeBilled + 1);
+    expect(after.totalRequests - before.totalRequests).toBe(report.observe.requests + 1);
   });
 
   it('loses nothing when a worker crashes between storing a changeset and committing it', async () => {

@@ -66,7 +66,8 @@ describe.each(CONTRACT_NETWORKS)('observe on %s', (network: Network) => {
 
     // Assess: everyone new is found, and what was read follows the new followers, not the 250 old ones
     expect([...report.newFollowers].sort()).toEqual(newcomers.map(h.idOf).sort());
-    expect(report.usersRead).toBeLessThanOrEqual(12 + 12);
+    // (the 12, the run of known ones that ends the scan, the overlap below it, a page's overshoot)
+    expect(report.usersRead).toBeLessThanOrEqual(12 + 3 + 10 + 14);
     expect(await h.snapshot('followers')).toEqual(h.sortedIds(await h.graph.followerIds()));
   });
 

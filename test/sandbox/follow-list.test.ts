@@ -120,3 +120,35 @@ describe('FollowList', () => {
     }
   });
 });
+
+describe('FollowList: a newcomer listed below the top', () => {
+  it('sits exactly `depth` places below the top, the others in their order', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ depth: fc.nat({ max: 12 }), remove: fc.option(fc.nat(), { nil: undefined }) }), {
+          maxLength: 200,
+        }),
+        (steps) => {
+          // Prepare
+          const list = new FollowList();
+          const model: number[] = [];
+
+          // Act
+          steps.forEach((step, ordinal) => {
+            list.insertBelowTop(ordinal, ordinal * 1000, step.depth);
+            model.splice(Math.min(step.depth, model.length), 0, ordinal);
+            if (step.remove !== undefined && model.length > 0) {
+              const gone = model[step.remove % model.length]!;
+              list.remove(gone);
+              model.splice(model.indexOf(gone), 1);
+            }
+          });
+
+          // Assess
+          expect(list.all().map((entry) => entry.ordinal)).toEqual(model);
+          for (const ordinal of model) expect(list.followedAt(ordinal)).toBe(ordinal * 1000);
+        },
+      ),
+    );
+  });
+});

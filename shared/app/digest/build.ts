@@ -38,6 +38,7 @@ import {
 } from '../../domain/digest/index.ts';
 import type { FollowTask } from '../../domain/engine/task.ts';
 import { type IdCodec, idCodecFor } from '../../domain/idset/index.ts';
+import { leftByCount, type SnapshotTrust, snapshotTrust } from '../../domain/observe-plan.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { ClientBranding } from '../../ports/console.ts';
 import type { FollowerSampleStore } from '../../ports/digest-store.ts';
@@ -287,6 +288,7 @@ export async function gatherAccountFacts(
     ...(counts.atStart === undefined ? {} : { followersAtStart: counts.atStart }),
     newFollowers,
     lost,
+    ...leaversByCount(state, period, newFollowers.length),
     followBacksDone,
     promiseOutcomes,
     awaitingApproval,
@@ -301,6 +303,20 @@ export async function gatherAccountFacts(
         ? {}
         : { approveAll, approveAllCovers: Math.min(waiting.length, MAX_BATCH_LINK_TARGETS) },
   };
+}
+
+/**
+ * How many left in the period by the owner's own counts (whoever a full scan named), and whether
+ * the snapshot behind the names is the whole list.
+ */
+function leaversByCount(
+  state: AccountState | undefined,
+  period: { start: number; end: number },
+  newCount: number,
+): { leftByCount?: number; snapshot?: SnapshotTrust } {
+  if (state === undefined) return {};
+  const left = leftByCount(state.observe, period.start, newCount);
+  return { ...(left === undefined ? {} : { leftByCount: left }), snapshot: snapshotTrust(state.observe) };
 }
 
 /**

@@ -19,6 +19,7 @@ import {
 } from '../../domain/engine/task.ts';
 import { ConflictError, RecordTooLargeError } from '../../domain/errors.ts';
 import { idCodecFor } from '../../domain/idset/index.ts';
+import { readToday, recordSpend, rollSpend } from '../../domain/observe-plan.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type { Platform, PlatformUser } from '../../ports/platform.ts';
@@ -27,6 +28,9 @@ import type { TaskStore } from '../../ports/tasks.ts';
 import { loadGraph } from '../observe/graph-repo.ts';
 import type { StateCell } from '../state-cell.ts';
 import { emptyEngineState } from './policy-of.ts';
+
+/** Users one profile look-up request returns at most (X: 100 ids per `GET /2/users`). */
+const LOOKUP_BATCH = 100;
 
 export interface ReconcileDeps {
   platform: Platform;
@@ -285,13 +289,32 @@ export async function reconcile(
 
   async function lookup(ids: readonly string[]): Promise<PlatformUser[]> {
     try {
-      return await deps.platform.lookupUsers(ids);
+      const users = await deps.platform.lookupUsers(ids);
+      await chargeLookup(ids, users);
+      return users;
     } catch (error) {
       // Profiles are for vetting; without them the filters see an empty profile. Better to retry
       // the whole changeset on the next tick than to vet blind: rethrow.
       log.warn('profile lookup failed; reconcile will retry', { error });
       throw error;
     }
+  }
+
+  /**
+   * Profile look-ups are reads like observe's (billed per user on X): they count against the same
+   * budget, one request per batch, users already read today (the head scan's newest) not billed.
+   */
+  async function chargeLookup(ids: readonly string[], users: readonly PlatformUser[]): Promise<void> {
+    const now = deps.clock.now();
+    const current = cell.state.observe;
+    const free = readToday(current, now);
+    const billed = users.filter((user) => !free.has(user.id)).length;
+    let spend = rollSpend(current.spend, now);
+    const batches = Math.max(1, Math.ceil(ids.length / LOOKUP_BATCH));
+    for (let batch = 0; batch < batches; batch += 1) {
+      spend = recordSpend(spend, batch === 0 ? users.length : 0, account.observe, batch === 0 ? billed : 0);
+    }
+    await cell.commit({ ...cell.state, observe: { ...current, spend } });
   }
 
   /** Once a day, skips approvals that waited longer than the policy allows. */

@@ -10,7 +10,7 @@ import {
   TASK_STATES,
   type TaskState,
 } from '../../domain/engine/task.ts';
-import { rollSpend } from '../../domain/observe-plan.ts';
+import { rollSpend, type SnapshotTrust, snapshotTrust } from '../../domain/observe-plan.ts';
 import type { AccountStateStore } from '../../ports/store.ts';
 import type { BucketStore, TaskStore } from '../../ports/tasks.ts';
 import { loadFollowLimiters } from './limits.ts';
@@ -53,6 +53,13 @@ export interface AccountStatusReport {
     /** A read cap is spent until then. */
     pausedUntil: number | null;
   };
+  /** Users billed this month (X bills a user once per app and UTC day), and read requests today. */
+  readsThisMonth: { billedUsers: number; requestsToday: number };
+  /**
+   * Whether the follower snapshot is the whole list: `partial` (only followers seen since
+   * connection), `drifted` (the owner's count is off it: some who left are not named), `complete`.
+   */
+  snapshot: SnapshotTrust | null;
 }
 
 /** Everything `followback status` shows for one account, read-only. */
@@ -142,6 +149,8 @@ export async function accountStatus(
       usersToday: spend.dayUsers,
       pausedUntil: state?.state.observe.readsPaused?.until ?? null,
     },
+    readsThisMonth: { billedUsers: spend.monthBilled ?? 0, requestsToday: spend.dayRequests },
+    snapshot: state ? snapshotTrust(state.state.observe) : null,
   };
 }
 

@@ -15,16 +15,20 @@ import {
 } from '../../domain/errors.ts';
 import { chunkBytes, type IdCodec, idCodecFor } from '../../domain/idset/index.ts';
 import {
+  dayKey,
   FULL_SCAN_CHECK_INTERVAL_MS,
   fullScanAffordable,
   headFirstPageSize,
   headNextPageSize,
   headScanInterval,
   MIN_HEAD_SCAN_INTERVAL_MS,
+  nextHeadOverlap,
   readRefusal,
+  readToday,
   recordSpend,
   rollSpend,
   updateGrowth,
+  withOwnerSample,
 } from '../../domain/observe-plan.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Logger } from '../../ports/logger.ts';
@@ -53,7 +57,10 @@ export type StopReason = 'rate_limited' | 'budget' | 'deadline' | 'platform_erro
 
 export interface ObserveReport {
   requests: number;
+  /** Users the platform returned. */
   usersRead: number;
+  /** Of those, users billed as far as observe can tell (X: once per app and UTC day). */
+  usersBilled: number;
   newFollowers: string[];
   lostFollowers: string[];
   ownerFollowed: string[];
@@ -89,6 +96,20 @@ const HEAD_ANCHOR_SIZE = 100;
 const HEAD_ANCHOR_GIVE_UP = 2_000;
 /** Places an anchor member may be out of its order by list-order noise alone (X: "not a contract"). */
 const ANCHOR_ORDER_SLACK = 10;
+/**
+ * Places a head scan reads below the known block before it has measured the list's order: the
+ * slack an anchor member is allowed (X's order is "not a contract"); it decays within days when the
+ * order proves better, and grows when it proves worse.
+ */
+const INITIAL_HEAD_OVERLAP = ANCHOR_ORDER_SLACK;
+/**
+ * Followers gone by the counts (not yet named) before a full scan is worth its price: a share of the
+ * list, at least a few. The digest reports how many left from the counts in any case.
+ */
+const FULL_SCAN_LEAVER_SHARE = 0.05;
+const FULL_SCAN_MIN_LEAVERS = 10;
+/** Share of the month's read budget under which a full scan runs on schedule, counts or not. */
+const CHEAP_FULL_SCAN_SHARE = 0.1;
 /** Re-follow candidates an interrupted head scan carries over to its resumption (state item size). */
 const MAX_CARRIED_CANDIDATES = 1_000;
 /** Failed reads of one cursor after which a scan drops the cursor and starts again from the top. */
@@ -129,6 +150,7 @@ class ObserveRun {
   readonly report: ObserveReport = {
     requests: 0,
     usersRead: 0,
+    usersBilled: 0,
     newFollowers: [],
     lostFollowers: [],
     ownerFollowed: [],
@@ -139,6 +161,8 @@ class ObserveRun {
   readonly #log: Logger;
   /** How this network's ids are parsed, compared, diffed and stored (numeric on X, strings elsewhere). */
   readonly #ids: IdCodec;
+  /** Users X has billed today (the anchor's members read today), then every user this run read. */
+  readonly #billedToday: Set<string>;
 
   constructor(
     readonly account: AccountRecord,
@@ -153,6 +177,7 @@ class ObserveRun {
     });
     this.#working = cell.state.observe;
     this.#ids = idCodecFor(account.network);
+    this.#billedToday = new Set(readToday(cell.state.observe, deps.clock.now()));
   }
 
   /** The observe state as this run sees it: what was committed plus spend not yet written. */
@@ -191,7 +216,8 @@ class ObserveRun {
       readsPaused: undefined,
     });
     try {
-      if (this.obs.owner === undefined || now - this.obs.owner.at >= 24 * 3_600_000)
+      // The owner's counts: one user read a UTC day (X bills it once a day however often it is read).
+      if (this.obs.owner === undefined || dayKey(this.obs.owner.at) !== dayKey(now))
         await this.#refreshOwner();
       if (this.obs.graphs.followers.baseSeq === 0 && this.obs.fullScan === undefined) {
         await this.#baseline();
@@ -263,16 +289,29 @@ class ObserveRun {
     } catch (error) {
       throw this.#stopFor(error);
     }
+    const billed = this.#bill(page.users.map((user) => user.id));
     this.report.requests += 1;
     this.report.usersRead += page.users.length;
     const observe = {
       ...this.obs,
-      spend: recordSpend(this.obs.spend, page.users.length, this.account.observe),
+      spend: recordSpend(this.obs.spend, page.users.length, this.account.observe, billed),
     };
     // Do not spend the window to the last request: wait for its reset instead of meeting a 429.
     if (page.rateLimit && page.rateLimit.remaining <= 0) observe.readBlockedUntil = page.rateLimit.resetAt;
     this.#setObserve(observe);
     return page;
+  }
+
+  /** How many of these users X bills: those not yet returned to this app today, as far as known. */
+  #bill(ids: readonly string[]): number {
+    let billed = 0;
+    for (const id of ids) {
+      if (this.#billedToday.has(id)) continue;
+      this.#billedToday.add(id);
+      billed += 1;
+    }
+    this.report.usersBilled += billed;
+    return billed;
   }
 
   #stopFor(error: unknown): Stop | unknown {
@@ -301,14 +340,17 @@ class ObserveRun {
     }
     this.report.requests += 1;
     this.report.usersRead += 1;
+    const billed = this.#bill([me.id]);
+    const owner = {
+      followers: me.followersCount ?? 0,
+      following: me.followingCount ?? 0,
+      at: this.deps.clock.now(),
+    };
     await this.#saveObserve({
       ...this.obs,
-      spend: recordSpend(this.obs.spend, 1, this.account.observe),
-      owner: {
-        followers: me.followersCount ?? 0,
-        following: me.followingCount ?? 0,
-        at: this.deps.clock.now(),
-      },
+      spend: recordSpend(this.obs.spend, 1, this.account.observe, billed),
+      owner,
+      ownerHistory: withOwnerSample(this.obs.ownerHistory, owner),
     });
   }
 
@@ -407,15 +449,31 @@ class ObserveRun {
     let cursor = resume?.cursor;
     const planned = resume ? expected / 2 : expected;
     const maxPage = this.deps.platform.limits.maxPageSize;
-    let pageSize = headFirstPageSize(planned, settings, maxPage);
     let run = 0;
     /** Anchor positions of the known followers of the current run (their order in the anchor). */
     const runPositions: number[] = [];
     let finished = false;
     let finishedByRun = false;
     let interruption: Stop | undefined;
+    // Past the stop rule the scan reads on `overlap` places below the known block: X's order is not a
+    // contract, and a new follower listed a few places below known ones is found there. On X the
+    // overlap is free after the day's first scan (those users were already read, and billed, today).
+    const overlap = Math.round(this.obs.headOverlap ?? INITIAL_HEAD_OVERLAP);
+    let overlapLeft = 0;
+    // The first page asks for a little under the new followers expected, and, when few are, for the
+    // run and the overlap below them too: one request for a quiet account.
+    let pageSize = Math.min(
+      maxPage,
+      headFirstPageSize(planned, settings, maxPage) + (planned < settings.headScanKnownRun ? overlap : 0),
+    );
+    /** The deepest a new follower was listed below known followers (known ones read above it). */
+    let orderDepth = 0;
+    /** Known followers read since the last new one (the run, but not reset by anchor logic). */
+    let knownSinceNew = 0;
+    /** Known followers read in the overlap (below the run that ended the scan). */
+    let overlapKnown = 0;
     try {
-      while (!finished) {
+      while (!finished || overlapLeft > 0) {
         this.#assertNotBlocked();
         const page = await this.#read('followers', cursor, pageSize);
         // Checks every id of the page before any is used (ValidationError on a malformed one).
@@ -425,7 +483,25 @@ class ObserveRun {
           const id = user.id;
           if (newestSeen.length < HEAD_ANCHOR_SIZE) newestSeen.push(id);
           const earlier = codec.has(foundEarlier, id);
-          if (!codec.has(known, id) || earlier) {
+          const isNew = !codec.has(known, id) || earlier;
+          if (finished) {
+            // The overlap below the block that ended the scan: only new followers count here.
+            if (overlapLeft <= 0) break;
+            overlapLeft -= 1;
+            if (isNew && !earlier && !found.has(id)) {
+              found.set(id, user);
+              // Listed below `depth` known ones: read on as deep again (others may sit as far below).
+              const depth = settings.headScanKnownRun + overlapKnown;
+              orderDepth = Math.max(orderDepth, depth);
+              overlapLeft = Math.max(overlapLeft, overlap, depth);
+            } else if (!isNew) overlapKnown += 1;
+            continue;
+          }
+          if (isNew) {
+            if (knownSinceNew > 0 && !earlier && !found.has(id)) {
+              orderDepth = Math.max(orderDepth, knownSinceNew);
+            }
+            knownSinceNew = 0;
             run = 0;
             runPositions.length = 0;
             fresh += 1;
@@ -439,6 +515,7 @@ class ObserveRun {
           } else if (anchor.size > 0 && !anchorGone) {
             refollowCandidates.set(id, user);
             fresh += 1;
+            knownSinceNew = 0;
             run = 0;
             runPositions.length = 0;
             if (!metAnchor && refollowCandidates.size >= HEAD_ANCHOR_GIVE_UP) {
@@ -451,21 +528,33 @@ class ObserveRun {
             }
             continue;
           }
+          knownSinceNew += 1;
           run += 1;
           runPositions.push(position ?? run);
           if (endsScan(run, runPositions, settings.headScanKnownRun)) {
             finished = true;
             finishedByRun = true;
-            break;
+            overlapLeft = overlap;
           }
         }
-        if (page.nextCursor === undefined) finished = true;
+        if (page.nextCursor === undefined) {
+          finished = true;
+          overlapLeft = 0;
+        }
         cursor = page.nextCursor;
-        pageSize = headNextPageSize(
-          { found: found.size, expected: planned, run, lastPage: { size: page.users.length, fresh } },
-          settings,
-          maxPage,
-        );
+        pageSize = finished
+          ? Math.min(maxPage, Math.max(1, overlapLeft))
+          : headNextPageSize(
+              {
+                found: found.size,
+                expected: planned,
+                run,
+                lastPage: { size: page.users.length, fresh },
+                overlap,
+              },
+              settings,
+              maxPage,
+            );
       }
     } catch (error) {
       if (!(error instanceof Stop)) throw error;
@@ -491,7 +580,15 @@ class ObserveRun {
     if (finished) {
       observe.headResume = undefined;
       // A resumed scan did not start at the top: the anchor stays the one its first part was measured by.
-      if (!resume) observe.headAnchor = mergeAnchor(newestSeen, anchorIds, anchorMet);
+      if (!resume) {
+        const merged = mergeAnchor(newestSeen, anchorIds, anchorMet);
+        observe.headAnchor = merged;
+        // The anchor's leading members read today: re-reading them later today is not billed.
+        let count = 0;
+        while (count < merged.length && this.#billedToday.has(merged[count]!)) count += 1;
+        observe.anchorRead = { day: dayKey(now), count };
+      }
+      observe.headOverlap = nextHeadOverlap(overlap, orderDepth, sinceLast, settings.headScanKnownRun);
       observe.lastHeadScanAt = now;
       observe.growthPerHour = updateGrowth(observe.growthPerHour, totalFound, sinceLast);
       observe.nextHeadScanAt = now + headScanInterval(observe.growthPerHour, settings);
@@ -582,6 +679,7 @@ class ObserveRun {
     const kinds = (['followers', 'following'] as const).slice().sort((a, b) => lastScan(a) - lastScan(b));
     for (const kind of kinds) {
       const pointer = this.obs.graphs[kind];
+      if (!this.#countsSayChanged(kind)) continue;
       const estimated = Math.max(
         pointer.count,
         kind === 'followers' ? (this.obs.owner?.followers ?? 0) : (this.obs.owner?.following ?? 0),
@@ -598,6 +696,33 @@ class ObserveRun {
       if (affordable) return kind;
     }
     return undefined;
+  }
+
+  /**
+   * Whether the owner's own counts say a complete list changed in a way only a full scan can name:
+   * followers who left (the snapshot holds more than X counts) beyond a small share, or fewer
+   * followings than the snapshot (the owner unfollowed someone; follow-backs only add). A list never
+   * scanned whole, or without counts, is always worth scanning when the budget allows. Follow-backs
+   * add followings: more than the followers found since the last scan of that list is the owner's.
+   */
+  #countsSayChanged(kind: GraphKind): boolean {
+    const pointer = this.obs.graphs[kind];
+    const owner = this.obs.owner;
+    // Where reads are free (Bluesky, Mastodon) a full scan costs only requests: scan on schedule.
+    if (this.account.observe.usdPerUserRead === 0) return true;
+    if (!pointer.complete || owner === undefined) return true;
+    // A scan cheaper than a tenth of the month's read budget runs on schedule; dearer ones wait for the counts.
+    const settings = this.account.observe;
+    if (pointer.count * settings.usdPerUserRead <= settings.readBudgetUsdPerMonth * CHEAP_FULL_SCAN_SHARE)
+      return true;
+    if (kind === 'followers') {
+      const unnamedLeavers = pointer.count - owner.followers;
+      return unnamedLeavers >= Math.max(FULL_SCAN_MIN_LEAVERS, pointer.count * FULL_SCAN_LEAVER_SHARE);
+    }
+    // Follow-backs add followings, at most one per follower found since the last scan of the list.
+    const followers = this.obs.graphs.followers.count;
+    const followBacksPossible = Math.max(0, followers - (pointer.followersAtScan ?? followers));
+    return owner.following < pointer.count || owner.following - pointer.count > followBacksPossible;
   }
 
   async #startFullScan(kind: GraphKind): Promise<void> {
@@ -764,6 +889,7 @@ class ObserveRun {
           count: next.length,
           complete: true,
           lastFullScanAt: now,
+          ...(kind === 'following' ? { followersAtScan: this.obs.graphs.followers.count } : {}),
         },
       },
     });

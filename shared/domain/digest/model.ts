@@ -142,6 +142,9 @@ export interface AccountDigest {
   newFollowers: FollowerChange[];
   /** Most notable first. */
   lost: FollowerChange[];
+  /** How many left by the follower counts: at least the named ones. */
+  leftCount: number;
+  snapshot: 'complete' | 'partial' | 'drifted';
   /** Most notable first. */
   followBacksDone: FollowBackDone[];
   /** Kept / judged × 100; null when no deadline fell in the period. */
@@ -353,6 +356,10 @@ export interface AccountDigestInput {
   followersAtStart?: number | undefined;
   newFollowers?: readonly FollowerChange[] | undefined;
   lost?: readonly FollowerChange[] | undefined;
+  /** How many left in the period by the owner's follower counts (names in `lost` where a full scan gave them). */
+  leftByCount?: number | undefined;
+  /** Whether the follower snapshot is the whole list (`partial`, `drifted`: names of who left are missing). */
+  snapshot?: 'complete' | 'partial' | 'drifted' | undefined;
   followBacksDone?: readonly FollowBackDone[] | undefined;
   /**
    * Owed follow-backs whose deadline matters for the period (from follow tasks). When absent,
@@ -433,6 +440,8 @@ export function buildAccountDigest(
     netChange: netChange(followersNow, input.followersAtStart, newFollowers.length, lost.length),
     newFollowers,
     lost,
+    leftCount: Math.max(lost.length, input.leftByCount ?? 0),
+    snapshot: input.snapshot ?? 'complete',
     followBacksDone,
     promiseKeptPct: kept.pct,
     promiseJudged: kept.judged,

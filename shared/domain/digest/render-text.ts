@@ -138,6 +138,21 @@ function accountText(model: DigestModel, account: AccountDigest, options: ListLi
     ),
   );
 
+  if (account.leftCount > account.lost.length) {
+    // The owner's counts say more left than a full scan could name yet.
+    out.push(
+      '',
+      `Stopped following: ${formatCount(account.leftCount, locale)} by the follower count` +
+        (account.lost.length > 0 ? `, ${formatCount(account.lost.length, locale)} named below.` : '.'),
+    );
+  }
+  if (account.snapshot !== 'complete') {
+    out.push(
+      account.snapshot === 'partial'
+        ? 'The follower list is not fully read yet: who left is counted, not named.'
+        : 'The follower list has drifted from the count since its last full read: some who left are not named.',
+    );
+  }
   if (account.lost.length > 0) {
     out.push('', `Stopped following (${formatCount(account.lost.length, locale)}):`);
     out.push(
