@@ -251,7 +251,9 @@ async function simulateSeed(
   return { h, log, start, injected429s };
 }
 
-describe('the engine over simulated days with random faults', () => {
+// Each seed is 240 real ticks over HTTP and dynalite (about 10 s alone on two cores): room for a
+// loaded machine.
+describe('the engine over simulated days with random faults', { timeout: 120_000 }, () => {
   it.each(SEEDS)('keeps invariants 1–4 and 6 against the world’s ground truth (seed %i)', async (seed) => {
     // Prepare / Act
     const { h, log, start, injected429s } = await simulateSeed(seed);
