@@ -62,6 +62,7 @@ export function statusLines(r: AccountStatusReport, timeZone: string, now: numbe
     `${field(r.clientId)}/${field(r.accountId)}  @${field(r.handle, 80)} on ${networkName(r.network)}  (${r.status.replace('_', ' ')}, mode ${r.mode}; times in ${timeZone})`,
     ...r.warnings.map((warning) => `  note: ${field(warning)}`),
     row('followers', r.followers === null ? 'not observed yet' : thousands(r.followers)),
+    ...(r.snapshot !== null && r.snapshot !== 'complete' ? [row('snapshot', SNAPSHOT_TEXT[r.snapshot])] : []),
     row('tasks', tasks || 'none'),
     row('awaiting approval', thousands(r.awaitingApproval)),
     row('skips', skips || 'none'),
@@ -80,7 +81,7 @@ export function statusLines(r: AccountStatusReport, timeZone: string, now: numbe
       ? [
           row(
             'X reads',
-            `${usd(reads.monthUsd)} this month of ${usd(reads.budgetUsdPerMonth)}; today ${thousands(reads.requestsToday)} of ${counted(reads.requestsPerDay, 'request')}, ${counted(reads.usersToday, 'user')} read`,
+            `${usd(reads.monthUsd)} this month of ${usd(reads.budgetUsdPerMonth)}${r.readsThisMonth.billedUsers > 0 ? ` (${counted(r.readsThisMonth.billedUsers, 'user')} billed)` : ''}; today ${thousands(reads.requestsToday)} of ${counted(reads.requestsPerDay, 'request')}, ${counted(reads.usersToday, 'user')} read`,
           ),
         ]
       : []),
@@ -96,6 +97,12 @@ export function statusLines(r: AccountStatusReport, timeZone: string, now: numbe
     ...(r.blockedUntil && r.blockedUntil > now ? [row('rate limited', `until ${at(r.blockedUntil)}`)] : []),
   ];
 }
+
+/** What a snapshot that is not the whole list means to the operator. */
+const SNAPSHOT_TEXT = {
+  partial: 'not the whole list yet: only followers seen since connection (a full scan is to come)',
+  drifted: "the owner's count is off the snapshot: some who left are not named yet",
+} as const;
 
 interface ApproveOptions extends Selection {
   approve?: string;
