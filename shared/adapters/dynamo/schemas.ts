@@ -82,7 +82,7 @@ export const changesetHeaderSchema = z.object({
   seq: count,
   at: finite,
   kind: graphKind,
-  source: z.enum(['head', 'full', 'baseline']),
+  source: z.enum(['head', 'full', 'baseline', 'feed']),
   addedCount: count,
   removedCount: count,
   addedBytes: count,
@@ -94,6 +94,13 @@ export const changesetHeaderSchema = z.object({
 const bytes = z.instanceof(Uint8Array);
 
 export const dataItemSchema = z.object({ data: bytes });
+
+/** A changeset's removal mark: its removed ids (absent when too many to keep beside it). */
+export const removalMarkItemSchema = z.object({
+  seq: z.number().int().min(1),
+  at: finite,
+  removed: bytes.optional(),
+});
 
 export const changesetPartItemSchema = z.object({
   data: bytes,
