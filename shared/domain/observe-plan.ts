@@ -1,5 +1,6 @@
 import type { ObserveSettings } from './account.ts';
 import type { GraphPointer, ObserveState, ReadCap, ReadSpend } from './account-state.ts';
+import { nextFeedLookAt } from './feed-plan.ts';
 
 /**
  * Pure planning for observe: when to head-scan, how big a first page, whether a full scan is
@@ -199,6 +200,10 @@ export function nextObserveAt(observe: ObserveState): number {
   ) {
     return notBefore;
   }
-  const next = Math.min(observe.nextHeadScanAt, observe.nextFullScanCheckAt ?? 0);
+  const next = Math.min(
+    observe.nextHeadScanAt,
+    observe.nextFullScanCheckAt ?? 0,
+    nextFeedLookAt(observe.feed) ?? Number.POSITIVE_INFINITY,
+  );
   return Math.max(next, notBefore);
 }

@@ -578,7 +578,7 @@ function checkChangeset(changeset: Changeset): void {
   const problems: string[] = [];
   if (!Number.isFinite(changeset.at)) problems.push('at must be a finite number');
   if (changeset.kind !== 'followers' && changeset.kind !== 'following') problems.push('kind');
-  if (!['head', 'full', 'baseline'].includes(changeset.source)) problems.push('source');
+  if (!['head', 'full', 'baseline', 'feed'].includes(changeset.source)) problems.push('source');
   if (!(changeset.added instanceof Uint8Array)) problems.push('added must be bytes');
   if (!(changeset.removed instanceof Uint8Array)) problems.push('removed must be bytes');
   for (const field of ['addedCount', 'removedCount'] as const) {
