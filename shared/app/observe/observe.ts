@@ -290,8 +290,11 @@ class ObserveRun {
       await this.#putChangeset(look.changeset);
       this.report.committed.push(look.changeset.seq);
       this.report.newFollowers.push(...look.newFollowers);
+      await this.#saveObserve(look.observe);
+    } else {
+      // Nothing new: the mark and the spend go with the run's last commit.
+      this.#setObserve(look.observe);
     }
-    await this.#saveObserve(look.observe);
     if (look.stop !== undefined) throw this.#stopFor(look.stop);
   }
 
