@@ -11,6 +11,7 @@ import type { BenchFigures, BenchModule } from './support/bench.ts';
 const benches: Record<string, () => Promise<BenchModule>> = {
   observe: () => import('./observe.ts'),
   'observe-hard': async () => (await import('./observe.ts')).hard,
+  'observe-feed': async () => (await import('./observe.ts')).feeds,
   lambda: () => import('./lambda.ts'),
   cost: () => import('./cost.ts'),
   act: () => import('./act.ts'),
