@@ -20,6 +20,9 @@ export const clientRecordSchema = z.looseObject({
   digestOptOut: z.boolean().optional(),
   digestOptOutAt: finite.optional(),
   locale: z.string().min(1).max(35).optional(),
+  xApp: z
+    .looseObject({ clientId: z.string().min(1), confidential: z.boolean(), ownedBy: z.string().optional() })
+    .optional(),
 });
 
 export const observeSettingsSchema = z.looseObject({
