@@ -3,6 +3,7 @@ import { register as registerConnect } from './commands/connect-commands.ts';
 import { register as registerConsole } from './commands/console-commands.ts';
 import { register as registerDigest } from './commands/digest-commands.ts';
 import { register as registerTenants } from './commands/tenants-commands.ts';
+import { register as registerXApp } from './commands/x-app-commands.ts';
 
 /** Parses a whole number option, naming the option when it is not one. */
 export function wholeNumber(name: string, min = 0, max = Number.MAX_SAFE_INTEGER) {
@@ -106,6 +107,7 @@ export function buildProgram(options: { quietErrors?: boolean } = {}): Command {
 
   registerTenants(program);
   registerConnect(program);
+  registerXApp(program);
   registerConsole(program);
   registerDigest(program);
   return program;
