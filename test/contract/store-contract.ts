@@ -523,9 +523,10 @@ export function describeStoreContract(backend: StoreBackend): void {
       // Act
       const deleted = await store.purgeAccountData(gone);
 
-      // Assess
-      expect(deleted).toBe(6);
+      // Assess: state, 2 base chunks, 2 changesets and their 2 removal marks, the scan page
+      expect(deleted).toBe(8);
       expect(await store.getState(gone)).toBeUndefined();
+      expect(await store.getRemovalMarks(gone, 'followers', 0, 2)).toEqual([]);
       await expect(store.getChangesets(gone, 0, 2)).rejects.toBeInstanceOf(MissingItemError);
       expect(await store.getAccount(gone)).toBeDefined();
       expect((await store.getState(kept))?.version).toBe(1);
