@@ -12,6 +12,7 @@ const benches: Record<string, () => Promise<BenchModule>> = {
   observe: () => import('./observe.ts'),
   'observe-hard': async () => (await import('./observe.ts')).hard,
   'observe-order': async () => (await import('./observe.ts')).order,
+  'observe-feed': async () => (await import('./observe.ts')).feeds,
   lambda: () => import('./lambda.ts'),
   cost: () => import('./cost.ts'),
   act: () => import('./act.ts'),

@@ -18,6 +18,7 @@ import {
   table,
 } from './support/bench.ts';
 import { type DetectionScore, scoreDetections } from './support/detection.ts';
+import { measureFeedDetection } from './support/feed-detection.ts';
 import { HEAD_SCAN_OVERRIDES, runHeadScanWeek, type ScriptedEvent } from './support/head-scan-week.ts';
 import { runNaiveScans } from './support/naive-observer.ts';
 import { writeSnapshotThroughStore } from './support/snapshot-store.ts';
@@ -54,8 +55,54 @@ export async function run({ out, progress }: BenchOptions): Promise<BenchFigures
   Object.assign(figures, await reorderSection(out, progress));
   out('');
   Object.assign(figures, await budgetStopSection(out, progress));
+  out('');
+  Object.assign(figures, await feedSection(out, progress));
   return figures;
 }
+
+/** Detection on the networks with a change feed (bench/support/feed-detection.ts), and without it. */
+async function feedSection(
+  out: BenchOptions['out'],
+  progress: BenchOptions['progress'],
+): Promise<BenchFigures> {
+  const figures: BenchFigures = {};
+  out(
+    'Change feeds: 2,000 followers, ~100 new a day, 3 days, a tick every 15 min (feed first, scans behind):',
+  );
+  const rows: string[][] = [];
+  for (const network of ['mastodon', 'bluesky'] as const) {
+    for (const feed of [true, false]) {
+      progress(`observe/feed: ${network}${feed ? '' : ' (scans only)'}…`);
+      const result = await measureFeedDetection(network, { feed });
+      const p95 = result.score.p95Hours;
+      rows.push([
+        feed ? network : `${network}, scans only`,
+        show(result.score.detected),
+        show(result.score.recall, 4),
+        show(result.score.p50Hours, 3),
+        show(p95, 3),
+        feed ? `≤ 0.25: ${met(p95 <= 0.25)}` : '',
+        show(result.feedRequests),
+        show(result.listRequests),
+      ]);
+      const suffix = feed ? '' : '_scans_only';
+      figures[`detection_p95_h_${network}${suffix}`] = round(p95, 3);
+      figures[`recall_${network}${suffix}`] = round(result.score.recall, 4);
+    }
+  }
+  for (const line of table(
+    ['network', 'detected', 'recall', 'p50 (h)', 'p95 (h)', 'target', 'feed requests', 'list requests'],
+    rows,
+  )) {
+    out(line);
+  }
+  return figures;
+}
+
+/** `npm run bench -- observe-feed`: the change-feed section alone (it is also part of `observe`). */
+export const feeds: BenchModule = {
+  run: ({ out, progress }) => feedSection(out, progress),
+};
 
 /** Lists whose order is off by up to this many places (a newcomer listed that far below the top). */
 const REORDER_PLACES = [10, 50] as const;

@@ -4,6 +4,7 @@ import { register as registerConnect } from './commands/connect-commands.ts';
 import { register as registerConsole } from './commands/console-commands.ts';
 import { register as registerDigest } from './commands/digest-commands.ts';
 import { register as registerTenants } from './commands/tenants-commands.ts';
+import { register as registerXApp } from './commands/x-app-commands.ts';
 
 /** The version in package.json (the checkout's own). */
 function packageVersion(): string {
@@ -114,6 +115,7 @@ export function buildProgram(options: { quietErrors?: boolean } = {}): Command {
 
   registerTenants(program);
   registerConnect(program);
+  registerXApp(program);
   registerConsole(program);
   registerDigest(program);
   return program;

@@ -3,6 +3,8 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { systemClock } from '../shared/adapters/clock.ts';
 import { DynamoUnfollowQueue } from '../shared/adapters/dynamo/unfollow-store.ts';
 import { DynamoRefreshLock } from '../shared/app/connect/refresh-lock.ts';
+import { xTokenRefresherFor } from '../shared/app/connect/x-apps.ts';
+import { X_AUTHORIZE_URL_DEFAULT } from '../shared/config/x-oauth.ts';
 import {
   createAwsConsoleStore,
   createAwsCredentialStore,
@@ -35,12 +37,25 @@ const xClientSecret =
       ? async () => plainSecret
       : undefined;
 const consoleStore = createAwsConsoleStore(env, dynamo);
+const store = createAwsStore(env, dynamo);
+const credentials = createAwsCredentialStore(env, dynamo);
+// Accounts of a client with its own X app refresh through that app (its secret sealed by the vault).
+const xApps = {
+  registry: store,
+  credentials,
+  deployment: { clientId: env.X_CLIENT_ID, secret: xClientSecret },
+  endpoints: { authorizeUrl: X_AUTHORIZE_URL_DEFAULT, tokenUrl: env.X_TOKEN_URL, clock: systemClock },
+};
 const deps = {
-  store: createAwsStore(env, dynamo),
+  store,
   platformFor: createPlatformFactory({
     xApiBaseUrl: env.X_API_BASE_URL,
-    credentials: createAwsCredentialStore(env, dynamo),
+    credentials,
     xTokens: createXTokenRefresher(env, systemClock, xClientSecret),
+    xAppTokens: (account) =>
+      account.network === 'x' && account.xAppClientId !== undefined
+        ? xTokenRefresherFor(xApps, account)
+        : undefined,
     refreshLock: new DynamoRefreshLock({ client: dynamo, tableName: env.TABLE_NAME }),
     clock: systemClock,
     blueskyService: env.BLUESKY_SERVICE,

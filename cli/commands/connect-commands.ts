@@ -165,22 +165,29 @@ function printConnected(
 }
 
 async function connectXCommand(options: ConnectOptions): Promise<void> {
-  const [{ loadXOAuthEnv }, { connectX }, { XOAuthClient }] = await Promise.all([
+  const [{ loadXOAuthEnv }, { connectX }, { xOAuthClientFor }] = await Promise.all([
     import('../../shared/config/x-oauth.ts'),
     import('../../shared/app/connect/connect-x.ts'),
-    import('../../shared/app/connect/oauth-client.ts'),
+    import('../../shared/app/connect/x-apps.ts'),
   ]);
   const env = loadXOAuthEnv();
   const { logger, context } = await openConnect(options);
   try {
     const credentials = await context.credentials();
-    const oauth = new XOAuthClient({
-      clientId: env.X_CLIENT_ID,
-      clientSecret: env.X_CLIENT_SECRET,
-      authorizeUrl: env.X_AUTHORIZE_URL,
-      tokenUrl: env.X_TOKEN_URL,
-      clock: context.clock,
-    });
+    // The client's own X app if it names one (clients.yaml `xApp`), else the deployment's.
+    const secret = env.X_CLIENT_SECRET;
+    const oauth = await xOAuthClientFor(
+      {
+        registry: context.store,
+        credentials,
+        deployment: {
+          clientId: env.X_CLIENT_ID,
+          secret: secret === undefined ? undefined : async () => secret,
+        },
+        endpoints: { authorizeUrl: env.X_AUTHORIZE_URL, tokenUrl: env.X_TOKEN_URL, clock: context.clock },
+      },
+      options.client,
+    );
     const result = await connectX(
       {
         registry: context.store,
@@ -282,7 +289,7 @@ async function readAppPassword(options: ConnectOptions, identifier: string): Pro
 }
 
 /** Reads one line from the terminal without echoing it (the prompt goes to stderr). */
-function promptHidden(question: string): Promise<string> {
+export function promptHidden(question: string): Promise<string> {
   const stdin = process.stdin;
   warn(question);
   return new Promise((resolve, reject) => {

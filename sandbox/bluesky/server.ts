@@ -5,7 +5,8 @@
  *
  * Methods: com.atproto.server.createSession / refreshSession / getSession, app.bsky.graph.getFollowers
  * / getFollows, app.bsky.actor.getProfile / getProfiles, com.atproto.repo.createRecord / deleteRecord
- * / listRecords (collection app.bsky.graph.follow only). Users are addressed by DID (`world.didOf`) or
+ * / listRecords (collection app.bsky.graph.follow only), app.bsky.notification.listNotifications (the
+ * owner's follow notifications; sandbox/common/follow-notifications.ts). Users are addressed by DID (`world.didOf`) or
  * handle (anyone's handle resolves). Bluesky has no follow requests: a follow of a protected world
  * user simply follows.
  *
@@ -26,6 +27,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../shared/ports/clock.ts';
 import { type ActiveFault, type FaultSpec, SandboxFaults, serveFault } from '../common/faults.ts';
+import { type FollowNotificationOptions, FollowNotifications } from '../common/follow-notifications.ts';
 import { bearer, type JsonAnswer, listen, readBody, sendJson } from '../common/http.ts';
 import type { RunningSandbox, SandboxOptions } from '../common/options.ts';
 import { type PointsWindow, WindowMap, type WindowState } from '../common/windows.ts';
@@ -56,6 +58,7 @@ export const BLUESKY_METHODS = [
   'com.atproto.repo.createRecord',
   'com.atproto.repo.deleteRecord',
   'com.atproto.repo.listRecords',
+  'app.bsky.notification.listNotifications',
 ] as const;
 
 export type BlueskyMethod = (typeof BLUESKY_METHODS)[number];
@@ -76,6 +79,8 @@ export interface BlueskySandboxOptions extends SandboxOptions<BlueskyMethod, Par
   sessions?: SessionOptions;
   /** How long after a write the AppView shows it (injected clock). Default 600 ms; 0: at once. */
   appViewLagMs?: number;
+  /** How the notifications feed loses some (cleared, truncated, never delivered). Default: it does not. */
+  notifications?: FollowNotificationOptions;
 }
 
 export interface FollowRecord {
@@ -100,6 +105,8 @@ export interface BlueskySandbox extends RunningSandbox<BlueskyMethod, BlueskyLim
   followRecords(userId: string): FollowRecord[];
   /** Revokes the owner's app password: no new session; the access token works until it expires. */
   revokeAppPassword(userId: string): void;
+  /** The owners' follow notifications (clear them as the owner's other app would). */
+  readonly notifications: FollowNotifications;
 }
 
 interface Answer extends JsonAnswer {
@@ -149,6 +156,7 @@ class BlueskyHandler {
     readonly limits: BlueskyLimits,
     readonly sessions: SessionIssuer,
     readonly appViewLagMs: number,
+    readonly notifications: FollowNotifications = new FollowNotifications(world),
   ) {}
 
   readonly minted: MintedFollow = (ownerId, subjectDid) => {
@@ -245,7 +253,10 @@ class BlueskyHandler {
       }
       did = verified.did;
     }
-    const authRequired = method === 'com.atproto.server.getSession' || WRITES.has(method);
+    const authRequired =
+      method === 'com.atproto.server.getSession' ||
+      method === 'app.bsky.notification.listNotifications' ||
+      WRITES.has(method);
     if (authRequired && did === undefined) {
       this.#send(
         res,
@@ -348,6 +359,8 @@ class BlueskyHandler {
         return this.#deleteRecord(body, did!, userId);
       case 'com.atproto.repo.listRecords':
         return this.#listRecords(url);
+      case 'app.bsky.notification.listNotifications':
+        return this.#listNotifications(url, viewer!);
     }
   }
 
@@ -432,6 +445,54 @@ class BlueskyHandler {
     const last = page.entries[page.entries.length - 1];
     if (last && page.moreBelow) answer.cursor = encodeToken(listId, { direction: 'next', key: last.key });
     return { status: 200, body: answer, users: list.length };
+  }
+
+  /**
+   * app.bsky.notification.listNotifications: the owner's notifications newest first (only follows
+   * exist here), `reasons` filtering, `limit` 1–100 (default 50), an opaque `cursor`, `seenAt`
+   * marking those indexed by then as read; as the lexicon shapes them (uri, cid, author, reason,
+   * record, isRead, indexedAt).
+   */
+  #listNotifications(url: URL, viewer: Viewer): Answer {
+    const unknown = unknownParams(url, ['reasons', 'limit', 'priority', 'cursor', 'seenAt']);
+    if (unknown) return invalid(unknown);
+    const limit = parseLimit(url.searchParams.get('limit'), 50, 100);
+    if (typeof limit === 'string') return invalid(limit);
+    const rawSeenAt = url.searchParams.get('seenAt');
+    if (rawSeenAt !== null && !DATETIME_PATTERN.test(rawSeenAt)) {
+      return invalid('seenAt must be an valid atproto datetime (both RFC-3339 and ISO-8601)');
+    }
+    const seenAt = rawSeenAt === null ? undefined : Date.parse(rawSeenAt);
+    const reasons = url.searchParams.getAll('reasons');
+    const listId = `notifications:${viewer.userId}`;
+    const rawCursor = url.searchParams.get('cursor');
+    const cursor = rawCursor === null ? undefined : decodeToken(listId, rawCursor);
+    if (rawCursor !== null && cursor?.direction !== 'next') return invalid('Malformed cursor');
+    let all = this.notifications.list(viewer.userId);
+    if (reasons.length > 0 && !reasons.includes('follow')) all = [];
+    const page = all.filter((n) => cursor === undefined || n.seq < cursor.key).slice(0, limit);
+    const notifications = page.map((n) => {
+      const author = this.world.user(n.userId)!;
+      const authorDid = this.world.didOf(author.id)!;
+      const uri = followUri(authorDid, derivedFollowKey(n.at, viewer.did));
+      const indexedAt = new Date(n.at).toISOString();
+      return {
+        uri,
+        cid: cidOf(uri),
+        author: profileView(this.world, author, viewer, this.minted),
+        reason: 'follow',
+        record: { $type: FOLLOW_COLLECTION, subject: viewer.did, createdAt: indexedAt },
+        isRead: seenAt !== undefined && n.at <= seenAt,
+        indexedAt,
+        labels: [],
+      };
+    });
+    const answer: Record<string, unknown> = { notifications, priority: false };
+    const last = page[page.length - 1];
+    if (last && all.some((n) => n.seq < last.seq)) {
+      answer.cursor = encodeToken(listId, { direction: 'next', key: last.seq });
+    }
+    return { status: 200, body: answer, users: notifications.length };
   }
 
   #getProfile(url: URL, viewer: Viewer | undefined): Answer {
@@ -781,6 +842,7 @@ export async function startBlueskySandbox(options: BlueskySandboxOptions): Promi
     limits,
     sessions,
     options.appViewLagMs ?? 600,
+    new FollowNotifications(world, options.notifications),
   );
   const listening = await listen({
     host: options.host,
@@ -807,6 +869,7 @@ export async function startBlueskySandbox(options: BlueskySandboxOptions): Promi
     handleOf: (userId) => blueskyHandle(world.user(userId)!),
     appPasswordFor: (userId) => appPasswordFor(world.seed, didOf(userId)),
     followRecords: (userId) => [...(handler.records.get(userId)?.values() ?? [])],
+    notifications: handler.notifications,
     revokeAppPassword: (userId) => {
       const did = didOf(userId);
       handler.revokedPasswords.add(did);

@@ -8,7 +8,9 @@
  * GET /api/v1/accounts?id[]= (Mastodon 4.3+; `batchAccounts: false` plays an older instance),
  * GET /api/v1/accounts/:id/followers and /following (limit up to 80, Link header with max_id and
  * min_id; since_id and min_id read upwards), POST /api/v1/accounts/:id/follow and /unfollow
- * (Relationship; a locked account yields `requested: true`), GET /api/v1/accounts/relationships?id[]=.
+ * (Relationship; a locked account yields `requested: true`), GET /api/v1/accounts/relationships?id[]=,
+ * GET /api/v1/notifications (the owner's `follow` notifications: max_id / since_id / min_id, limit up
+ * to 80, Link header; sandbox/common/follow-notifications.ts) and POST /api/v1/notifications/clear.
  * A protected world user is a locked account; `bot` and `#nobot` come from the world's flags.
  *
  * OAuth (sandbox/mastodon/oauth.ts): POST /api/v1/apps, GET /oauth/authorize, POST /oauth/token and
@@ -19,6 +21,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../shared/ports/clock.ts';
 import { type ActiveFault, type FaultSpec, SandboxFaults, serveFault } from '../common/faults.ts';
+import { type FollowNotificationOptions, FollowNotifications } from '../common/follow-notifications.ts';
 import { bearer, type JsonAnswer, listen, readBody, sendJson, writeText } from '../common/http.ts';
 import type { RunningSandbox, SandboxOptions } from '../common/options.ts';
 import { type PointsWindow, WindowMap, type WindowState } from '../common/windows.ts';
@@ -39,6 +42,8 @@ export const MASTODON_ENDPOINTS = [
   'follow',
   'unfollow',
   'relationships',
+  'notifications',
+  'notifications_clear',
 ] as const;
 
 export type MastodonEndpoint = (typeof MASTODON_ENDPOINTS)[number];
@@ -53,6 +58,8 @@ export const MASTODON_ENDPOINT_SCOPES: Readonly<Record<MastodonEndpoint, readonl
   follow: ['write:follows'],
   unfollow: ['write:follows'],
   relationships: ['read:follows'],
+  notifications: ['read:notifications'],
+  notifications_clear: ['write:notifications'],
 };
 export type MastodonFaultSpec = FaultSpec<MastodonEndpoint>;
 
@@ -70,6 +77,8 @@ export interface MastodonSandboxOptions extends SandboxOptions<MastodonEndpoint,
   oauth?: MastodonOAuthOptions;
   /** Where the server speaks Mastodon's API otherwise than Mastodon (as real servers were seen to). */
   quirks?: MastodonQuirks;
+  /** How the notifications feed loses some (cleared, truncated, never delivered). Default: it does not. */
+  notifications?: FollowNotificationOptions;
 }
 
 /** Ways servers that speak Mastodon's API differ from Mastodon. Default: none. */
@@ -95,6 +104,8 @@ export interface MastodonSandbox extends RunningSandbox<MastodonEndpoint, Mastod
   issueToken(ownerId: string, scopes?: readonly string[]): string;
   /** Apps, consent and codes of the OAuth flow. */
   readonly oauth: MastodonOAuthServer;
+  /** The owners' follow notifications (clear them as the owner's other app would). */
+  readonly notifications: FollowNotifications;
 }
 
 interface Route {
@@ -112,6 +123,12 @@ const NOT_ALLOWED: Answer = { status: 403, body: mastodonError('This action is n
 
 function matchRoute(method: string, path: string): Route | undefined {
   const parts = path.replace(/\/+$/, '').split('/').slice(1);
+  if (parts[0] === 'api' && parts[1] === 'v1' && parts[2] === 'notifications') {
+    if (method === 'GET' && parts.length === 3) return { endpoint: 'notifications' };
+    if (method === 'POST' && parts.length === 4 && parts[3] === 'clear')
+      return { endpoint: 'notifications_clear' };
+    return undefined;
+  }
   if (parts[0] !== 'api' || parts[1] !== 'v1' || parts[2] !== 'accounts') return undefined;
   const rest = parts.slice(3).map((part) => decodeURIComponent(part));
   if (method === 'GET') {
@@ -158,6 +175,7 @@ class MastodonHandler {
     readonly batchAccounts: boolean,
     readonly oauth: MastodonOAuthServer,
     readonly quirks: MastodonQuirks = {},
+    readonly notifications: FollowNotifications = new FollowNotifications(world),
   ) {}
 
   idOf(userId: string): string {
@@ -303,6 +321,11 @@ class MastodonHandler {
           body: renderRelationship(this.world, ownerId, this.world.user(user.id)!, route.id!),
         };
       }
+      case 'notifications':
+        return this.#notifications(ownerId, url);
+      case 'notifications_clear':
+        this.notifications.clear(ownerId);
+        return { status: 200, body: {} };
       case 'relationships': {
         const withSuspended = url.searchParams.get('with_suspended') === 'true';
         const relationships = idList(url).flatMap((id) => {
@@ -382,6 +405,61 @@ class MastodonHandler {
       headers.link = links.join(', ');
     }
     return { status: 200, body: accounts, headers, users: accounts.length };
+  }
+
+  /**
+   * GET /api/v1/notifications: newest first, `limit` up to 80 (default 40); `max_id` pages down,
+   * `since_id` keeps the newest above it, `min_id` the page just above it; `types[]` and
+   * `exclude_types[]` filter (only `follow` notifications exist here); a Link header with `next`
+   * (max_id) and `prev` (min_id), as Mastodon sends them.
+   */
+  #notifications(ownerId: string, url: URL): Answer {
+    const rawLimit = url.searchParams.get('limit');
+    const asked = rawLimit === null ? 40 : Math.abs(Number.parseInt(rawLimit, 10));
+    const limit = Number.isFinite(asked) && asked > 0 ? Math.min(asked, 80) : 40;
+    const types = [...url.searchParams.getAll('types[]'), ...url.searchParams.getAll('types')];
+    const excluded = [
+      ...url.searchParams.getAll('exclude_types[]'),
+      ...url.searchParams.getAll('exclude_types'),
+    ];
+    const key = (name: string) => {
+      const raw = url.searchParams.get(name);
+      return raw !== null && /^\d{1,15}$/.test(raw) ? Number(raw) : undefined;
+    };
+    const maxId = key('max_id');
+    const minId = key('min_id');
+    const sinceId = key('since_id');
+    let all = this.notifications.list(ownerId);
+    if ((types.length > 0 && !types.includes('follow')) || excluded.includes('follow')) all = [];
+    const accountId = url.searchParams.get('account_id');
+    if (accountId !== null) all = all.filter((n) => this.userIdOf(accountId) === n.userId);
+    let page = all.filter(
+      (n) => (maxId === undefined || n.seq < maxId) && (sinceId === undefined || n.seq > sinceId),
+    );
+    // min_id: the page just above it (the oldest ones newer than it), still newest first.
+    page = minId === undefined ? page.slice(0, limit) : page.filter((n) => n.seq > minId).slice(-limit);
+    const body = page.map((n) => {
+      const user = this.world.user(n.userId)!;
+      return {
+        id: String(n.seq),
+        type: 'follow',
+        created_at: new Date(n.at).toISOString(),
+        group_key: `ungrouped-${n.seq}`,
+        account: renderAccount(this.world, user, this.idOf(user.id), this.domain),
+      };
+    });
+    const headers: Record<string, string> = {};
+    const first = page[0];
+    const last = page[page.length - 1];
+    if (first && last) {
+      const path = `${this.baseUrl}/api/v1/notifications`;
+      const filter = types.map((type) => `&types[]=${encodeURIComponent(type)}`).join('');
+      headers.link = [
+        `<${path}?limit=${limit}${filter}&max_id=${last.seq}>; rel="next"`,
+        `<${path}?limit=${limit}${filter}&min_id=${first.seq}>; rel="prev"`,
+      ].join(', ');
+    }
+    return { status: 200, body, headers, users: body.length };
   }
 
   /** A server without Link headers: `max_id` is the id of the last account of the previous page. */
@@ -465,6 +543,7 @@ export async function startMastodonSandbox(options: MastodonSandboxOptions): Pro
     options.batchAccounts ?? true,
     new MastodonOAuthServer(world, options.clock ?? world.clock, options.oauth),
     options.quirks,
+    new FollowNotifications(world, options.notifications),
   );
   const listening = await listen({
     host: options.host,
@@ -491,6 +570,7 @@ export async function startMastodonSandbox(options: MastodonSandboxOptions): Pro
       return token;
     },
     oauth: handler.oauth,
+    notifications: handler.notifications,
     close: () => listening.close(),
   };
 }

@@ -113,6 +113,13 @@ export interface XOAuthOptions {
   codeLifetimeMs?: number | undefined;
 }
 
+/** Which app (OAuth client id) the sandbox saw acting for which user: for tests of app isolation. */
+export interface ClientSighting {
+  kind: 'exchange' | 'refresh' | 'api';
+  clientId: string;
+  userId: string;
+}
+
 export interface OAuthCounts {
   /** Authorize requests answered with a code. */
   authorized: number;
@@ -212,6 +219,16 @@ export class XOAuthServer implements ScopedTokenResolver {
 
   // ------------------------------------------------------------------------------------------
   // Bearer tokens for the API
+
+  /** Every code exchange, refresh and API call made with a token of this server, in order. */
+  readonly sightings: ClientSighting[] = [];
+
+  /** Records the app behind an API call's token (the X server calls it for each request). */
+  sawApiCall(token: string): void {
+    const access = this.#access.get(token);
+    const grant = access === undefined ? undefined : this.#grants.get(access.grantId);
+    if (grant) this.sightings.push({ kind: 'api', clientId: grant.clientId, userId: grant.userId });
+  }
 
   resolve(token: string): string | undefined {
     const access = this.#access.get(token);
@@ -423,6 +440,7 @@ export class XOAuthServer implements ScopedTokenResolver {
     this.#grants.set(grant.id, grant);
     record.grantId = grant.id;
     this.counts.codeExchanges++;
+    this.sightings.push({ kind: 'exchange', clientId: client.clientId, userId: grant.userId });
     return { status: 200, body: this.#issue(grant) };
   }
 
@@ -440,6 +458,7 @@ export class XOAuthServer implements ScopedTokenResolver {
       return oauthError(400, 'invalid_request', 'Value passed for the token was invalid.');
     }
     this.counts.refreshes++;
+    this.sightings.push({ kind: 'refresh', clientId: client.clientId, userId: grant.userId });
     return { status: 200, body: this.#issue(grant) };
   }
 

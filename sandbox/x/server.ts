@@ -234,6 +234,7 @@ class XSandboxHandler {
       this.#send(res, endpoint, { status: 401, body: genericProblem(401, 'Unauthorized') }, {});
       return;
     }
+    this.oauth.sawApiCall(token!);
     if (this.oauth.missingScopes(token!, endpoint).length > 0) {
       this.#send(res, endpoint, { status: 403, body: genericProblem(403, 'Forbidden') }, {});
       return;

@@ -79,8 +79,21 @@ const localeSchema = z
 const printable = (value: string) => !hasUnsafeCharacters(value);
 const NOT_PRINTABLE = 'must not contain control characters, bidi controls or line breaks';
 
+/**
+ * A client's own X developer app: its OAuth 2.0 Client ID, whether it is a confidential client
+ * (its secret is then set with `followback x-app secret`, never here), and the account that owns
+ * it, whose reads X bills as owned.
+ */
+export const xAppSpecSchema = z.strictObject({
+  clientId: z.string().refine(printable, NOT_PRINTABLE).trim().min(1).max(200),
+  confidential: z.boolean().default(false),
+  ownedBy: tenantIdSchema.optional(),
+});
+
 export const clientSpecSchema = z.strictObject({
   name: z.string().refine(printable, NOT_PRINTABLE).trim().min(1).max(200).optional(),
+  /** The client's own X app (default: the deployment's). */
+  xApp: xAppSpecSchema.optional(),
   timeZone: timeZoneSchema,
   /** Dates and numbers of the digest (default en-GB). */
   locale: localeSchema.optional(),
@@ -225,6 +238,7 @@ export function buildClientRecord(
     digestWeekday: weekdayNumber(spec.digest.day),
     digestHour: spec.digest.hour,
     locale: spec.locale,
+    xApp: spec.xApp === undefined ? undefined : { ...spec.xApp },
     createdAt: existing?.createdAt ?? now,
   };
 }
@@ -235,6 +249,7 @@ export function clientSpecOf(client: ClientRecord): ClientSpec {
     name: client.name,
     timeZone: client.timeZone,
     ...(client.locale === undefined ? {} : { locale: client.locale }),
+    ...(client.xApp === undefined ? {} : { xApp: { ...client.xApp } }),
     digest: {
       emails: [...client.digestEmails],
       day: weekdayName(client.digestWeekday),

@@ -128,6 +128,25 @@ export interface ObserveState {
   readBlockedUntil?: number | undefined;
   /** A read cap of the account's own is spent until then (the next UTC day or month), and which. */
   readsPaused?: { until: number; cap: ReadCap } | undefined;
+  /** The change feed's mark, where the network has a feed (shared/app/observe/feed.ts). */
+  feed?: FeedState | undefined;
+}
+
+/** Where the change feed of new followers (Mastodon, Bluesky notifications) was last read to. */
+export interface FeedState {
+  /** When the newest notice read so far happened (epoch ms); undefined until the first look. */
+  newestAt?: number | undefined;
+  /** Ids of the notices read at `newestAt` (a later one at the same time is still new). */
+  newestIds?: string[] | undefined;
+  lastReadAt?: number | undefined;
+  /** The feed refused (no scope for it, say): not asked again until then. */
+  pausedUntil?: number | undefined;
+  pausedReason?: string | undefined;
+  /**
+   * The seq before the first feed changeset since the last complete head scan: the head scan does
+   * not take those followers for its known run (whoever the feed missed is below them).
+   */
+  unscannedFromSeq?: number | undefined;
 }
 
 /** The account's own read caps (observe settings). */

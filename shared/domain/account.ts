@@ -28,6 +28,21 @@ export interface ClientRecord {
   digestOptOutAt?: number | undefined;
   /** BCP 47 locale of the digest's dates and numbers (default en-GB). */
   locale?: string | undefined;
+  /** The client's own X developer app, if it brings one (its secret is sealed apart: x-apps.ts). */
+  xApp?: XAppRecord | undefined;
+}
+
+/**
+ * A client's own X developer app. Its accounts connect, refresh, are capped and priced by it; the
+ * secret of a confidential app is sealed by the vault (never in clients.yaml or an environment).
+ */
+export interface XAppRecord {
+  /** The app's OAuth 2.0 Client ID. */
+  clientId: string;
+  /** A confidential client (its secret set with `followback x-app secret`); else a public one. */
+  confidential: boolean;
+  /** The account that owns the app: X bills reads of its own followers as owned ($0.001). */
+  ownedBy?: string | undefined;
 }
 
 /**
@@ -74,6 +89,11 @@ export interface AccountRecord extends AccountRef {
    * other than the deployment's default service. Absent on X.
    */
   instanceUrl?: string | undefined;
+  /**
+   * X: the OAuth Client ID of the client's own app that issued the account's tokens (its refreshes,
+   * its app-wide cap and price); absent: the deployment's app.
+   */
+  xAppClientId?: string | undefined;
 }
 
 export function accountKey(ref: AccountRef): string {

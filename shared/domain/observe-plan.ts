@@ -7,6 +7,7 @@ import type {
   ReadCap,
   ReadSpend,
 } from './account-state.ts';
+import { nextFeedLookAt } from './feed-plan.ts';
 
 /**
  * Pure planning for observe: when to head-scan, how big a first page, whether a full scan is
@@ -308,6 +309,10 @@ export function nextObserveAt(observe: ObserveState): number {
   ) {
     return notBefore;
   }
-  const next = Math.min(observe.nextHeadScanAt, observe.nextFullScanCheckAt ?? 0);
+  const next = Math.min(
+    observe.nextHeadScanAt,
+    observe.nextFullScanCheckAt ?? 0,
+    nextFeedLookAt(observe.feed) ?? Number.POSITIVE_INFINITY,
+  );
   return Math.max(next, notBefore);
 }

@@ -82,6 +82,37 @@ export interface PlatformLimits {
   followsPerDay: number;
 }
 
+/** One "followed you" (or "asks to follow you") notification of the network's change feed. */
+export interface FollowNotice {
+  /** The notification's id on the network (Mastodon's id, Bluesky's record URI). */
+  id: string;
+  kind: 'follow' | 'follow_request';
+  /** When the network says it happened (Mastodon `created_at`, Bluesky `indexedAt`), epoch ms. */
+  at: number;
+  user: PlatformUser;
+  /**
+   * Whether the notifier follows the owner now, where the feed tells (Bluesky's `viewer.followedBy`);
+   * undefined where it does not (Mastodon).
+   */
+  followsNow?: boolean | undefined;
+}
+
+export interface FollowNoticePage {
+  /** Newest first. */
+  notices: FollowNotice[];
+  /** Opaque cursor of the next (older) page; undefined on the last one. */
+  nextCursor: string | undefined;
+  rateLimit?: RateLimitSnapshot | undefined;
+}
+
+export interface FollowNoticeRequest {
+  cursor?: string | undefined;
+  /** Notices per page; adapters clamp to the network's range (Mastodon 1–80, Bluesky 1–100). */
+  pageSize: number;
+  /** Also ask for follow requests (a locked Mastodon owner's followers come through them). */
+  requests?: boolean | undefined;
+}
+
 export interface Platform {
   readonly network: Network;
   readonly limits: PlatformLimits;
@@ -97,4 +128,11 @@ export interface Platform {
    * Absent on X, where every read is billed: callers use the latest observation instead.
    */
   relationships?(sourceUserId: string, targetUserIds: readonly string[]): Promise<Map<string, Relationship>>;
+  /**
+   * The network's change feed of new followers, newest first, where it has one cheaply (Mastodon's
+   * notifications of type `follow`, Bluesky's listNotifications with reason `follow`). Absent on X
+   * (its Activity API is Enterprise-only). A feed may miss people (cleared, truncated, paged past):
+   * list scans stay the reconciliation.
+   */
+  followNotices?(request: FollowNoticeRequest): Promise<FollowNoticePage>;
 }

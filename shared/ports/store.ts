@@ -47,8 +47,11 @@ export interface Changeset {
   /** When it was observed, epoch ms. */
   at: number;
   kind: GraphKind;
-  /** head: new followers from a head scan; full: a full-scan diff; baseline: the first full scan. */
-  source: 'head' | 'full' | 'baseline';
+  /**
+   * head: new followers from a head scan; feed: new followers from the network's notifications;
+   * full: a full-scan diff; baseline: the first full scan.
+   */
+  source: 'head' | 'full' | 'baseline' | 'feed';
   /** Sorted ids, encoded with the idset codec. */
   added: Uint8Array;
   removed: Uint8Array;
@@ -61,6 +64,18 @@ export interface Changeset {
    * new followers for the engine, no change to the snapshot.
    */
   refollowed?: string[] | undefined;
+}
+
+/**
+ * The ids one changeset removed from a list, kept beside the changeset (without its profiles) so
+ * that "does X still follow?" is answered without replaying the changesets.
+ */
+export interface RemovalMark {
+  seq: number;
+  /** When the changeset was observed, epoch ms. */
+  at: number;
+  /** Encoded removed ids; undefined when too many to keep beside (read the changeset itself). */
+  removed: Uint8Array | undefined;
 }
 
 /** Snapshots (base chunks), changesets and the pages of a full scan in progress. */
@@ -84,6 +99,11 @@ export interface GraphStore {
   getChangesets(ref: AccountRef, afterSeq: number, uptoSeq: number): Promise<Changeset[]>;
   /** Changesets observed at or after `sinceMs` up to `uptoSeq`, newest first. */
   getChangesetsSince(ref: AccountRef, sinceMs: number, uptoSeq: number): Promise<Changeset[]>;
+  /**
+   * The removal marks of a list's changesets observed at or after `sinceMs`, up to `uptoSeq`, in seq
+   * order (one small item per changeset that removed anyone; `putChangeset` writes it).
+   */
+  getRemovalMarks(ref: AccountRef, kind: GraphKind, sinceMs: number, uptoSeq: number): Promise<RemovalMark[]>;
   /** One page of a full scan in progress (encoded ids). */
   putScanPage(ref: AccountRef, scanId: string, page: number, ids: Uint8Array): Promise<void>;
   getScanPages(ref: AccountRef, scanId: string, count: number): Promise<Uint8Array[]>;

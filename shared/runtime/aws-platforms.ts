@@ -19,6 +19,8 @@ export interface PlatformFactoryDeps {
   credentials: CredentialVault;
   /** X's token endpoint; undefined: X tokens are used as stored until they expire. */
   xTokens?: TokenRefresher | undefined;
+  /** The refresher of an account whose tokens come from its client's own X app (x-apps.ts). */
+  xAppTokens?: ((account: AccountRecord) => TokenRefresher | undefined) | undefined;
   /** The per-account lock a refresh runs under (`LOCK#refresh` in the account's partition). */
   refreshLock: RefreshLock;
   clock: Clock;
@@ -44,7 +46,7 @@ export function createPlatformFactory(deps: PlatformFactoryDeps): PlatformFactor
     lock: deps.refreshLock,
     clock: deps.clock,
     timeoutMs: deps.timeoutMs,
-    x: { apiBaseUrl: deps.xApiBaseUrl, oauthClient: deps.xTokens },
+    x: { apiBaseUrl: deps.xApiBaseUrl, oauthClient: deps.xTokens, oauthClientFor: deps.xAppTokens },
     bluesky: { service: deps.blueskyService },
   });
   return (account, { logger }) => platforms.open(account, { logger });

@@ -14,6 +14,7 @@ import { LocalVault } from '../adapters/vault/local-vault.ts';
 import { XOAuthClient } from '../app/connect/oauth-client.ts';
 import { DynamoRefreshLock } from '../app/connect/refresh-lock.ts';
 import type { CredentialVault } from '../app/connect/token-provider.ts';
+import { xTokenRefresherFor } from '../app/connect/x-apps.ts';
 import { parseConfig } from '../config/validate.ts';
 import type { AccountRecord, AccountRef } from '../domain/account.ts';
 import { ConfigError } from '../domain/errors.ts';
@@ -156,7 +157,27 @@ export async function openLocalRuntime(options: OpenLocalOptions): Promise<Local
     clock,
     logger: options.logger,
     timeoutMs: 5_000,
-    x: { apiBaseUrl: sandbox.baseUrl, oauthClient },
+    x: {
+      apiBaseUrl: sandbox.baseUrl,
+      oauthClient,
+      // A client's own X app (clients.yaml `xApp`) refreshes its accounts' tokens.
+      oauthClientFor: (account) =>
+        account.network === 'x' && account.xAppClientId !== undefined
+          ? xTokenRefresherFor(
+              {
+                registry: store,
+                credentials,
+                deployment: { clientId: LOCAL_OAUTH_CLIENT_ID },
+                endpoints: {
+                  authorizeUrl: `${sandbox.baseUrl}/i/oauth2/authorize`,
+                  tokenUrl: `${sandbox.baseUrl}${SANDBOX_TOKEN_PATH}`,
+                  clock,
+                },
+              },
+              account,
+            )
+          : undefined,
+    },
     bluesky: { serviceFor: () => bluesky.baseUrl },
     mastodon: { urlFor: () => mastodon.baseUrl },
   });

@@ -52,6 +52,11 @@ export interface PlatformFactoryOptions {
     apiBaseUrl: string;
     /** X's token endpoint; undefined: X tokens are used as stored until they expire. */
     oauthClient?: Pick<OAuthTokenClient, 'refresh'> | undefined;
+    /**
+     * The refresher of one account's tokens where it depends on the account's client (its own X
+     * app: shared/app/connect/x-apps.ts `xTokenRefresherFor`); default `oauthClient`.
+     */
+    oauthClientFor?: ((account: AccountRecord) => Pick<OAuthTokenClient, 'refresh'> | undefined) | undefined;
   };
   bluesky?:
     | {
@@ -124,7 +129,7 @@ function buildX(account: AccountRecord, options: PlatformFactoryOptions, logger:
   const accessToken: AccessTokenProvider = createTokenProvider({
     credentials: options.credentials,
     ref: refOf(account),
-    oauthClient: options.x.oauthClient,
+    oauthClient: options.x.oauthClientFor?.(account) ?? options.x.oauthClient,
     clock: options.clock,
     lock: options.lock,
     logger,

@@ -463,6 +463,34 @@ export function describeStoreContract(backend: StoreBackend): void {
       expect((await store.getChangesets(ref, 0, 1))[0]?.at).toBe(t0);
     });
 
+    it('keeps the removed ids of each changeset that removed anyone beside it, by list and time', async () => {
+      // Prepare: followers changesets 1, 3, 5 (3 removed nobody, 5 removed too many to keep beside)
+      const store = await fresh();
+      const ref = newRef();
+      const none = { ...changeset(3, t0 + 3 * hour), removed: new Uint8Array(), removedCount: 0 };
+      const many = changeset(5, t0 + 5 * hour, 40, 400_000);
+      for (const c of [changeset(1, t0 + hour), changeset(2, t0 + 2 * hour), none, changeset(4, t0), many]) {
+        await store.putChangeset(ref, c);
+      }
+
+      // Act
+      const all = await store.getRemovalMarks(ref, 'followers', 0, 5);
+      const recent = await store.getRemovalMarks(ref, 'followers', t0 + 2 * hour, 5);
+      const committed = await store.getRemovalMarks(ref, 'followers', 0, 4);
+
+      // Assess
+      const first = (await store.getChangesets(ref, 0, 1))[0]!;
+      expect(all.map((mark) => [mark.seq, mark.at])).toEqual([
+        [1, t0 + hour],
+        [5, t0 + 5 * hour],
+      ]);
+      expect(all[0]!.removed).toEqual(first.removed);
+      expect(all[1]!.removed).toBeUndefined();
+      expect(recent.map((mark) => mark.seq)).toEqual([5]);
+      expect(committed.map((mark) => mark.seq)).toEqual([1]);
+      expect((await store.getRemovalMarks(ref, 'following', 0, 5)).map((mark) => mark.seq)).toEqual([2, 4]);
+    });
+
     it('sets every part to expire 120 days after the changeset was observed', async () => {
       // Prepare
       const store = await fresh();
@@ -495,9 +523,10 @@ export function describeStoreContract(backend: StoreBackend): void {
       // Act
       const deleted = await store.purgeAccountData(gone);
 
-      // Assess
-      expect(deleted).toBe(6);
+      // Assess: state, 2 base chunks, 2 changesets and their 2 removal marks, the scan page
+      expect(deleted).toBe(8);
       expect(await store.getState(gone)).toBeUndefined();
+      expect(await store.getRemovalMarks(gone, 'followers', 0, 2)).toEqual([]);
       await expect(store.getChangesets(gone, 0, 2)).rejects.toBeInstanceOf(MissingItemError);
       expect(await store.getAccount(gone)).toBeDefined();
       expect((await store.getState(kept))?.version).toBe(1);

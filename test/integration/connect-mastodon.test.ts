@@ -161,7 +161,7 @@ describe('connect mastodon', () => {
       response_type: 'code',
       client_id: app!.clientId,
       redirect_uri: app!.redirectUris[0],
-      scope: 'read:accounts read:follows write:follows',
+      scope: 'read:accounts read:follows write:follows read:notifications',
       state: expect.stringMatching(/^[A-Za-z0-9_-]{32}$/),
       code_challenge: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
       code_challenge_method: 'S256',
@@ -182,7 +182,7 @@ describe('connect mastodon', () => {
     const stored = (await s.credentials.get(result.account, 'mastodon'))!.credentials;
     expect(stored).toEqual({
       accessToken: expect.any(String),
-      scope: 'read:accounts read:follows write:follows',
+      scope: 'read:accounts read:follows write:follows read:notifications',
     });
     expect(s.world.tokens.resolve(stored.accessToken)).toBe(s.owner.id);
     expect(s.sandbox.oauth.scopesOf(stored.accessToken)).toEqual([...MASTODON_OAUTH_SCOPES]);

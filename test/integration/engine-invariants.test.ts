@@ -420,6 +420,26 @@ describe('invariant 4: every new follower reaches one final state and is reporte
     expect(task.skipReason).toBe('left_before_followback');
   });
 
+  it('follows back a follower who left and followed again before the due time', async () => {
+    // Prepare: a full scan sees them gone, a later one sees them back, all before the due time
+    const h = await start({
+      policy: { promise: { notBeforeHours: 20, withinHours: 36 } },
+      observe: { fullScanMinDays: 0.25 },
+    });
+    const [returner] = gainFollowers(h, 1);
+    await runTicks(h, HOUR);
+    h.world.userUnfollows(returner!, h.owner.id);
+    await runTicks(h, 8 * HOUR);
+    h.world.userFollows(returner!, h.owner.id);
+
+    // Act
+    await runTicks(h, 30 * HOUR);
+
+    // Assess
+    expect(outcomesFor(h, returner!)).toEqual(['followed']);
+    expect((await taskOf(h, returner!)).state).toBe('done');
+  });
+
   it('gives every kind of new follower exactly one final state, each reported once by a tick', async () => {
     // Prepare: ordinary, protected, spam-like, denied, deleted and leaving followers
     const h = await start({

@@ -77,7 +77,7 @@ describe('local runtime on X, Bluesky and Mastodon', () => {
     );
     expect(
       rt.mastodon.oauth.scopesOf((await rt.credentials.get(mastodon, 'mastodon'))!.credentials.accessToken),
-    ).toEqual(['read:accounts', 'read:follows', 'write:follows']);
+    ).toEqual(['read:accounts', 'read:follows', 'write:follows', 'read:notifications']);
   });
 
   it('runs a day on every network with no duplicate follow, no follow of a non-follower and no 429', async () => {

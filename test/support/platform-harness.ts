@@ -4,8 +4,10 @@
  * table, and the real tick. The same tests run against each network through it; what differs
  * (page sizes, endpoint names, ids, what the network can express) is here, not in the tests.
  */
+
 import { type BlueskyMethod, type BlueskySandbox, startBlueskySandbox } from '../../sandbox/bluesky/index.ts';
 import type { FaultKind } from '../../sandbox/common/faults.ts';
+import type { FollowNotificationOptions } from '../../sandbox/common/follow-notifications.ts';
 import type { MastodonIdStyle } from '../../sandbox/mastodon/ids.ts';
 import {
   type MastodonEndpoint,
@@ -153,6 +155,8 @@ export interface PlatformHarnessOptions {
   mastodon?: { limits?: Partial<MastodonLimits>; idStyle?: MastodonIdStyle };
   /** Adapter request timeout (real ms). Default 1,000. */
   timeoutMs?: number;
+  /** Bluesky, Mastodon: how the notifications feed loses some (truncated, lost). */
+  notifications?: FollowNotificationOptions;
 }
 
 /** Starts the world, the network's sandbox and adapter, and a fresh table; the account is stored. */
@@ -186,7 +190,7 @@ export async function startPlatformHarness(
     userIdOf = (id) => id;
     addFault = (endpoint, spec) => x.faults.add({ ...spec, endpoint: endpoint as XEndpoint });
   } else if (network === 'bluesky') {
-    const bluesky = await startBlueskySandbox({ world });
+    const bluesky = await startBlueskySandbox({ world, notifications: options.notifications });
     sandbox = bluesky;
     platform = createBlueskyPlatform({
       service: bluesky.baseUrl,
@@ -199,7 +203,11 @@ export async function startPlatformHarness(
     userIdOf = (did) => world.userIdForDid(did);
     addFault = (endpoint, spec) => bluesky.faults.add({ ...spec, endpoint: endpoint as BlueskyMethod });
   } else {
-    const mastodon = await startMastodonSandbox({ world, ...options.mastodon });
+    const mastodon = await startMastodonSandbox({
+      world,
+      ...options.mastodon,
+      notifications: options.notifications,
+    });
     sandbox = mastodon;
     platform = createMastodonPlatform({
       url: mastodon.baseUrl,

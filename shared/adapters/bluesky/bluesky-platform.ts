@@ -30,6 +30,8 @@ import { AtpAgent, type AtpSessionData, type AtpSessionEvent, XRPCError } from '
 import { AuthError, MalformedResponseError, UserGoneError, ValidationError } from '../../domain/errors.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type {
+  FollowNoticePage,
+  FollowNoticeRequest,
   FollowResult,
   GraphPage,
   PageRequest,
@@ -48,6 +50,7 @@ import {
   followersSchema,
   followsSchema,
   listRecordsSchema,
+  notificationsSchema,
   profilesSchema,
   profileViewDetailedSchema,
 } from './bluesky-schemas.ts';
@@ -213,6 +216,43 @@ export class BlueskyPlatform implements Platform {
     );
     const body = parseAnswer(endpoint, followersSchema, answer.data);
     return this.#page(endpoint, body.followers, body.cursor, request, answer.headers);
+  }
+
+  /**
+   * app.bsky.notification.listNotifications with `reasons: ['follow']`: who followed, newest first
+   * (an app password may read notifications). The author's `viewer.followedBy` says whether the
+   * follow still stands.
+   */
+  async followNotices(request: FollowNoticeRequest): Promise<FollowNoticePage> {
+    const endpoint = 'app.bsky.notification.listNotifications';
+    const limit = Math.min(100, Math.max(1, Math.floor(request.pageSize)));
+    const answer = await this.#call(endpoint, () =>
+      this.#agent.app.bsky.notification.listNotifications({
+        reasons: ['follow'],
+        limit,
+        cursor: request.cursor,
+      }),
+    );
+    const body = parseAnswer(endpoint, notificationsSchema, answer.data);
+    const notices = body.notifications.flatMap((notification) => {
+      // An AppView that ignores `reasons` may send other notifications: only follows count.
+      if (notification.reason !== 'follow') return [];
+      const at = Date.parse(notification.indexedAt);
+      if (!Number.isFinite(at)) {
+        throw new MalformedResponseError(`${endpoint}: indexedAt is not a time`, { details: { endpoint } });
+      }
+      return [
+        {
+          id: notification.uri,
+          kind: 'follow' as const,
+          at,
+          user: toPlatformUser(notification.author),
+          followsNow: notification.author.viewer?.followedBy !== undefined,
+        },
+      ];
+    });
+    const nextCursor = body.cursor !== undefined && body.cursor !== request.cursor ? body.cursor : undefined;
+    return { notices, nextCursor, rateLimit: rateLimitOf(endpoint, answer.headers) };
   }
 
   async listFollowing(userId: string, request: PageRequest): Promise<GraphPage> {

@@ -67,3 +67,16 @@ export const listRecordsSchema = z.object({
     }),
   ),
 });
+
+/** app.bsky.notification.listNotifications: what the adapter reads of it. */
+export const notificationsSchema = z.object({
+  cursor: z.string().min(1).optional(),
+  notifications: z.array(
+    z.looseObject({
+      uri: atUri,
+      reason: z.string().min(1),
+      author: profileViewSchema,
+      indexedAt: z.string().min(1),
+    }),
+  ),
+});

@@ -20,6 +20,9 @@ export const clientRecordSchema = z.looseObject({
   digestOptOut: z.boolean().optional(),
   digestOptOutAt: finite.optional(),
   locale: z.string().min(1).max(35).optional(),
+  xApp: z
+    .looseObject({ clientId: z.string().min(1), confidential: z.boolean(), ownedBy: z.string().optional() })
+    .optional(),
 });
 
 export const observeSettingsSchema = z.looseObject({
@@ -82,7 +85,7 @@ export const changesetHeaderSchema = z.object({
   seq: count,
   at: finite,
   kind: graphKind,
-  source: z.enum(['head', 'full', 'baseline']),
+  source: z.enum(['head', 'full', 'baseline', 'feed']),
   addedCount: count,
   removedCount: count,
   addedBytes: count,
@@ -94,6 +97,13 @@ export const changesetHeaderSchema = z.object({
 const bytes = z.instanceof(Uint8Array);
 
 export const dataItemSchema = z.object({ data: bytes });
+
+/** A changeset's removal mark: its removed ids (absent when too many to keep beside it). */
+export const removalMarkItemSchema = z.object({
+  seq: z.number().int().min(1),
+  at: finite,
+  removed: bytes.optional(),
+});
 
 export const changesetPartItemSchema = z.object({
   data: bytes,

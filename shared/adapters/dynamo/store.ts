@@ -24,7 +24,7 @@ import type { FollowTask } from '../../domain/engine/task.ts';
 import { ConflictError, FollowbackError, ValidationError } from '../../domain/errors.ts';
 import { UNKNOWN_PLATFORM_USER_ID } from '../../domain/tenants/tenant.ts';
 import type { Clock } from '../../ports/clock.ts';
-import type { Changeset, Store, VersionedState } from '../../ports/store.ts';
+import type { Changeset, RemovalMark, Store, VersionedState } from '../../ports/store.ts';
 import type { BucketKey, BucketStore, StoredBucket, StoredTask, TaskStore } from '../../ports/tasks.ts';
 import { systemClock } from '../clock.ts';
 import {
@@ -42,6 +42,7 @@ import {
   changesetPartItemSchema,
   clientRecordSchema,
   dataItemSchema,
+  removalMarkItemSchema,
   stateItemSchema,
 } from './schemas.ts';
 import { describeKey, type ItemKey, keyAttributes, keys, keyWidths, padded, registryPk } from './table.ts';
@@ -73,6 +74,9 @@ export interface DynamoStoreOptions {
 }
 
 type Item = Record<string, AttributeValue>;
+
+/** Removed ids kept in a removal mark at most (bytes); more, and readers replay the changeset. */
+export const removalMarkBytes = 300_000;
 
 interface ChangesetPart {
   key: ItemKey;
@@ -340,6 +344,19 @@ export class DynamoStore implements Store, TaskStore, BucketStore {
       }
       return item;
     });
+    // The removal mark goes before part 0 too: a mark past the committed seq is not read.
+    if (changeset.removedCount > 0) {
+      const mark: Item = {
+        ...keyAttributes(keys.removalMark(ref, changeset.kind, changeset.seq)),
+        entity: { S: 'removal' },
+        seq: { N: String(changeset.seq) },
+        at: { N: String(changeset.at) },
+        expiresAt: { N: String(expiresAt) },
+      };
+      if (changeset.removed.length <= removalMarkBytes) mark.removed = { B: changeset.removed };
+      if (fence !== undefined) mark.fence = { N: String(fence) };
+      items.splice(1, 0, mark);
+    }
     // Part 0 goes last: it says how many parts there are, so it is the changeset's commit record.
     // A crash in between leaves parts whose digest part 0 does not know; reads then fail loudly.
     if (fence === undefined) {
@@ -386,6 +403,33 @@ export class DynamoStore implements Store, TaskStore, BucketStore {
       expected -= 1;
     }
     return changesets;
+  }
+
+  async getRemovalMarks(
+    ref: AccountRef,
+    kind: GraphKind,
+    sinceMs: number,
+    uptoSeq: number,
+  ): Promise<RemovalMark[]> {
+    padded('uptoSeq', uptoSeq, keyWidths.seq);
+    if (uptoSeq < 1) return [];
+    const pk = keys.accountPk(ref);
+    const from = keys.removalMark(ref, kind, 1).sk;
+    const to = keys.removalMark(ref, kind, uptoSeq).sk;
+    const marks: RemovalMark[] = [];
+    const query = this.#query(
+      {
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: { ':pk': { S: pk }, ':from': { S: from }, ':to': { S: to } },
+      },
+      `${pk} / ${keys.removalPrefix(kind)}*`,
+    );
+    for await (const item of query) {
+      const raw = this.#fromItem(itemKey(item), removalMarkItemSchema, item);
+      if (raw.at < sinceMs) continue;
+      marks.push({ seq: raw.seq, at: raw.at, removed: raw.removed });
+    }
+    return marks;
   }
 
   /** Changeset parts between two sort keys, grouped by seq, in query order. */
@@ -786,7 +830,7 @@ function checkChangeset(changeset: Changeset): void {
   const problems: string[] = [];
   if (!Number.isFinite(changeset.at)) problems.push('at must be a finite number');
   if (changeset.kind !== 'followers' && changeset.kind !== 'following') problems.push('kind');
-  if (!['head', 'full', 'baseline'].includes(changeset.source)) problems.push('source');
+  if (!['head', 'full', 'baseline', 'feed'].includes(changeset.source)) problems.push('source');
   if (!(changeset.added instanceof Uint8Array)) problems.push('added must be bytes');
   if (!(changeset.removed instanceof Uint8Array)) problems.push('removed must be bytes');
   for (const field of ['addedCount', 'removedCount'] as const) {

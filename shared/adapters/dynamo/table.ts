@@ -301,6 +301,12 @@ export const keys = {
   }),
   /** Sort-key prefix of all changesets. */
   changesetPrefix: 'CHG#',
+  /** The removed ids of one changeset that removed any, kept beside it for cheap "still follows" checks. */
+  removalMark: (ref: AccountRef, kind: GraphKind, changesetSeq: number): ItemKey => ({
+    pk: keys.accountPk(ref),
+    sk: `RMV#${graphKind(kind)}#${seq(changesetSeq)}`,
+  }),
+  removalPrefix: (kind: GraphKind): string => `RMV#${graphKind(kind)}#`,
   scanPage: (ref: AccountRef, scanId: string, page: number): ItemKey => ({
     pk: keys.accountPk(ref),
     sk: `SCAN#${keyPart('scanId', scanId)}#${padded('page', page, keyWidths.page)}`,

@@ -41,6 +41,8 @@ import {
 import { boundedUser } from '../../domain/profile-bounds.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type {
+  FollowNoticePage,
+  FollowNoticeRequest,
   FollowResult,
   GraphPage,
   PageRequest,
@@ -63,6 +65,7 @@ import {
   type MastodonAccount,
   mastodonAccountListSchema,
   mastodonAccountSchema,
+  mastodonNotificationListSchema,
   mastodonRelationshipListSchema,
   mastodonRelationshipSchema,
 } from './mastodon-schemas.ts';
@@ -120,6 +123,9 @@ export interface MastodonPlatformOptions {
 }
 
 type Client = mastodon.rest.Client;
+
+/** Mastodon's notifications come 40 a page by default, 80 at most. */
+const MAX_NOTIFICATIONS_PAGE = 80;
 
 interface Raw<T> {
   headers: Headers;
@@ -343,6 +349,41 @@ export class MastodonPlatform implements Platform {
       }
     }
     return out;
+  }
+
+  /** GET /api/v1/notifications?types[]=follow (and follow_request): who followed, newest first. */
+  async followNotices(request: FollowNoticeRequest): Promise<FollowNoticePage> {
+    const endpoint = 'notifications';
+    const limit = Math.min(MAX_NOTIFICATIONS_PAGE, Math.max(1, Math.floor(request.pageSize)));
+    const types: mastodon.v1.NotificationType[] = request.requests
+      ? ['follow', 'follow_request']
+      : ['follow'];
+    const answer = await this.#call(endpoint, async (api) => {
+      const list = api.v1.notifications.list.$raw({ types, limit, maxId: request.cursor });
+      return (await list) as Raw<unknown>;
+    });
+    const notifications = parseAnswer(endpoint, mastodonNotificationListSchema, answer.data);
+    const notices = notifications.flatMap((notification) => {
+      const at = Date.parse(notification.createdAt);
+      if (!Number.isFinite(at)) {
+        throw new MalformedResponseError(`${endpoint}: created_at is not a time`, { details: { endpoint } });
+      }
+      // Servers may send other types despite the filter: only follows and follow requests count.
+      if (notification.type !== 'follow' && notification.type !== 'follow_request') return [];
+      const kind: 'follow' | 'follow_request' = notification.type;
+      return [{ id: notification.id, kind, at, user: toPlatformUser(notification.account) }];
+    });
+    const next =
+      notifications.length === 0
+        ? undefined
+        : answer.headers.has('link')
+          ? nextMaxId(endpoint, answer.headers)
+          : notifications[notifications.length - 1]!.id;
+    return {
+      notices,
+      nextCursor: next !== undefined && next !== request.cursor ? next : undefined,
+      rateLimit: rateLimitOf(endpoint, answer.headers),
+    };
   }
 
   async #list(kind: 'followers' | 'following', userId: string, request: PageRequest): Promise<GraphPage> {

@@ -39,3 +39,13 @@ export const mastodonRelationshipSchema = z.object({
 });
 
 export const mastodonRelationshipListSchema = z.array(mastodonRelationshipSchema);
+
+/** A notification, of the types followback asks for (`follow`, `follow_request`). */
+export const mastodonNotificationSchema = z.object({
+  id: z.string().regex(/^[\x21-\x7e]{1,2048}$/, 'a notification id (printable ASCII)'),
+  type: z.string().min(1),
+  createdAt: z.string().min(1),
+  account: mastodonAccountSchema,
+});
+
+export const mastodonNotificationListSchema = z.array(mastodonNotificationSchema);

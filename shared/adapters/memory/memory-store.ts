@@ -12,12 +12,12 @@ import type { AccountState } from '../../domain/account-state.ts';
 import { type FollowTask, isFinal } from '../../domain/engine/task.ts';
 import { ConflictError, RecordTooLargeError, ValidationError } from '../../domain/errors.ts';
 import type { Clock } from '../../ports/clock.ts';
-import type { Changeset, Store, VersionedState } from '../../ports/store.ts';
+import type { Changeset, RemovalMark, Store, VersionedState } from '../../ports/store.ts';
 import type { BucketKey, BucketStore, StoredBucket, StoredTask, TaskStore } from '../../ports/tasks.ts';
 import { systemClock } from '../clock.ts';
 import { decodeChangeset, encodeChangeset, maxChangesetParts } from '../dynamo/changeset-codec.ts';
 import { CorruptItemError, MissingItemError, StoreError } from '../dynamo/errors.ts';
-import { maxItemDataBytes } from '../dynamo/store.ts';
+import { maxItemDataBytes, removalMarkBytes } from '../dynamo/store.ts';
 import { describeKey, type ItemKey, keyPart, keys, keyWidths, padded, registryPk } from '../dynamo/table.ts';
 
 /** DynamoDB's item size limit (names and values, UTF-8). */
@@ -39,6 +39,8 @@ interface MemoryItem {
   part?: { seq: number; part: number; parts: number; digest: string; at: number };
   /** Part 0 of a changeset: what decoding the parts gives, decoded once (the parts stay the truth). */
   decoded?: Changeset;
+  /** A removal mark (value: the removed ids, empty when too many to keep). */
+  mark?: { seq: number; at: number; kept: boolean };
 }
 
 export interface MemoryStoreOptions {
@@ -195,6 +197,20 @@ export class MemoryStore implements Store, TaskStore, BucketStore {
         fence,
       ),
     }));
+    if (changeset.removedCount > 0) {
+      const kept = changeset.removed.length <= removalMarkBytes;
+      items.splice(1, 0, {
+        key: keys.removalMark(ref, changeset.kind, changeset.seq),
+        item: withFence(
+          {
+            value: kept ? new Uint8Array(changeset.removed) : new Uint8Array(),
+            expiresAt,
+            mark: { seq: changeset.seq, at: changeset.at, kept },
+          },
+          fence,
+        ),
+      });
+    }
     // Part 0 last: it is the commit record (as in DynamoStore).
     for (const { key, item } of [...items.slice(1), items[0]!]) {
       if (fence !== undefined) this.#checkFence(key, fence);
@@ -234,6 +250,26 @@ export class MemoryStore implements Store, TaskStore, BucketStore {
       expected -= 1;
     }
     return out;
+  }
+
+  async getRemovalMarks(
+    ref: AccountRef,
+    kind: GraphKind,
+    sinceMs: number,
+    uptoSeq: number,
+  ): Promise<RemovalMark[]> {
+    padded('uptoSeq', uptoSeq, keyWidths.seq);
+    const marks: RemovalMark[] = [];
+    for (const [, item] of this.#prefix(keys.accountPk(ref), keys.removalPrefix(kind))) {
+      const mark = item.mark!;
+      if (mark.seq > uptoSeq || mark.at < sinceMs) continue;
+      marks.push({
+        seq: mark.seq,
+        at: mark.at,
+        removed: mark.kept ? new Uint8Array(item.value as Uint8Array) : undefined,
+      });
+    }
+    return marks;
   }
 
   // ---- scan pages -----------------------------------------------------------------------------
@@ -542,7 +578,7 @@ function checkChangeset(changeset: Changeset): void {
   const problems: string[] = [];
   if (!Number.isFinite(changeset.at)) problems.push('at must be a finite number');
   if (changeset.kind !== 'followers' && changeset.kind !== 'following') problems.push('kind');
-  if (!['head', 'full', 'baseline'].includes(changeset.source)) problems.push('source');
+  if (!['head', 'full', 'baseline', 'feed'].includes(changeset.source)) problems.push('source');
   if (!(changeset.added instanceof Uint8Array)) problems.push('added must be bytes');
   if (!(changeset.removed instanceof Uint8Array)) problems.push('removed must be bytes');
   for (const field of ['addedCount', 'removedCount'] as const) {

@@ -28,7 +28,7 @@ import type { CredentialVault } from './token-provider.ts';
  *    `/oauth/token` without PKCE (older instances);
  * 2. a loopback server on 127.0.0.1 (a free port) and a random state;
  * 3. an app is registered on the instance (`POST /api/v1/apps`) with that redirect URI and the
- *    scopes followback needs (`read:accounts read:follows write:follows`): each instance has its own
+ *    scopes followback needs (`read:accounts read:follows write:follows read:notifications`): each instance has its own
  *    apps, and the redirect's port is new every time;
  * 4. the authorize URL goes to the operator; the owner approves on the instance, which redirects to
  *    the loopback server with the code;
@@ -88,7 +88,13 @@ export interface ConnectMastodonResult {
 }
 
 /** What followback asks for: read the profile and the lists, read relationships, follow. */
-export const MASTODON_OAUTH_SCOPES: readonly string[] = ['read:accounts', 'read:follows', 'write:follows'];
+export const MASTODON_OAUTH_SCOPES: readonly string[] = [
+  'read:accounts',
+  'read:follows',
+  'write:follows',
+  // The notifications of type follow: the change feed that finds new followers within a tick.
+  'read:notifications',
+];
 
 const metadataSchema = z.object({
   authorization_endpoint: z.string().min(1),

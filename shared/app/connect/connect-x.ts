@@ -34,7 +34,10 @@ import type { CredentialVault } from './token-provider.ts';
 export interface ConnectXDeps {
   registry: RegistryStore;
   credentials: Pick<CredentialVault, 'put'>;
+  /** The OAuth client of the X app the client's accounts use (x-apps.ts: `xOAuthClientFor`). */
   oauth: OAuthTokenClient & {
+    /** The app's OAuth 2.0 Client ID. */
+    readonly clientId?: string | undefined;
     authorizeUrl(input: {
       redirectUri: string;
       state: string;
@@ -79,7 +82,14 @@ export interface ConnectXResult {
 const REQUIRED_SCOPES = ['tweet.read', 'users.read', 'follows.read', 'follows.write'];
 
 export async function connectX(deps: ConnectXDeps, input: ConnectXInput): Promise<ConnectXResult> {
-  await requireClient(deps.registry, input.clientId);
+  const client = await requireClient(deps.registry, input.clientId);
+  // A client with its own X app connects through it, and only through it.
+  const ownApp = client.xApp?.clientId;
+  if (ownApp !== undefined && deps.oauth.clientId !== ownApp) {
+    throw new ValidationError(`client ${input.clientId} has an X app of its own: connect through it`, {
+      details: { clientId: input.clientId },
+    });
+  }
   if (input.accountId !== undefined) {
     const named = await deps.registry.getAccount({ clientId: input.clientId, accountId: input.accountId });
     if (named !== undefined && named.network !== 'x') {
@@ -111,7 +121,7 @@ export async function connectX(deps: ConnectXDeps, input: ConnectXInput): Promis
   } finally {
     await receiver.close();
   }
-  return recordXConnection(deps, input, tokens, scopes);
+  return recordXConnection(deps, { ...input, xAppClientId: ownApp }, tokens, scopes);
 }
 
 /**
@@ -121,7 +131,12 @@ export async function connectX(deps: ConnectXDeps, input: ConnectXInput): Promis
  */
 export async function recordXConnection(
   deps: Pick<ConnectXDeps, 'registry' | 'credentials' | 'me' | 'clock' | 'logger'>,
-  input: { clientId: string; accountId?: string | undefined },
+  input: {
+    clientId: string;
+    accountId?: string | undefined;
+    /** The client's own X app that issued the tokens; undefined: the deployment's. */
+    xAppClientId?: string | undefined;
+  },
   tokens: TokenSet,
   scopes: readonly string[] = X_OAUTH_SCOPES,
 ): Promise<ConnectXResult> {
@@ -179,12 +194,14 @@ export async function recordXConnection(
           observe: resolveObserveSettings('x'),
           policy: { timeZone: client.timeZone },
           createdAt: now,
+          xAppClientId: input.xAppClientId,
         }
       : {
           ...existing,
           platformUserId: user.id,
           handle: user.handle,
           status: existing.status === 'paused' ? 'paused' : 'active',
+          xAppClientId: input.xAppClientId,
         };
   await deps.registry.putAccount(account);
   deps.logger?.info('account connected', {

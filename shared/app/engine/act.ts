@@ -23,18 +23,17 @@ import {
   TransientPlatformError,
   UserGoneError,
 } from '../../domain/errors.ts';
-import { idCodecFor } from '../../domain/idset/index.ts';
 import { recordSpend } from '../../domain/observe-plan.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Logger } from '../../ports/logger.ts';
-import type { Platform, Relationship } from '../../ports/platform.ts';
+import type { Platform } from '../../ports/platform.ts';
 import type { GraphStore } from '../../ports/store.ts';
 import type { BucketStore, StoredTask, TaskStore } from '../../ports/tasks.ts';
-import { loadGraph } from '../observe/graph-repo.ts';
 import type { StateCell } from '../state-cell.ts';
 import { blockUntil, type LoadedLimiter, loadFollowLimiters, refundFollow, takeFollow } from './limits.ts';
 import { type Look, lookFollowState } from './look.ts';
 import { emptyEngineState } from './policy-of.ts';
+import { followerCheck, type StillFollows } from './still-follows.ts';
 
 export interface ActDeps {
   platform: Platform;
@@ -155,7 +154,7 @@ export async function act(
   );
 
   report.promisesAtRisk = plan.queue.filter((entry) => entry.lane === 'late').length;
-  let stillFollows: ((targetIds: string[]) => Promise<Map<string, boolean>>) | undefined;
+  const stillFollows = followerCheck(account, cell, deps);
   const random = seededRandom(`${account.clientId}/${account.accountId}/${now}`);
   // Open work looks again within the hour (a task the plan could not see behind the read limit);
   // an account with none waits for a wake-up (approvals, new changesets) or the long recheck.
@@ -172,10 +171,7 @@ export async function act(
     random,
     report,
     log,
-    stillFollows: async (targetId) => {
-      stillFollows ??= await followerCheck(account, cell, deps);
-      return (await stillFollows([targetId])).get(targetId) ?? false;
-    },
+    stillFollows,
     looks: [],
   };
   for (const pick of plan.picks) {
@@ -205,39 +201,6 @@ export async function act(
   return report;
 }
 
-/**
- * How to tell whether targets still follow the owner, as cheaply as the network allows: a direct
- * relationship lookup where there is one (Mastodon, Bluesky); on X, where every read is billed, the
- * latest observation of the follower list.
- */
-async function followerCheck(
-  account: AccountRecord,
-  cell: StateCell,
-  deps: ActDeps,
-): Promise<(targetIds: string[]) => Promise<Map<string, boolean>>> {
-  const platform = deps.platform;
-  if (platform.relationships) {
-    return async (targetIds) => {
-      const relationships: Map<string, Relationship> = await platform.relationships!(
-        account.platformUserId,
-        targetIds,
-      );
-      return new Map(targetIds.map((id) => [id, relationships.get(id)?.followedBy ?? false]));
-    };
-  }
-  const observe = cell.state.observe;
-  const ids = idCodecFor(account.network);
-  const followers = await loadGraph(
-    deps.store,
-    cell.ref,
-    'followers',
-    observe.graphs.followers,
-    observe.seq,
-    ids,
-  );
-  return async (targetIds) => new Map(targetIds.map((id) => [id, ids.has(followers, id)]));
-}
-
 function followCheckOf(cell: StateCell, platform: Platform, at: number): FollowTask['followCheck'] {
   if (platform.relationships) return { via: 'relationship', observedAt: at };
   const graph = cell.state.observe.graphs.followers;
@@ -256,7 +219,7 @@ interface AttemptContext {
   random: () => number;
   report: ActReport;
   log: Logger;
-  stillFollows: (targetId: string) => Promise<boolean>;
+  stillFollows: StillFollows;
   /** Users returned by each look at the owner's following list (billed reads on X). */
   looks: number[];
 }
@@ -287,7 +250,7 @@ async function actOnTask(entry: StoredTask, ctx: AttemptContext): Promise<TaskRe
   }
   // Checked before the claim, so that a claim is followed by its call at once: a claim whose outcome
   // was never recorded is then a call that may have been made.
-  if (!(await ctx.stillFollows(entry.task.targetId))) {
+  if (!(await ctx.stillFollows(entry.task))) {
     const skipped = skipTask(entry.task, {
       at,
       reason: 'left_before_followback',

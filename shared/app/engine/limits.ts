@@ -10,6 +10,7 @@ import {
 import type { EnginePolicy } from '../../domain/engine/policy.ts';
 import { accountLimiterConfig, appLimiterConfig, pdsHostLimiterConfig } from '../../domain/engine/policy.ts';
 import { ConflictError } from '../../domain/errors.ts';
+import { appFollowBucketName } from '../../domain/x-app.ts';
 import type { BucketKey, BucketStore } from '../../ports/tasks.ts';
 
 /** One limiter as stored: its config, key, state and the version it was read at. */
@@ -41,7 +42,8 @@ export function pdsHostBucketName(account: Pick<AccountRecord, 'instanceUrl'>): 
 
 /**
  * The limiters a follow by this account must pass: its own caps, on Bluesky the deployment-wide
- * window of its PDS host, and, if set, the app-wide daily cap. The account's limiter comes first.
+ * window of its PDS host, and, if set, the app-wide daily cap of its app (on X the client's own app
+ * has a cap of its own: `appFollowBucketName`). The account's limiter comes first.
  */
 export async function loadFollowLimiters(
   buckets: BucketStore,
@@ -57,7 +59,7 @@ export async function loadFollowLimiters(
   }
   if (appDailyCap !== null) {
     specs.push({
-      key: { scope: 'app', name: `follow-${account.network}` },
+      key: { scope: 'app', name: appFollowBucketName(account) },
       config: appLimiterConfig(appDailyCap),
     });
   }

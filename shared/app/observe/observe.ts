@@ -35,6 +35,7 @@ import type { Logger } from '../../ports/logger.ts';
 import type { GraphPage, Platform, PlatformUser } from '../../ports/platform.ts';
 import type { Changeset, GraphStore } from '../../ports/store.ts';
 import type { StateCell } from '../state-cell.ts';
+import { feedScanned, foundByFeedSince, readFollowFeed } from './feed.ts';
 import { addedSince, changesetBytes, loadGraph } from './graph-repo.ts';
 
 export interface ObserveDeps {
@@ -222,6 +223,8 @@ class ObserveRun {
       if (this.obs.graphs.followers.baseSeq === 0 && this.obs.fullScan === undefined) {
         await this.#baseline();
       }
+      // The change feed first, where the network has one: new followers within a tick, one request.
+      await this.#readFeed(now);
       // New followers first: a full scan in progress (slow, or stuck on a bad cursor) never starves
       // the head scan.
       const headDue =
@@ -251,6 +254,8 @@ class ObserveRun {
           await this.#continueFullScan();
         }
       }
+      // A baseline just taken: the feed's first look sets its mark now, not a tick later.
+      if (this.obs.feed === undefined) await this.#readFeed(now);
     } catch (error) {
       if (!(error instanceof Stop)) throw error;
       this.report.stopped = {
@@ -312,6 +317,24 @@ class ObserveRun {
     }
     this.report.usersBilled += billed;
     return billed;
+  }
+
+  /** One look at the network's change feed (shared/app/observe/feed.ts); the scans stay as they are. */
+  async #readFeed(now: number): Promise<void> {
+    const look = await readFollowFeed(this.account, this.cell.ref, this.obs, this.deps, now);
+    if (look === undefined) return;
+    this.report.requests += look.requests;
+    this.report.usersRead += look.usersRead;
+    if (look.changeset) {
+      await this.#putChangeset(look.changeset);
+      this.report.committed.push(look.changeset.seq);
+      this.report.newFollowers.push(...look.newFollowers);
+      await this.#saveObserve(look.observe);
+    } else {
+      // Nothing new: the mark and the spend go with the run's last commit.
+      this.#setObserve(look.observe);
+    }
+    if (look.stop !== undefined) throw this.#stopFor(look.stop);
   }
 
   #stopFor(error: unknown): Stop | unknown {
@@ -421,9 +444,13 @@ class ObserveRun {
     );
     // Followers an interrupted scan already committed are not "known" for the stop rule: the scan
     // must go on past them to where it was interrupted.
-    const foundEarlier = resume
-      ? await addedSince(this.deps.store, this.cell.ref, 'followers', resume.fromSeq, startSeq, codec)
-      : codec.empty();
+    const foundEarlier = codec.union([
+      resume
+        ? await addedSince(this.deps.store, this.cell.ref, 'followers', resume.fromSeq, startSeq, codec)
+        : codec.empty(),
+      // So are those the change feed added since the last complete head scan (shared/app/observe/feed.ts).
+      await foundByFeedSince(this.deps.store, this.cell.ref, this.obs.feed, startSeq, codec),
+    ]);
     const now = this.deps.clock.now();
     const sinceLast = now - (this.obs.lastHeadScanAt ?? now - MIN_HEAD_SCAN_INTERVAL_MS);
     const expected = (this.obs.growthPerHour * sinceLast) / 3_600_000;
@@ -589,6 +616,7 @@ class ObserveRun {
         observe.anchorRead = { day: dayKey(now), count };
       }
       observe.headOverlap = nextHeadOverlap(overlap, orderDepth, sinceLast, settings.headScanKnownRun);
+      if (!resume) observe.feed = feedScanned(observe.feed);
       observe.lastHeadScanAt = now;
       observe.growthPerHour = updateGrowth(observe.growthPerHour, totalFound, sinceLast);
       observe.nextHeadScanAt = now + headScanInterval(observe.growthPerHour, settings);
