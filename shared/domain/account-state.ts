@@ -130,6 +130,11 @@ export interface ObserveState {
   readsPaused?: { until: number; cap: ReadCap } | undefined;
   /** The change feed's mark, where the network has a feed (shared/app/observe/feed.ts). */
   feed?: FeedState | undefined;
+  /**
+   * Since when every changeset that removes followers has its removal mark (epoch ms). Absent in
+   * state written before marks were kept: then only the list itself can say who left.
+   */
+  removalMarksSince?: number | undefined;
 }
 
 /** Where the change feed of new followers (Mastodon, Bluesky notifications) was last read to. */

@@ -40,7 +40,11 @@ function head(seq: number, at: number, added: string[]): Changeset {
 }
 
 /** An X account's base of 1,000 followers, then `heads` head scans of 20 new ones each, then `full`. */
-async function xAccount(heads: number, full?: { at: number; removed: string[]; added?: string[] }) {
+async function xAccount(
+  heads: number,
+  full?: { at: number; removed: string[]; added?: string[] },
+  options: { marksSince?: number | undefined; marksLost?: boolean } = { marksSince: t0 - HOUR },
+) {
   const store = new MemoryStore();
   const base = Array.from({ length: 1_000 }, (_, i) => String(10_000 + i));
   await store.putBaseChunks(ref, 'followers', 1, chunkBytes(encode(base)));
@@ -68,6 +72,7 @@ async function xAccount(heads: number, full?: { at: number; removed: string[]; a
   }
   const observe = emptyObserveState();
   observe.seq = seq;
+  observe.removalMarksSince = options.marksSince;
   observe.graphs.followers = { baseSeq: 1, baseChunks: 1, count: 1_000 + 20 * heads, complete: true };
   const reads = { changesets: 0, base: 0 };
   const counted = new Proxy(store, {
@@ -77,6 +82,8 @@ async function xAccount(heads: number, full?: { at: number; removed: string[]; a
       return (...args: unknown[]) => {
         if (name === 'getChangesets') reads.changesets += 1;
         if (name === 'getBaseChunks') reads.base += 1;
+        // Changesets written before removal marks were kept have none.
+        if (name === 'getRemovalMarks' && options.marksLost) return Promise.resolve([]);
         return value.apply(target, args);
       };
     },
@@ -134,5 +141,35 @@ describe('the "still follows" check on X', () => {
     // Assess
     expect(answer).toBe(false);
     expect(reads.changesets).toBe(1);
+  });
+
+  it('replays the list for an account observed before removal marks were kept', async () => {
+    // Prepare: the full scan that removed them was written by a version that kept no marks
+    const { check } = await xAccount(
+      5,
+      { at: t0 + 40 * HOUR, removed: ['100300'] },
+      { marksSince: undefined, marksLost: true },
+    );
+
+    // Act
+    const left = await check({ targetId: '100300', detectedAt: t0 + 3 * HOUR });
+
+    // Assess
+    expect(left).toBe(false);
+  });
+
+  it('replays the list for a task detected before the marks began', async () => {
+    // Prepare: marks are kept since after the detection; the removal's own mark is missing
+    const { check } = await xAccount(
+      5,
+      { at: t0 + 40 * HOUR, removed: ['100300'] },
+      { marksSince: t0 + 41 * HOUR, marksLost: true },
+    );
+
+    // Act
+    const left = await check({ targetId: '100300', detectedAt: t0 + 3 * HOUR });
+
+    // Assess
+    expect(left).toBe(false);
   });
 });

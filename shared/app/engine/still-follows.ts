@@ -18,7 +18,8 @@ export type StillFollows = (task: Pick<FollowTask, 'targetId' | 'detectedAt'>) =
  * it was detected, and only changesets that removed someone can have taken them out since. Their
  * removal marks (one small item each, read once per tick) answer almost every check; only a target
  * named in a mark after its detection (or a mark too large to keep the ids) loads the whole list,
- * which also sees a re-follow after the removal.
+ * which also sees a re-follow after the removal. A task detected before the marks were kept (state
+ * from an earlier version: `removalMarksSince`) replays the list too.
  */
 export function followerCheck(
   account: AccountRecord,
@@ -41,6 +42,9 @@ export function followerCheck(
     return ids.has(await followers, targetId);
   };
   return async (task) => {
+    // Marks answer only for what happened since they were kept; before that, the list itself.
+    const since = observe.removalMarksSince;
+    if (since === undefined || task.detectedAt < since) return exact(task.targetId);
     marks ??= deps.store.getRemovalMarks(cell.ref, 'followers', 0, observe.seq).then((list) =>
       list.map((mark) => ({
         mark,

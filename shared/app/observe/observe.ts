@@ -176,7 +176,12 @@ class ObserveRun {
       accountId: account.accountId,
       useCase: 'observe',
     });
-    this.#working = cell.state.observe;
+    // This version writes a removal mark with every changeset that removes followers: from now on
+    // act's "still follows" check may trust them (kept with the run's first commit).
+    this.#working =
+      cell.state.observe.removalMarksSince === undefined
+        ? { ...cell.state.observe, removalMarksSince: deps.clock.now() }
+        : cell.state.observe;
     this.#ids = idCodecFor(account.network);
     this.#billedToday = new Set(readToday(cell.state.observe, deps.clock.now()));
   }
