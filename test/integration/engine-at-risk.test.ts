@@ -43,7 +43,8 @@ describe('promises at risk', () => {
       );
     }
 
-    // Act
+    // Act: the next tick that is due (tasks written here wake nothing; an hour brings a head scan)
+    h.clock.advance(HOUR);
     const report = await h.tick();
 
     // Assess: every late one it read is counted at risk, whatever it managed to follow this tick

@@ -106,7 +106,7 @@ describe('tenant registry', () => {
       platformUserId: UNKNOWN_PLATFORM_USER_ID,
       status: 'not_connected',
       policy: { mode: 'approve', timeZone: 'Europe/Berlin' },
-      observe: { detectionDelayHours: 6, usdPerUserRead: 0.01 },
+      observe: { detectionDelayHours: 1, usdPerUserRead: 0.01 },
     });
     expect(await store.getAccount(account)).toEqual(account);
   });
