@@ -1,5 +1,5 @@
-import type { Network } from '../ports/platform.ts';
 import { ValidationError } from './errors.ts';
+import type { Network } from './network.ts';
 
 /** Identifies an account within the deployment; the client id is the tenant boundary. */
 export interface AccountRef {

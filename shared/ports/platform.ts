@@ -5,7 +5,9 @@
  * MalformedResponseError (an answer that is not the documented shape), UserGoneError (404/403 on a
  * target), AuthError (credentials refused).
  */
-export type Network = 'x' | 'bluesky' | 'mastodon';
+import type { Network } from '../domain/network.ts';
+
+export type { Network };
 
 /** A user as the use cases see it. Ids are strings at the edges (X ids exceed 2^53). */
 export interface PlatformUser {

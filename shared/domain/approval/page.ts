@@ -9,7 +9,6 @@
  * bios come from strangers.
  */
 import { createHash } from 'node:crypto';
-import type { Network } from '../../ports/platform.ts';
 import { accentTextColour, safeAccent, safeLogoUrl } from '../branding.ts';
 import {
   DEFAULT_LOCALE,
@@ -23,6 +22,7 @@ import {
 } from '../digest/format.ts';
 import { cleanText, escapeHtml, safeAvatarUrl, safeHttpUrl, userText } from '../digest/html.ts';
 import { type ApprovalCandidate, spamSignalLabel } from '../digest/model.ts';
+import type { Network } from '../network.ts';
 import type { ApprovalRefusal } from './token.ts';
 
 export const APPROVAL_PAGE_STYLE = `

@@ -2,8 +2,9 @@
  * Dates, numbers and durations as a client reads them: always in the client's IANA time zone
  * (Intl does the zone maths; nothing here knows the host's zone).
  */
-import type { Network } from '../../ports/platform.ts';
+
 import { ValidationError } from '../errors.ts';
+import type { Network } from '../network.ts';
 
 export const DEFAULT_LOCALE = 'en-GB';
 

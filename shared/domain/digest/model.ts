@@ -7,10 +7,10 @@
  * never disagree with each other. No clock, no I/O: the period is an argument.
  */
 
-import type { Network } from '../../ports/platform.ts';
 import type { AccountStatus } from '../account.ts';
 import { safeAccent, safeLogoUrl } from '../branding.ts';
 import { ValidationError } from '../errors.ts';
+import type { Network } from '../network.ts';
 import { assertTimeZone, DEFAULT_LOCALE, formatPeriodLabel } from './format.ts';
 import { cleanText } from './html.ts';
 

@@ -7,7 +7,7 @@
  * line that they do not read as comma-separated) gets an apostrophe before it, quotes and spaces
  * in between notwithstanding.
  */
-import type { Network } from '../../ports/platform.ts';
+import type { Network } from '../network.ts';
 import { cleanText } from '../text.ts';
 import { formatCsvDate, formatDuration } from './format.ts';
 import type { DigestModel } from './model.ts';

@@ -6,8 +6,9 @@
  * Every string that a stranger can set (names, handles, bios, avatar URLs) is cleaned and escaped;
  * every URL is checked to be http(s) before it becomes an href.
  */
-import type { Network } from '../../ports/platform.ts';
+
 import { accentTextColour, safeAccent, safeLogoUrl } from '../branding.ts';
+import type { Network } from '../network.ts';
 import { renderChartHtml } from './chart.ts';
 import {
   formatCount,

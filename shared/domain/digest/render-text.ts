@@ -3,7 +3,7 @@
  * spam filters that compare the two parts. Strangers' text is cleaned (newlines folded, control and
  * bidi characters dropped) so a bio cannot fake a line such as "Approve all: http://…".
  */
-import type { Network } from '../../ports/platform.ts';
+import type { Network } from '../network.ts';
 import { renderChartText } from './chart.ts';
 import {
   formatCount,

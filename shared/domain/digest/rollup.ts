@@ -2,8 +2,9 @@
  * The agency roll-up: one line per client and account across every client, for the operator,
  * problems first (reconnect needed, promise at risk, failures, promise missed, paused).
  */
-import type { Network } from '../../ports/platform.ts';
+
 import type { AccountStatus } from '../account.ts';
+import type { Network } from '../network.ts';
 import {
   assertTimeZone,
   DEFAULT_LOCALE,

@@ -1,4 +1,4 @@
-import type { Network } from '../../ports/platform.ts';
+import type { Network } from '../network.ts';
 import type { LimiterConfig, WindowLimit } from './limiter.ts';
 import { QuietCalendar, type QuietHours } from './quiet-hours.ts';
 

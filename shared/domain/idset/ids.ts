@@ -20,8 +20,8 @@
  * the other kind) throws, so an account's snapshots cannot silently change kind.
  */
 
-import type { Network } from '../../ports/platform.ts';
 import { ValidationError } from '../errors.ts';
+import type { Network } from '../network.ts';
 import { decodeIds, type EncodeOptions, encodeIds } from './numeric-codec.ts';
 import { formatIds, parseId, parseIds } from './numeric-ids.ts';
 import { applyDelta, diffSorted, indexOf, sortUnique } from './sorted.ts';

@@ -9,8 +9,8 @@
  * for. Verifying never throws on bad input and never acts: it says ok, or why not.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Network } from '../../ports/platform.ts';
 import type { ApprovalKeys } from '../approval/token.ts';
+import type { Network } from '../network.ts';
 
 export const INVITE_TOKEN_VERSION = 1;
 const LABEL = 'followback-invite-v1';
