@@ -28,6 +28,8 @@ import {
   UserGoneError,
 } from '../shared/domain/errors.ts';
 import type {
+  FollowNoticePage,
+  FollowNoticeRequest,
   FollowResult,
   GraphPage,
   Network,
@@ -40,6 +42,7 @@ import type {
 } from '../shared/ports/platform.ts';
 import { blueskyHandle } from './bluesky/shapes.ts';
 import { type FaultKind, type FaultSpec, SandboxFaults } from './common/faults.ts';
+import { type FollowNotificationOptions, FollowNotifications } from './common/follow-notifications.ts';
 import { type PointsWindow, WindowMap } from './common/windows.ts';
 import { mastodonUsername } from './mastodon/shapes.ts';
 import type { World, WorldUser } from './world.ts';
@@ -79,7 +82,9 @@ export type FakeEndpoint =
   | 'follow'
   | 'unfollow'
   | 'lookup'
-  | 'relationships';
+  | 'relationships'
+  /** The change feed of new followers (Bluesky, Mastodon). */
+  | 'notices';
 
 export const FAKE_LIMITS: Record<Network, PlatformLimits> = {
   x: {
@@ -149,6 +154,8 @@ export interface FakePlatformOptions {
   };
   /** Seed of the probabilistic faults' generator. */
   faultSeed?: number;
+  /** How the change feed loses notifications (cleared, truncated, never delivered). Default: it does not. */
+  notifications?: FollowNotificationOptions;
 }
 
 /** One answer the fake served, for a simulation's ground truth (429s, requests per window). */
@@ -176,6 +183,8 @@ export class FakePlatform implements Platform {
     string,
     Partial<Pick<PlatformUser, 'handle' | 'name' | 'bio' | 'avatarUrl'>>
   >();
+  /** The owner's follow notifications, as the sandboxes serve them (clear them as another app would). */
+  readonly notifications: FollowNotifications;
   readonly #server: FakeServerLimits;
   readonly #windows = new WindowMap();
 
@@ -188,6 +197,7 @@ export class FakePlatform implements Platform {
       options.faultSeed ?? options.world.seed,
       `fake-${options.network}`,
     );
+    this.notifications = new FollowNotifications(options.world, options.notifications);
     this.#server = {
       ...FAKE_SERVER_DEFAULTS,
       ...options.limits,
@@ -324,6 +334,59 @@ export class FakePlatform implements Platform {
         this.#record('relationships', 'ok');
       }
       return out;
+    };
+  }
+
+  /**
+   * The change feed as the adapters read the sandboxes' (Bluesky's listNotifications with reason
+   * `follow`, Mastodon's follow notifications): newest first, pages of 1–100 (Bluesky) or 1–80
+   * (Mastodon) below an opaque cursor, an undone follow's notification gone with it. Absent on X.
+   */
+  get followNotices(): Platform['followNotices'] {
+    if (this.network === 'x') return undefined;
+    return async (request: FollowNoticeRequest): Promise<FollowNoticePage> => {
+      const max = this.network === 'bluesky' ? 100 : 80;
+      const limit = Math.min(max, Math.max(1, Math.floor(request.pageSize)));
+      const windows = this.#readWindows('users');
+      const fault = this.#enter('notices', windows);
+      const listId = `notifications:${this.ownerId}`;
+      let below: number | undefined;
+      if (request.cursor !== undefined) {
+        const cursor = decodeToken(listId, request.cursor);
+        if (cursor?.direction !== 'next') {
+          this.#record('notices', 'error');
+          throw new MalformedResponseError(`${this.#endpoint('notices')}: Malformed cursor (400)`, {
+            details: { endpoint: this.#endpoint('notices'), status: 400 },
+          });
+        }
+        below = cursor.key;
+      }
+      this.#failRead('notices', fault);
+      const all = this.notifications
+        .list(this.ownerId)
+        .filter((notification) => below === undefined || notification.seq < below);
+      const page = all.slice(0, fault?.kind === 'short_page' ? Math.max(1, Math.floor(limit / 3)) : limit);
+      const last = page[page.length - 1];
+      const nextCursor =
+        last !== undefined && all.length > page.length
+          ? encodeToken(listId, { direction: 'next', key: last.seq })
+          : undefined;
+      this.#record('notices', fault?.kind === 'short_page' ? 'short_page' : 'ok');
+      return {
+        notices: page.map((notification) => {
+          const user = this.world.user(notification.userId)!;
+          return {
+            id: `${this.network}:notification:${notification.seq}`,
+            kind: 'follow' as const,
+            at: notification.at,
+            user: this.#toUser(user),
+            // Bluesky's author.viewer.followedBy; Mastodon's notifications do not say.
+            followsNow: this.network === 'bluesky' ? this.world.isFollower(this.ownerId, user.id) : undefined,
+          };
+        }),
+        nextCursor,
+        rateLimit: this.#snapshot(this.#endpoint('notices'), windows[0]!),
+      };
     };
   }
 
@@ -615,6 +678,7 @@ export class FakePlatform implements Platform {
         unfollow: 'users/:source_user_id/following/:target_user_id (DELETE)',
         lookup: 'users',
         relationships: 'users',
+        notices: 'notifications',
       }[endpoint];
     }
     if (this.network === 'bluesky') {
@@ -626,6 +690,7 @@ export class FakePlatform implements Platform {
         unfollow: 'com.atproto.repo.deleteRecord',
         lookup: 'app.bsky.actor.getProfiles',
         relationships: 'app.bsky.actor.getProfile',
+        notices: 'app.bsky.notification.listNotifications',
       }[endpoint];
     }
     return {
@@ -636,6 +701,7 @@ export class FakePlatform implements Platform {
       unfollow: 'accounts/:id/unfollow',
       lookup: 'accounts',
       relationships: 'accounts/relationships',
+      notices: 'notifications',
     }[endpoint];
   }
 

@@ -94,6 +94,7 @@ export const FAULT_CLASSES = [
   'duplicate_delivery',
   'clock_skew',
   'budget_runs_out',
+  'feed_cleared',
 ] as const;
 export type FaultClass = (typeof FAULT_CLASSES)[number];
 
@@ -363,7 +364,7 @@ export async function runSeed(
       if (on('follow_429', 0.02)) addFault('follow', pick(['429', '429_no_headers', '429_past_reset']));
       if (on('read_faults', 0.05))
         addFault(
-          pick(['followers', 'following']),
+          pick(network === 'x' ? ['followers', 'following'] : ['followers', 'following', 'notices']),
           pick([
             '500',
             'timeout',
@@ -392,6 +393,11 @@ export async function runSeed(
             if (chance(0.7)) waves.push({ at: now + between(1, 8) * STEP, ids: [id] });
           }
         }
+      }
+      if (network !== 'x' && on('feed_cleared', 0.02)) {
+        // The owner clears the notifications in another app: the feed misses whoever they held.
+        platform.notifications.clear(owner.id);
+        globalNote('notifications cleared');
       }
       if (on('refollow_wave', 0.02)) {
         // A re-follow wave: many pre-connection followers leave, and come back together.

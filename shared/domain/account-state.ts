@@ -144,6 +144,11 @@ export interface FeedState {
   /** Ids of the notices read at `newestAt` (a later one at the same time is still new). */
   newestIds?: string[] | undefined;
   lastReadAt?: number | undefined;
+  /**
+   * The observe seq the last look left (its own changeset included): followers the snapshot gained
+   * after it were seen since, so a notice of theirs is no re-follow.
+   */
+  markSeq?: number | undefined;
   /** The feed refused (no scope for it, say): not asked again until then. */
   pausedUntil?: number | undefined;
   pausedReason?: string | undefined;

@@ -210,6 +210,34 @@ export function describePlatformContract(backend: PlatformBackend): void {
       expect(relationships?.has(s.idOf(gone.id))).toBe(false);
     });
 
+    it('lists follow notices newest first in pages, an undone follow’s gone (none on X)', async () => {
+      // Prepare: three follow, one of them leaves again
+      const { s, p, world, owner, clock } = await start();
+      const [first, second, third] = [world.createUser(), world.createUser(), world.createUser()];
+      for (const user of [first, second, third]) {
+        world.userFollows(user.id, owner.id);
+        clock.advance(MINUTE);
+      }
+      world.userUnfollows(second.id, owner.id);
+
+      // Act
+      const firstPage = await p.followNotices?.({ pageSize: 1 });
+      const rest = firstPage?.nextCursor
+        ? await p.followNotices?.({ pageSize: 50, cursor: firstPage.nextCursor })
+        : undefined;
+
+      // Assess
+      if (network === 'x') {
+        expect(p.followNotices).toBeUndefined();
+        return;
+      }
+      expect(firstPage?.notices.map((notice) => notice.user.id)).toEqual([s.idOf(third.id)]);
+      expect(firstPage?.notices[0]).toMatchObject({ kind: 'follow', at: START + 2 * MINUTE });
+      const ids = rest?.notices.map((notice) => notice.user.id) ?? [];
+      expect(ids[0]).toBe(s.idOf(first.id));
+      expect(ids).not.toContain(s.idOf(second.id));
+    });
+
     it('refuses follows past the window with RateLimitedError and its reset', async () => {
       // Prepare
       const { s, p, world, clock } = await start({ follows: 3 });

@@ -127,6 +127,30 @@ describe('re-follows between full scans', () => {
     expect(await hasTask(h, returner)).toBe(true);
   });
 
+  it('finds the anchor members of a wave who came back in the order they were listed', async () => {
+    // Prepare: a wave takes anchor members and older followers, and brings them back in list order
+    // (newest first), so the members come back listed just above the anchor's own block, reversed
+    const h = await start({ owner: { initialFollowers: 300, initialMutualShare: 0 } });
+    const anchor = (await h.store.getState(h.account))!.state.observe.headAnchor ?? [];
+    const members = [1, 3, 6, 7, 9, 12].map((position) => anchor[position]!);
+    const older = h.world
+      .followerIds(h.owner.id)
+      .filter((id) => !anchor.includes(id))
+      .slice(0, 48);
+    const wave = [...members, ...older];
+    for (const id of wave) h.world.userUnfollows(id, h.owner.id);
+    h.clock.advance(30 * MINUTE);
+    for (const id of wave) h.world.userFollows(id, h.owner.id);
+
+    // Act
+    await runTicks(h, 3 * HOUR);
+
+    // Assess: every one of them is owed a follow-back, the members listed among newer ones too
+    const missing: string[] = [];
+    for (const id of wave) if (!(await hasTask(h, id))) missing.push(id);
+    expect(missing).toEqual([]);
+  });
+
   it('finds every follower of a re-follow wave larger than the old limit of 50', async () => {
     // Prepare: 300 followers from before the connection leave and follow again within an hour
     const h = await start({ owner: { initialFollowers: 1_500 } });

@@ -118,6 +118,45 @@ describe.each(['bluesky', 'mastodon'] as const)('the follow feed on %s', (networ
     expect(await h.snapshot('followers')).toEqual(h.sortedIds(await h.graph.followerIds()));
   });
 
+  it('finds a follower who left unnoticed and followed again, before any head scan is due', async () => {
+    // Prepare: a follower from before the connection, whom the owner does not follow, leaves and
+    // comes back between two looks (no full scan saw the gap: the snapshot still holds them)
+    const h = await start();
+    await h.tick({});
+    h.clock.advance(2 * MINUTE);
+    const returner = h.world.followerIds(h.owner.id).find((id) => !h.world.isFollowing(h.owner.id, id))!;
+    h.world.userUnfollows(returner, h.owner.id);
+    h.clock.advance(MINUTE);
+    h.world.userFollows(returner, h.owner.id);
+
+    // Act
+    h.clock.advance(15 * MINUTE);
+    const report = observed(await h.tick());
+
+    // Assess: the feed said so; the follower is owed a follow-back
+    expect(report.headScan).toBe('not_due');
+    expect(report.newFollowers).toEqual([h.idOf(returner)]);
+    expect(await h.store.getTask(h.account, h.idOf(returner))).toBeDefined();
+  });
+
+  it('does not report again the followers a scan found while the feed was failing', async () => {
+    // Prepare: the feed fails for hours, while the scans find the newcomers
+    const h = await start();
+    (h.sandbox as BlueskySandbox | MastodonSandbox).faults.add({
+      endpoint: FEED_ENDPOINT[network] as never,
+      kind: '503',
+      times: 16,
+    });
+    const newcomers = await h.graph.gainFollowers(3);
+
+    // Act: the scans find them; then the feed works again and lists their notices
+    const reports = await h.runFor(8 * HOUR);
+
+    // Assess: each reported once
+    const reported = reports.flatMap((report) => (report.ran ? report.observe.newFollowers : []));
+    expect(reported.sort()).toEqual(newcomers.map(h.idOf).sort());
+  });
+
   it('carries on with the scans when the feed fails, and reads it again next tick', async () => {
     // Prepare
     const h = await start();

@@ -143,8 +143,10 @@ export async function readFollowFeed(
   };
   // The first look sets the mark only: whoever followed before it is the baseline's to know.
   let found: PlatformUser[] = [];
+  let refollowed: PlatformUser[] = [];
   try {
-    if (mark !== undefined) found = await newFollowersOf(account, ref, state, deps, notices);
+    if (mark !== undefined)
+      ({ found, refollowed } = await newFollowersOf(account, ref, state, deps, notices));
   } catch (error) {
     if (!(error instanceof TransientPlatformError || error instanceof MalformedResponseError)) throw error;
     // The notices are read again next tick (the mark stays): a relationship look-up failed.
@@ -156,7 +158,15 @@ export async function readFollowFeed(
       newFollowers: [],
     };
   }
-  if (found.length === 0) return { observe, requests, usersRead, newFollowers: [], stop };
+  if (found.length === 0 && refollowed.length === 0) {
+    return {
+      observe: { ...observe, feed: { ...observe.feed, markSeq: observe.seq } },
+      requests,
+      usersRead,
+      newFollowers: [],
+      stop,
+    };
+  }
   const codec = idCodecFor(account.network);
   const added = codec.fromStrings(found.map((user) => user.id));
   const seq = observe.seq + 1;
@@ -169,34 +179,45 @@ export async function readFollowFeed(
     removed: codec.encode(codec.empty()),
     addedCount: added.length,
     removedCount: 0,
-    profiles: found,
+    profiles: [...found, ...refollowed],
+    ...(refollowed.length > 0 ? { refollowed: refollowed.map((user) => user.id) } : {}),
   };
   const pointer = observe.graphs.followers;
-  const ids = found.map((user) => user.id);
+  const ids = [...found, ...refollowed].map((user) => user.id);
   observe = {
     ...observe,
     seq,
     graphs: { ...observe.graphs, followers: { ...pointer, count: pointer.count + added.length } },
-    feed: { ...observe.feed, unscannedFromSeq: observe.feed?.unscannedFromSeq ?? seq - 1 },
+    feed: { ...observe.feed, markSeq: seq, unscannedFromSeq: observe.feed?.unscannedFromSeq ?? seq - 1 },
   };
-  log.info('new followers from the feed', { found: ids.length, notices: notices.length });
+  log.info('new followers from the feed', {
+    found: found.length,
+    refollowed: refollowed.length,
+    notices: notices.length,
+  });
   return { observe, requests, usersRead, changeset, newFollowers: ids, stop };
 }
 
-/** Notifiers who follow now and are not in the snapshot, newest first, once each. */
+/**
+ * Notifiers who follow now, newest first, once each: those not in the snapshot are new (`found`);
+ * those in it followed again since the last look (`refollowed`): an undone follow takes its
+ * notification along on both networks, so a notice newer than the mark is a follow made since, and
+ * a follower the snapshot already held left unnoticed between full scans and came back. (One a head
+ * scan found after its follow is flagged too; reconcile takes an existing task as handled.)
+ */
 async function newFollowersOf(
   account: AccountRecord,
   ref: AccountRef,
   state: ObserveState,
   deps: FeedDeps,
   notices: readonly FollowNotice[],
-): Promise<PlatformUser[]> {
+): Promise<{ found: PlatformUser[]; refollowed: PlatformUser[] }> {
   const candidates = new Map<string, FollowNotice>();
   for (const notice of notices) {
     if (notice.followsNow === false || candidates.has(notice.user.id)) continue;
     candidates.set(notice.user.id, notice);
   }
-  if (candidates.size === 0) return [];
+  if (candidates.size === 0) return { found: [], refollowed: [] };
   const codec: IdCodec = idCodecFor(account.network);
   // Ids the network's codec cannot hold (a malformed one) are the scans' to judge, not the feed's.
   const valid = [...candidates.values()].filter((notice) => {
@@ -209,6 +230,17 @@ async function newFollowersOf(
   });
   const known = await loadGraph(deps.store, ref, 'followers', state.graphs.followers, state.seq, codec);
   const fresh = valid.filter((notice) => !codec.has(known, notice.user.id));
+  const markSeq = state.feed?.markSeq;
+  let refollowed: PlatformUser[] = [];
+  if (markSeq !== undefined) {
+    const seenSince = await foundSince(deps.store, ref, markSeq, state.seq, codec);
+    refollowed = valid
+      .filter(
+        (notice) =>
+          notice.kind === 'follow' && codec.has(known, notice.user.id) && !seenSince.has(notice.user.id),
+      )
+      .map((notice) => notice.user);
+  }
   // A follow request is a follower only once accepted: the relationship says (Mastodon has it).
   const requests = fresh.filter((notice) => notice.kind === 'follow_request').map((notice) => notice.user.id);
   let accepted = new Set<string>();
@@ -216,9 +248,28 @@ async function newFollowersOf(
     const relationships = await deps.platform.relationships(account.platformUserId, requests);
     accepted = new Set(requests.filter((id) => relationships.get(id)?.followedBy));
   }
-  return fresh
+  const found = fresh
     .filter((notice) => notice.kind === 'follow' || accepted.has(notice.user.id))
     .map((notice) => notice.user);
+  return { found, refollowed };
+}
+
+/** Followers the snapshot gained, or found again, in the changesets after `afterSeq` up to `uptoSeq`. */
+async function foundSince(
+  store: GraphStore,
+  ref: AccountRef,
+  afterSeq: number,
+  uptoSeq: number,
+  codec: IdCodec,
+): Promise<Set<string>> {
+  const ids = new Set<string>();
+  if (uptoSeq <= afterSeq) return ids;
+  for (const changeset of await store.getChangesets(ref, afterSeq, uptoSeq)) {
+    if (changeset.kind !== 'followers') continue;
+    for (const id of codec.toStrings(codec.decode(changeset.added))) ids.add(id);
+    for (const id of changeset.refollowed ?? []) ids.add(id);
+  }
+  return ids;
 }
 
 /**

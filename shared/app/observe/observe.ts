@@ -1018,9 +1018,14 @@ function anchorMembersMovedUp(
     const entry = met[index]!;
     const inBlock = index >= met.length - block.length;
     // Listed far above newer members, above the block though older, or inside a wave (re-follows
-    // listed below it too): it came back.
-    const outOfOrder = entry.position - lowestBelow > ANCHOR_ORDER_SLACK;
-    const aboveBlock = !inBlock && blockTop >= 0 && entry.position > blockTop + BLOCK_SLACK;
+    // listed below it too): it came back. Right below a wave's re-follows, members who came back
+    // with it are listed in the order they came back, just above the block: there, any member above
+    // a newer one came back (order noise is no reason to deny it the follow-back it is owed).
+    const belowWave = entry.candidatesBefore >= WAVE_BELOW;
+    const orderSlack = belowWave ? 0 : ANCHOR_ORDER_SLACK;
+    const blockSlack = belowWave ? 0 : BLOCK_SLACK;
+    const outOfOrder = entry.position - lowestBelow > orderSlack;
+    const aboveBlock = !inBlock && blockTop >= 0 && entry.position > blockTop + blockSlack;
     const insideWave = candidates - entry.candidatesBefore >= WAVE_BELOW;
     if (outOfOrder || aboveBlock || insideWave) moved.push(entry.user);
     lowestBelow = Math.min(lowestBelow, entry.position);
