@@ -73,6 +73,31 @@ describe('a follow whose answer was lost', () => {
   });
 });
 
+describe('a follow request whose answer was lost', () => {
+  it('is settled as requested though the follower left, since X shows no requests to look at', async () => {
+    // Prepare: a protected follower; X sends the request but its answer is cut short; the follower
+    // leaves right after, and a full scan sees it
+    const h = await start({
+      observe: { fullScanMinDays: 0 },
+      policy: { retry: { maxAttempts: 5, baseDelayMinutes: 180, maxDelayMinutes: 360 } },
+    });
+    const [target] = gainFollowers(h, 1, { protected: true });
+    h.sandbox.faults.add({ endpoint: 'follow', kind: 'truncated', apply: true });
+    const attempts = recordFollowAttempts(h);
+    await tickUntilFirstCall(h, () => attempts.length);
+    h.world.userUnfollows(target!, h.owner.id);
+
+    // Act
+    await runTicks(h, 8 * HOUR);
+
+    // Assess: one request on X; the task says a request is pending, not that they left unasked
+    expect(effectsFor(h, target!)).toBe(1);
+    expect(h.world.isPending(h.owner.id, target!)).toBe(true);
+    const task = await taskOf(h, target!);
+    expect(task.state).toBe('requested');
+  });
+});
+
 describe('a worker that died right after its follow call', () => {
   function crashAfterFollow(h: AccountHarness): () => number {
     const follow = h.platform.follow.bind(h.platform);

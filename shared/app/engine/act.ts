@@ -275,8 +275,16 @@ async function actOnTask(entry: StoredTask, ctx: AttemptContext): Promise<TaskRe
   return callFollow({ task: claimed, version }, taken.takenAt, ctx);
 }
 
+/** Whether a call may still be repeated in this run (a repeated one whose answer is lost again waits). */
+type Repeat = 'may_repeat' | 'repeated';
+
 /** Makes the follow call for a claimed task and records what came of it. */
-async function callFollow(claimed: StoredTask, takenAt: number[], ctx: AttemptContext): Promise<TaskResult> {
+async function callFollow(
+  claimed: StoredTask,
+  takenAt: number[],
+  ctx: AttemptContext,
+  repeat: Repeat = 'may_repeat',
+): Promise<TaskResult> {
   const { account, cell, deps, options, report, log } = ctx;
   const at = deps.clock.now();
   const task: FollowTask = { ...claimed.task, followCheck: followCheckOf(cell, deps.platform, at) };
@@ -308,7 +316,12 @@ async function callFollow(claimed: StoredTask, takenAt: number[], ctx: AttemptCo
     } else if (error instanceof TransientPlatformError || error instanceof MalformedResponseError) {
       // The call may or may not have taken effect: look now, never call again blindly.
       log.warn('follow answer lost; looking whether it took effect', { targetId: task.targetId, error });
-      return settleByLooking({ task, version: claimed.version }, ctx, `${error.name}: ${error.message}`);
+      return settleByLooking(
+        { task, version: claimed.version },
+        ctx,
+        `${error.name}: ${error.message}`,
+        repeat,
+      );
     } else {
       throw error;
     }
@@ -356,7 +369,12 @@ async function settleUnresolved(entry: StoredTask, ctx: AttemptContext): Promise
 }
 
 /** Looks whether the claimed task's call took effect and records it, or readies the task to call again. */
-async function settleByLooking(claimed: StoredTask, ctx: AttemptContext, why: string): Promise<TaskResult> {
+async function settleByLooking(
+  claimed: StoredTask,
+  ctx: AttemptContext,
+  why: string,
+  repeat: Repeat = 'may_repeat',
+): Promise<TaskResult> {
   const { account, cell, deps, options, report, policy, log } = ctx;
   const at = deps.clock.now();
   const since = unresolvedAttemptSince(claimed.task) ?? claimed.task.attemptStartedAt ?? at;
@@ -391,33 +409,42 @@ async function settleByLooking(claimed: StoredTask, ctx: AttemptContext, why: st
     return 'next';
   }
   const undoImpossible = at - since <= UNDO_HORIZON_MS;
-  const repeatsHarmlessly = account.network === 'x' && claimed.task.profile.protected;
-  if (!claimed.task.unresolvedSince || undoImpossible) {
-    // Looked at once after a lost answer: the call did not take effect. Retry it after a backoff.
-    const next = failTask(resolveAsNotApplied(claimed.task, at), {
-      at,
-      holder: options.worker,
-      error: why,
-      retryAt: at + retryDelayMs(claimed.task.attempts, policy.retry, ctx.random),
-      maxAttempts: policy.retry.maxAttempts,
-    });
-    await deps.tasks.putTask(cell.ref, next, claimed.version);
-    if (next.state === 'failed') report.failed += 1;
-    else report.retried += 1;
-    return 'next';
-  }
-  if (repeatsHarmlessly) {
+  // X lists no follow requests: a look cannot tell whether a protected target's request was made.
+  // Asking again repeats harmlessly (X answers the pending request), so it is asked again now rather
+  // than taken as not made: else the task could close as if no request were pending.
+  const requestInvisible = account.network === 'x' && claimed.task.profile.protected;
+  if (requestInvisible && repeat === 'may_repeat') {
     const taken = await takeFollow(deps.tasks, ctx.limiters, at);
     if (!taken.ok) {
       await deps.tasks.putTask(
         cell.ref,
-        releaseTask(claimed.task, { at, holder: options.worker, retryAt: taken.availableAt }),
+        releaseTask(
+          { ...claimed.task, unresolvedSince: since },
+          { at, holder: options.worker, retryAt: taken.availableAt },
+        ),
         claimed.version,
       );
       return { reason: 'caps', until: taken.availableAt };
     }
     const calling = { ...resolveAsNotApplied(claimed.task, at), attempts: claimed.task.attempts + 1 };
-    return callFollow({ task: calling, version: claimed.version }, taken.takenAt, ctx);
+    return callFollow({ task: calling, version: claimed.version }, taken.takenAt, ctx, 'repeated');
+  }
+  if (requestInvisible || !claimed.task.unresolvedSince || undoImpossible) {
+    // Looked at once after a lost answer: the call did not take effect (or, for a request asked
+    // again in this very run, cannot be seen). Try again after a backoff; an unseen request is
+    // still looked at (and asked) first.
+    const next = failTask(requestInvisible ? claimed.task : resolveAsNotApplied(claimed.task, at), {
+      at,
+      holder: options.worker,
+      error: why,
+      retryAt: at + retryDelayMs(claimed.task.attempts, policy.retry, ctx.random),
+      maxAttempts: policy.retry.maxAttempts,
+      unresolved: requestInvisible,
+    });
+    await deps.tasks.putTask(cell.ref, next, claimed.version);
+    if (next.state === 'failed') report.failed += 1;
+    else report.retried += 1;
+    return 'next';
   }
   const skipped = skipTask(claimed.task, {
     at,
