@@ -7,7 +7,8 @@
  *   function reads at start set to dummy values and NODE_OPTIONS as the stack sets it; the time from
  *   before `import()` to its settling, median of 10 processes. No network is touched: clients are
  *   only constructed at init.
- * Targets: at most 400 KB per bundle, at most 200 ms per init (on this machine).
+ * Targets (issue 14): at most 400 KB per bundle, 700 KB for the account worker (it carries the three
+ * networks' clients), at most 150 ms per init (on this machine).
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
@@ -28,7 +29,13 @@ import { type BenchFigures, type BenchOptions, met, quantile, round, show, table
 const run$ = promisify(execFile);
 
 export const BUNDLE_TARGET_KB = 400;
-export const INIT_TARGET_MS = 200;
+/** Per function where it differs from BUNDLE_TARGET_KB. */
+export const BUNDLE_TARGETS_KB: Partial<Record<LambdaFunctionName, number>> = { 'account-worker': 700 };
+export const INIT_TARGET_MS = 150;
+
+export function bundleTargetKb(name: LambdaFunctionName): number {
+  return BUNDLE_TARGETS_KB[name] ?? BUNDLE_TARGET_KB;
+}
 const INIT_RUNS = 10;
 
 /** Dummy values for what each function validates at start (see functions/lib/env.ts). */
@@ -140,7 +147,7 @@ export async function run({ out, progress }: BenchOptions): Promise<BenchFigures
         name,
         show(measured.bundleKb, 1),
         show(measured.zipKb, 1),
-        met(measured.bundleKb <= BUNDLE_TARGET_KB),
+        `${met(measured.bundleKb <= bundleTargetKb(name))} (${bundleTargetKb(name)})`,
         show(median, 1),
         show(sorted[0], 1),
         show(sorted.at(-1), 1),
@@ -159,7 +166,7 @@ export async function run({ out, progress }: BenchOptions): Promise<BenchFigures
       'function',
       'bundle KB',
       'deflated KB',
-      `<= ${BUNDLE_TARGET_KB} KB`,
+      'within KB target',
       'init ms (median)',
       'min',
       'max',

@@ -46,13 +46,25 @@ export const bundling = {
   banner: esmRequireBanner,
   /** Nothing external: the AWS SDK is bundled too. */
   externalModules: [] as string[],
+  /**
+   * Modules replaced in the bundles: the SDK's default credential chain by its first link, the
+   * environment's credentials, which is where Lambda puts the role's (functions/lib/lambda-credentials.ts).
+   */
+  alias: {
+    '@aws-sdk/credential-provider-node': `${projectRoot}functions/lib/lambda-credentials.ts`,
+  } as Record<string, string>,
   forceDockerBundling: false,
 } as const;
+
+/** `bundling.alias` as esbuild command-line arguments (the CDK's `esbuildArgs`). */
+export function aliasArgs(): Record<string, string> {
+  return Object.fromEntries(Object.entries(bundling.alias).map(([from, to]) => [`--alias:${from}`, to]));
+}
 
 /**
  * The same build as esbuild API options, as NodejsFunction runs it (its command line:
  * `--bundle --platform=node --target --format --outfile --minify --sourcemap --sources-content=false
- * --banner:js --main-fields`).
+ * --banner:js --main-fields --alias`).
  */
 export function esbuildOptionsFor(name: LambdaFunctionName, outfile: string) {
   return {
@@ -66,6 +78,7 @@ export function esbuildOptionsFor(name: LambdaFunctionName, outfile: string) {
     sourcemap: bundling.sourceMap,
     sourcesContent: bundling.sourcesContent,
     external: [...bundling.externalModules],
+    alias: { ...bundling.alias },
     banner: { js: bundling.banner },
     mainFields: [...bundling.mainFields],
     logLevel: 'warning' as const,

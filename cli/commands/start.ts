@@ -92,7 +92,7 @@ export async function startCommand(options: StartOptions): Promise<void> {
         store: runtime.store,
         clock: runtime.clock,
         logger,
-        platformFor: (account) => runtime.platformFor(account),
+        platformFor: (account) => runtime.platforms.open(account),
         samples,
         unfollows: localUnfollows(runtime.dynamo),
         accounts: () => runtime.store.listAccounts(client.clientId),

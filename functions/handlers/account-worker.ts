@@ -2,23 +2,26 @@ import { randomUUID } from 'node:crypto';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import {
+  type AccountStatusStore,
+  type AccountWorkResult,
+  workAccount,
+} from '../../shared/app/account-work.ts';
 import type { EngineSettings } from '../../shared/app/engine/policy-of.ts';
-import { type EngineStore, runAccountTick, type TickDeps, type TickReport } from '../../shared/app/tick.ts';
+import type { EngineStore, TickDeps, TickReport } from '../../shared/app/tick.ts';
 import { parseInput } from '../../shared/config/validate.ts';
-import type { AccountRecord, AccountRef, AccountStatus } from '../../shared/domain/account.ts';
-import { AuthError, ConfigError, ValidationError } from '../../shared/domain/errors.ts';
+import type { AccountRecord } from '../../shared/domain/account.ts';
+import { ValidationError } from '../../shared/domain/errors.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
 import type { FollowerSampleStore } from '../../shared/ports/digest-store.ts';
 import type { Logger } from '../../shared/ports/logger.ts';
 import type { Platform } from '../../shared/ports/platform.ts';
 import type { RegistryStore } from '../../shared/ports/store.ts';
-import { VaultOpenError } from '../../shared/ports/vault.ts';
+import { processSqsRecords, type RecordOutcome } from '../lib/partial-batch.ts';
 import { type AccountWorkMessage, accountWorkMessageSchema } from '../lib/work-messages.ts';
 
-/** Sets an account's status only if the record still exists with the status it had (DynamoStore). */
-export interface AccountStatusStore {
-  setAccountStatus(ref: AccountRef, to: AccountStatus, options: { from: AccountStatus }): Promise<boolean>;
-}
+export type { AccountStatusStore } from '../../shared/app/account-work.ts';
+export type { RecordOutcome } from '../lib/partial-batch.ts';
 
 export interface AccountWorkerDeps {
   store: RegistryStore & EngineStore & AccountStatusStore;
@@ -48,40 +51,27 @@ export interface WorkerContext {
 }
 
 /**
- * What became of one message:
- * - `done`: the tick ran, or had nothing to do (not due, leased by another worker, inactive).
- * - `dropped`: retrying cannot help (malformed message, account gone, credentials missing, refused —
- *   a refused token refresh included — or sealed for another tenant, a network without an adapter);
- *   logged with the reason and counted. Missing or refused credentials also mark the account
- *   `token_expired`. Nothing is lost: messages are derived from the table, and the next tick
- *   dispatches the account again if it is still due.
- * - `retry`: a failure that may pass (DynamoDB, KMS, the network, X's token endpoint, another
- *   worker holding the refresh lock too long): reported as a batch item failure, so SQS delivers it
- *   again after the visibility timeout, and after `maxReceiveCount` deliveries moves it to the
- *   dead-letter queue (which alarms).
- */
-export type RecordOutcome = 'done' | 'dropped' | 'retry';
-
-/**
- * The SQS-triggered account worker: every record of the batch side by side, each one account's tick
- * within the Lambda's remaining time, partial batch failures for the retryable ones.
+ * The SQS-triggered account worker: every record of the batch side by side, each one account's work
+ * (shared/app/account-work.ts: the tick, and the policy for what fails: which failures mark the
+ * account `token_expired`, which are dropped, which retry) within the Lambda's remaining time. The
+ * handler maps each outcome to the batch response: `retry` a batch item failure (SQS delivers it
+ * again after the visibility timeout, and after `maxReceiveCount` deliveries moves it to the
+ * dead-letter queue, which alarms); `done` and `dropped` (logged with the reason and counted) not.
+ * Nothing dropped is lost: messages are derived from the table, and the next tick dispatches the
+ * account again if it is still due.
  */
 export async function processAccountBatch(
   event: SQSEvent,
   context: WorkerContext,
   deps: AccountWorkerDeps,
 ): Promise<SQSBatchResponse> {
-  const outcomes = await Promise.all(event.Records.map((record) => processRecord(record, context, deps)));
-  const failures = event.Records.filter((_, index) => outcomes[index] === 'retry').map((record) => ({
-    itemIdentifier: record.messageId,
-  }));
-  deps.logger.info('batch processed', {
-    records: event.Records.length,
-    done: outcomes.filter((o) => o === 'done').length,
-    dropped: outcomes.filter((o) => o === 'dropped').length,
-    retry: failures.length,
-  });
-  return { batchItemFailures: failures };
+  const { response, summary } = await processSqsRecords(
+    event,
+    (record) => processRecord(record, context, deps),
+    { parallel: true },
+  );
+  deps.logger.info('batch processed', { ...summary });
+  return response;
 }
 
 export async function processRecord(
@@ -110,47 +100,44 @@ export async function processRecord(
     receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 1),
   });
 
-  let account: AccountRecord | undefined;
-  try {
-    account = await deps.store.getAccount(ref);
-    if (account === undefined) {
-      logger.warn('account is no longer registered; dropping its work');
-      return 'dropped';
-    }
-    if (account.status !== 'active') {
-      logger.info('account is not active; nothing to do', { status: account.status });
-      return 'done';
-    }
-    // Opens the credentials (refreshing them under the account's lock if they are about to expire)
-    // before the tick takes its lease: a credential problem changes no state.
-    const platform = await deps.platformFor(account, { logger });
-    const remaining = () => context.getRemainingTimeInMillis() - deps.timeMarginMs;
-    const report = await runAccountTick(
-      account,
-      {
-        platform,
-        store: deps.store,
-        clock: deps.clock,
-        logger,
-        newId: deps.newId ?? randomUUID,
-        engine: deps.engine,
-        samples: deps.samples,
-        unfollows: deps.unfollows,
-      },
-      {
-        worker: `${context.awsRequestId}/${record.messageId}`,
-        timeLeftMs: remaining,
-        leaseMs: Math.max(5 * 60_000, context.getRemainingTimeInMillis() + 30_000),
-      },
-    );
-    recordReport(report, logger, metric);
-    if (report.ran && report.act.stopped?.reason === 'auth') {
-      // Act met refused credentials (observe would have thrown AuthError): the same as below.
-      return await markTokenExpired(account, logger, deps, metric);
-    }
-    return 'done';
-  } catch (error) {
-    return classifyFailure(error, account, logger, deps, metric);
+  const { platformFor, metrics: _metrics, timeMarginMs, newId, ...rest } = deps;
+  const result = await workAccount(
+    ref,
+    {
+      ...rest,
+      logger,
+      newId: newId ?? randomUUID,
+      // Opens the credentials (refreshing them under the account's lock if they are about to expire)
+      // before the tick takes its lease: a credential problem changes no state.
+      platformFor: (account) => platformFor(account, { logger }),
+    },
+    {
+      worker: `${context.awsRequestId}/${record.messageId}`,
+      timeLeftMs: () => context.getRemainingTimeInMillis() - timeMarginMs,
+      leaseMs: Math.max(5 * 60_000, context.getRemainingTimeInMillis() + 30_000),
+    },
+  );
+  recordResult(result, logger, metric);
+  return result.outcome;
+}
+
+/** The work's figures as metrics (and the tick's summary as a log line). */
+function recordResult(
+  result: AccountWorkResult,
+  logger: Logger,
+  metric: (name: string, value?: number) => void,
+): void {
+  if (result.report !== undefined) recordReport(result.report, logger, metric);
+  switch (result.reason) {
+    case 'credentials_refused':
+    case 'credentials_unusable':
+      metric('CredentialFailures');
+      return;
+    case 'failed':
+      metric('TickFailures');
+      return;
+    default:
+      return;
   }
 }
 
@@ -199,61 +186,4 @@ function recordReport(
 /** Open promises the tick found it can no longer keep (act's late lane); undefined when the tick did not run. */
 export function promisesAtRisk(report: TickReport): number | undefined {
   return report.ran ? report.act.promisesAtRisk : undefined;
-}
-
-/**
- * The platform refused the credentials (or there are none, or X refused to refresh them): a person
- * must reconnect the account. Mark it so the dispatcher stops sending work and the digest can say
- * so, and drop this message. The mark is conditional on the record still being there and still
- * active: an `account remove` (which pauses, purges, then deletes) or a pause or reconnect that ran
- * meanwhile wins, and no removed account comes back.
- */
-async function markTokenExpired(
-  account: AccountRecord,
-  logger: Logger,
-  deps: AccountWorkerDeps,
-  metric: (name: string) => void,
-): Promise<RecordOutcome> {
-  metric('CredentialFailures');
-  let marked: boolean;
-  try {
-    marked = await deps.store.setAccountStatus(account, 'token_expired', { from: account.status });
-  } catch (markError) {
-    logger.error('could not mark the account token_expired; will retry', { error: markError });
-    return 'retry';
-  }
-  if (marked) logger.warn('account marked token_expired; it must be reconnected');
-  else logger.warn('account changed or was removed meanwhile; left as it is');
-  return 'dropped';
-}
-
-async function classifyFailure(
-  error: unknown,
-  account: AccountRecord | undefined,
-  logger: Logger,
-  deps: AccountWorkerDeps,
-  metric: (name: string) => void,
-): Promise<RecordOutcome> {
-  if (error instanceof AuthError && account !== undefined) {
-    logger.warn('credentials missing or refused; the account must be reconnected', {
-      error: error.message,
-      errorName: error.name,
-    });
-    return markTokenExpired(account, logger, deps, metric);
-  }
-  if (error instanceof VaultOpenError) {
-    // Sealed for another tenant, account or purpose, or altered: never retried, never used.
-    logger.error('stored credentials do not open for this account; dropping its work', {
-      error: error.message,
-    });
-    metric('CredentialFailures');
-    return 'dropped';
-  }
-  if (error instanceof ValidationError || error instanceof ConfigError) {
-    logger.error('account work cannot be done as configured; dropping it', { error });
-    return 'dropped';
-  }
-  logger.error('account tick failed; it will be retried', { error });
-  metric('TickFailures');
-  return 'retry';
 }

@@ -13,6 +13,7 @@ import { parseInput } from '../../shared/config/validate.ts';
 import type { ApprovalKeys } from '../../shared/domain/approval/token.ts';
 import { ConfigError, ValidationError } from '../../shared/domain/errors.ts';
 import type { Logger } from '../../shared/ports/logger.ts';
+import { processSqsRecords, type RecordOutcome } from '../lib/partial-batch.ts';
 import { type DigestWorkMessage, digestWorkMessageSchema } from '../lib/work-messages.ts';
 import type { WorkerContext } from './account-worker.ts';
 
@@ -33,27 +34,22 @@ export interface DigestWorkerDeps extends Omit<DigestSendDeps, 'keys' | 'logger'
  *   address or setting); logged with the reason. The run item records a build that failed.
  * - `retry`: a failure that may pass (DynamoDB, the signing key's secret): a batch item failure.
  */
-export type DigestRecordOutcome = 'done' | 'dropped' | 'retry';
+export type DigestRecordOutcome = RecordOutcome;
 
 export async function processDigestBatch(
   event: SQSEvent,
   context: WorkerContext,
   deps: DigestWorkerDeps,
 ): Promise<SQSBatchResponse> {
-  const outcomes: DigestRecordOutcome[] = [];
   // One at a time: a digest reads a client's whole week, and the stack gives the worker one message
   // per invocation anyway.
-  for (const record of event.Records) outcomes.push(await processDigestRecord(record, context, deps));
-  const failures = event.Records.filter((_, index) => outcomes[index] === 'retry').map((record) => ({
-    itemIdentifier: record.messageId,
-  }));
-  deps.logger.info('digest batch processed', {
-    records: event.Records.length,
-    done: outcomes.filter((o) => o === 'done').length,
-    dropped: outcomes.filter((o) => o === 'dropped').length,
-    retry: failures.length,
-  });
-  return { batchItemFailures: failures };
+  const { response, summary } = await processSqsRecords(
+    event,
+    (record) => processDigestRecord(record, context, deps),
+    { parallel: false },
+  );
+  deps.logger.info('digest batch processed', { ...summary });
+  return response;
 }
 
 export async function processDigestRecord(

@@ -4,7 +4,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { bundling, functionEntry, type LambdaFunctionName, projectRoot } from '../bundling.ts';
+import { aliasArgs, bundling, functionEntry, type LambdaFunctionName, projectRoot } from '../bundling.ts';
 import type { DeployConfig } from '../config.ts';
 
 export interface FollowbackFunctionProps {
@@ -76,6 +76,7 @@ export class FollowbackFunction extends Construct {
         mainFields: [...bundling.mainFields],
         banner: bundling.banner,
         externalModules: [...bundling.externalModules],
+        esbuildArgs: aliasArgs(),
         forceDockerBundling: bundling.forceDockerBundling,
       },
     });

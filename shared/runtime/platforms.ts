@@ -261,7 +261,7 @@ function buildBluesky(
         });
       }
     };
-    // Loaded on first use: a worker that serves no Bluesky account never evaluates @atproto/api.
+    // Loaded on first use: a worker that serves no Bluesky account never evaluates its XRPC client.
     const { createBlueskyPlatform } = await import('../adapters/bluesky/bluesky-platform.ts');
     return createBlueskyPlatform({
       service,

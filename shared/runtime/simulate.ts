@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoConsoleStore } from '../adapters/dynamo/console-store.ts';
 import { DynamoUnfollowQueue } from '../adapters/dynamo/unfollow-store.ts';
-import { type EngineStore, runAccountTick, type TickDeps, type TickReport } from '../app/tick.ts';
+import { type AccountWorkDeps, workAccountRecord } from '../app/account-work.ts';
+import type { TickDeps, TickReport } from '../app/tick.ts';
 import type { AccountRecord } from '../domain/account.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
@@ -39,10 +40,15 @@ export interface DayFigures {
 }
 
 export interface SimulationDeps {
-  store: EngineStore;
+  /** The engine's stores, and the registry's status mark (refused credentials: `token_expired`). */
+  store: AccountWorkDeps['store'];
   clock: Clock & { set(at: number): void };
   logger: Logger;
-  platformFor(account: AccountRecord): Platform;
+  /**
+   * The account's platform, made once per run. A promise (the factory's `open`) opens the
+   * credentials first, so a credential problem changes no state, as on AWS.
+   */
+  platformFor(account: AccountRecord): Platform | Promise<Platform>;
   accounts(): Promise<AccountRecord[]>;
   newId?: () => string;
   samples?: TickDeps['samples'];
@@ -87,26 +93,33 @@ export async function simulate(deps: SimulationDeps, options: SimulationOptions)
     const tick = emptyDay(current.day, at);
     for (const account of await deps.accounts()) {
       const key = `${account.clientId}/${account.accountId}`;
-      let platform = platforms.get(key);
-      if (!platform) {
-        platform = deps.platformFor(account);
-        platforms.set(key, platform);
-      }
-      const report = await runAccountTick(
+      const platformFor = async (): Promise<Platform> => {
+        const known = platforms.get(key);
+        if (known !== undefined) return known;
+        // Kept once it opened: a credential problem is met again on the next tick.
+        const opened = await deps.platformFor(account);
+        platforms.set(key, opened);
+        return opened;
+      };
+      // The same account work as the AWS account worker runs, with its policy: refused credentials
+      // mark the account token_expired, work that cannot be done is dropped, and a failure that may
+      // pass is logged and tried again on the next tick (as SQS would deliver it again).
+      const worked = await workAccountRecord(
         account,
         {
-          platform,
+          platformFor,
           store: deps.store,
           clock: deps.clock,
-          logger: deps.logger,
+          logger: deps.logger.child({ clientId: account.clientId, accountId: account.accountId }),
           newId,
           samples: deps.samples,
           unfollows: deps.unfollows,
         },
         { worker: 'local', timeLeftMs: () => 60_000 },
       );
-      if (report.ran) addTick(tick, report);
-      await options.onTick?.(account, report, at);
+      const report = worked.report;
+      if (report?.ran) addTick(tick, report);
+      if (report !== undefined) await options.onTick?.(account, report, at);
     }
     tick.ticks = 1;
     addFigures(current, tick);

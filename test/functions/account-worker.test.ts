@@ -267,6 +267,35 @@ describe('account worker', () => {
     );
   });
 
+  it('answers a batch whose every message fails with each as a batch item failure, not a failed invocation', async () => {
+    // Prepare
+    await connect(shop, token);
+    const down = new Proxy(store, {
+      get(target, property) {
+        if (property === 'getAccount') {
+          return async () => {
+            throw new StoreError('GetItem on the registry failed: throttled');
+          };
+        }
+        const value = Reflect.get(target, property, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const first = work(shop);
+    const second = work(shop);
+
+    // Act
+    const { result, lines } = await invoke([first, second], { store: down });
+
+    // Assess
+    expect(result).toEqual({
+      batchItemFailures: [{ itemIdentifier: first.messageId }, { itemIdentifier: second.messageId }],
+    });
+    expect(jsonLines(lines)).toContainEqual(
+      expect.objectContaining({ message: 'batch processed', records: 2, retry: 2, done: 0, dropped: 0 }),
+    );
+  });
+
   it("never uses credentials copied from another tenant's account: dropped, logged, nothing observed", async () => {
     // Prepare: beta's item holds acme's sealed token.
     await connect(shop, token);

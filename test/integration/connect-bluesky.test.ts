@@ -1,6 +1,6 @@
 /**
  * `connect bluesky` and the Bluesky side of the platform factory, end to end against the Bluesky
- * sandbox through @atproto/api: an app password logs in, the session is sealed with it in the vault,
+ * sandbox through @atcute/client: an app password logs in, the session is sealed with it in the vault,
  * the factory resumes it, every refreshed session is stored before the call that refreshed returns,
  * a dead session falls back to the app password, and nothing secret reaches a log.
  */

@@ -1,5 +1,5 @@
 /**
- * The Bluesky adapter against the Bluesky sandbox on loopback, through the real @atproto/api client:
+ * The Bluesky adapter against the Bluesky sandbox on loopback, through its real XRPC client (@atcute/client):
  * answers become the port's shapes, failures the named errors of shared/domain/errors.ts, sessions
  * are resumed, refreshed and stored.
  */

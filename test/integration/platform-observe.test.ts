@@ -1,6 +1,6 @@
 /**
  * Observe, the same suite on every network: each runs against its own sandbox through its real
- * client library (twitter-api-v2, @atproto/api, masto), with its own ids (X numbers, Bluesky DIDs,
+ * client library (twitter-api-v2, @atcute/client, masto), with its own ids (X numbers, Bluesky DIDs,
  * Mastodon account ids) and page sizes.
  */
 import { afterEach, describe, expect, it } from 'vitest';

@@ -1,6 +1,6 @@
 /**
  * One account end to end on any network: a seeded sandbox world on loopback, that network's sandbox
- * and real adapter (twitter-api-v2, @atproto/api or masto underneath), the DynamoDB store on its own
+ * and real adapter (twitter-api-v2, @atcute/client or masto underneath), the DynamoDB store on its own
  * table, and the real tick. The same tests run against each network through it; what differs
  * (page sizes, endpoint names, ids, what the network can express) is here, not in the tests.
  */

@@ -1,6 +1,7 @@
 /**
- * The Bluesky adapter of the Platform port, on @atproto/api (AtpAgent with an app password or a
- * stored session). Ids are DIDs.
+ * The Bluesky adapter of the Platform port, on @atcute/client (XRPC with the lexicons' types of
+ * @atcute/bluesky; the session kept by ./xrpc-session.ts, with an app password or a stored session).
+ * Ids are DIDs.
  *
  * - Lists: app.bsky.graph.getFollowers / getFollows, 1-100 per page, cursor as given.
  * - Follow: look first, then create an app.bsky.graph.follow record. The look is the AppView's
@@ -26,7 +27,9 @@
  * timeout TransientPlatformError, an answer off the lexicon MalformedResponseError, a target not
  * found / taken down / deactivated UserGoneError, 401 and refused tokens AuthError.
  */
-import { AtpAgent, type AtpSessionData, type AtpSessionEvent, XRPCError } from '@atproto/api';
+
+import { Client } from '@atcute/client';
+import type { ActorIdentifier, Did, Nsid, RecordKey } from '@atcute/lexicons';
 import { AuthError, MalformedResponseError, UserGoneError, ValidationError } from '../../domain/errors.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type {
@@ -42,7 +45,13 @@ import type {
   Relationship,
 } from '../../ports/platform.ts';
 import { systemClock } from '../clock.ts';
-import { errorForStatus, otherFailure, parseAnswer, requestFailed } from '../platform-errors.ts';
+import {
+  errorForStatus,
+  otherFailure,
+  parseAnswer,
+  requestFailed,
+  unreadableAnswer,
+} from '../platform-errors.ts';
 import {
   type BlueskyProfile,
   createRecordSchema,
@@ -56,6 +65,13 @@ import {
 } from './bluesky-schemas.ts';
 
 import { BLUESKY_DEFAULT_SERVICE, BLUESKY_LIMITS, FOLLOW_COLLECTION } from './constants.ts';
+import {
+  XrpcFailure,
+  XrpcRequestFailed,
+  type XrpcSession,
+  type XrpcSessionEvent,
+  XrpcSessionHandler,
+} from './xrpc-session.ts';
 
 export {
   BLUESKY_DEFAULT_SERVICE,
@@ -67,7 +83,7 @@ export {
 import { boundedUser } from '../../domain/profile-bounds.ts';
 
 /** What to store to resume without logging in again (the refresh token rotates on every refresh). */
-export type BlueskySession = Pick<AtpSessionData, 'did' | 'handle' | 'accessJwt' | 'refreshJwt'>;
+export type BlueskySession = XrpcSession;
 
 export interface BlueskyPlatformOptions {
   /** The PDS (or entryway): https://bsky.social, a self-hosted PDS, or the sandbox. */
@@ -90,12 +106,15 @@ export interface BlueskyPlatformOptions {
   clock?: Clock;
 }
 
-type XrpcHeaders = Record<string, string | undefined>;
-
-interface Answer<T> {
-  data: T;
-  headers: XrpcHeaders;
+interface Answer {
+  data: unknown;
+  headers: Headers;
 }
+
+/** A response of @atcute/client: the data of a success, the error payload of a failure. */
+type XrpcResponse =
+  | { ok: true; status: number; headers: Headers; data: unknown }
+  | { ok: false; status: number; headers: Headers; data: { error: string; message?: string } };
 
 function parseService(raw: string): URL {
   let url: URL;
@@ -110,10 +129,16 @@ function parseService(raw: string): URL {
   return url;
 }
 
-function rateLimitOf(endpoint: string, headers: XrpcHeaders | undefined): RateLimitSnapshot | undefined {
-  const limit = Number(headers?.['ratelimit-limit']);
-  const remaining = Number(headers?.['ratelimit-remaining']);
-  const reset = Number(headers?.['ratelimit-reset']);
+/** A header's number; NaN when it is absent (Number(null) would be 0). */
+function headerNumber(headers: Headers | undefined, name: string): number {
+  const value = headers?.get(name);
+  return value === null || value === undefined || value.trim() === '' ? Number.NaN : Number(value);
+}
+
+function rateLimitOf(endpoint: string, headers: Headers | undefined): RateLimitSnapshot | undefined {
+  const limit = headerNumber(headers, 'ratelimit-limit');
+  const remaining = headerNumber(headers, 'ratelimit-remaining');
+  const reset = headerNumber(headers, 'ratelimit-reset');
   if (![limit, remaining, reset].every(Number.isFinite)) return undefined;
   return { endpoint, limit, remaining, resetAt: reset * 1000 };
 }
@@ -159,7 +184,8 @@ function rkeyOf(uri: string): string {
 export class BlueskyPlatform implements Platform {
   readonly network = 'bluesky' as const;
   readonly limits: PlatformLimits;
-  readonly #agent: AtpAgent;
+  readonly #session: XrpcSessionHandler;
+  readonly #rpc: Client;
   readonly #options: BlueskyPlatformOptions;
   readonly #clock: Clock;
   #started: Promise<void> | undefined;
@@ -177,16 +203,17 @@ export class BlueskyPlatform implements Platform {
     this.#clock = options.clock ?? systemClock;
     this.limits = options.limits ?? BLUESKY_LIMITS;
     const timeoutMs = options.timeoutMs ?? 10_000;
-    this.#agent = new AtpAgent({
+    this.#session = new XrpcSessionHandler({
       service,
-      fetch: (input, init) => fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) }),
-      persistSession: (event, session) => this.#persist(event, session),
+      timeoutMs,
+      onChange: (event, session) => this.#persist(event, session),
     });
+    this.#rpc = new Client({ handler: this.#session });
   }
 
   /** The session in use (after the first call), to store; undefined before. */
   get session(): BlueskySession | undefined {
-    const session = this.#agent.session;
+    const session = this.#session.session;
     return (
       session && {
         did: session.did,
@@ -200,7 +227,7 @@ export class BlueskyPlatform implements Platform {
   async me(): Promise<PlatformUser> {
     const did = await this.#did();
     const answer = await this.#call('app.bsky.actor.getProfile', () =>
-      this.#agent.app.bsky.actor.getProfile({ actor: did }),
+      this.#rpc.get('app.bsky.actor.getProfile', { params: { actor: did as Did } }),
     );
     return toPlatformUser(parseAnswer('app.bsky.actor.getProfile', profileViewDetailedSchema, answer.data));
   }
@@ -208,10 +235,8 @@ export class BlueskyPlatform implements Platform {
   async listFollowers(userId: string, request: PageRequest): Promise<GraphPage> {
     const endpoint = 'app.bsky.graph.getFollowers';
     const answer = await this.#call(endpoint, () =>
-      this.#agent.app.bsky.graph.getFollowers({
-        actor: userId,
-        limit: this.#pageSize(request),
-        cursor: request.cursor,
+      this.#rpc.get('app.bsky.graph.getFollowers', {
+        params: { actor: userId as ActorIdentifier, limit: this.#pageSize(request), cursor: request.cursor },
       }),
     );
     const body = parseAnswer(endpoint, followersSchema, answer.data);
@@ -227,10 +252,8 @@ export class BlueskyPlatform implements Platform {
     const endpoint = 'app.bsky.notification.listNotifications';
     const limit = Math.min(100, Math.max(1, Math.floor(request.pageSize)));
     const answer = await this.#call(endpoint, () =>
-      this.#agent.app.bsky.notification.listNotifications({
-        reasons: ['follow'],
-        limit,
-        cursor: request.cursor,
+      this.#rpc.get('app.bsky.notification.listNotifications', {
+        params: { reasons: ['follow'], limit, cursor: request.cursor },
       }),
     );
     const body = parseAnswer(endpoint, notificationsSchema, answer.data);
@@ -258,10 +281,8 @@ export class BlueskyPlatform implements Platform {
   async listFollowing(userId: string, request: PageRequest): Promise<GraphPage> {
     const endpoint = 'app.bsky.graph.getFollows';
     const answer = await this.#call(endpoint, () =>
-      this.#agent.app.bsky.graph.getFollows({
-        actor: userId,
-        limit: this.#pageSize(request),
-        cursor: request.cursor,
+      this.#rpc.get('app.bsky.graph.getFollows', {
+        params: { actor: userId as ActorIdentifier, limit: this.#pageSize(request), cursor: request.cursor },
       }),
     );
     const body = parseAnswer(endpoint, followsSchema, answer.data);
@@ -282,13 +303,15 @@ export class BlueskyPlatform implements Platform {
     const answer = await this.#call(
       endpoint,
       () =>
-        this.#agent.com.atproto.repo.createRecord({
-          repo: sourceUserId,
-          collection: FOLLOW_COLLECTION,
-          record: {
-            $type: FOLLOW_COLLECTION,
-            subject: targetUserId,
-            createdAt: new Date(this.#clock.now()).toISOString(),
+        this.#rpc.post('com.atproto.repo.createRecord', {
+          input: {
+            repo: sourceUserId as ActorIdentifier,
+            collection: FOLLOW_COLLECTION as Nsid,
+            record: {
+              $type: FOLLOW_COLLECTION,
+              subject: targetUserId,
+              createdAt: new Date(this.#clock.now()).toISOString(),
+            },
           },
         }),
       targetUserId,
@@ -313,10 +336,12 @@ export class BlueskyPlatform implements Platform {
     const answer = await this.#call(
       endpoint,
       () =>
-        this.#agent.com.atproto.repo.deleteRecord({
-          repo: sourceUserId,
-          collection: FOLLOW_COLLECTION,
-          rkey: rkeyOf(uri),
+        this.#rpc.post('com.atproto.repo.deleteRecord', {
+          input: {
+            repo: sourceUserId as ActorIdentifier,
+            collection: FOLLOW_COLLECTION as Nsid,
+            rkey: rkeyOf(uri) as RecordKey,
+          },
         }),
       targetUserId,
     );
@@ -354,7 +379,9 @@ export class BlueskyPlatform implements Platform {
     const valid = userIds.filter(isAtIdentifier);
     for (let start = 0; start < valid.length; start += 25) {
       const actors = valid.slice(start, start + 25);
-      const answer = await this.#call(endpoint, () => this.#agent.app.bsky.actor.getProfiles({ actors }));
+      const answer = await this.#call(endpoint, () =>
+        this.#rpc.get('app.bsky.actor.getProfiles', { params: { actors: actors as ActorIdentifier[] } }),
+      );
       out.push(...parseAnswer(endpoint, profilesSchema, answer.data).profiles);
     }
     return out;
@@ -367,10 +394,8 @@ export class BlueskyPlatform implements Platform {
   async #ownFollowRecord(sourceUserId: string, targetUserId: string): Promise<string | undefined> {
     const endpoint = 'com.atproto.repo.listRecords';
     const answer = await this.#call(endpoint, () =>
-      this.#agent.com.atproto.repo.listRecords({
-        repo: sourceUserId,
-        collection: FOLLOW_COLLECTION,
-        limit: 100,
+      this.#rpc.get('com.atproto.repo.listRecords', {
+        params: { repo: sourceUserId as ActorIdentifier, collection: FOLLOW_COLLECTION as Nsid, limit: 100 },
       }),
     );
     const { records } = parseAnswer(endpoint, listRecordsSchema, answer.data);
@@ -382,7 +407,8 @@ export class BlueskyPlatform implements Platform {
     const endpoint = 'app.bsky.actor.getProfile';
     const answer = await this.#call(
       endpoint,
-      () => this.#agent.app.bsky.actor.getProfile({ actor: targetUserId }),
+      () =>
+        this.#rpc.get('app.bsky.actor.getProfile', { params: { actor: targetUserId as ActorIdentifier } }),
       targetUserId,
     );
     return parseAnswer(endpoint, profileViewDetailedSchema, answer.data).viewer?.following;
@@ -397,7 +423,7 @@ export class BlueskyPlatform implements Platform {
     profiles: BlueskyProfile[],
     cursor: string | undefined,
     request: PageRequest,
-    headers: XrpcHeaders,
+    headers: Headers,
   ): GraphPage {
     // A cursor that does not move would read the same page forever: treat it as the end.
     const nextCursor = cursor !== undefined && cursor !== request.cursor ? cursor : undefined;
@@ -407,17 +433,17 @@ export class BlueskyPlatform implements Platform {
   /** The session's DID, logging in or resuming first. */
   async #did(): Promise<string> {
     await this.#start();
-    const did = this.#agent.session?.did;
+    const did = this.#session.session?.did;
     if (!did) throw new AuthError('Bluesky session ended: the account must be reconnected');
     return did;
   }
 
-  /** Resumes the stored session without a request (the agent refreshes it on ExpiredToken), or logs in. */
+  /** Resumes the stored session without a request (it is refreshed on ExpiredToken), or logs in. */
   #start(): Promise<void> {
     this.#started ??= (async () => {
       const stored = this.#options.session;
       if (stored) {
-        this.#agent.sessionManager.session = { ...stored, active: true };
+        this.#session.session = { ...stored };
         return;
       }
       await this.#login();
@@ -432,7 +458,7 @@ export class BlueskyPlatform implements Platform {
     const { identifier, password } = this.#options;
     if (!identifier || !password) throw new AuthError('Bluesky session ended and no app password is stored');
     try {
-      await this.#agent.login({ identifier, password });
+      await this.#session.login(identifier, password);
     } catch (error) {
       throw mapBlueskyError('com.atproto.server.createSession', error, undefined, this.#clock);
     } finally {
@@ -440,9 +466,9 @@ export class BlueskyPlatform implements Platform {
     }
   }
 
-  #persist(event: AtpSessionEvent, session: AtpSessionData | undefined): void {
+  #persist(event: XrpcSessionEvent, session: XrpcSession | undefined): void {
     const onSession = this.#options.onSession;
-    if (!onSession || event === 'network-error' || event === 'create-failed') return;
+    if (!onSession) return;
     const stored: BlueskySession | undefined =
       session && (event === 'create' || event === 'update')
         ? {
@@ -465,21 +491,22 @@ export class BlueskyPlatform implements Platform {
    * Runs one request and maps every failure to the port's named errors. A session the platform
    * refused is retried once through a new login when an app password is at hand.
    */
-  async #call<T>(
-    endpoint: string,
-    send: () => Promise<Answer<T>>,
-    targetUserId?: string,
-  ): Promise<Answer<T>> {
+  async #call(endpoint: string, send: () => Promise<XrpcResponse>, targetUserId?: string): Promise<Answer> {
     await this.#start();
+    const answer = async (): Promise<Answer> => {
+      const response = await send();
+      if (!response.ok) throw XrpcFailure.of(response);
+      return { data: response.data, headers: response.headers };
+    };
     try {
       try {
-        return await send();
+        return await answer();
       } catch (error) {
         const mapped = mapBlueskyError(endpoint, error, targetUserId, this.#clock);
         if (!(mapped instanceof AuthError) || !this.#options.password) throw mapped;
         await this.#login();
         try {
-          return await send();
+          return await answer();
         } catch (again) {
           throw mapBlueskyError(endpoint, again, targetUserId, this.#clock);
         }
@@ -500,42 +527,45 @@ const GONE_ERRORS = new Set([
 
 const TOKEN_ERRORS = new Set(['ExpiredToken', 'InvalidToken', 'AuthMissing']);
 
-/** Maps an @atproto/api failure to the port's named errors. */
+/**
+ * Maps a failure of a call (./xrpc-session.ts: XrpcFailure for an error answer, XrpcRequestFailed
+ * for none; a body that is not JSON, or not an XRPC answer) to the port's named errors.
+ */
 export function mapBlueskyError(
   endpoint: string,
   error: unknown,
   targetUserId: string | undefined,
   clock: Clock = systemClock,
 ): Error {
-  if (!(error instanceof XRPCError)) return otherFailure(endpoint, error);
+  if (error instanceof XrpcRequestFailed) return requestFailed(endpoint, error.message, error);
+  if (error instanceof SyntaxError || error instanceof TypeError) {
+    // A 200 whose body is cut short or not JSON, or a session answer without its tokens.
+    return unreadableAnswer(endpoint, error.message, error);
+  }
+  if (error instanceof DOMException && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
+    // The answer's body did not arrive in time.
+    return requestFailed(endpoint, error.message, error);
+  }
+  if (!(error instanceof XrpcFailure)) return otherFailure(endpoint, error);
   const status = error.status;
   const code = error.error;
   const auth = status === 401 || TOKEN_ERRORS.has(code);
   const gone =
     targetUserId !== undefined &&
     (GONE_ERRORS.has(code) || (status === 400 && /profile not found|could not find/i.test(error.message)));
-  if (!auth && !gone && status === 1) {
-    return requestFailed(endpoint, (error.cause as Error | undefined)?.message ?? error.message, error);
-  }
-  if (!auth && !gone && status === 2) {
-    return new MalformedResponseError(
-      `${endpoint}: the answer is not the lexicon's shape (${error.message})`,
-      {
-        cause: error,
-        details: { endpoint },
-      },
-    );
-  }
   return errorForStatus({
     endpoint,
     status,
     cause: error,
     targetUserId,
     resetAt: () => {
-      const reset = Number(error.headers?.['ratelimit-reset']);
+      const reset = headerNumber(error.headers, 'ratelimit-reset');
       return Number.isFinite(reset) ? reset * 1000 : clock.now() + 5 * 60_000;
     },
-    limit: { limit: error.headers?.['ratelimit-limit'], policy: error.headers?.['ratelimit-policy'] },
+    limit: {
+      limit: error.headers.get('ratelimit-limit') ?? undefined,
+      policy: error.headers.get('ratelimit-policy') ?? undefined,
+    },
     auth,
     gone,
     code,

@@ -1,6 +1,6 @@
 /**
  * Bluesky's facts, without its client library: code that only needs the limits (policy, the
- * platform factory) does not load @atproto/api's lexicons (about 1 MB) to get them.
+ * platform factory) does not load the XRPC client to get them.
  */
 import type { PlatformLimits } from '../../ports/platform.ts';
 

@@ -1,4 +1,4 @@
-/** The Bluesky adapter of the Platform port (on @atproto/api). */
+/** The Bluesky adapter of the Platform port (on @atcute/client). */
 export {
   BLUESKY_DEFAULT_SERVICE,
   BLUESKY_LIMITS,
