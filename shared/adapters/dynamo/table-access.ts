@@ -12,6 +12,7 @@ import {
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { ZodType } from 'zod';
 import { ConflictError, FollowbackError, ValidationError } from '../../domain/errors.ts';
+import { type RetryPolicy, retryUntil } from '../retry.ts';
 import { describeIssue } from './changeset-codec.ts';
 import { errorName, isConditionFailure } from './conditions.ts';
 import { CorruptItemError, MissingItemError, StoreError, UnprocessedItemsError } from './errors.ts';
@@ -49,15 +50,19 @@ export class TableAccess {
   readonly tableName: string;
   /** The page size queries use unless they say otherwise. */
   readonly pageSize: number | undefined;
-  readonly #batchAttempts: number;
-  readonly #batchBaseDelayMs: number;
+  /** Resubmitting UnprocessedItems: doubling from the base delay, at most 2 s, jittered. */
+  readonly #batchPolicy: RetryPolicy;
 
   constructor(options: TableAccessOptions) {
     this.client = options.client;
     this.tableName = options.tableName;
     this.pageSize = options.queryPageSize;
-    this.#batchAttempts = options.batchWriteAttempts ?? 8;
-    this.#batchBaseDelayMs = options.batchWriteBaseDelayMs ?? 25;
+    this.#batchPolicy = {
+      attempts: options.batchWriteAttempts ?? 8,
+      baseMs: options.batchWriteBaseDelayMs ?? 25,
+      capMs: 2_000,
+      jitter: 'equal',
+    };
   }
 
   /** Items 0..count-1 of a numbered run (chunks, pages), each with a `data` attribute; all must exist. */
@@ -194,22 +199,24 @@ export class TableAccess {
   async batchWrite(requests: WriteRequest[], what: string): Promise<void> {
     for (let offset = 0; offset < requests.length; offset += batchSize) {
       let pending = requests.slice(offset, offset + batchSize);
-      for (let attempt = 1; ; attempt++) {
-        const batch = pending;
-        const out = await this.call('BatchWriteItem', what, () =>
-          this.client.send(new BatchWriteItemCommand({ RequestItems: { [this.tableName]: batch } })),
-        );
-        pending = out.UnprocessedItems?.[this.tableName] ?? [];
-        if (pending.length === 0) break;
-        if (attempt >= this.#batchAttempts) {
-          const unprocessed = pending.map((request) => requestKey(request));
-          throw new UnprocessedItemsError(
-            `${pending.length} items of ${what} still unprocessed after ${attempt} BatchWriteItem calls`,
-            { details: { unprocessed: unprocessed.map(describeKey), attempts: attempt } },
+      const outcome = await retryUntil(
+        async () => {
+          const batch = pending;
+          const out = await this.call('BatchWriteItem', what, () =>
+            this.client.send(new BatchWriteItemCommand({ RequestItems: { [this.tableName]: batch } })),
           );
-        }
-        const backoff = Math.min(this.#batchBaseDelayMs * 2 ** (attempt - 1), 2_000);
-        await sleep(backoff / 2 + Math.random() * (backoff / 2));
+          pending = out.UnprocessedItems?.[this.tableName] ?? [];
+          return pending;
+        },
+        (left) => left.length === 0,
+        this.#batchPolicy,
+      );
+      if (!outcome.settled) {
+        const unprocessed = pending.map((request) => requestKey(request));
+        throw new UnprocessedItemsError(
+          `${pending.length} items of ${what} still unprocessed after ${outcome.attempts} BatchWriteItem calls`,
+          { details: { unprocessed: unprocessed.map(describeKey), attempts: outcome.attempts } },
+        );
       }
     }
   }
@@ -315,8 +322,4 @@ export function range(count: number): number[] {
 
 export function withFence(item: Item, fence: number | undefined): Item {
   return fence === undefined ? item : { ...item, fence: { N: String(fence) } };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
