@@ -3,6 +3,7 @@ import {
   type SendMessageBatchRequestEntry,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { type RetryPolicy, retryUntil } from '../../shared/adapters/retry.ts';
 import { FollowbackError } from '../../shared/domain/errors.ts';
 
 /** SendMessageBatch takes at most 10 entries. */
@@ -55,26 +56,33 @@ export async function sendInBatches(
         },
       ]),
     );
-    for (let attempt = 1; pending.size > 0; attempt++) {
-      if (attempt > 1) await sleep(baseDelayMs * 2 ** (attempt - 2));
-      const entries = [...pending.values()].map(({ dedupeId: _dedupeId, ...entry }) => entry);
-      const out = await client.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
-      for (const ok of out.Successful ?? []) {
-        if (ok.Id !== undefined && pending.delete(ok.Id)) sent += 1;
-      }
-      const failures = new Map((out.Failed ?? []).map((failed) => [failed.Id, failed]));
-      const retry = new Map<string, SendMessageBatchRequestEntry & { dedupeId: string }>();
-      // Whatever SQS did not report as taken is retried, whether it reported a failure or nothing.
-      for (const [entryId, entry] of pending) {
-        const failed = failures.get(entryId);
-        const reason = failed
-          ? `${failed.Code ?? 'unknown'}${failed.SenderFault ? ' (sender fault)' : ''}`
-          : 'no result';
-        if (failed?.SenderFault || attempt >= attempts) unsent.push({ dedupeId: entry.dedupeId, reason });
-        else retry.set(entryId, entry);
-      }
-      pending = retry;
-    }
+    // Waits doubling from the base, no cap, no jitter; whatever is still failing after the last
+    // attempt is unsent, with the reason SQS gave for it then.
+    const policy: RetryPolicy = { attempts, baseMs: baseDelayMs, capMs: Number.POSITIVE_INFINITY };
+    await retryUntil(
+      async (attempt) => {
+        const entries = [...pending.values()].map(({ dedupeId: _dedupeId, ...entry }) => entry);
+        const out = await client.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
+        for (const ok of out.Successful ?? []) {
+          if (ok.Id !== undefined && pending.delete(ok.Id)) sent += 1;
+        }
+        const failures = new Map((out.Failed ?? []).map((failed) => [failed.Id, failed]));
+        const retry = new Map<string, SendMessageBatchRequestEntry & { dedupeId: string }>();
+        // Whatever SQS did not report as taken is retried, whether it reported a failure or nothing.
+        for (const [entryId, entry] of pending) {
+          const failed = failures.get(entryId);
+          const reason = failed
+            ? `${failed.Code ?? 'unknown'}${failed.SenderFault ? ' (sender fault)' : ''}`
+            : 'no result';
+          if (failed?.SenderFault || attempt >= attempts) unsent.push({ dedupeId: entry.dedupeId, reason });
+          else retry.set(entryId, entry);
+        }
+        pending = retry;
+        return pending.size;
+      },
+      (left) => left === 0,
+      policy,
+    );
   }
   if (unsent.length > 0) {
     throw new QueueSendError(
@@ -86,8 +94,4 @@ export async function sendInBatches(
     );
   }
   return sent;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

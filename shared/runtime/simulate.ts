@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoConsoleStore } from '../adapters/dynamo/console-store.ts';
 import { DynamoUnfollowQueue } from '../adapters/dynamo/unfollow-store.ts';
+import { sleep } from '../adapters/retry.ts';
 import { type AccountWorkDeps, workAccountRecord } from '../app/account-work.ts';
 import type { TickDeps, TickReport } from '../app/tick.ts';
 import type { AccountRecord } from '../domain/account.ts';
@@ -184,14 +185,4 @@ function emptyDay(day: number, from: number): DayFigures {
     failed: 0,
     ticks: 0,
   };
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
 }

@@ -15,6 +15,7 @@ import type { Clock } from '../../ports/clock.ts';
 import type { Network } from '../../ports/platform.ts';
 import type { Vault, VaultContext } from '../../ports/vault.ts';
 import { systemClock } from '../clock.ts';
+import { type RetryPolicy, retryUntil } from '../retry.ts';
 import { errorName, isConditionFailure, versionCondition } from './conditions.ts';
 import { CorruptItemError, StoreError, UnprocessedItemsError } from './errors.ts';
 import { describeKey, type ItemKey, keyAttributes, keyPart, keys, registryPk } from './table.ts';
@@ -95,6 +96,9 @@ export interface CredentialStoreOptions {
   vault: Vault;
   clock?: Clock | undefined;
 }
+
+/** Resubmitting unprocessed deletes: 8 calls, waits doubling from 25 ms, no jitter. */
+const deletePolicy: RetryPolicy = { attempts: 8, baseMs: 25, capMs: Number.POSITIVE_INFINITY };
 
 export class DynamoCredentialStore {
   readonly #client: DynamoDBClient;
@@ -308,22 +312,26 @@ export class DynamoCredentialStore {
       let pending: WriteRequest[] = doomed
         .slice(offset, offset + 25)
         .map((key) => ({ DeleteRequest: { Key: keyAttributes(key) } }));
-      for (let attempt = 1; pending.length > 0; attempt++) {
-        if (attempt > 8) {
-          throw new UnprocessedItemsError(`${pending.length} credential deletes still unprocessed`, {
-            details: { attempts: attempt - 1 },
-          });
-        }
-        if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** (attempt - 2)));
-        const batch = pending;
-        try {
-          const out = await this.#client.send(
-            new BatchWriteItemCommand({ RequestItems: { [this.#table]: batch } }),
-          );
-          pending = out.UnprocessedItems?.[this.#table] ?? [];
-        } catch (error) {
-          throw wrap('BatchWriteItem', doomed[offset]!, this.#table, error);
-        }
+      const outcome = await retryUntil(
+        async () => {
+          const batch = pending;
+          try {
+            const out = await this.#client.send(
+              new BatchWriteItemCommand({ RequestItems: { [this.#table]: batch } }),
+            );
+            pending = out.UnprocessedItems?.[this.#table] ?? [];
+          } catch (error) {
+            throw wrap('BatchWriteItem', doomed[offset]!, this.#table, error);
+          }
+          return pending;
+        },
+        (left) => left.length === 0,
+        deletePolicy,
+      );
+      if (!outcome.settled) {
+        throw new UnprocessedItemsError(`${pending.length} credential deletes still unprocessed`, {
+          details: { attempts: outcome.attempts },
+        });
       }
     }
   }

@@ -1,4 +1,4 @@
-import { FollowbackError } from '../../domain/errors.ts';
+import { ConflictError, FollowbackError, RecordTooLargeError } from '../../domain/errors.ts';
 
 /**
  * Errors of the DynamoDB adapter. A lost conditional write is the domain's ConflictError; everything
@@ -29,4 +29,26 @@ export class UnprocessedItemsError extends StoreError {
 /** The table did not become ACTIVE in time. */
 export class TableNotReadyError extends StoreError {
   override readonly name: string = 'TableNotReadyError';
+}
+
+/**
+ * The error for a failed task or bucket call (task-store.ts, bucket-store.ts): a ConflictError or
+ * StoreError as it is, an item over DynamoDB's size limit a RecordTooLargeError, anything else a
+ * StoreError with the SDK error as its cause.
+ */
+export function itemCallError(operation: string, what: string, error: unknown): Error {
+  if (error instanceof ConflictError || error instanceof StoreError) return error;
+  if (isItemTooLarge(error)) {
+    return new RecordTooLargeError(`${operation} ${what} refused: the item is too large`, {
+      cause: error,
+      details: { operation, what },
+    });
+  }
+  return new StoreError(`${operation} ${what} failed`, { cause: error, details: { operation, what } });
+}
+
+/** DynamoDB's ValidationException for an item over its size limit. */
+function isItemTooLarge(error: unknown): boolean {
+  const { name, message } = error as { name?: unknown; message?: unknown };
+  return name === 'ValidationException' && typeof message === 'string' && /size/i.test(message);
 }

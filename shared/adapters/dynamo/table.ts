@@ -34,6 +34,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { AccountRef, GraphKind } from '../../domain/account.ts';
 import { ValidationError } from '../../domain/errors.ts';
+import { retryUntil } from '../retry.ts';
 import { errorName } from './conditions.ts';
 import { StoreError, TableNotReadyError } from './errors.ts';
 
@@ -125,18 +126,16 @@ export async function ensureTable(
       }
     }
   }
-  const deadline = Date.now() + timeoutMs;
-  let delay = 10;
-  for (;;) {
-    const current = await describeStatus(client, tableName);
-    if (current === 'ACTIVE') break;
-    if (Date.now() >= deadline) {
-      throw new TableNotReadyError(`table ${tableName} is ${current ?? 'absent'} after ${timeoutMs} ms`, {
-        details: { tableName, status: current },
-      });
-    }
-    await sleep(delay);
-    delay = Math.min(delay * 2, 500);
+  // Waits doubling from 10 ms to at most 500 ms, until ACTIVE or `timeoutMs` has passed.
+  const ready = await retryUntil(
+    () => describeStatus(client, tableName),
+    (status) => status === 'ACTIVE',
+    { attempts: Number.POSITIVE_INFINITY, baseMs: 10, capMs: 500, deadlineMs: timeoutMs },
+  );
+  if (!ready.settled) {
+    throw new TableNotReadyError(`table ${tableName} is ${ready.value ?? 'absent'} after ${timeoutMs} ms`, {
+      details: { tableName, status: ready.value },
+    });
   }
   if (created) await enableTimeToLive(client, tableName);
   else await addMissingIndexes(client, tableName);
@@ -167,15 +166,17 @@ async function addMissingIndexes(client: DynamoDBClient, tableName: string): Pro
         { cause: error, details: { tableName, index: index.IndexName } },
       );
     }
-    for (let waited = 0; ; waited += 50) {
-      const described = (await client.send(new DescribeTableCommand({ TableName: tableName }))).Table;
-      const status = described?.GlobalSecondaryIndexes?.find(
-        (i) => i.IndexName === index.IndexName,
-      )?.IndexStatus;
-      if (status === 'ACTIVE') break;
-      if (waited > 60_000)
-        throw new TableNotReadyError(`index ${index.IndexName} of ${tableName} is ${status}`);
-      await sleep(50);
+    // Every 50 ms, for a minute of waits (the check after the last wait included).
+    const built = await retryUntil(
+      async () => {
+        const described = (await client.send(new DescribeTableCommand({ TableName: tableName }))).Table;
+        return described?.GlobalSecondaryIndexes?.find((i) => i.IndexName === index.IndexName)?.IndexStatus;
+      },
+      (status) => status === 'ACTIVE',
+      { attempts: 60_000 / 50 + 2, baseMs: 50, capMs: 50, factor: 1 },
+    );
+    if (!built.settled) {
+      throw new TableNotReadyError(`index ${index.IndexName} of ${tableName} is ${built.value}`);
     }
   }
 }
@@ -209,10 +210,6 @@ async function enableTimeToLive(client: DynamoDBClient, tableName: string): Prom
       details: { tableName },
     });
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,21 +7,19 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { AccountRef } from '../../domain/account.ts';
 import { type FollowTask, isFinal } from '../../domain/engine/task.ts';
-import { ConflictError, RecordTooLargeError } from '../../domain/errors.ts';
-import type { BucketKey, BucketStore, StoredBucket, StoredTask, TaskStore } from '../../ports/tasks.ts';
-import { isConditionFailure, versionCondition } from './conditions.ts';
-import { CorruptItemError, StoreError } from './errors.ts';
+import { ConflictError } from '../../domain/errors.ts';
+import type { StoredTask, TaskStore } from '../../ports/tasks.ts';
+import { isConditionFailure } from './conditions.ts';
+import { CorruptItemError, itemCallError as wrap } from './errors.ts';
 import { keyPart, keys } from './table.ts';
 
 /**
- * Tasks and limiter buckets in the followback table.
+ * The TaskStore port: follow-back tasks in the followback table (limiter buckets: bucket-store.ts).
  *
  *   pk                            sk                    gsi1pk                            gsi1sk
  *   ACCT#<client>#<account>       TASK#<targetId>       TASKQ#<client>#<account>#active   <deadline:15>#<targetId>
  *                                                       TASKQ#<client>#<account>#approval <detectedAt:15>#<targetId>
  *                                 (active tasks also)   gsi2pk TASKR#<client>#<account>  gsi2sk <release:15>#<targetId>
- *   ACCT#<client>#<account>       LIMIT#<name>          (none)
- *   APP                           LIMIT#<name>          (none)
  *
  * A final task leaves the indexes (the sparse gsi1 and gsi2 hold only work to do), so the engine's
  * queries cost what is queued, not what ever happened. gsi1 orders open work by deadline (earliest
@@ -32,7 +30,7 @@ const TIME_WIDTH = 15;
 
 type Item = Record<string, import('@aws-sdk/client-dynamodb').AttributeValue>;
 
-export class DynamoTaskStore implements TaskStore, BucketStore {
+export class DynamoTaskStore implements TaskStore {
   readonly #client: DynamoDBClient;
   readonly #table: string;
 
@@ -137,54 +135,6 @@ export class DynamoTaskStore implements TaskStore, BucketStore {
     return tasks;
   }
 
-  async getBucket<S>(key: BucketKey): Promise<StoredBucket<S> | undefined> {
-    const { pk, sk } = bucketKey(key);
-    const out = await this.#send('GetItem', `${pk} / ${sk}`, () =>
-      this.#client.send(
-        new GetItemCommand({
-          TableName: this.#table,
-          Key: { pk: { S: pk }, sk: { S: sk } },
-          ConsistentRead: true,
-        }),
-      ),
-    );
-    if (!out.Item) return undefined;
-    try {
-      return { state: JSON.parse(out.Item.state?.S ?? '') as S, version: Number(out.Item.version?.N) };
-    } catch (cause) {
-      throw new CorruptItemError(`bucket ${pk} / ${sk} holds no readable state`, { cause });
-    }
-  }
-
-  async putBucket<S>(key: BucketKey, state: S, expectedVersion: number): Promise<number> {
-    const { pk, sk } = bucketKey(key);
-    const version = expectedVersion + 1;
-    const condition = versionCondition(expectedVersion);
-    try {
-      await this.#client.send(
-        new PutItemCommand({
-          TableName: this.#table,
-          Item: {
-            pk: { S: pk },
-            sk: { S: sk },
-            entity: { S: 'bucket' },
-            state: { S: JSON.stringify(state) },
-            version: { N: String(version) },
-          },
-          ...condition,
-        }),
-      );
-    } catch (error) {
-      if (isConditionFailure(error)) {
-        throw new ConflictError(`bucket ${pk} / ${sk} changed since version ${expectedVersion}`, {
-          cause: error,
-        });
-      }
-      throw wrap('PutItem', `${pk} / ${sk}`, error);
-    }
-    return version;
-  }
-
   #taskItem(ref: AccountRef, task: FollowTask, version: number): Item {
     const item: Item = {
       pk: { S: keys.accountPk(ref) },
@@ -260,11 +210,6 @@ function releaseTime(task: FollowTask): number {
   return Math.max(task.dueAt ?? task.detectedAt, task.retryAt ?? 0);
 }
 
-function bucketKey(key: BucketKey): { pk: string; sk: string } {
-  const sk = `LIMIT#${keyPart('bucket', key.name)}`;
-  return key.scope === 'app' ? { pk: 'APP', sk } : { pk: keys.accountPk(key.ref), sk };
-}
-
 function time(ms: number): string {
   return String(Math.max(0, Math.floor(ms))).padStart(TIME_WIDTH, '0');
 }
@@ -280,21 +225,4 @@ function readTask(item: Item): StoredTask {
   } catch (cause) {
     throw new CorruptItemError(`task item ${item.pk?.S} / ${item.sk?.S} holds no readable task`, { cause });
   }
-}
-
-/** DynamoDB's ValidationException for an item over its size limit. */
-function isItemTooLarge(error: unknown): boolean {
-  const { name, message } = error as { name?: unknown; message?: unknown };
-  return name === 'ValidationException' && typeof message === 'string' && /size/i.test(message);
-}
-
-function wrap(operation: string, what: string, error: unknown): Error {
-  if (error instanceof ConflictError || error instanceof StoreError) return error;
-  if (isItemTooLarge(error)) {
-    return new RecordTooLargeError(`${operation} ${what} refused: the item is too large`, {
-      cause: error,
-      details: { operation, what },
-    });
-  }
-  return new StoreError(`${operation} ${what} failed`, { cause: error, details: { operation, what } });
 }
