@@ -121,6 +121,25 @@ describe('observe', () => {
     expect(sorted(found)).toEqual(sorted(newcomers));
   });
 
+  it('reads less below the known followers day by day while the list proves in order', async () => {
+    // Prepare: a list in X's usual order, head scans hourly
+    const h = await start({ orderNoise: 0 });
+    await settle(h);
+    const before = (await h.store.getState(h.account))!.state.observe.headOverlap ?? 10;
+
+    // Act: three days of hourly ticks, a follower every few hours
+    for (let hour = 0; hour < 72; hour += 1) {
+      if (hour % 4 === 0) gainFollowers(h, 1);
+      h.clock.advance(59 * MINUTE);
+      await h.tick();
+    }
+
+    // Assess: the slack halves every day without evidence of disorder (10 → about 1.25 in three days)
+    const after = (await h.store.getState(h.account))!.state.observe.headOverlap ?? 0;
+    expect(before).toBeGreaterThan(5);
+    expect(after).toBeLessThanOrEqual(before / 4);
+  });
+
   it('resumes a full scan across invocations when the time budget runs out', async () => {
     // Prepare: 2,600 followers are three pages of 1,000
     const h = await start({ owner: { initialFollowers: 2_600 } });

@@ -490,7 +490,9 @@ class ObserveRun {
     // Past the stop rule the scan reads on `overlap` places below the known block: X's order is not a
     // contract, and a new follower listed a few places below known ones is found there. On X the
     // overlap is free after the day's first scan (those users were already read, and billed, today).
-    const overlap = Math.round(this.obs.headOverlap ?? INITIAL_HEAD_OVERLAP);
+    // The learned slack is kept unrounded: rounding it before it decays would pin it (10 → 9.8 → 10 …).
+    const learnedOverlap = this.obs.headOverlap ?? INITIAL_HEAD_OVERLAP;
+    const overlap = Math.round(learnedOverlap);
     let overlapLeft = 0;
     // The first page asks for a little under the new followers expected, and, when few are, for the
     // run and the overlap below them too: one request for a quiet account.
@@ -620,7 +622,7 @@ class ObserveRun {
         while (count < merged.length && this.#billedToday.has(merged[count]!)) count += 1;
         observe.anchorRead = { day: dayKey(now), count };
       }
-      observe.headOverlap = nextHeadOverlap(overlap, orderDepth, sinceLast, settings.headScanKnownRun);
+      observe.headOverlap = nextHeadOverlap(learnedOverlap, orderDepth, sinceLast, settings.headScanKnownRun);
       if (!resume) observe.feed = feedScanned(observe.feed);
       observe.lastHeadScanAt = now;
       observe.growthPerHour = updateGrowth(observe.growthPerHour, totalFound, sinceLast);
