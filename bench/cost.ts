@@ -47,13 +47,23 @@ export const PRICES = {
  * The deployment's CloudWatch custom metrics: every metric name its handlers emit (Powertools, one
  * namespace, the service dimension), found in their source. Each costs $0.30 a month whoever uses it.
  */
-function customMetricNames(): string[] {
+export function customMetricNames(): string[] {
   const dir = new URL('../functions/handlers/', import.meta.url);
+  const middleware = readFileSync(new URL('../functions/lib/middleware.ts', import.meta.url), 'utf8');
+  // Powertools' cold-start metric is one more per function (dimensions service and function_name).
+  const coldStart = /captureColdStartMetric:\s*true/.test(middleware);
   const names = new Set<string>();
   for (const file of readdirSync(dir).filter((name) => name.endsWith('.ts'))) {
     const source = readFileSync(new URL(file, dir), 'utf8');
     for (const match of source.matchAll(/(?:addMetric|metric)\(\s*'([A-Za-z]+)'/g))
       names.add(`${file}:${match[1]}`);
+  }
+  if (coldStart) {
+    const entries = new URL('../functions/', import.meta.url);
+    for (const file of readdirSync(entries).filter((name) => name.endsWith('.ts'))) {
+      if (readFileSync(new URL(file, entries), 'utf8').includes('withObservability('))
+        names.add(`${file}:ColdStart`);
+    }
   }
   return [...names].sort();
 }

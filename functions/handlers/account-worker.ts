@@ -146,11 +146,11 @@ export async function processRecord(
     recordReport(report, logger, metric);
     if (report.ran && report.act.stopped?.reason === 'auth') {
       // Act met refused credentials (observe would have thrown AuthError): the same as below.
-      return await markTokenExpired(account, logger, deps, metric);
+      return await markTokenExpired(account, logger, deps);
     }
     return 'done';
   } catch (error) {
-    return classifyFailure(error, account, logger, deps, metric);
+    return classifyFailure(error, account, logger, deps);
   }
 }
 
@@ -171,7 +171,6 @@ function recordReport(
 ): void {
   if (!report.ran) {
     logger.info('tick skipped', { reason: report.reason, heldBy: report.heldBy });
-    metric('TicksSkipped');
     return;
   }
   const { observe: observed, reconcile: reconciled, act: acted } = report;
@@ -186,12 +185,8 @@ function recordReport(
     reconcile: reconciled,
     act: acted,
   });
-  metric('TicksRun');
-  metric('NewFollowers', observed.newFollowers.length);
-  metric('ReadRequests', observed.requests);
-  metric('FollowedBack', acted.followed + acted.requested);
-  metric('LateFollowBacks', acted.late);
-  metric('FollowFailures', acted.failed);
+  // Counts of the tick (reads, new followers, follow-backs) are in the log line above, not metrics:
+  // each custom metric costs $0.30 a month. Only what an alarm watches is a metric.
   const atRisk = promisesAtRisk(report);
   if (atRisk !== undefined) metric('PromisesAtRisk', atRisk);
 }
@@ -212,9 +207,7 @@ async function markTokenExpired(
   account: AccountRecord,
   logger: Logger,
   deps: AccountWorkerDeps,
-  metric: (name: string) => void,
 ): Promise<RecordOutcome> {
-  metric('CredentialFailures');
   let marked: boolean;
   try {
     marked = await deps.store.setAccountStatus(account, 'token_expired', { from: account.status });
@@ -232,21 +225,19 @@ async function classifyFailure(
   account: AccountRecord | undefined,
   logger: Logger,
   deps: AccountWorkerDeps,
-  metric: (name: string) => void,
 ): Promise<RecordOutcome> {
   if (error instanceof AuthError && account !== undefined) {
     logger.warn('credentials missing or refused; the account must be reconnected', {
       error: error.message,
       errorName: error.name,
     });
-    return markTokenExpired(account, logger, deps, metric);
+    return markTokenExpired(account, logger, deps);
   }
   if (error instanceof VaultOpenError) {
     // Sealed for another tenant, account or purpose, or altered: never retried, never used.
     logger.error('stored credentials do not open for this account; dropping its work', {
       error: error.message,
     });
-    metric('CredentialFailures');
     return 'dropped';
   }
   if (error instanceof ValidationError || error instanceof ConfigError) {
@@ -254,6 +245,5 @@ async function classifyFailure(
     return 'dropped';
   }
   logger.error('account tick failed; it will be retried', { error });
-  metric('TickFailures');
   return 'retry';
 }
