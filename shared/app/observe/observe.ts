@@ -215,7 +215,9 @@ class ObserveRun {
       };
       return this.report;
     }
-    await this.#saveObserve({
+    // Kept for the run's first commit: a commit of its own would rewrite the state item on every tick
+    // (DynamoDB bills each write by the item's size) to say what the next tick works out again.
+    this.#setObserve({
       ...this.obs,
       spend: rollSpend(this.obs.spend, now),
       readBlockedUntil: undefined,
@@ -277,7 +279,8 @@ class ObserveRun {
           : this.obs.readsPaused;
       this.#setObserve({ ...this.obs, readBlockedUntil: blockedUntil, readsPaused });
     }
-    if (this.obs !== this.cell.state.observe) await this.#saveObserve(this.obs);
+    if (this.obs !== this.cell.state.observe && !sameState(this.obs, this.cell.state.observe))
+      await this.#saveObserve(this.obs);
     return this.report;
   }
 
@@ -580,7 +583,8 @@ class ObserveRun {
           ? Math.min(maxPage, Math.max(1, overlapLeft))
           : headNextPageSize(
               {
-                found: found.size,
+                // Re-follow candidates are fresh too: a wave of them grows the pages like a burst.
+                found: found.size + refollowCandidates.size,
                 expected: planned,
                 run,
                 lastPage: { size: page.users.length, fresh },
@@ -1065,6 +1069,11 @@ function mergeAnchor(
     anchor.push(id);
   });
   return anchor;
+}
+
+/** Whether two observe states say the same (JSON-equal: they are plain data), so nothing needs writing. */
+function sameState(a: ObserveState, b: ObserveState): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 function emptyDelta(codec: IdCodec): Pick<Changeset, 'added' | 'removed' | 'addedCount' | 'removedCount'> {
