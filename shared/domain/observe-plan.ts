@@ -245,8 +245,9 @@ export const MAX_HEAD_OVERLAP = 80;
  * Places the next head scan reads on below the run of known followers that ends it. A scan that met
  * a new follower listed below `orderDepth` known ones learns the list is that much out of order, and
  * reads twice as deep from then on (so a deeper displacement is met, and learned, the next time);
- * without such evidence the overlap halves every HEAD_OVERLAP_HALF_LIFE_MS. The run itself covers a follower listed just
- * below one known (X's usual noise), so that costs nothing extra.
+ * while such evidence keeps coming the overlap keeps its depth, and without any it halves every
+ * HEAD_OVERLAP_HALF_LIFE_MS. The run itself covers a follower listed just below one known (X's usual
+ * noise), so that costs nothing extra.
  */
 export function nextHeadOverlap(
   current: number,
@@ -254,9 +255,11 @@ export function nextHeadOverlap(
   elapsedMs: number,
   knownRun: number,
 ): number {
-  const wanted = orderDepth >= 2 ? Math.max(0, 2 * orderDepth + 1 - knownRun) : 0;
-  const decayed = current * 2 ** (-Math.max(0, elapsedMs) / HEAD_OVERLAP_HALF_LIFE_MS);
-  const next = Math.min(MAX_HEAD_OVERLAP, Math.max(wanted, decayed));
+  const disorder = orderDepth >= 2;
+  const wanted = disorder ? Math.max(0, 2 * orderDepth + 1 - knownRun) : 0;
+  // Evidence of disorder, however shallow, keeps the depth: deeper displacements are met only inside it.
+  const kept = disorder ? current : current * 2 ** (-Math.max(0, elapsedMs) / HEAD_OVERLAP_HALF_LIFE_MS);
+  const next = Math.min(MAX_HEAD_OVERLAP, Math.max(wanted, kept));
   return next < 0.5 ? 0 : Math.round(next * 100) / 100;
 }
 

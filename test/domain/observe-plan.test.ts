@@ -72,6 +72,13 @@ describe('head scan overlap', () => {
     expect(nextHeadOverlap(0, 1, HOUR, 3)).toBe(0);
   });
 
+  it('keeps its depth while the list keeps showing disorder, however shallow this time', () => {
+    // A deep displacement is met only inside the overlap: shrinking it on shallow evidence would stop
+    // the scans from meeting (and learning) the deep ones.
+    expect(nextHeadOverlap(40, 3, DAY, 3)).toBe(40);
+    expect(nextHeadOverlap(4, 10, DAY, 3)).toBe(18);
+  });
+
   it('halves every twelve hours without evidence, down to none', () => {
     expect(nextHeadOverlap(10, 0, DAY / 2, 3)).toBe(5);
     expect(nextHeadOverlap(10, 0, DAY, 3)).toBe(2.5);

@@ -285,6 +285,25 @@ describe('observe', () => {
     expect(h.sandbox.stats.snapshot().endpoints.followers?.requests ?? 0).toBe(0);
   });
 
+  it('is not invoked to read nothing once the day’s read requests are spent to the last', async () => {
+    // Prepare: four requests a day, as many as the connection's reads take
+    const h = await start({ observe: { readRequestsPerDay: 4 } });
+
+    // Act: a tick every 15 minutes for six hours, followers arriving
+    const reports: ObserveReport[] = [];
+    for (let i = 0; i < 24; i += 1) {
+      if (i % 4 === 1) gainFollowers(h, 1);
+      const report = await h.tick();
+      if (report.ran) reports.push(report.observe);
+      h.clock.advance(15 * MINUTE);
+    }
+
+    // Assess: no tick ran only to find the cap spent, and no more than four requests were made
+    const idle = reports.filter((report) => report.stopped?.reason === 'budget' && report.requests === 0);
+    expect(idle).toEqual([]);
+    expect(reports.reduce((sum, report) => sum + report.requests, 0)).toBeLessThanOrEqual(4);
+  });
+
   it('lets one of two workers run a tick delivered twice at once', async () => {
     // Prepare
     const h = await start();

@@ -311,6 +311,10 @@ class ObserveRun {
     };
     // Do not spend the window to the last request: wait for its reset instead of meeting a 429.
     if (page.rateLimit && page.rateLimit.remaining <= 0) observe.readBlockedUntil = page.rateLimit.resetAt;
+    // The day's last allowed request: reads pause until the next UTC day now, so that no tick is
+    // woken before then only to find the cap spent.
+    const spent = readRefusal(observe.spend, 0, this.account.observe, this.deps.clock.now());
+    if (spent?.cap === 'readRequestsPerDay') observe.readsPaused = { until: spent.until, cap: spent.cap };
     this.#setObserve(observe);
     return page;
   }
