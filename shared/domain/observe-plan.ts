@@ -254,11 +254,14 @@ export function nextHeadOverlap(
   orderDepth: number,
   elapsedMs: number,
   knownRun: number,
+  learned = false,
 ): number {
   const disorder = orderDepth >= 2;
   const wanted = disorder ? Math.max(0, 2 * orderDepth + 1 - knownRun) : 0;
-  // Evidence of disorder, however shallow, keeps the depth: deeper displacements are met only inside it.
-  const kept = disorder ? current : current * 2 ** (-Math.max(0, elapsedMs) / HEAD_OVERLAP_HALF_LIFE_MS);
+  // A list once seen out of order keeps the depth: deeper displacements are met only inside it, and
+  // evidence of them comes only from inside it. Before any, the overlap is a guess, and decays.
+  const kept =
+    disorder || learned ? current : current * 2 ** (-Math.max(0, elapsedMs) / HEAD_OVERLAP_HALF_LIFE_MS);
   const next = Math.min(MAX_HEAD_OVERLAP, Math.max(wanted, kept));
   return next < 0.5 ? 0 : Math.round(next * 100) / 100;
 }

@@ -77,6 +77,8 @@ describe('head scan overlap', () => {
     // the scans from meeting (and learning) the deep ones.
     expect(nextHeadOverlap(40, 3, DAY, 3)).toBe(40);
     expect(nextHeadOverlap(4, 10, DAY, 3)).toBe(18);
+    // Once the list was seen out of order, quiet scans do not shrink it either.
+    expect(nextHeadOverlap(40, 0, DAY, 3, true)).toBe(40);
   });
 
   it('halves every twelve hours without evidence, down to none', () => {

@@ -630,7 +630,14 @@ class ObserveRun {
         while (count < merged.length && this.#billedToday.has(merged[count]!)) count += 1;
         observe.anchorRead = { day: dayKey(now), count };
       }
-      observe.headOverlap = nextHeadOverlap(learnedOverlap, orderDepth, sinceLast, settings.headScanKnownRun);
+      observe.headOverlap = nextHeadOverlap(
+        learnedOverlap,
+        orderDepth,
+        sinceLast,
+        settings.headScanKnownRun,
+        this.obs.headOverlapLearned === true,
+      );
+      if (orderDepth >= 2) observe.headOverlapLearned = true;
       if (!resume) observe.feed = feedScanned(observe.feed);
       observe.lastHeadScanAt = now;
       observe.growthPerHour = updateGrowth(observe.growthPerHour, totalFound, sinceLast);
