@@ -209,7 +209,10 @@ class ObserveRun {
       this.report.headScan = 'skipped';
       this.report.stopped = {
         reason: 'budget',
-        message: `${paused.cap} spent`,
+        message:
+          paused.cap === 'readRequestsPerDay'
+            ? `read requests per day spent (${this.account.observe.readRequestsPerDay} a day)`
+            : `read budget spent ($${this.account.observe.readBudgetUsdPerMonth.toFixed(2)} a month)`,
         until: paused.until,
         cap: paused.cap,
       };
