@@ -47,13 +47,23 @@ export const PRICES = {
  * The deployment's CloudWatch custom metrics: every metric name its handlers emit (Powertools, one
  * namespace, the service dimension), found in their source. Each costs $0.30 a month whoever uses it.
  */
-function customMetricNames(): string[] {
+export function customMetricNames(): string[] {
   const dir = new URL('../functions/handlers/', import.meta.url);
+  const middleware = readFileSync(new URL('../functions/lib/middleware.ts', import.meta.url), 'utf8');
+  // Powertools' cold-start metric is one more per function (dimensions service and function_name).
+  const coldStart = /captureColdStartMetric:\s*true/.test(middleware);
   const names = new Set<string>();
   for (const file of readdirSync(dir).filter((name) => name.endsWith('.ts'))) {
     const source = readFileSync(new URL(file, dir), 'utf8');
     for (const match of source.matchAll(/(?:addMetric|metric)\(\s*'([A-Za-z]+)'/g))
       names.add(`${file}:${match[1]}`);
+  }
+  if (coldStart) {
+    const entries = new URL('../functions/', import.meta.url);
+    for (const file of readdirSync(entries).filter((name) => name.endsWith('.ts'))) {
+      if (readFileSync(new URL(file, entries), 'utf8').includes('withObservability('))
+        names.add(`${file}:ColdStart`);
+    }
   }
   return [...names].sort();
 }
@@ -97,6 +107,8 @@ interface Measured {
   writeUnits: number;
   computeMs: number;
   storedBytes: number;
+  /** Users billed in the measured span by endpoint (the first endpoint to return a user that UTC day pays). */
+  billedByEndpoint: Record<string, number>;
 }
 
 async function measure(size: Size, options: BenchOptions): Promise<Measured> {
@@ -136,8 +148,10 @@ async function measure(size: Size, options: BenchOptions): Promise<Measured> {
       writeUnits: 0,
       computeMs: 0,
       storedBytes: 0,
+      billedByEndpoint: {},
     };
     let statsBefore = setup.sandbox.stats.snapshot().totals;
+    let endpointsBefore = setup.sandbox.stats.snapshot().endpoints;
     const connectionEnds = setup.clock.now() + 24 * 3_600_000;
     let measuring = false;
     let tickStarted = performance.now();
@@ -161,6 +175,7 @@ async function measure(size: Size, options: BenchOptions): Promise<Measured> {
             const now = setup.sandbox.stats.snapshot().totals;
             measured.connectionUsersBilled = now.usersBilled - statsBefore.usersBilled;
             statsBefore = now;
+            endpointsBefore = setup.sandbox.stats.snapshot().endpoints;
             meter.reset();
             measured.invocations = 0;
             measured.computeMs = 0;
@@ -174,7 +189,12 @@ async function measure(size: Size, options: BenchOptions): Promise<Measured> {
         onDay: (day) => options.progress(`cost ${size.label}: day ${day.day}`),
       },
     );
-    const stats = setup.sandbox.stats.snapshot().totals;
+    const snapshot = setup.sandbox.stats.snapshot();
+    const stats = snapshot.totals;
+    for (const [endpoint, after] of Object.entries(snapshot.endpoints)) {
+      const billed = after.usersBilled - (endpointsBefore[endpoint]?.usersBilled ?? 0);
+      if (billed > 0) measured.billedByEndpoint[endpoint] = billed;
+    }
     measured.platformRequests = stats.requests - statsBefore.requests;
     measured.usersRead = stats.usersReturned - statsBefore.usersReturned;
     measured.usersBilled = stats.usersBilled - statsBefore.usersBilled;
@@ -212,6 +232,7 @@ function monthly(m: Measured): Measured {
     usersRead: m.usersRead * k,
     usersBilled: m.usersBilled * k,
     follows: m.follows * k,
+    billedByEndpoint: Object.fromEntries(Object.entries(m.billedByEndpoint).map(([e, n]) => [e, n * k])),
     readUnits: m.readUnits * k,
     writeUnits: m.writeUnits * k,
     computeMs: m.computeMs * k,
@@ -262,6 +283,10 @@ export async function run(options: BenchOptions): Promise<BenchFigures> {
   rows.push(line('X requests', (r) => show(r.m.platformRequests)));
   rows.push(line('X users read', (r) => show(r.m.usersRead)));
   rows.push(line('X users billed (once a UTC day)', (r) => show(r.m.usersBilled)));
+  const endpoints = [...new Set(results.flatMap((r) => Object.keys(r.m.billedByEndpoint)))].sort();
+  for (const endpoint of endpoints) {
+    rows.push(line(`  billed by ${endpoint}`, (r) => show(r.m.billedByEndpoint[endpoint] ?? 0)));
+  }
   rows.push(line('follow-backs', (r) => show(r.m.follows)));
   rows.push(line('DynamoDB read / write units', (r) => `${show(r.m.readUnits)} / ${show(r.m.writeUnits)}`));
   rows.push(line('stored (KB)', (r) => show(r.m.storedBytes / 1024)));

@@ -7,6 +7,7 @@
  *    follower detected, detection delay and recall, for the head-scan design (the real observe use
  *    case) and for a naive full scan every 15 minutes.
  */
+import { buildClientDigestModel } from '../shared/app/digest/build.ts';
 import { runSnapshotBench } from './snapshot.ts';
 import {
   type BenchFigures,
@@ -19,7 +20,12 @@ import {
 } from './support/bench.ts';
 import { type DetectionScore, scoreDetections } from './support/detection.ts';
 import { measureFeedDetection } from './support/feed-detection.ts';
-import { HEAD_SCAN_OVERRIDES, runHeadScanWeek, type ScriptedEvent } from './support/head-scan-week.ts';
+import {
+  HEAD_SCAN_OVERRIDES,
+  type HeadScanWeekEnd,
+  runHeadScanWeek,
+  type ScriptedEvent,
+} from './support/head-scan-week.ts';
 import { runNaiveScans } from './support/naive-observer.ts';
 import { writeSnapshotThroughStore } from './support/snapshot-store.ts';
 import { type AccountProfile, PROFILES } from './support/worlds.ts';
@@ -247,12 +253,58 @@ function hardWorldScript(): ScriptedEvent[] {
   ];
 }
 
+/** "Left this week" in the digest model of the span, against who really stopped following in it. */
+interface LeaversByCount {
+  reported: number;
+  truth: number;
+  named: number;
+}
+
+/**
+ * The digest model of the span (built from the store as the digest worker builds it), its account's
+ * "stopped following" count, against the world's own record of who left in the span (unfollowed,
+ * deleted or suspended).
+ */
+async function leaversInDigest({
+  store,
+  account,
+  setup,
+  from,
+  to,
+}: HeadScanWeekEnd): Promise<LeaversByCount> {
+  const model = await buildClientDigestModel(
+    {
+      store,
+      clock: setup.clock,
+      agency: { name: 'Bench', senderAddress: 'digest@bench.example' },
+      keys: 'bench-approval-key-0123456789-abcdefghijklmnop',
+      baseUrl: 'https://approve.bench.example',
+    },
+    { clientId: account.clientId, name: 'Bench', timeZone: 'UTC', digestEmails: [], createdAt: from },
+    { start: from, end: to },
+    { links: false, oneSided: false, recordSamples: false },
+  );
+  const digest = model.accounts.find((entry) => entry.accountId === account.accountId);
+  const truth = setup.world
+    .events({ ownerId: setup.owner.id, since: from, kinds: ['unfollowed', 'deleted', 'suspended'] })
+    .filter((event) => event.at < to).length;
+  return { reported: digest?.leftCount ?? 0, truth, named: digest?.lost.length ?? 0 };
+}
+
 async function hardWorldSection(
   out: BenchOptions['out'],
   progress: BenchOptions['progress'],
 ): Promise<BenchFigures> {
   progress(`observe: the harder world, ${HARD_DAYS} days…`);
-  const week = await runHeadScanWeek(HARD_WORLD, { days: HARD_DAYS, script: hardWorldScript() });
+  let leavers: LeaversByCount = { reported: 0, truth: 0, named: 0 };
+  const week = await runHeadScanWeek(HARD_WORLD, {
+    days: HARD_DAYS,
+    script: hardWorldScript(),
+    atEnd: async (end) => {
+      leavers = await leaversInDigest(end);
+    },
+  });
+  const leaversPct = (100 * leavers.reported) / Math.max(1, leavers.truth);
   const score = scoreDetections({
     world: week.setup.world,
     ownerId: week.setup.owner.id,
@@ -276,7 +328,15 @@ async function hardWorldSection(
       `detection p95 ${show(score.p95Hours)} h; burst: ${show(burstRequestsPerNew, 4)} requests per new follower ` +
       `(≤ 0.02: ${met(burstRequestsPerNew <= 0.02)}); read amplification ${show(week.usersRead / Math.max(1, week.detections.total), 3)}`,
   );
+  out(
+    `  the digest of the span: ${show(leavers.reported)} stopped following by the counts ` +
+      `(${show(leavers.named)} named), ${show(leavers.truth)} really left (unfollowed, deleted or suspended): ` +
+      `${show(leaversPct, 1)}% reported`,
+  );
   return {
+    leavers_reported_by_count_pct: round(leaversPct, 1),
+    leavers_reported_by_count: leavers.reported,
+    leavers_truth: leavers.truth,
     hard_recall: round(score.recall, 4),
     hard_missed_refollows: score.missedRefollows,
     hard_detection_p95_h: round(score.p95Hours, 3),

@@ -76,9 +76,24 @@ export interface ScriptedEventFigures {
   detected: number;
 }
 
+/** What a bench may look at once the span is over, before the store and the sandbox close. */
+export interface HeadScanWeekEnd {
+  store: DynamoStore;
+  account: AccountRecord;
+  setup: WorldSetup;
+  from: number;
+  to: number;
+}
+
 export async function runHeadScanWeek(
   profile: AccountProfile,
-  options: { days?: number; overrides?: Partial<ObserveSettings>; script?: readonly ScriptedEvent[] } = {},
+  options: {
+    days?: number;
+    overrides?: Partial<ObserveSettings>;
+    script?: readonly ScriptedEvent[];
+    /** Called at the end of the span, with the store still open (e.g. to build the digest model). */
+    atEnd?: (end: HeadScanWeekEnd) => Promise<void>;
+  } = {},
 ): Promise<HeadScanWeek & { events: ScriptedEventFigures[] }> {
   const days = options.days ?? 7;
   const setup = await startWorld(profile);
@@ -187,6 +202,7 @@ export async function runHeadScanWeek(
       },
     );
     world.advanceTo(clock.now());
+    await options.atEnd?.({ store, account, setup, from, to: from + days * DAY });
     const statsAfter = world.stats.snapshot();
     const usersOf = (snapshot: typeof statsAfter, endpoint: string) =>
       snapshot.endpoints[endpoint]?.usersReturned ?? 0;

@@ -128,17 +128,8 @@ function recordResult(
   metric: (name: string, value?: number) => void,
 ): void {
   if (result.report !== undefined) recordReport(result.report, logger, metric);
-  switch (result.reason) {
-    case 'credentials_refused':
-    case 'credentials_unusable':
-      metric('CredentialFailures');
-      return;
-    case 'failed':
-      metric('TickFailures');
-      return;
-    default:
-      return;
-  }
+  // Credential and tick failures are in the log lines (with their reasons), not metrics: each custom
+  // metric costs $0.30 a month. Only what an alarm watches is a metric.
 }
 
 function parseMessage(body: string): AccountWorkMessage {
@@ -158,7 +149,6 @@ function recordReport(
 ): void {
   if (!report.ran) {
     logger.info('tick skipped', { reason: report.reason, heldBy: report.heldBy });
-    metric('TicksSkipped');
     return;
   }
   const { observe: observed, reconcile: reconciled, act: acted } = report;
@@ -173,12 +163,8 @@ function recordReport(
     reconcile: reconciled,
     act: acted,
   });
-  metric('TicksRun');
-  metric('NewFollowers', observed.newFollowers.length);
-  metric('ReadRequests', observed.requests);
-  metric('FollowedBack', acted.followed + acted.requested);
-  metric('LateFollowBacks', acted.late);
-  metric('FollowFailures', acted.failed);
+  // Counts of the tick (reads, new followers, follow-backs) are in the log line above, not metrics:
+  // each custom metric costs $0.30 a month. Only what an alarm watches is a metric.
   const atRisk = promisesAtRisk(report);
   if (atRisk !== undefined) metric('PromisesAtRisk', atRisk);
 }

@@ -1,5 +1,4 @@
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { AgencyInfo } from '../../shared/app/digest/build.ts';
 import { dueDigests, rollupIsDue } from '../../shared/app/digest/dispatch.ts';
@@ -78,7 +77,5 @@ export async function dispatchDigests(
     scheduledTime: scheduled.scheduledTime,
     clients: due.map((entry) => `${entry.clientId}@${entry.periodKey}`).slice(0, 50),
   });
-  deps.metrics?.addMetric('DigestsQueued', MetricUnit.Count, due.length);
-  deps.metrics?.addMetric('RollupsQueued', MetricUnit.Count, rollup ? 1 : 0);
   return result;
 }

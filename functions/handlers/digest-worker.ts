@@ -66,7 +66,8 @@ export async function processDigestRecord(
       messageId: record.messageId,
       error: (error as Error).message,
     });
-    metric('MalformedMessages');
+    // A digest that cannot be built: one metric for every digest that did not go out as it should.
+    metric('DigestsFailed');
     return 'dropped';
   }
   const logger = deps.logger.child(
@@ -114,7 +115,6 @@ export async function processDigestRecord(
       return 'dropped';
     }
     logger.error('digest work failed; it will be retried', { error });
-    metric('DigestFailures');
     return 'retry';
   }
 }
@@ -179,7 +179,6 @@ function reportDelivery(
   switch (result.outcome) {
     case 'sent':
       logger.info(`${what} sent`, { attempts: result.attempts, recovered: result.recovered });
-      metric('DigestsSent');
       return;
     case 'already_sent':
       logger.info(`${what} already sent; nothing to do`, { recovered: result.recovered });
@@ -189,7 +188,7 @@ function reportDelivery(
       return;
     case 'uncertain':
       logger.error(`${what} send interrupted; not sent again (at-most-once)`);
-      metric('DigestsUncertain');
+      metric('DigestsFailed');
       return;
     case 'failed':
       logger.warn(`the mailer refused the ${what}`, {

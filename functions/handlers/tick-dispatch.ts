@@ -1,5 +1,4 @@
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { nextTickAt } from '../../shared/app/tick.ts';
 import { parseInput } from '../../shared/config/validate.ts';
@@ -70,7 +69,5 @@ export async function dispatchAccountTicks(
     queued,
   };
   deps.logger.info('tick dispatched', { ...result });
-  deps.metrics?.addMetric('AccountsQueued', MetricUnit.Count, queued);
-  deps.metrics?.addMetric('AccountsNotDue', MetricUnit.Count, result.notDue);
   return result;
 }

@@ -112,6 +112,11 @@ export interface ObserveState {
    * new follower was found listed below known ones, with a margin, decaying when none is.
    */
   headOverlap?: number | undefined;
+  /**
+   * Set once a head scan met the list out of order (a new follower below two or more known ones):
+   * from then on the overlap keeps its depth. Until then it is a guess, and decays.
+   */
+  headOverlapLearned?: boolean | undefined;
   /** When observe first ran for the account. */
   connectedAt?: number | undefined;
   owner?: OwnerCounts | undefined;

@@ -222,12 +222,21 @@ export function headNextPageSize(
   const rest = Math.max(0, Math.floor((progress.expected - progress.found) * HEAD_PAGE_SHARE));
   let size = missingRun + rest;
   const last = progress.lastPage;
-  // More than expected keeps coming (a burst): grow the pages with what the scan keeps finding, so a
-  // burst costs a handful of requests, not one small page per few followers.
-  if (last && last.size > 0 && last.fresh * 2 >= last.size)
+  // Far more than expected keeps coming (a burst): grow the pages with what the scan keeps finding,
+  // so a burst costs a handful of requests, not one small page per few followers. A few more than
+  // expected is no burst: a doubled page would read known followers past the run, and on a UTC day's
+  // first scan X bills each of them.
+  const burst = progress.found > progress.expected + settings.headScanKnownRun;
+  if (burst && last && last.size > 0 && last.fresh * 2 >= last.size)
     size = Math.max(size, last.size * 2, last.fresh * 2);
   return Math.min(maxPageSize, size);
 }
+
+/**
+ * Without evidence of disorder the overlap halves this often. Only the day's first head scan pays for
+ * it (later ones re-read users X billed today), so a slack nobody needs costs its size every UTC day.
+ */
+export const HEAD_OVERLAP_HALF_LIFE_MS = 12 * HOUR;
 
 /** The most places a head scan reads on below its known block (the anchor holds the newest 100). */
 export const MAX_HEAD_OVERLAP = 80;
@@ -236,18 +245,24 @@ export const MAX_HEAD_OVERLAP = 80;
  * Places the next head scan reads on below the run of known followers that ends it. A scan that met
  * a new follower listed below `orderDepth` known ones learns the list is that much out of order, and
  * reads twice as deep from then on (so a deeper displacement is met, and learned, the next time);
- * without such evidence the overlap halves every day. The run itself covers a follower listed just
- * below one known (X's usual noise), so that costs nothing extra.
+ * while such evidence keeps coming the overlap keeps its depth, and without any it halves every
+ * HEAD_OVERLAP_HALF_LIFE_MS. The run itself covers a follower listed just below one known (X's usual
+ * noise), so that costs nothing extra.
  */
 export function nextHeadOverlap(
   current: number,
   orderDepth: number,
   elapsedMs: number,
   knownRun: number,
+  learned = false,
 ): number {
-  const wanted = orderDepth >= 2 ? Math.max(0, 2 * orderDepth + 1 - knownRun) : 0;
-  const decayed = current * 2 ** (-Math.max(0, elapsedMs) / (24 * HOUR));
-  const next = Math.min(MAX_HEAD_OVERLAP, Math.max(wanted, decayed));
+  const disorder = orderDepth >= 2;
+  const wanted = disorder ? Math.max(0, 2 * orderDepth + 1 - knownRun) : 0;
+  // A list once seen out of order keeps the depth: deeper displacements are met only inside it, and
+  // evidence of them comes only from inside it. Before any, the overlap is a guess, and decays.
+  const kept =
+    disorder || learned ? current : current * 2 ** (-Math.max(0, elapsedMs) / HEAD_OVERLAP_HALF_LIFE_MS);
+  const next = Math.min(MAX_HEAD_OVERLAP, Math.max(wanted, kept));
   return next < 0.5 ? 0 : Math.round(next * 100) / 100;
 }
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveObserveSettings } from '../../shared/config/observe-settings.ts';
 import { emptyObserveState } from '../../shared/domain/account-state.ts';
 import {
+  headNextPageSize,
   headScanInterval,
   MAX_HEAD_OVERLAP,
   nextHeadOverlap,
@@ -71,9 +72,19 @@ describe('head scan overlap', () => {
     expect(nextHeadOverlap(0, 1, HOUR, 3)).toBe(0);
   });
 
-  it('halves every day without evidence, down to none', () => {
-    expect(nextHeadOverlap(10, 0, DAY, 3)).toBe(5);
-    expect(nextHeadOverlap(0.6, 0, DAY, 3)).toBe(0);
+  it('keeps its depth while the list keeps showing disorder, however shallow this time', () => {
+    // A deep displacement is met only inside the overlap: shrinking it on shallow evidence would stop
+    // the scans from meeting (and learning) the deep ones.
+    expect(nextHeadOverlap(40, 3, DAY, 3)).toBe(40);
+    expect(nextHeadOverlap(4, 10, DAY, 3)).toBe(18);
+    // Once the list was seen out of order, quiet scans do not shrink it either.
+    expect(nextHeadOverlap(40, 0, DAY, 3, true)).toBe(40);
+  });
+
+  it('halves every twelve hours without evidence, down to none', () => {
+    expect(nextHeadOverlap(10, 0, DAY / 2, 3)).toBe(5);
+    expect(nextHeadOverlap(10, 0, DAY, 3)).toBe(2.5);
+    expect(nextHeadOverlap(0.6, 0, DAY / 2, 3)).toBe(0);
   });
 });
 
@@ -81,5 +92,26 @@ describe('head scan cadence', () => {
   it('leaves a tick of room under the detection delay the owner accepts', () => {
     expect(headScanInterval(0, x)).toBe(x.detectionDelayHours * HOUR - 15 * 60_000);
     expect(headScanInterval(1_000, x)).toBe(15 * 60_000);
+  });
+});
+
+describe('head scan pages', () => {
+  it('asks only for the run still missing when a few more than expected came: known users past it are billed', () => {
+    // Two expected, a page of three all new: the next page is the run of three, not twice the page
+    const size = headNextPageSize(
+      { found: 3, expected: 2, run: 0, lastPage: { size: 3, fresh: 3 }, overlap: 0 },
+      x,
+      1_000,
+    );
+    expect(size).toBe(x.headScanKnownRun);
+  });
+
+  it('grows the pages while far more than expected keeps coming (a burst)', () => {
+    const size = headNextPageSize(
+      { found: 40, expected: 2, run: 0, lastPage: { size: 20, fresh: 20 }, overlap: 0 },
+      x,
+      1_000,
+    );
+    expect(size).toBe(40);
   });
 });

@@ -538,13 +538,16 @@ describe('mail and monitoring', () => {
         TreatMissingData: 'notBreaching',
       }),
     ]);
-    for (const metricName of ['MalformedMessages', 'DigestsFailed']) {
-      expect(named(metricName)).toContainEqual(
+    for (const [metricName, service] of [
+      ['MalformedMessages', 'account-worker'],
+      ['DigestsFailed', 'digest-worker'],
+    ] as const) {
+      expect(named(metricName)).toEqual([
         expect.objectContaining({
           Namespace: 'Followback',
-          Dimensions: expect.arrayContaining([{ Name: 'service', Value: 'digest-worker' }]),
+          Dimensions: expect.arrayContaining([{ Name: 'service', Value: service }]),
         }),
-      );
+      ]);
     }
     for (const alarm of alarms)
       expect(alarm.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^Alarms/) }]);

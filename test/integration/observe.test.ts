@@ -121,6 +121,25 @@ describe('observe', () => {
     expect(sorted(found)).toEqual(sorted(newcomers));
   });
 
+  it('reads less below the known followers day by day while the list proves in order', async () => {
+    // Prepare: a list in X's usual order, head scans hourly
+    const h = await start({ orderNoise: 0 });
+    await settle(h);
+    const before = (await h.store.getState(h.account))!.state.observe.headOverlap ?? 10;
+
+    // Act: three days of hourly ticks, a follower every few hours
+    for (let hour = 0; hour < 72; hour += 1) {
+      if (hour % 4 === 0) gainFollowers(h, 1);
+      h.clock.advance(59 * MINUTE);
+      await h.tick();
+    }
+
+    // Assess: the slack halves every day without evidence of disorder (10 → about 1.25 in three days)
+    const after = (await h.store.getState(h.account))!.state.observe.headOverlap ?? 0;
+    expect(before).toBeGreaterThan(5);
+    expect(after).toBeLessThanOrEqual(before / 4);
+  });
+
   it('resumes a full scan across invocations when the time budget runs out', async () => {
     // Prepare: 2,600 followers are three pages of 1,000
     const h = await start({ owner: { initialFollowers: 2_600 } });
@@ -264,6 +283,25 @@ describe('observe', () => {
     // Assess
     expect(report.stopped?.reason).toBe('budget');
     expect(h.sandbox.stats.snapshot().endpoints.followers?.requests ?? 0).toBe(0);
+  });
+
+  it('is not invoked to read nothing once the day’s read requests are spent to the last', async () => {
+    // Prepare: four requests a day, as many as the connection's reads take
+    const h = await start({ observe: { readRequestsPerDay: 4 } });
+
+    // Act: a tick every 15 minutes for six hours, followers arriving
+    const reports: ObserveReport[] = [];
+    for (let i = 0; i < 24; i += 1) {
+      if (i % 4 === 1) gainFollowers(h, 1);
+      const report = await h.tick();
+      if (report.ran) reports.push(report.observe);
+      h.clock.advance(15 * MINUTE);
+    }
+
+    // Assess: no tick ran only to find the cap spent, and no more than four requests were made
+    const idle = reports.filter((report) => report.stopped?.reason === 'budget' && report.requests === 0);
+    expect(idle).toEqual([]);
+    expect(reports.reduce((sum, report) => sum + report.requests, 0)).toBeLessThanOrEqual(4);
   });
 
   it('lets one of two workers run a tick delivered twice at once', async () => {

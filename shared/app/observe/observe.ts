@@ -209,13 +209,18 @@ class ObserveRun {
       this.report.headScan = 'skipped';
       this.report.stopped = {
         reason: 'budget',
-        message: `${paused.cap} spent`,
+        message:
+          paused.cap === 'readRequestsPerDay'
+            ? `read requests per day spent (${this.account.observe.readRequestsPerDay} a day)`
+            : `read budget spent ($${this.account.observe.readBudgetUsdPerMonth.toFixed(2)} a month)`,
         until: paused.until,
         cap: paused.cap,
       };
       return this.report;
     }
-    await this.#saveObserve({
+    // Kept for the run's first commit: a commit of its own would rewrite the state item on every tick
+    // (DynamoDB bills each write by the item's size) to say what the next tick works out again.
+    this.#setObserve({
       ...this.obs,
       spend: rollSpend(this.obs.spend, now),
       readBlockedUntil: undefined,
@@ -277,7 +282,8 @@ class ObserveRun {
           : this.obs.readsPaused;
       this.#setObserve({ ...this.obs, readBlockedUntil: blockedUntil, readsPaused });
     }
-    if (this.obs !== this.cell.state.observe) await this.#saveObserve(this.obs);
+    if (this.obs !== this.cell.state.observe && !sameState(this.obs, this.cell.state.observe))
+      await this.#saveObserve(this.obs);
     return this.report;
   }
 
@@ -308,6 +314,10 @@ class ObserveRun {
     };
     // Do not spend the window to the last request: wait for its reset instead of meeting a 429.
     if (page.rateLimit && page.rateLimit.remaining <= 0) observe.readBlockedUntil = page.rateLimit.resetAt;
+    // The day's last allowed request: reads pause until the next UTC day now, so that no tick is
+    // woken before then only to find the cap spent.
+    const spent = readRefusal(observe.spend, 0, this.account.observe, this.deps.clock.now());
+    if (spent?.cap === 'readRequestsPerDay') observe.readsPaused = { until: spent.until, cap: spent.cap };
     this.#setObserve(observe);
     return page;
   }
@@ -490,7 +500,9 @@ class ObserveRun {
     // Past the stop rule the scan reads on `overlap` places below the known block: X's order is not a
     // contract, and a new follower listed a few places below known ones is found there. On X the
     // overlap is free after the day's first scan (those users were already read, and billed, today).
-    const overlap = Math.round(this.obs.headOverlap ?? INITIAL_HEAD_OVERLAP);
+    // The learned slack is kept unrounded: rounding it before it decays would pin it (10 → 9.8 → 10 …).
+    const learnedOverlap = this.obs.headOverlap ?? INITIAL_HEAD_OVERLAP;
+    const overlap = Math.round(learnedOverlap);
     let overlapLeft = 0;
     // The first page asks for a little under the new followers expected, and, when few are, for the
     // run and the overlap below them too: one request for a quiet account.
@@ -578,7 +590,8 @@ class ObserveRun {
           ? Math.min(maxPage, Math.max(1, overlapLeft))
           : headNextPageSize(
               {
-                found: found.size,
+                // Re-follow candidates are fresh too: a wave of them grows the pages like a burst.
+                found: found.size + refollowCandidates.size,
                 expected: planned,
                 run,
                 lastPage: { size: page.users.length, fresh },
@@ -620,7 +633,14 @@ class ObserveRun {
         while (count < merged.length && this.#billedToday.has(merged[count]!)) count += 1;
         observe.anchorRead = { day: dayKey(now), count };
       }
-      observe.headOverlap = nextHeadOverlap(overlap, orderDepth, sinceLast, settings.headScanKnownRun);
+      observe.headOverlap = nextHeadOverlap(
+        learnedOverlap,
+        orderDepth,
+        sinceLast,
+        settings.headScanKnownRun,
+        this.obs.headOverlapLearned === true,
+      );
+      if (orderDepth >= 2) observe.headOverlapLearned = true;
       if (!resume) observe.feed = feedScanned(observe.feed);
       observe.lastHeadScanAt = now;
       observe.growthPerHour = updateGrowth(observe.growthPerHour, totalFound, sinceLast);
@@ -1068,6 +1088,11 @@ function mergeAnchor(
     anchor.push(id);
   });
   return anchor;
+}
+
+/** Whether two observe states say the same (JSON-equal: they are plain data), so nothing needs writing. */
+function sameState(a: ObserveState, b: ObserveState): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 function emptyDelta(codec: IdCodec): Pick<Changeset, 'added' | 'removed' | 'addedCount' | 'removedCount'> {
