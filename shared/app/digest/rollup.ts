@@ -3,7 +3,6 @@
  * per agency period (the agency's zone, weekday and hour; default Monday 08:00 UTC). The same
  * exactly-once delivery as the digests, on the run item `AGENCY` / `ROLLUP#<period>`.
  */
-import { buildRollupMime } from '../../adapters/mime/build-digest-mime.ts';
 import {
   buildRollup,
   type RollupModel,
@@ -71,7 +70,7 @@ export async function sendRollupForPeriod(
       messageId,
       compose: async () => {
         const { model, html, text } = await buildRollupParts(deps, period);
-        const raw = await buildRollupMime({
+        const raw = await deps.composer.rollup({
           model,
           html,
           text,
