@@ -5,8 +5,9 @@
  *   shared/domain        pure: imports only shared/domain, and of the outside only what is computation
  *                        without I/O: node:crypto (hashes, HMAC, random bytes), node:zlib (in-memory
  *                        compression of id sets) and pure-rand (seeded randomness).
- *   shared/presentation  pure too: HTML, text and CSV renderings of domain models; imports only
- *                        shared/domain, itself, and node:crypto (the hash of an inline style for a CSP).
+ *   shared/presentation  pure too: HTML, text and CSV renderings of domain models and use cases' view
+ *                        models; imports shared/domain, itself, node:crypto (the hash of an inline
+ *                        style for a CSP) and only types from shared/ports and shared/app.
  *   shared/ports         interfaces: import only shared/domain (and each other); never an adapter, the
  *                        runtime, a use case or a library.
  *   shared/app           use cases: take ports as arguments; never import shared/adapters,
@@ -52,10 +53,18 @@ module.exports = {
     },
     {
       name: 'presentation-is-pure',
-      comment: 'shared/presentation renders domain models: it imports only the domain and itself.',
+      comment:
+        'shared/presentation renders models: it imports the domain and itself, and types of ports and use cases (view models); no adapter, runtime, config or library.',
       severity: 'error',
       from: { path: '^shared/presentation/' },
-      to: { pathNot: ['^shared/(presentation|domain)/', '^(node:)?crypto$'] },
+      to: { pathNot: ['^shared/(presentation|domain|ports|app)/', '^(node:)?crypto$'] },
+    },
+    {
+      name: 'presentation-takes-only-types-from-ports-and-app',
+      comment: 'Presentation renders what a use case returns; it calls no port and no use case.',
+      severity: 'error',
+      from: { path: '^shared/presentation/' },
+      to: { path: '^shared/(ports|app)/', dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'ports-import-no-implementation',

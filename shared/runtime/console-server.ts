@@ -18,7 +18,6 @@ import {
   type WebRequest,
   type WebResponse,
 } from '../adapters/web/console-handler.ts';
-import type { Branding } from '../adapters/web/pages.ts';
 import { handleApprovalRequest } from '../app/approval/handle.ts';
 import { brandingOfClient } from '../app/console/branding.ts';
 import type { EngineSettings } from '../app/engine/policy-of.ts';
@@ -30,6 +29,7 @@ import type { CredentialVault } from '../ports/credentials.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { Platform } from '../ports/platform.ts';
 import type { Vault } from '../ports/vault.ts';
+import type { Branding } from '../presentation/console/pages.ts';
 
 export interface WebWiring {
   store: DynamoStore;

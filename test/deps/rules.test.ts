@@ -70,7 +70,8 @@ describe('the dependency rule', () => {
         'handlers-use-only-domain-errors: functions/handlers/worker.ts → shared/domain/account.ts',
         'handlers-use-only-domain-errors: functions/handlers/worker.ts → shared/domain/engine/policy.ts',
         'ports-import-no-implementation: shared/ports/store.ts → shared/adapters/thing.ts',
-        'presentation-is-pure: shared/presentation/page.ts → shared/ports/store.ts',
+        'presentation-is-pure: shared/presentation/page.ts → shared/adapters/thing.ts',
+        'presentation-takes-only-types-from-ports-and-app: shared/presentation/page.ts → shared/ports/store.ts',
       ].sort(),
     );
   });

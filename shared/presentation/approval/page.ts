@@ -9,7 +9,8 @@
  * bios come from strangers.
  */
 import { createHash } from 'node:crypto';
-import { accentTextColour, safeAccent, safeLogoUrl } from '../branding.ts';
+import type { ApprovalRefusal } from '../../domain/approval/token.ts';
+import { accentTextColour, safeAccent, safeLogoUrl } from '../../domain/branding.ts';
 import {
   DEFAULT_LOCALE,
   formatCount,
@@ -19,11 +20,10 @@ import {
   formatMonthYear,
   networkName,
   profileUrl,
-} from '../digest/format.ts';
-import { cleanText, escapeHtml, safeAvatarUrl, safeHttpUrl, userText } from '../digest/html.ts';
-import { type ApprovalCandidate, spamSignalLabel } from '../digest/model.ts';
-import type { Network } from '../network.ts';
-import type { ApprovalRefusal } from './token.ts';
+} from '../../domain/digest/format.ts';
+import { cleanText, escapeHtml, safeAvatarUrl, safeHttpUrl, userText } from '../../domain/digest/html.ts';
+import { type ApprovalCandidate, spamSignalLabel } from '../../domain/digest/model.ts';
+import type { Network } from '../../domain/network.ts';
 
 export const APPROVAL_PAGE_STYLE = `
 :root{color-scheme:light dark;--bg:#f5f6f8;--card:#fff;--text:#111827;--muted:#6b7280;--line:#e5e7eb;--accent:#1d4fbf;--accent-text:#fff;--warn-bg:#fef3c7;--warn:#92400e;--bad-bg:#fee2e2;--bad:#b91c1c;--ok:#047857}

@@ -4,7 +4,7 @@
  * constants of this module's own making). Strangers' text (names, bios) also passes `userText`
  * (control and bidi characters removed, length cut) before it is shown.
  */
-import { escapeHtml } from '../../domain/digest/html.ts';
+import { escapeHtml } from '../domain/digest/html.ts';
 
 export class SafeHtml {
   readonly value: string;
