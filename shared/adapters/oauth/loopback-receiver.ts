@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConnectTimeoutError, type LoopbackReceiver, OAuthGrantError } from '../../ports/oauth.ts';
+import { html } from '../../presentation/html.ts';
 
 export { ConnectTimeoutError, type LoopbackReceiver };
 
@@ -107,14 +108,13 @@ export async function startLoopbackReceiver(options: LoopbackOptions): Promise<L
 }
 
 function reply(res: ServerResponse, status: number, title: string, text: string): void {
-  const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>followback: ${title}</title></head><body><h1>${title}</h1><p>${text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')}</p></body></html>`;
+  const page = html`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>followback: ${title}</title></head><body><h1>${title}</h1><p>${text}</p></body></html>`;
+  const body = page.toString();
   res.writeHead(status, {
     'content-type': 'text/html; charset=utf-8',
-    'content-length': Buffer.byteLength(html),
+    'content-length': Buffer.byteLength(body),
     'cache-control': 'no-store',
     'referrer-policy': 'no-referrer',
   });
-  res.end(html);
+  res.end(body);
 }
