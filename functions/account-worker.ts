@@ -1,8 +1,9 @@
 /** Lambda entry: the account worker (SQS event source, partial batch failures). */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { systemClock } from '../shared/adapters/clock.ts';
+import { DynamoRefreshLock } from '../shared/adapters/dynamo/refresh-lock.ts';
 import { DynamoUnfollowQueue } from '../shared/adapters/dynamo/unfollow-store.ts';
-import { DynamoRefreshLock } from '../shared/app/connect/refresh-lock.ts';
+import { xOAuthApps } from '../shared/adapters/x/x-oauth-client.ts';
 import { xTokenRefresherFor } from '../shared/app/connect/x-apps.ts';
 import { X_AUTHORIZE_URL_DEFAULT } from '../shared/config/x-oauth.ts';
 import {
@@ -44,7 +45,11 @@ const xApps = {
   registry: store,
   credentials,
   deployment: { clientId: env.X_CLIENT_ID, secret: xClientSecret },
-  endpoints: { authorizeUrl: X_AUTHORIZE_URL_DEFAULT, tokenUrl: env.X_TOKEN_URL, clock: systemClock },
+  oauthApp: xOAuthApps({
+    authorizeUrl: X_AUTHORIZE_URL_DEFAULT,
+    tokenUrl: env.X_TOKEN_URL,
+    clock: systemClock,
+  }),
 };
 const deps = {
   store,

@@ -8,13 +8,15 @@
 import { KMSClient } from '@aws-sdk/client-kms';
 import { CognitoJwtVerifier } from 'aws-jwt-verify';
 import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
+import { blueskyLogin } from '../shared/adapters/bluesky/bluesky-login.ts';
 import { systemClock } from '../shared/adapters/clock.ts';
+import { DynamoRefreshLock } from '../shared/adapters/dynamo/refresh-lock.ts';
+import { createMastodonOAuth } from '../shared/adapters/mastodon/mastodon-oauth.ts';
 import { KmsVault } from '../shared/adapters/vault/kms-vault.ts';
 import { CognitoConsoleAuth, type VerifiedIdToken } from '../shared/adapters/web/cognito-auth.ts';
+import { createXOAuthClient } from '../shared/adapters/x/x-oauth-client.ts';
 import { XPlatform } from '../shared/adapters/x/x-platform.ts';
 import { parseApprovalKeys } from '../shared/app/approval/keys.ts';
-import { createXOAuthClient } from '../shared/app/connect/oauth-client.ts';
-import { DynamoRefreshLock } from '../shared/app/connect/refresh-lock.ts';
 import type { ApprovalKeys } from '../shared/domain/approval/token.ts';
 import {
   createAwsCredentialStore,
@@ -118,8 +120,8 @@ async function web(baseUrl: string) {
       }),
       platformFor: (account) => platforms(account, { logger: observability.logger }),
       x,
-      mastodon: {},
-      bluesky: { service: env.BLUESKY_SERVICE },
+      mastodon: createMastodonOAuth(),
+      bluesky: { service: env.BLUESKY_SERVICE, login: blueskyLogin({ clock: systemClock }) },
       auditRetentionDays: env.AUDIT_RETENTION_DAYS,
       logger: observability.logger,
     },

@@ -1,6 +1,8 @@
 /** Lambda entry: the digest worker (SQS event source, one client per message, partial batch failures). */
+
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { systemClock } from '../shared/adapters/clock.ts';
+import { mimeComposer } from '../shared/adapters/mime/mime-composer.ts';
 import { parseApprovalKeys } from '../shared/app/approval/keys.ts';
 import {
   createAwsConsoleStore,
@@ -30,6 +32,7 @@ const deps = {
   samples: digests,
   runs: digests,
   mailer: createAwsMailer(env),
+  composer: mimeComposer,
   clock: systemClock,
   agency: agencyOf(env),
   branding: createAwsConsoleStore(env, dynamo),

@@ -165,11 +165,14 @@ function printConnected(
 }
 
 async function connectXCommand(options: ConnectOptions): Promise<void> {
-  const [{ loadXOAuthEnv }, { connectX }, { xOAuthClientFor }] = await Promise.all([
-    import('../../shared/config/x-oauth.ts'),
-    import('../../shared/app/connect/connect-x.ts'),
-    import('../../shared/app/connect/x-apps.ts'),
-  ]);
+  const [{ loadXOAuthEnv }, { connectX }, { xOAuthClientFor }, { xOAuthApps }, { startLoopbackReceiver }] =
+    await Promise.all([
+      import('../../shared/config/x-oauth.ts'),
+      import('../../shared/app/connect/connect-x.ts'),
+      import('../../shared/app/connect/x-apps.ts'),
+      import('../../shared/adapters/x/x-oauth-client.ts'),
+      import('../../shared/adapters/oauth/loopback-receiver.ts'),
+    ]);
   const env = loadXOAuthEnv();
   const { logger, context } = await openConnect(options);
   try {
@@ -184,7 +187,11 @@ async function connectXCommand(options: ConnectOptions): Promise<void> {
           clientId: env.X_CLIENT_ID,
           secret: secret === undefined ? undefined : async () => secret,
         },
-        endpoints: { authorizeUrl: env.X_AUTHORIZE_URL, tokenUrl: env.X_TOKEN_URL, clock: context.clock },
+        oauthApp: xOAuthApps({
+          authorizeUrl: env.X_AUTHORIZE_URL,
+          tokenUrl: env.X_TOKEN_URL,
+          clock: context.clock,
+        }),
       },
       options.client,
     );
@@ -196,6 +203,7 @@ async function connectXCommand(options: ConnectOptions): Promise<void> {
         me: (accessToken) => new XPlatform({ baseUrl: env.X_API_BASE_URL, accessToken }).me(),
         clock: context.clock,
         logger,
+        receiver: startLoopbackReceiver,
       },
       {
         clientId: options.client,
@@ -212,7 +220,10 @@ async function connectXCommand(options: ConnectOptions): Promise<void> {
 }
 
 async function connectBlueskyCommand(options: ConnectOptions): Promise<void> {
-  const [{ connectBluesky }] = await Promise.all([import('../../shared/app/connect/connect-bluesky.ts')]);
+  const [{ connectBluesky }, { blueskyLogin }] = await Promise.all([
+    import('../../shared/app/connect/connect-bluesky.ts'),
+    import('../../shared/adapters/bluesky/bluesky-login.ts'),
+  ]);
   const { logger, context } = await openConnect(options);
   try {
     const declared = await declaredAccount(context, options);
@@ -227,7 +238,13 @@ async function connectBlueskyCommand(options: ConnectOptions): Promise<void> {
     const appPassword = await readAppPassword(options, identifier);
     const credentials = await context.credentials();
     const result = await connectBluesky(
-      { registry: context.store, credentials, clock: context.clock, logger },
+      {
+        registry: context.store,
+        credentials,
+        clock: context.clock,
+        logger,
+        login: blueskyLogin({ clock: context.clock }),
+      },
       { clientId: options.client, accountId: options.account, identifier, appPassword, service },
     );
     printConnected(options, { ...result }, 'Bluesky account');
@@ -237,7 +254,11 @@ async function connectBlueskyCommand(options: ConnectOptions): Promise<void> {
 }
 
 async function connectMastodonCommand(options: ConnectOptions): Promise<void> {
-  const [{ connectMastodon }] = await Promise.all([import('../../shared/app/connect/connect-mastodon.ts')]);
+  const [{ connectMastodon }, { createMastodonOAuth }, { startLoopbackReceiver }] = await Promise.all([
+    import('../../shared/app/connect/connect-mastodon.ts'),
+    import('../../shared/adapters/mastodon/mastodon-oauth.ts'),
+    import('../../shared/adapters/oauth/loopback-receiver.ts'),
+  ]);
   const { logger, context } = await openConnect(options);
   try {
     const declared = await declaredAccount(context, options);
@@ -248,7 +269,14 @@ async function connectMastodonCommand(options: ConnectOptions): Promise<void> {
     }
     const credentials = await context.credentials();
     const result = await connectMastodon(
-      { registry: context.store, credentials, clock: context.clock, logger },
+      {
+        registry: context.store,
+        credentials,
+        clock: context.clock,
+        logger,
+        receiver: startLoopbackReceiver,
+        mastodon: createMastodonOAuth(),
+      },
       {
         clientId: options.client,
         accountId: options.account,

@@ -129,6 +129,8 @@ export async function serveConsoleCommand(options: {
     { loadRuntimeEnv },
     { LOCAL_AGENCY },
     { XPlatform },
+    { createMastodonOAuth },
+    { blueskyLogin },
   ] = await Promise.all([
     import('node:path'),
     import('../context.ts'),
@@ -139,10 +141,12 @@ export async function serveConsoleCommand(options: {
     import('../../shared/adapters/web/local-auth.ts'),
     import('../../shared/runtime/console-server.ts'),
     import('../../shared/runtime/platforms.ts'),
-    import('../../shared/app/connect/refresh-lock.ts'),
+    import('../../shared/adapters/dynamo/refresh-lock.ts'),
     import('../../shared/config/env.ts'),
     import('../../shared/app/digest/preview.ts'),
     import('../../shared/adapters/x/x-platform.ts'),
+    import('../../shared/adapters/mastodon/mastodon-oauth.ts'),
+    import('../../shared/adapters/bluesky/bluesky-login.ts'),
   ]);
   const dir = resolve(options.dir);
   const env = loadRuntimeEnv();
@@ -163,7 +167,7 @@ export async function serveConsoleCommand(options: {
   if (process.env.X_CLIENT_ID) {
     const [{ loadXOAuthEnv }, { XOAuthClient }] = await Promise.all([
       import('../../shared/config/x-oauth.ts'),
-      import('../../shared/app/connect/oauth-client.ts'),
+      import('../../shared/adapters/x/x-oauth-client.ts'),
     ]);
     const xEnv = loadXOAuthEnv();
     x = {
@@ -199,8 +203,8 @@ export async function serveConsoleCommand(options: {
           auth,
           platformFor: (account) => platforms.open(account),
           x,
-          mastodon: {},
-          bluesky: { service: env.BLUESKY_SERVICE },
+          mastodon: createMastodonOAuth(),
+          bluesky: { service: env.BLUESKY_SERVICE, login: blueskyLogin({ clock: context.clock }) },
           logger,
         },
         baseUrl,

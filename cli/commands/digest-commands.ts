@@ -7,6 +7,7 @@ import { DynamoConsoleStore } from '../../shared/adapters/dynamo/console-store.t
 import { DynamoDigestStore } from '../../shared/adapters/dynamo/digest-store.ts';
 import { DynamoStore } from '../../shared/adapters/dynamo/store.ts';
 import { JsonLogger } from '../../shared/adapters/logger.ts';
+import { mimeComposer } from '../../shared/adapters/mime/mime-composer.ts';
 import { OutboxMailer } from '../../shared/adapters/outbox/outbox-mailer.ts';
 import { createSesClient, SesMailer } from '../../shared/adapters/ses/ses-mailer.ts';
 import { parseApprovalKeys } from '../../shared/app/approval/keys.ts';
@@ -193,8 +194,9 @@ function buildDeps(
   context: CommandContext,
   settings: DigestSettings,
   clock: Clock = context.clock,
-): DigestBuildDeps {
+): DigestBuildDeps & { composer: typeof mimeComposer } {
   return {
+    composer: mimeComposer,
     store: context.store,
     samples: new DynamoDigestStore(context.table),
     branding: new DynamoConsoleStore(context.table),
@@ -215,7 +217,7 @@ export async function previewCommand(options: PreviewCommandOptions): Promise<Pr
   const context = await openContext(options);
   try {
     const results = await previewDigests(
-      { ...buildDeps(context, settings), outbox },
+      { ...buildDeps(context, settings), outbox: new OutboxMailer({ dir: outbox }) },
       options.client === undefined ? {} : { clientId: options.client },
     );
     if (options.json) {
@@ -396,7 +398,8 @@ async function screenshotSample(
       clock,
       keys,
       baseUrl: server.url,
-      outbox: join(out, 'outbox'),
+      outbox: new OutboxMailer({ dir: join(out, 'outbox') }),
+      composer: mimeComposer,
     });
     if (preview === undefined) throw new ValidationError('the sample has no client');
     return await shoot(preview, out, chromium, shotFile, shotUrl, 'sample');
@@ -440,7 +443,8 @@ async function screenshotLocal(
         clock: context.clock,
         keys,
         baseUrl: server.url,
-        outbox: join(out, 'outbox'),
+        outbox: new OutboxMailer({ dir: join(out, 'outbox') }),
+        composer: mimeComposer,
       },
       options.client === undefined ? {} : { clientId: options.client },
     );

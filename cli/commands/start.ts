@@ -1,6 +1,8 @@
 import { join, resolve } from 'node:path';
 import { DynamoDigestStore } from '../../shared/adapters/dynamo/digest-store.ts';
 import { JsonLogger } from '../../shared/adapters/logger.ts';
+import { mimeComposer } from '../../shared/adapters/mime/mime-composer.ts';
+import { OutboxMailer } from '../../shared/adapters/outbox/outbox-mailer.ts';
 import { previewDigests } from '../../shared/app/digest/preview.ts';
 import { policyOf } from '../../shared/app/engine/policy-of.ts';
 import { roundUsd } from '../../shared/app/engine/status.ts';
@@ -165,7 +167,8 @@ export async function startCommand(options: StartOptions): Promise<void> {
           clock: runtime.clock,
           keys: await loadLocalApprovalKeys(dir),
           baseUrl: localApprovalBaseUrl(),
-          outbox: join(dir, 'outbox'),
+          outbox: new OutboxMailer({ dir: join(dir, 'outbox') }),
+          composer: mimeComposer,
         },
         { clientId: client.clientId },
       );
@@ -223,7 +226,8 @@ export async function startCommand(options: StartOptions): Promise<void> {
           clock: runtime.clock,
           keys: await loadLocalApprovalKeys(dir),
           baseUrl: localApprovalBaseUrl(),
-          outbox: join(dir, 'outbox'),
+          outbox: new OutboxMailer({ dir: join(dir, 'outbox') }),
+          composer: mimeComposer,
         },
         { clientId: client.clientId },
       );

@@ -55,6 +55,12 @@ export interface Mailer {
   check(mail: Pick<OutgoingMail, 'key' | 'messageId'>): Promise<DeliveryCheck>;
 }
 
+/** A mailer that keeps each message where a person can open it (the local outbox: `.eml` and `.html`). */
+export interface KeptMailer extends Mailer {
+  /** Where the message of `key` is (or would be) kept. */
+  pathsOf(key: MailKey): { eml: string; html: string };
+}
+
 /** The mail service certainly did not take the message (bad address, throttled, unverified sender). */
 export class MailRejectedError extends FollowbackError {
   override readonly name = 'MailRejectedError';

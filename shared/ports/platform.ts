@@ -6,27 +6,9 @@
  * target), AuthError (credentials refused).
  */
 import type { Network } from '../domain/network.ts';
+import type { PlatformUser } from '../domain/platform-user.ts';
 
-export type { Network };
-
-/** A user as the use cases see it. Ids are strings at the edges (X ids exceed 2^53). */
-export interface PlatformUser {
-  id: string;
-  handle: string;
-  name: string;
-  bio: string;
-  /** Account creation time, epoch ms, when the platform tells it. */
-  createdAt?: number | undefined;
-  followersCount?: number | undefined;
-  followingCount?: number | undefined;
-  /** Protected (X) / locked (Mastodon): a follow becomes a request. */
-  protected: boolean;
-  /** The platform's default avatar, a spam signal. */
-  defaultAvatar?: boolean | undefined;
-  avatarUrl?: string | undefined;
-  /** Declares itself automated (Mastodon `bot`, or `#nobot` in the bio is checked by policy). */
-  bot?: boolean | undefined;
-}
+export type { Network, PlatformUser };
 
 /** Rate-limit state of one endpoint after a call, as the platform reported it. */
 export interface RateLimitSnapshot {

@@ -2,10 +2,11 @@
  * The account worker's platforms on AWS, kept apart from aws.ts: the network clients (Bluesky's
  * lexicons alone are ~1 MB) are bundled only into the function that calls the networks.
  */
-import type { RefreshLock } from '../app/connect/refresh-lock.ts';
-import type { CredentialVault } from '../app/connect/token-provider.ts';
+
 import type { AccountRecord } from '../domain/account.ts';
 import type { Clock } from '../ports/clock.ts';
+import type { CredentialVault } from '../ports/credentials.ts';
+import type { RefreshLock } from '../ports/locks.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { Platform } from '../ports/platform.ts';
 import type { TokenRefresher } from './aws.ts';

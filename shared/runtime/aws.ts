@@ -14,11 +14,12 @@ import { DynamoDigestStore } from '../adapters/dynamo/digest-store.ts';
 import { DynamoStore } from '../adapters/dynamo/store.ts';
 import { createSesClient, SesMailer } from '../adapters/ses/ses-mailer.ts';
 import { KmsVault } from '../adapters/vault/kms-vault.ts';
-import { createXOAuthClient, type OAuthTokenClient } from '../app/connect/oauth-client.ts';
+import { createXOAuthClient } from '../adapters/x/x-oauth-client.ts';
 import type { RuntimeEnv } from '../config/env.ts';
 import { X_AUTHORIZE_URL_DEFAULT } from '../config/x-oauth.ts';
 import { ConfigError } from '../domain/errors.ts';
 import type { Clock } from '../ports/clock.ts';
+import type { OAuthTokenClient } from '../ports/oauth.ts';
 
 type StoreEnv = Pick<RuntimeEnv, 'TABLE_NAME' | 'DYNAMODB_ENDPOINT' | 'AWS_REGION'>;
 

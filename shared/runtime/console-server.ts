@@ -18,18 +18,18 @@ import {
   type WebRequest,
   type WebResponse,
 } from '../adapters/web/console-handler.ts';
-import type { Branding } from '../adapters/web/pages.ts';
 import { handleApprovalRequest } from '../app/approval/handle.ts';
-import type { CredentialVault } from '../app/connect/token-provider.ts';
 import { brandingOfClient } from '../app/console/branding.ts';
 import type { EngineSettings } from '../app/engine/policy-of.ts';
 import type { InviteDeps } from '../app/invites/invites.ts';
 import type { AccountRecord } from '../domain/account.ts';
 import type { ApprovalKeys } from '../domain/approval/token.ts';
 import type { Clock } from '../ports/clock.ts';
+import type { CredentialVault } from '../ports/credentials.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { Platform } from '../ports/platform.ts';
 import type { Vault } from '../ports/vault.ts';
+import type { Branding } from '../presentation/console/pages.ts';
 
 export interface WebWiring {
   store: DynamoStore;

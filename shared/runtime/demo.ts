@@ -1,5 +1,8 @@
 import { MASTODON_CONSENT_PARAM } from '../../sandbox/mastodon/oauth.ts';
 import type { WorldUser } from '../../sandbox/world.ts';
+import { blueskyLogin } from '../adapters/bluesky/bluesky-login.ts';
+import { createMastodonOAuth } from '../adapters/mastodon/mastodon-oauth.ts';
+import { startLoopbackReceiver } from '../adapters/oauth/loopback-receiver.ts';
 import { connectBluesky } from '../app/connect/connect-bluesky.ts';
 import { connectMastodon } from '../app/connect/connect-mastodon.ts';
 import { decideApprovals, listCandidates } from '../app/engine/approve.ts';
@@ -138,7 +141,12 @@ async function seedBlueskyAccount(runtime: LocalRuntime, client: ClientRecord): 
       unfollowsPerDay: 2,
     });
   await connectBluesky(
-    { registry: runtime.store, credentials: runtime.credentials, clock: runtime.clock },
+    {
+      registry: runtime.store,
+      credentials: runtime.credentials,
+      clock: runtime.clock,
+      login: blueskyLogin({ clock: runtime.clock }),
+    },
     {
       clientId: client.clientId,
       accountId: DEMO_ACCOUNT_IDS.bluesky,
@@ -168,7 +176,13 @@ async function seedMastodonAccount(runtime: LocalRuntime, client: ClientRecord):
   failure.catch(() => undefined);
   await Promise.race([
     connectMastodon(
-      { registry: runtime.store, credentials: runtime.credentials, clock: runtime.clock },
+      {
+        registry: runtime.store,
+        credentials: runtime.credentials,
+        clock: runtime.clock,
+        receiver: startLoopbackReceiver,
+        mastodon: createMastodonOAuth(),
+      },
       {
         clientId: client.clientId,
         accountId: DEMO_ACCOUNT_IDS.mastodon,

@@ -9,15 +9,15 @@ import { SANDBOX_TOKEN_PATH } from '../../sandbox/x/oauth.ts';
 import { startXSandbox, type XSandbox } from '../../sandbox/x/server.ts';
 import { VirtualClock } from '../adapters/clock.ts';
 import { DynamoCredentialStore } from '../adapters/dynamo/credential-store.ts';
+import { DynamoRefreshLock } from '../adapters/dynamo/refresh-lock.ts';
 import { DynamoStore } from '../adapters/dynamo/store.ts';
 import { LocalVault } from '../adapters/vault/local-vault.ts';
-import { XOAuthClient } from '../app/connect/oauth-client.ts';
-import { DynamoRefreshLock } from '../app/connect/refresh-lock.ts';
-import type { CredentialVault } from '../app/connect/token-provider.ts';
+import { XOAuthClient, xOAuthApps } from '../adapters/x/x-oauth-client.ts';
 import { xTokenRefresherFor } from '../app/connect/x-apps.ts';
 import { parseConfig } from '../config/validate.ts';
 import type { AccountRecord, AccountRef } from '../domain/account.ts';
 import { ConfigError } from '../domain/errors.ts';
+import type { CredentialVault } from '../ports/credentials.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { Platform } from '../ports/platform.ts';
 import { type LocalDynamo, startLocalDynamo } from './local-dynamo.ts';
@@ -168,11 +168,11 @@ export async function openLocalRuntime(options: OpenLocalOptions): Promise<Local
                 registry: store,
                 credentials,
                 deployment: { clientId: LOCAL_OAUTH_CLIENT_ID },
-                endpoints: {
+                oauthApp: xOAuthApps({
                   authorizeUrl: `${sandbox.baseUrl}/i/oauth2/authorize`,
                   tokenUrl: `${sandbox.baseUrl}${SANDBOX_TOKEN_PATH}`,
                   clock,
-                },
+                }),
               },
               account,
             )

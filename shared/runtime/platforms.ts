@@ -23,18 +23,15 @@ import { BLUESKY_DEFAULT_SERVICE, BLUESKY_LIMITS } from '../adapters/bluesky/con
 import type { Credentials, StoredCredentials } from '../adapters/dynamo/credential-store.ts';
 import { createMastodonPlatform } from '../adapters/mastodon/mastodon-platform.ts';
 import { XPlatform } from '../adapters/x/x-platform.ts';
-import type { OAuthTokenClient } from '../app/connect/oauth-client.ts';
-import type { RefreshLock } from '../app/connect/refresh-lock.ts';
-import {
-  type AccessTokenProvider,
-  type CredentialVault,
-  createTokenProvider,
-} from '../app/connect/token-provider.ts';
+import { createTokenProvider } from '../app/connect/token-provider.ts';
 import { type AccountRecord, type AccountRef, accountKey } from '../domain/account.ts';
 import { AuthError, ConfigError, ConflictError } from '../domain/errors.ts';
 import { UNKNOWN_PLATFORM_USER_ID } from '../domain/tenants/tenant.ts';
 import type { Clock } from '../ports/clock.ts';
+import type { AccessTokenProvider, CredentialVault } from '../ports/credentials.ts';
+import type { RefreshLock } from '../ports/locks.ts';
 import type { Logger } from '../ports/logger.ts';
+import type { OAuthTokenClient } from '../ports/oauth.ts';
 import type { Network, Platform, PlatformLimits } from '../ports/platform.ts';
 
 export interface PlatformFactoryOptions {

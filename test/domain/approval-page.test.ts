@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DomUtils, parseDocument } from 'htmlparser2';
 import { describe, expect, it } from 'vitest';
+import type { ApprovalCandidate } from '../../shared/domain/digest/index.ts';
 import {
   APPROVAL_PAGE_SCRIPT,
   type ApprovalPageInput,
@@ -12,8 +13,7 @@ import {
   renderRefusalPage,
   renderResultPage,
   renderUnsubscribePage,
-} from '../../shared/domain/approval/index.ts';
-import type { ApprovalCandidate } from '../../shared/domain/digest/index.ts';
+} from '../../shared/presentation/approval/page.ts';
 import { HOSTILE_ATTR, HOSTILE_BIO, HOSTILE_NAME, htmlElements, htmlText, user } from './digest-fixtures.ts';
 
 const ACTION = 'https://approve.agency.example/approve';

@@ -5,14 +5,15 @@
  */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { accentTextColour, safeAccent, safeLogoUrl } from '../../shared/domain/branding.ts';
+import { buildDigestModel, digestSubject } from '../../shared/domain/digest/index.ts';
 import {
   approvalPageHeaders,
   approvalPageStyle,
   renderApprovalPage,
   renderResultPage,
-} from '../../shared/domain/approval/page.ts';
-import { accentTextColour, safeAccent, safeLogoUrl } from '../../shared/domain/branding.ts';
-import { buildDigestModel, digestSubject, renderDigestHtml } from '../../shared/domain/digest/index.ts';
+} from '../../shared/presentation/approval/page.ts';
+import { renderDigestHtml } from '../../shared/presentation/digest/index.ts';
 import { dangerousBits, digestInput, htmlElements } from './digest-fixtures.ts';
 
 const LOGO = 'https://cdn.acme.example/logo.png';

@@ -3,12 +3,11 @@ import { describe, expect, it } from 'vitest';
 import {
   CHART_MISSING_COLOR,
   chartSummary,
-  renderChartHtml,
-  renderChartText,
   scaleChart,
   WEEK_MS,
   type WeeklyPoint,
 } from '../../shared/domain/digest/index.ts';
+import { renderChartHtml, renderChartText } from '../../shared/presentation/digest/index.ts';
 import { htmlElements } from './digest-fixtures.ts';
 
 const series = (counts: (number | null)[]): WeeklyPoint[] =>

@@ -5,16 +5,15 @@ import {
   buildRollupMime,
   listUnsubscribeValue,
 } from '../../shared/adapters/mime/build-digest-mime.ts';
+import { buildDigestModel, buildRollup } from '../../shared/domain/digest/index.ts';
+import { ValidationError } from '../../shared/domain/errors.ts';
 import {
-  buildDigestModel,
-  buildRollup,
   renderDigestCsv,
   renderDigestHtml,
   renderDigestText,
   renderRollupHtml,
   renderRollupText,
-} from '../../shared/domain/digest/index.ts';
-import { ValidationError } from '../../shared/domain/errors.ts';
+} from '../../shared/presentation/digest/index.ts';
 import { digestInput, PERIOD_END, PERIOD_START } from './digest-fixtures.ts';
 
 const UNSUB = 'https://approve.agency.example/unsubscribe?t=abc.def';

@@ -1,14 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { buildDigestModel } from '../../shared/domain/digest/index.ts';
+import { cleanText } from '../../shared/domain/text.ts';
 import {
-  buildDigestModel,
   CSV_HEADER,
   csvCell,
   csvRow,
   digestCsvFilename,
   renderDigestCsv,
-} from '../../shared/domain/digest/index.ts';
-import { cleanText } from '../../shared/domain/text.ts';
+} from '../../shared/presentation/digest/index.ts';
 import { digestInput, HOSTILE_NAME, PERIOD_START, user, xAccount } from './digest-fixtures.ts';
 
 /** A strict RFC 4180 reader: the test's own, so it cannot share a bug with the writer. */

@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  buildDigestModel,
-  DEFAULT_MAX_HTML_BYTES,
-  type DigestModel,
-  renderDigestHtml,
-} from '../../shared/domain/digest/index.ts';
+import { buildDigestModel, type DigestModel } from '../../shared/domain/digest/index.ts';
+import { DEFAULT_MAX_HTML_BYTES, renderDigestHtml } from '../../shared/presentation/digest/index.ts';
 import {
   DAY,
   dangerousBits,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildDigestModel, renderDigestHtml, renderDigestText } from '../../shared/domain/digest/index.ts';
+import { buildDigestModel } from '../../shared/domain/digest/index.ts';
+import { renderDigestHtml, renderDigestText } from '../../shared/presentation/digest/index.ts';
 import { digestInput, HOSTILE_BIO, PERIOD_START, user, xAccount } from './digest-fixtures.ts';
 
 describe('digest plain text', () => {

@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  buildDigestModel,
-  buildRollup,
-  type DigestModel,
-  renderRollupHtml,
-  renderRollupText,
-} from '../../shared/domain/digest/index.ts';
+import { buildDigestModel, buildRollup, type DigestModel } from '../../shared/domain/digest/index.ts';
+import { renderRollupHtml, renderRollupText } from '../../shared/presentation/digest/index.ts';
 import {
   blueskyAccount,
   dangerousBits,

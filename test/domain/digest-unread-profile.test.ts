@@ -6,8 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { unknownUser } from '../../shared/app/digest/users.ts';
 import { profileUrlOf } from '../../shared/domain/digest/format.ts';
-import { compactUserLine, userLine } from '../../shared/domain/digest/render-html.ts';
-import { userTextLine } from '../../shared/domain/digest/render-text.ts';
+import { compactUserLine, userLine } from '../../shared/presentation/digest/render-html.ts';
+import { userTextLine } from '../../shared/presentation/digest/render-text.ts';
 
 const X_ID = '1441234567890123456789';
 const DID = 'did:plc:abcdefghijklmnopqrstuvwx';

@@ -2,6 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { DomUtils, parseDocument } from 'htmlparser2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mimeComposer } from '../../shared/adapters/mime/mime-composer.ts';
+import { OutboxMailer } from '../../shared/adapters/outbox/outbox-mailer.ts';
 import { previewDigests } from '../../shared/app/digest/preview.ts';
 import { type ApprovalServer, startApprovalServer } from '../../shared/runtime/approval-server.ts';
 import {
@@ -49,7 +51,8 @@ describe('the approval page in headless Chromium', () => {
       clock: world.clock,
       keys: TEST_KEY,
       baseUrl: server.url,
-      outbox: world.outboxDir,
+      outbox: new OutboxMailer({ dir: world.outboxDir }),
+      composer: mimeComposer,
     });
     const html = await readFile(preview!.html, 'utf8');
     const links = DomUtils.findAll(

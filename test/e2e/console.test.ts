@@ -7,16 +7,19 @@
  * unfollows two on Bluesky; the audit log shows each action; a reused invite is refused.
  * Screenshots of each page go to test-artifacts/console/.
  */
+
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorldUser } from '../../sandbox/world.ts';
+import { blueskyLogin } from '../../shared/adapters/bluesky/bluesky-login.ts';
 import { systemClock } from '../../shared/adapters/clock.ts';
 import { DynamoConsoleStore } from '../../shared/adapters/dynamo/console-store.ts';
 import { DynamoDigestStore } from '../../shared/adapters/dynamo/digest-store.ts';
 import { silentLogger } from '../../shared/adapters/logger.ts';
+import { createMastodonOAuth } from '../../shared/adapters/mastodon/mastodon-oauth.ts';
 import { LocalConsoleAuth } from '../../shared/adapters/web/local-auth.ts';
 import { XPlatform } from '../../shared/adapters/x/x-platform.ts';
 import { type HeadlessChromium, launchChromium, wholePage } from '../../shared/runtime/chromium.ts';
@@ -94,8 +97,8 @@ describe('the console and client invites in headless Chromium', () => {
               oauth: runtime.oauthClient,
               me: (accessToken) => new XPlatform({ baseUrl: runtime.sandbox.baseUrl, accessToken }).me(),
             },
-            mastodon: {},
-            bluesky: { service: runtime.bluesky.baseUrl },
+            mastodon: createMastodonOAuth(),
+            bluesky: { service: runtime.bluesky.baseUrl, login: blueskyLogin({ clock: runtime.clock }) },
             unfollowPauseMs: 0,
             logger: silentLogger,
           },

@@ -12,13 +12,14 @@ import { createWorld, type WorldUser } from '../../sandbox/world.ts';
 import { startXSandbox, type XSandbox } from '../../sandbox/x/server.ts';
 import { VirtualClock } from '../../shared/adapters/clock.ts';
 import { DynamoCredentialStore } from '../../shared/adapters/dynamo/credential-store.ts';
+import { DynamoRefreshLock, REFRESH_LOCK_SK } from '../../shared/adapters/dynamo/refresh-lock.ts';
 import { DynamoStore } from '../../shared/adapters/dynamo/store.ts';
 import { keyAttributes } from '../../shared/adapters/dynamo/table.ts';
+import { startLoopbackReceiver } from '../../shared/adapters/oauth/loopback-receiver.ts';
 import { LocalVault } from '../../shared/adapters/vault/local-vault.ts';
+import { XOAuthClient } from '../../shared/adapters/x/x-oauth-client.ts';
 import { XPlatform } from '../../shared/adapters/x/x-platform.ts';
 import { connectX } from '../../shared/app/connect/connect-x.ts';
-import { XOAuthClient } from '../../shared/app/connect/oauth-client.ts';
-import { DynamoRefreshLock, REFRESH_LOCK_SK } from '../../shared/app/connect/refresh-lock.ts';
 import type { AccountRef } from '../../shared/domain/account.ts';
 import { createXTokenRefresher } from '../../shared/runtime/aws.ts';
 import { createPlatformFactory } from '../../shared/runtime/aws-platforms.ts';
@@ -83,6 +84,7 @@ beforeEach(async () => {
       oauth: oauthClient(`${sandbox.baseUrl}/2/oauth2/token`),
       me: (accessToken) => new XPlatform({ baseUrl: sandbox.baseUrl, accessToken }).me(),
       clock,
+      receiver: startLoopbackReceiver,
     },
     { clientId: ACME.clientId, onAuthorizeUrl: (url) => void approveInBrowser(url) },
   );

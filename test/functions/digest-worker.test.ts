@@ -18,6 +18,7 @@ import {
 import { DynamoDigestStore } from '../../shared/adapters/dynamo/digest-store.ts';
 import { DynamoStore } from '../../shared/adapters/dynamo/store.ts';
 import { silentLogger } from '../../shared/adapters/logger.ts';
+import { mimeComposer } from '../../shared/adapters/mime/mime-composer.ts';
 import { SesMailer } from '../../shared/adapters/ses/ses-mailer.ts';
 import { parseApprovalKeys } from '../../shared/app/approval/keys.ts';
 import { verifyApprovalToken } from '../../shared/domain/approval/token.ts';
@@ -77,6 +78,7 @@ function workerDeps(overrides: Partial<DigestWorkerDeps> = {}): DigestWorkerDeps
     store: new DynamoStore({ client: recording.client, tableName: world.tableName, clock: world.clock }),
     samples: digests,
     runs: digests,
+    composer: mimeComposer,
     mailer: new SesMailer({ client: ses, configurationSetName: 'followback-test' }),
     clock: world.clock,
     agency: TEST_AGENCY,

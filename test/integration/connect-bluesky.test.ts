@@ -4,6 +4,7 @@
  * the factory resumes it, every refreshed session is stored before the call that refreshed returns,
  * a dead session falls back to the app password, and nothing secret reaches a log.
  */
+
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,19 +14,20 @@ import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type BlueskySandbox, startBlueskySandbox } from '../../sandbox/bluesky/server.ts';
 import { createWorld, type World, type WorldUser } from '../../sandbox/world.ts';
+import { blueskyLogin } from '../../shared/adapters/bluesky/bluesky-login.ts';
 import { VirtualClock } from '../../shared/adapters/clock.ts';
 import { type Credentials, DynamoCredentialStore } from '../../shared/adapters/dynamo/credential-store.ts';
 import { DynamoStore } from '../../shared/adapters/dynamo/store.ts';
 import { keyAttributes } from '../../shared/adapters/dynamo/table.ts';
 import { MemoryLogger } from '../../shared/adapters/logger.ts';
+import { MemoryRefreshLock } from '../../shared/adapters/memory/refresh-lock.ts';
 import { LocalVault } from '../../shared/adapters/vault/local-vault.ts';
 import { connectBluesky } from '../../shared/app/connect/connect-bluesky.ts';
-import { MemoryRefreshLock } from '../../shared/app/connect/refresh-lock.ts';
-import type { CredentialVault } from '../../shared/app/connect/token-provider.ts';
 import { planFromFile } from '../../shared/app/tenants/apply.ts';
 import { addAccount } from '../../shared/app/tenants/registry.ts';
 import type { AccountRef } from '../../shared/domain/account.ts';
 import { AuthError, ValidationError } from '../../shared/domain/errors.ts';
+import type { CredentialVault } from '../../shared/ports/credentials.ts';
 import { VaultOpenError } from '../../shared/ports/vault.ts';
 import { startLocalDynamo } from '../../shared/runtime/local-dynamo.ts';
 import { createPlatformFactory, type PlatformFactory } from '../../shared/runtime/platforms.ts';
@@ -106,7 +108,7 @@ beforeEach(async () => {
       }),
     connect: (input = {}) =>
       connectBluesky(
-        { registry: store, credentials, clock, logger },
+        { registry: store, credentials, clock, logger, login: blueskyLogin({ clock }) },
         {
           clientId: 'acme',
           service: sandbox.baseUrl,

@@ -4,6 +4,7 @@
  * instance offers it), the code exchange, `verify_credentials`, the token sealed in the vault, and
  * the factory's platform reaching the instance with it through masto.
  */
+
 import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,13 +21,15 @@ import { DynamoCredentialStore } from '../../shared/adapters/dynamo/credential-s
 import { DynamoStore } from '../../shared/adapters/dynamo/store.ts';
 import { keyAttributes } from '../../shared/adapters/dynamo/table.ts';
 import { MemoryLogger } from '../../shared/adapters/logger.ts';
+import { createMastodonOAuth } from '../../shared/adapters/mastodon/mastodon-oauth.ts';
+import { MemoryRefreshLock } from '../../shared/adapters/memory/refresh-lock.ts';
+import { startLoopbackReceiver } from '../../shared/adapters/oauth/loopback-receiver.ts';
 import { LocalVault } from '../../shared/adapters/vault/local-vault.ts';
 import { connectMastodon, MASTODON_OAUTH_SCOPES } from '../../shared/app/connect/connect-mastodon.ts';
-import { OAuthGrantError } from '../../shared/app/connect/oauth-client.ts';
-import { MemoryRefreshLock } from '../../shared/app/connect/refresh-lock.ts';
 import { addAccount } from '../../shared/app/tenants/registry.ts';
 import { normalizeInstanceUrl } from '../../shared/domain/account.ts';
 import { AuthError, TransientPlatformError, ValidationError } from '../../shared/domain/errors.ts';
+import { OAuthGrantError } from '../../shared/ports/oauth.ts';
 import { VaultOpenError } from '../../shared/ports/vault.ts';
 import { createPlatformFactory, type PlatformFactory } from '../../shared/runtime/platforms.ts';
 import { createTestTable, dynaliteBackend, useDynamoBackend } from '../support/backends.ts';
@@ -106,7 +109,14 @@ async function setup(oauth: MastodonOAuthOptions = {}): Promise<Setup> {
     }),
     connect: (input = {}, consentAs = owner.id) =>
       connectMastodon(
-        { registry: store, credentials, clock, logger },
+        {
+          registry: store,
+          credentials,
+          clock,
+          logger,
+          receiver: startLoopbackReceiver,
+          mastodon: createMastodonOAuth(),
+        },
         {
           clientId: 'acme',
           instance: sandbox.baseUrl,
@@ -205,7 +215,13 @@ describe('connect mastodon', () => {
     // Prepare: a flow whose code is intercepted on its way to the receiver
     let code = '';
     const connecting = connectMastodon(
-      { registry: s.store, credentials: s.credentials, clock: s.clock },
+      {
+        registry: s.store,
+        credentials: s.credentials,
+        clock: s.clock,
+        receiver: startLoopbackReceiver,
+        mastodon: createMastodonOAuth(),
+      },
       {
         clientId: 'acme',
         instance: s.sandbox.baseUrl,

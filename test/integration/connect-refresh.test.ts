@@ -1,10 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startLoopbackReceiver } from '../../shared/adapters/oauth/loopback-receiver.ts';
+import { XOAuthClient } from '../../shared/adapters/x/x-oauth-client.ts';
 import { XPlatform } from '../../shared/adapters/x/x-platform.ts';
 import { connectX } from '../../shared/app/connect/connect-x.ts';
-import { OAuthGrantError, XOAuthClient } from '../../shared/app/connect/oauth-client.ts';
-import { type CredentialVault, createXTokenProvider } from '../../shared/app/connect/token-provider.ts';
+import { createXTokenProvider } from '../../shared/app/connect/token-provider.ts';
 import type { AccountRef } from '../../shared/domain/account.ts';
 import { AuthError, TransientPlatformError } from '../../shared/domain/errors.ts';
+import type { CredentialVault } from '../../shared/ports/credentials.ts';
+import { OAuthGrantError } from '../../shared/ports/oauth.ts';
 import { dynaliteBackend, useDynamoBackend } from '../support/backends.ts';
 import { ACME, approveInBrowser, type ConnectWorld, startConnectWorld } from './connect-support.ts';
 
@@ -17,7 +20,14 @@ beforeEach(async () => {
   w = await startConnectWorld(db);
   await w.store.putClient(ACME);
   const { account } = await connectX(
-    { registry: w.store, credentials: w.credentials, oauth: w.oauth, me: w.me, clock: w.clock },
+    {
+      registry: w.store,
+      credentials: w.credentials,
+      oauth: w.oauth,
+      me: w.me,
+      clock: w.clock,
+      receiver: startLoopbackReceiver,
+    },
     { clientId: 'acme', onAuthorizeUrl: (url) => void approveInBrowser(url) },
   );
   ref = { clientId: account.clientId, accountId: account.accountId };

@@ -10,9 +10,9 @@ import { VirtualClock } from '../../shared/adapters/clock.ts';
 import { DynamoCredentialStore } from '../../shared/adapters/dynamo/credential-store.ts';
 import { DynamoStore } from '../../shared/adapters/dynamo/store.ts';
 import { MemoryLogger } from '../../shared/adapters/logger.ts';
+import { MemoryRefreshLock } from '../../shared/adapters/memory/refresh-lock.ts';
 import { LocalVault } from '../../shared/adapters/vault/local-vault.ts';
-import { XOAuthClient } from '../../shared/app/connect/oauth-client.ts';
-import { MemoryRefreshLock } from '../../shared/app/connect/refresh-lock.ts';
+import { XOAuthClient } from '../../shared/adapters/x/x-oauth-client.ts';
 import { createXTokenProvider } from '../../shared/app/connect/token-provider.ts';
 import { startLocalDynamo } from '../../shared/runtime/local-dynamo.ts';
 

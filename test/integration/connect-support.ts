@@ -5,11 +5,11 @@ import { createWorld, type World, type WorldUser } from '../../sandbox/world.ts'
 import { startXSandbox, type XSandbox } from '../../sandbox/x/server.ts';
 import { VirtualClock } from '../../shared/adapters/clock.ts';
 import { DynamoCredentialStore } from '../../shared/adapters/dynamo/credential-store.ts';
+import { DynamoRefreshLock } from '../../shared/adapters/dynamo/refresh-lock.ts';
 import { DynamoStore } from '../../shared/adapters/dynamo/store.ts';
 import { LocalVault } from '../../shared/adapters/vault/local-vault.ts';
+import { XOAuthClient } from '../../shared/adapters/x/x-oauth-client.ts';
 import { XPlatform } from '../../shared/adapters/x/x-platform.ts';
-import { XOAuthClient } from '../../shared/app/connect/oauth-client.ts';
-import { DynamoRefreshLock } from '../../shared/app/connect/refresh-lock.ts';
 import type { ClientRecord } from '../../shared/domain/account.ts';
 import { createTestTable, type useDynamoBackend } from '../support/backends.ts';
 

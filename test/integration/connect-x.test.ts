@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startLoopbackReceiver } from '../../shared/adapters/oauth/loopback-receiver.ts';
 import { connectX } from '../../shared/app/connect/connect-x.ts';
-import { startLoopbackReceiver } from '../../shared/app/connect/loopback.ts';
-import { OAuthGrantError } from '../../shared/app/connect/oauth-client.ts';
 import { addAccount } from '../../shared/app/tenants/registry.ts';
 import { ValidationError } from '../../shared/domain/errors.ts';
+import { OAuthGrantError } from '../../shared/ports/oauth.ts';
 import { dynaliteBackend, useDynamoBackend } from '../support/backends.ts';
 import { ACME, approveInBrowser, type ConnectWorld, startConnectWorld } from './connect-support.ts';
 
@@ -20,7 +20,14 @@ afterEach(async () => {
 });
 
 function deps() {
-  return { registry: w.store, credentials: w.credentials, oauth: w.oauth, me: w.me, clock: w.clock };
+  return {
+    registry: w.store,
+    credentials: w.credentials,
+    oauth: w.oauth,
+    me: w.me,
+    clock: w.clock,
+    receiver: startLoopbackReceiver,
+  };
 }
 
 describe('connect x', () => {

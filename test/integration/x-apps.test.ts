@@ -3,6 +3,7 @@
  * app connects, reads and refreshes through it; a client without one through the deployment's; the
  * sandbox says which app (OAuth client id) it saw on each account's requests and refreshes.
  */
+
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,11 +12,13 @@ import { createWorld } from '../../sandbox/world.ts';
 import { startXSandbox, type XSandbox } from '../../sandbox/x/server.ts';
 import { VirtualClock } from '../../shared/adapters/clock.ts';
 import { DynamoCredentialStore } from '../../shared/adapters/dynamo/credential-store.ts';
+import { DynamoRefreshLock } from '../../shared/adapters/dynamo/refresh-lock.ts';
 import { DynamoStore } from '../../shared/adapters/dynamo/store.ts';
+import { startLoopbackReceiver } from '../../shared/adapters/oauth/loopback-receiver.ts';
 import { LocalVault } from '../../shared/adapters/vault/local-vault.ts';
+import { xOAuthApps } from '../../shared/adapters/x/x-oauth-client.ts';
 import { XPlatform } from '../../shared/adapters/x/x-platform.ts';
 import { connectX } from '../../shared/app/connect/connect-x.ts';
-import { DynamoRefreshLock } from '../../shared/app/connect/refresh-lock.ts';
 import { createXTokenProvider } from '../../shared/app/connect/token-provider.ts';
 import {
   setXAppSecret,
@@ -71,11 +74,11 @@ async function start() {
     registry: store,
     credentials,
     deployment: { clientId: DEPLOYMENT.clientId, secret: async () => DEPLOYMENT.clientSecret },
-    endpoints: {
+    oauthApp: xOAuthApps({
       authorizeUrl: `${sandbox.baseUrl}/i/oauth2/authorize`,
       tokenUrl: `${sandbox.baseUrl}/2/oauth2/token`,
       clock,
-    },
+    }),
   };
   const me = (accessToken: string) => new XPlatform({ baseUrl: sandbox.baseUrl, accessToken }).me();
   const connect = async (clientId: string, ownerIndex: number) => {
@@ -83,7 +86,7 @@ async function start() {
     const oauth = await xOAuthClientFor(deps, clientId);
     return (
       await connectX(
-        { registry: store, credentials, oauth, me, clock },
+        { registry: store, credentials, oauth, me, clock, receiver: startLoopbackReceiver },
         { clientId, onAuthorizeUrl: (url) => void approveInBrowser(url) },
       )
     ).account;
@@ -172,6 +175,7 @@ describe('one X app per client', () => {
         oauth: deployment,
         me: async () => ({}) as never,
         clock: s.clock,
+        receiver: startLoopbackReceiver,
       },
       { clientId: 'acme', onAuthorizeUrl: () => undefined },
     ).catch((error: unknown) => error);

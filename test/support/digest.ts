@@ -5,6 +5,7 @@ import { VirtualClock } from '../../shared/adapters/clock.ts';
 import { DynamoDigestStore } from '../../shared/adapters/dynamo/digest-store.ts';
 import { StoreError } from '../../shared/adapters/dynamo/errors.ts';
 import { DynamoStore } from '../../shared/adapters/dynamo/store.ts';
+import { mimeComposer } from '../../shared/adapters/mime/mime-composer.ts';
 import { OutboxMailer } from '../../shared/adapters/outbox/outbox-mailer.ts';
 import type { AgencyInfo } from '../../shared/app/digest/build.ts';
 import type { DigestSendDeps } from '../../shared/app/digest/send.ts';
@@ -61,6 +62,7 @@ export function sendDeps(
     samples: world.digests,
     runs: world.digests,
     mailer,
+    composer: mimeComposer,
     clock: world.clock,
     agency: TEST_AGENCY,
     keys: TEST_KEY,

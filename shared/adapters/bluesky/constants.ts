@@ -4,7 +4,7 @@
  */
 import type { PlatformLimits } from '../../ports/platform.ts';
 
-export const BLUESKY_DEFAULT_SERVICE = 'https://bsky.social';
+export { BLUESKY_DEFAULT_SERVICE } from '../../ports/bluesky-session.ts';
 export const FOLLOW_COLLECTION = 'app.bsky.graph.follow';
 
 /**

@@ -11,9 +11,9 @@
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import { cleanText, safeHttpUrl } from '../../domain/digest/html.ts';
 import { type DigestModel, digestSubject } from '../../domain/digest/model.ts';
-import { digestCsvFilename } from '../../domain/digest/render-csv.ts';
 import { type RollupModel, rollupSubject } from '../../domain/digest/rollup.ts';
 import { ValidationError } from '../../domain/errors.ts';
+import { digestCsvFilename } from '../../presentation/digest/render-csv.ts';
 
 /** A bare address: no display name, no whitespace, nothing that could break a header. */
 const ADDRESS = /^[^\s<>@,;:"()[\]\\]+@[^\s<>@,;:"()[\]\\]+\.[^\s<>@,;:"()[\]\\]+$/;

@@ -49,9 +49,6 @@ import { type InviteRefusal, inviteRefusalText } from '../../domain/invites/invi
 import type { Actor } from '../../ports/console.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type { Network } from '../../ports/platform.ts';
-import { type ConsoleAuth, cookie, parseCookies } from './auth.ts';
-import { html } from './html.ts';
-import { sameToken } from './local-auth.ts';
 import {
   auditPage,
   type Branding,
@@ -64,7 +61,10 @@ import {
   noticePage,
   oneSidedPage,
   type WebPage,
-} from './pages.ts';
+} from '../../presentation/console/pages.ts';
+import { html } from '../../presentation/html.ts';
+import { type ConsoleAuth, cookie, parseCookies } from './auth.ts';
+import { sameToken } from './local-auth.ts';
 
 export interface WebRequest {
   method: string;

@@ -25,19 +25,6 @@
 import * as z from 'zod';
 import type { AccountRecord, ClientRecord } from '../../domain/account.ts';
 import {
-  approvalPageHeaders,
-  type PageBrand,
-  parseApprovalForm,
-  type RefusalReason,
-  refusalHttpStatus,
-  renderApprovalPage,
-  renderProblemPage,
-  renderRefusalPage,
-  renderResultPage,
-  renderUnsubscribedPage,
-  renderUnsubscribePage,
-} from '../../domain/approval/page.ts';
-import {
   type ApprovalKeys,
   type ApprovalTokenPayload,
   MAX_TOKEN_LENGTH,
@@ -52,6 +39,19 @@ import type { ApprovalUseStore, DigestOptOutStore, StoredApprovalUse } from '../
 import type { Logger } from '../../ports/logger.ts';
 import type { AccountStateStore, RegistryStore } from '../../ports/store.ts';
 import type { TaskStore } from '../../ports/tasks.ts';
+import {
+  approvalPageHeaders,
+  type PageBrand,
+  parseApprovalForm,
+  type RefusalReason,
+  refusalHttpStatus,
+  renderApprovalPage,
+  renderProblemPage,
+  renderRefusalPage,
+  renderResultPage,
+  renderUnsubscribedPage,
+  renderUnsubscribePage,
+} from '../../presentation/approval/page.ts';
 import { auditDecision } from '../console/audit.ts';
 import { candidateOfTask } from '../digest/users.ts';
 import { decideApprovals } from '../engine/approve.ts';

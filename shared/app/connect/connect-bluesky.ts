@@ -1,19 +1,14 @@
-import {
-  BLUESKY_DEFAULT_SERVICE,
-  type BlueskySession,
-  createBlueskyPlatform,
-} from '../../adapters/bluesky/bluesky-platform.ts';
 import { resolveObserveSettings } from '../../config/observe-settings.ts';
 import { type AccountRecord, accountKey, normalizeInstanceUrl } from '../../domain/account.ts';
 import { AuthError, ValidationError } from '../../domain/errors.ts';
 import { UNKNOWN_PLATFORM_USER_ID } from '../../domain/tenants/tenant.ts';
+import { BLUESKY_DEFAULT_SERVICE, type BlueskyLogin } from '../../ports/bluesky-session.ts';
 import type { Clock } from '../../ports/clock.ts';
+import type { CredentialVault } from '../../ports/credentials.ts';
 import type { Logger } from '../../ports/logger.ts';
-import type { PlatformUser } from '../../ports/platform.ts';
 import type { RegistryStore } from '../../ports/store.ts';
 import { requireClient } from '../tenants/registry.ts';
 import { checkDeclaredHandle, chooseAccount } from './choose-account.ts';
-import type { CredentialVault } from './token-provider.ts';
 
 /**
  * `followback connect bluesky --client acme --handle shop.bsky.social`: Bluesky has no OAuth for
@@ -41,18 +36,10 @@ export interface ConnectBlueskyDeps {
   clock: Clock;
   logger?: Logger | undefined;
   /**
-   * Logs in and reads the owner's profile (default: the Bluesky adapter on `service`).
-   * Returns the session to store.
+   * Logs in and reads the owner's profile (the Bluesky adapter: adapters/bluesky/bluesky-login.ts
+   * `blueskyLogin`). Returns the session to store.
    */
-  login?:
-    | ((input: {
-        service: string;
-        identifier: string;
-        password: string;
-      }) => Promise<{ session: BlueskySession; user: PlatformUser }>)
-    | undefined;
-  /** Per-request timeout of the login (default 10 s). */
-  requestTimeoutMs?: number | undefined;
+  login: BlueskyLogin;
 }
 
 export interface ConnectBlueskyInput {
@@ -100,8 +87,7 @@ export async function connectBluesky(
     }
   }
 
-  const login = deps.login ?? ((args) => defaultLogin(args, deps));
-  const { session, user } = await login({ service, identifier, password: appPassword });
+  const { session, user } = await deps.login({ service, identifier, password: appPassword });
   if (session.did !== user.id) {
     throw new AuthError('the Bluesky session and the profile name different accounts', {
       details: { service },
@@ -184,26 +170,4 @@ export async function connectBluesky(
 function withoutInstance(account: AccountRecord): AccountRecord {
   const { instanceUrl: _dropped, ...rest } = account;
   return rest;
-}
-
-/** createSession through the adapter, then the owner's profile. */
-async function defaultLogin(
-  input: { service: string; identifier: string; password: string },
-  deps: Pick<ConnectBlueskyDeps, 'clock' | 'requestTimeoutMs'>,
-): Promise<{ session: BlueskySession; user: PlatformUser }> {
-  let latest: BlueskySession | undefined;
-  const platform = createBlueskyPlatform({
-    service: input.service,
-    identifier: input.identifier,
-    password: input.password,
-    clock: deps.clock,
-    timeoutMs: deps.requestTimeoutMs ?? 10_000,
-    onSession: (session) => {
-      latest = session;
-    },
-  });
-  const user = await platform.me();
-  const session = latest ?? platform.session;
-  if (session === undefined) throw new AuthError('Bluesky gave no session for the app password');
-  return { session, user };
 }

@@ -1,23 +1,16 @@
-import * as z from 'zod';
 import { resolveObserveSettings } from '../../config/observe-settings.ts';
 import { type AccountRecord, accountKey, normalizeInstanceUrl } from '../../domain/account.ts';
-import {
-  AuthError,
-  ConfigError,
-  MalformedResponseError,
-  TransientPlatformError,
-  ValidationError,
-} from '../../domain/errors.ts';
+import { ValidationError } from '../../domain/errors.ts';
 import { UNKNOWN_PLATFORM_USER_ID } from '../../domain/tenants/tenant.ts';
 import type { Clock } from '../../ports/clock.ts';
+import type { CredentialVault } from '../../ports/credentials.ts';
 import type { Logger } from '../../ports/logger.ts';
+import type { MastodonCredentialAccount, MastodonOAuth } from '../../ports/mastodon-oauth.ts';
+import type { RedirectReceiverFactory } from '../../ports/oauth.ts';
 import type { RegistryStore } from '../../ports/store.ts';
 import { requireClient } from '../tenants/registry.ts';
 import { checkDeclaredHandle, chooseAccount } from './choose-account.ts';
-import { type LoopbackReceiver, startLoopbackReceiver } from './loopback.ts';
-import { OAuthGrantError } from './oauth-client.ts';
 import { createPkce, createState } from './pkce.ts';
-import type { CredentialVault } from './token-provider.ts';
 
 /**
  * `followback connect mastodon --client acme --instance example.social`: the instance's OAuth 2.0
@@ -51,12 +44,10 @@ export interface ConnectMastodonDeps {
   credentials: Pick<CredentialVault, 'put'>;
   clock: Clock;
   logger?: Logger | undefined;
-  /** Starts the redirect receiver (default: a loopback server on 127.0.0.1, any free port). */
-  receiver?: ((state: string) => Promise<LoopbackReceiver>) | undefined;
-  /** For tests; default: the global fetch. */
-  fetch?: typeof fetch | undefined;
-  /** Per-request timeout of the calls to the instance (default 10 s). */
-  requestTimeoutMs?: number | undefined;
+  /** Starts the redirect receiver (the loopback server on 127.0.0.1: adapters/oauth/loopback-receiver.ts). */
+  receiver: RedirectReceiverFactory;
+  /** The instance's OAuth endpoints (adapters/mastodon/mastodon-oauth.ts `createMastodonOAuth`). */
+  mastodon: MastodonOAuth;
 }
 
 export interface ConnectMastodonInput {
@@ -96,30 +87,6 @@ export const MASTODON_OAUTH_SCOPES: readonly string[] = [
   'read:notifications',
 ];
 
-const metadataSchema = z.object({
-  authorization_endpoint: z.string().min(1),
-  token_endpoint: z.string().min(1),
-  code_challenge_methods_supported: z.array(z.string()).optional(),
-});
-
-const appSchema = z.object({
-  client_id: z.string().min(1),
-  client_secret: z.string().min(1),
-});
-
-const tokenSchema = z.object({
-  access_token: z.string().min(1),
-  token_type: z.string().regex(/^bearer$/i, 'must be Bearer'),
-  scope: z.string().optional(),
-});
-
-const credentialAccountSchema = z.object({
-  id: z.string().min(1).max(200),
-  username: z.string().min(1).max(200),
-  acct: z.string().min(1).max(400),
-  url: z.string().optional(),
-});
-
 export async function connectMastodon(
   deps: ConnectMastodonDeps,
   input: ConnectMastodonInput,
@@ -138,10 +105,7 @@ export async function connectMastodon(
     }
   }
   const state = createState();
-  const receiver = await (
-    deps.receiver ??
-    ((s: string) => startLoopbackReceiver({ state: s, timeoutMs: input.timeoutMs, port: input.redirectPort }))
-  )(state);
+  const receiver = await deps.receiver({ state, timeoutMs: input.timeoutMs, port: input.redirectPort });
   let code: string;
   let grant: MastodonPendingGrant;
   try {
@@ -177,7 +141,7 @@ export interface MastodonPendingGrant {
 
 /** Steps 1, 3 and 4: discovery, the app for `redirectUri`, and the URL the owner must open. */
 export async function beginMastodonGrant(
-  deps: Pick<ConnectMastodonDeps, 'fetch' | 'requestTimeoutMs'>,
+  deps: Pick<ConnectMastodonDeps, 'mastodon'>,
   input: {
     instanceUrl: string;
     redirectUri: string;
@@ -187,25 +151,17 @@ export async function beginMastodonGrant(
   },
 ): Promise<{ authorizeUrl: string; grant: MastodonPendingGrant; pkce: boolean }> {
   const instanceUrl = normalizeInstanceUrl(input.instanceUrl, 'instance');
-  const http = new InstanceHttp(instanceUrl, deps.fetch ?? fetch, deps.requestTimeoutMs ?? 10_000);
-  const endpoints = await discover(http, instanceUrl);
+  const endpoints = await deps.mastodon.discover(instanceUrl);
   const pkce = endpoints.pkce ? createPkce() : undefined;
-  const app = parseOrThrow(
-    'apps',
-    appSchema,
-    await http.json('apps', `${instanceUrl}/api/v1/apps`, {
-      method: 'POST',
-      json: {
-        client_name: input.appName ?? 'followback',
-        redirect_uris: input.redirectUri,
-        scopes: MASTODON_OAUTH_SCOPES.join(' '),
-        ...(input.website === undefined ? {} : { website: input.website }),
-      },
-    }),
-  );
+  const app = await deps.mastodon.registerApp(instanceUrl, {
+    clientName: input.appName ?? 'followback',
+    redirectUri: input.redirectUri,
+    scopes: MASTODON_OAUTH_SCOPES.join(' '),
+    website: input.website,
+  });
   const authorize = new URL(endpoints.authorize);
   authorize.searchParams.set('response_type', 'code');
-  authorize.searchParams.set('client_id', app.client_id);
+  authorize.searchParams.set('client_id', app.clientId);
   authorize.searchParams.set('redirect_uri', input.redirectUri);
   authorize.searchParams.set('scope', MASTODON_OAUTH_SCOPES.join(' '));
   authorize.searchParams.set('state', input.state);
@@ -220,8 +176,8 @@ export async function beginMastodonGrant(
       instanceUrl,
       tokenEndpoint: endpoints.token,
       redirectUri: input.redirectUri,
-      appClientId: app.client_id,
-      appClientSecret: app.client_secret,
+      appClientId: app.clientId,
+      appClientSecret: app.clientSecret,
       ...(pkce === undefined ? {} : { codeVerifier: pkce.verifier }),
     },
   };
@@ -229,28 +185,23 @@ export async function beginMastodonGrant(
 
 /** Steps 5–7: the code exchanged, who approved, the token and the account stored. */
 export async function finishMastodonGrant(
-  deps: ConnectMastodonDeps,
+  deps: Omit<ConnectMastodonDeps, 'receiver'>,
   input: { clientId: string; accountId?: string | undefined },
   grant: MastodonPendingGrant,
   code: string,
 ): Promise<ConnectMastodonResult> {
   const client = await requireClient(deps.registry, input.clientId);
   const instanceUrl = grant.instanceUrl;
-  const http = new InstanceHttp(instanceUrl, deps.fetch ?? fetch, deps.requestTimeoutMs ?? 10_000);
-  const answer = await http.json('oauth/token', grant.tokenEndpoint, {
-    method: 'POST',
-    form: {
-      grant_type: 'authorization_code',
-      code,
-      client_id: grant.appClientId,
-      client_secret: grant.appClientSecret,
-      redirect_uri: grant.redirectUri,
-      scope: MASTODON_OAUTH_SCOPES.join(' '),
-      ...(grant.codeVerifier === undefined ? {} : { code_verifier: grant.codeVerifier }),
-    },
+  const token = await deps.mastodon.exchangeCode(instanceUrl, {
+    tokenEndpoint: grant.tokenEndpoint,
+    code,
+    clientId: grant.appClientId,
+    clientSecret: grant.appClientSecret,
+    redirectUri: grant.redirectUri,
+    scope: MASTODON_OAUTH_SCOPES.join(' '),
+    codeVerifier: grant.codeVerifier,
   });
-  const token = parseOrThrow('oauth/token', tokenSchema, answer);
-  const accessToken = token.access_token;
+  const accessToken = token.accessToken;
   const granted = (token.scope ?? MASTODON_OAUTH_SCOPES.join(' ')).split(/[\s+]+/).filter(Boolean);
   const pkce = grant.codeVerifier;
 
@@ -261,14 +212,7 @@ export async function finishMastodonGrant(
       { details: { missing } },
     );
   }
-  const me = parseOrThrow(
-    'accounts/verify_credentials',
-    credentialAccountSchema,
-    await http.json('accounts/verify_credentials', `${instanceUrl}/api/v1/accounts/verify_credentials`, {
-      method: 'GET',
-      token: accessToken,
-    }),
-  );
+  const me = await deps.mastodon.verifyCredentials(instanceUrl, accessToken);
   const handle = fullHandle(me, instanceUrl);
   const username = handle.split('@')[0]!.toLowerCase();
   const ref = await chooseAccount(deps.registry, input, 'mastodon', handle, {
@@ -352,39 +296,6 @@ export async function finishMastodonGrant(
   };
 }
 
-/** The instance's authorize and token endpoints, and whether it takes PKCE. */
-async function discover(
-  http: InstanceHttp,
-  instanceUrl: string,
-): Promise<{ authorize: string; token: string; pkce: boolean }> {
-  const fallback = {
-    authorize: `${instanceUrl}/oauth/authorize`,
-    token: `${instanceUrl}/oauth/token`,
-    pkce: false,
-  };
-  const answer = await http.optionalJson(
-    'oauth metadata',
-    `${instanceUrl}/.well-known/oauth-authorization-server`,
-  );
-  const metadata = metadataSchema.safeParse(answer);
-  if (!metadata.success) return fallback;
-  const sameOrigin = (raw: string) => {
-    try {
-      return new URL(raw).origin === instanceUrl;
-    } catch {
-      return false;
-    }
-  };
-  const { authorization_endpoint: authorize, token_endpoint: token } = metadata.data;
-  // The endpoints must be the instance's own: a token or a code never goes anywhere else.
-  if (!sameOrigin(authorize) || !sameOrigin(token)) return fallback;
-  return {
-    authorize,
-    token,
-    pkce: metadata.data.code_challenge_methods_supported?.includes('S256') ?? false,
-  };
-}
-
 /** `read` covers `read:*`, `write` covers `write:*`, the legacy `follow` covers the follow parts. */
 function scopeGranted(granted: readonly string[], needed: string): boolean {
   if (granted.includes(needed)) return true;
@@ -394,7 +305,7 @@ function scopeGranted(granted: readonly string[], needed: string): boolean {
 }
 
 /** `user@instance`: the acct of a local account has no domain; the profile URL (or the instance) gives it. */
-function fullHandle(me: z.infer<typeof credentialAccountSchema>, instanceUrl: string): string {
+function fullHandle(me: MastodonCredentialAccount, instanceUrl: string): string {
   if (me.acct.includes('@')) return me.acct;
   let domain = new URL(instanceUrl).hostname;
   if (me.url !== undefined) {
@@ -406,107 +317,4 @@ function fullHandle(me: z.infer<typeof credentialAccountSchema>, instanceUrl: st
     }
   }
   return `${me.username}@${domain}`;
-}
-
-function parseOrThrow<S extends z.ZodType>(endpoint: string, schema: S, body: unknown): z.infer<S> {
-  const parsed = schema.safeParse(body);
-  if (!parsed.success) {
-    // Name the fields, never the values (an answer may hold a token).
-    const fields = parsed.error.issues.map((issue) => issue.path.join('.') || '(body)').join(', ');
-    throw new MalformedResponseError(`Mastodon ${endpoint}: unexpected answer at ${fields}`, {
-      details: { endpoint },
-    });
-  }
-  return parsed.data;
-}
-
-const errorSchema = z.object({ error: z.string().max(300), error_description: z.string().optional() });
-
-/** A request to the instance: a JSON or form body, with the user's token when it acts for them. */
-interface InstanceRequest {
-  method: 'GET' | 'POST';
-  json?: Record<string, unknown>;
-  form?: Record<string, string>;
-  token?: string;
-}
-
-/** JSON requests to one instance; errors name the endpoint and the instance's error, never a secret. */
-class InstanceHttp {
-  readonly #instance: string;
-  readonly #fetch: typeof fetch;
-  readonly #timeoutMs: number;
-
-  constructor(instance: string, fetchImpl: typeof fetch, timeoutMs: number) {
-    this.#instance = instance;
-    this.#fetch = fetchImpl;
-    this.#timeoutMs = timeoutMs;
-  }
-
-  /** The JSON of a 200 answer, or undefined for anything else (a missing optional endpoint). */
-  async optionalJson(endpoint: string, url: string): Promise<unknown> {
-    const response = await this.#send(endpoint, url, { method: 'GET' });
-    if (!response.ok) return undefined;
-    return response.json().catch(() => undefined);
-  }
-
-  async json(endpoint: string, url: string, request: InstanceRequest): Promise<unknown> {
-    const response = await this.#send(endpoint, url, request);
-    const text = await response.text().catch(() => '');
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = undefined;
-    }
-    const details = { endpoint, instance: this.#instance, status: response.status };
-    if (response.status === 429 || response.status >= 500) {
-      throw new TransientPlatformError(`Mastodon ${endpoint} failed: HTTP ${response.status}`, { details });
-    }
-    if (!response.ok) {
-      const error = errorSchema.safeParse(body);
-      const code = error.success ? error.data.error.slice(0, 200) : `HTTP ${response.status}`;
-      const description = error.success ? (error.data.error_description ?? '').slice(0, 200) : '';
-      const message = `${this.#instance} refused ${endpoint}: ${code}${description ? ` (${description})` : ''}`;
-      if (endpoint === 'oauth/token') {
-        if (response.status === 401) throw new ConfigError(message, { details });
-        throw new OAuthGrantError(error.success ? error.data.error : `http_${response.status}`, message, {
-          details,
-        });
-      }
-      if (response.status === 401 || response.status === 403) throw new AuthError(message, { details });
-      throw new ValidationError(message, { details });
-    }
-    if (body === undefined) {
-      throw new MalformedResponseError(`Mastodon ${endpoint}: the answer is not JSON`, { details });
-    }
-    return body;
-  }
-
-  async #send(endpoint: string, url: string, request: InstanceRequest): Promise<Response> {
-    const headers: Record<string, string> = { accept: 'application/json' };
-    let body: string | undefined;
-    if (request.json !== undefined) {
-      headers['content-type'] = 'application/json';
-      body = JSON.stringify(request.json);
-    } else if (request.form !== undefined) {
-      headers['content-type'] = 'application/x-www-form-urlencoded';
-      body = new URLSearchParams(request.form).toString();
-    }
-    if (request.token !== undefined) headers.authorization = `Bearer ${request.token}`;
-    try {
-      return await this.#fetch(url, {
-        method: request.method,
-        headers,
-        body,
-        signal: AbortSignal.timeout(this.#timeoutMs),
-        redirect: 'error',
-      });
-    } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause;
-      throw new TransientPlatformError(
-        `Mastodon ${endpoint} on ${this.#instance} failed: ${cause?.code ?? (error as Error).name}`,
-        { details: { endpoint, instance: this.#instance } },
-      );
-    }
-  }
 }

@@ -4,15 +4,14 @@ import { type AccountRecord, accountKey } from '../../domain/account.ts';
 import { ValidationError } from '../../domain/errors.ts';
 import { UNKNOWN_PLATFORM_USER_ID } from '../../domain/tenants/tenant.ts';
 import type { Clock } from '../../ports/clock.ts';
+import type { CredentialVault } from '../../ports/credentials.ts';
 import type { Logger } from '../../ports/logger.ts';
+import type { OAuthApp, RedirectReceiverFactory, TokenSet } from '../../ports/oauth.ts';
 import type { PlatformUser } from '../../ports/platform.ts';
 import type { RegistryStore } from '../../ports/store.ts';
 import { requireClient } from '../tenants/registry.ts';
 import { checkDeclaredHandle, chooseAccount } from './choose-account.ts';
-import { type LoopbackReceiver, startLoopbackReceiver } from './loopback.ts';
-import type { OAuthTokenClient, TokenSet } from './oauth-client.ts';
 import { createPkce, createState } from './pkce.ts';
-import type { CredentialVault } from './token-provider.ts';
 
 /**
  * `followback connect x --client acme`: X's OAuth 2.0 Authorization Code flow with PKCE and a
@@ -35,22 +34,13 @@ export interface ConnectXDeps {
   registry: RegistryStore;
   credentials: Pick<CredentialVault, 'put'>;
   /** The OAuth client of the X app the client's accounts use (x-apps.ts: `xOAuthClientFor`). */
-  oauth: OAuthTokenClient & {
-    /** The app's OAuth 2.0 Client ID. */
-    readonly clientId?: string | undefined;
-    authorizeUrl(input: {
-      redirectUri: string;
-      state: string;
-      codeChallenge: string;
-      scopes: readonly string[];
-    }): string;
-  };
+  oauth: OAuthApp;
   /** `GET /2/users/me` with the given access token. */
   me(accessToken: string): Promise<PlatformUser>;
   clock: Clock;
   logger?: Logger | undefined;
-  /** Starts the redirect receiver (default: a loopback server on 127.0.0.1, any free port). */
-  receiver?: ((state: string) => Promise<LoopbackReceiver>) | undefined;
+  /** Starts the redirect receiver (the loopback server on 127.0.0.1: adapters/oauth/loopback-receiver.ts). */
+  receiver: RedirectReceiverFactory;
 }
 
 export interface ConnectXInput {
@@ -99,10 +89,7 @@ export async function connectX(deps: ConnectXDeps, input: ConnectXInput): Promis
   const scopes = input.scopes ?? X_OAUTH_SCOPES;
   const pkce = createPkce();
   const state = createState();
-  const receiver = await (
-    deps.receiver ??
-    ((s: string) => startLoopbackReceiver({ state: s, timeoutMs: input.timeoutMs, port: input.redirectPort }))
-  )(state);
+  const receiver = await deps.receiver({ state, timeoutMs: input.timeoutMs, port: input.redirectPort });
   let tokens: TokenSet;
   try {
     const url = deps.oauth.authorizeUrl({

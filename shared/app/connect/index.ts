@@ -1,4 +1,9 @@
-/** Connecting accounts (X and Mastodon: OAuth 2.0; Bluesky: an app password) and keeping their tokens fresh. */
+/**
+ * Connecting accounts (X and Mastodon: OAuth 2.0; Bluesky: an app password) and keeping their
+ * tokens fresh. The use cases take their ports as arguments (shared/ports: credentials, locks,
+ * oauth, mastodon-oauth, bluesky-session); the adapters live in shared/adapters (x/x-oauth-client,
+ * mastodon/mastodon-oauth, bluesky/bluesky-login, oauth/loopback-receiver, dynamo|memory/refresh-lock).
+ */
 export {
   type ConnectBlueskyDeps,
   type ConnectBlueskyInput,
@@ -13,17 +18,7 @@ export {
   MASTODON_OAUTH_SCOPES,
 } from './connect-mastodon.ts';
 export { type ConnectXDeps, type ConnectXInput, type ConnectXResult, connectX } from './connect-x.ts';
-export { ConnectTimeoutError, type LoopbackReceiver, startLoopbackReceiver } from './loopback.ts';
-export {
-  createXOAuthClient,
-  OAuthGrantError,
-  type OAuthTokenClient,
-  type TokenSet,
-  XOAuthClient,
-  type XOAuthClientOptions,
-} from './oauth-client.ts';
 export { createPkce, createState, s256 } from './pkce.ts';
-export { DynamoRefreshLock, MemoryRefreshLock, REFRESH_LOCK_SK, type RefreshLock } from './refresh-lock.ts';
 export {
   type AccessTokenProvider,
   type CredentialVault,

@@ -1,21 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import type { Credentials, StoredCredentials } from '../../adapters/dynamo/credential-store.ts';
-import type { AccessTokenProvider } from '../../adapters/x/x-platform.ts';
 import { type AccountRef, accountKey } from '../../domain/account.ts';
 import { AuthError, ConflictError, TransientPlatformError } from '../../domain/errors.ts';
+import type { Network } from '../../domain/network.ts';
 import type { Clock } from '../../ports/clock.ts';
+import type {
+  AccessTokenProvider,
+  Credentials,
+  CredentialVault,
+  StoredCredentials,
+} from '../../ports/credentials.ts';
+import type { RefreshLock } from '../../ports/locks.ts';
 import type { Logger } from '../../ports/logger.ts';
-import type { Network } from '../../ports/platform.ts';
-import type { OAuthTokenClient } from './oauth-client.ts';
-import type { RefreshLock } from './refresh-lock.ts';
+import type { OAuthTokenClient } from '../../ports/oauth.ts';
 
-export type { AccessTokenProvider };
-
-/** The part of the credential store (DynamoCredentialStore) the provider uses. */
-export interface CredentialVault {
-  get(ref: AccountRef, network: Network): Promise<StoredCredentials | undefined>;
-  put(ref: AccountRef, network: Network, credentials: Credentials, expectedVersion?: number): Promise<number>;
-}
+export type { AccessTokenProvider, CredentialVault };
 
 export interface TokenProviderOptions {
   /** Sealed credentials (the vault opens them with the account's context). */

@@ -1,9 +1,8 @@
 import type { AccountRecord, ClientRecord } from '../../domain/account.ts';
 import { AuthError, ConfigError, ValidationError } from '../../domain/errors.ts';
-import type { Clock } from '../../ports/clock.ts';
+import type { CredentialVault } from '../../ports/credentials.ts';
+import type { OAuthApp, OAuthTokenClient } from '../../ports/oauth.ts';
 import type { RegistryStore } from '../../ports/store.ts';
-import { type OAuthTokenClient, XOAuthClient } from './oauth-client.ts';
-import type { CredentialVault } from './token-provider.ts';
 
 /**
  * One X app per client, where an agency wants it: a client's accounts connect and refresh through
@@ -26,18 +25,14 @@ export interface DeploymentXApp {
   secret?: (() => Promise<string>) | undefined;
 }
 
-export interface XAppEndpoints {
-  authorizeUrl: string;
-  tokenUrl: string;
-  clock: Clock;
-  timeoutMs?: number | undefined;
-}
+/** Makes the OAuth client of one X app on X's endpoints (adapters/x/x-oauth-client.ts `xOAuthApps`). */
+export type XOAuthAppFactory = (app: { clientId: string; clientSecret?: string | undefined }) => OAuthApp;
 
 export interface XAppDeps {
   registry: Pick<RegistryStore, 'getClient'>;
   credentials: CredentialVault;
   deployment: DeploymentXApp;
-  endpoints: XAppEndpoints;
+  oauthApp: XOAuthAppFactory;
 }
 
 /** Seals and stores a client's X app secret (read from a prompt or stdin by `followback x-app secret`). */
@@ -59,7 +54,7 @@ export async function setXAppSecret(
 }
 
 /** The OAuth client of the X app that serves `clientId`'s accounts (connect, refresh). */
-export async function xOAuthClientFor(deps: XAppDeps, clientId: string): Promise<XOAuthClient> {
+export async function xOAuthClientFor(deps: XAppDeps, clientId: string): Promise<OAuthApp> {
   const client = await deps.registry.getClient(clientId);
   return oauthClientOf(deps, clientId, client);
 }
@@ -72,7 +67,7 @@ export function xTokenRefresherFor(
   deps: XAppDeps,
   account: Pick<AccountRecord, 'clientId' | 'accountId' | 'xAppClientId'>,
 ): Pick<OAuthTokenClient, 'refresh'> {
-  let opened: Promise<XOAuthClient> | undefined;
+  let opened: Promise<OAuthApp> | undefined;
   const open = async () => {
     const client = await deps.registry.getClient(account.clientId);
     const named = client?.xApp?.clientId;
@@ -99,17 +94,11 @@ async function oauthClientOf(
   deps: XAppDeps,
   clientId: string,
   client: ClientRecord | undefined,
-): Promise<XOAuthClient> {
-  const endpoints = {
-    authorizeUrl: deps.endpoints.authorizeUrl,
-    tokenUrl: deps.endpoints.tokenUrl,
-    clock: deps.endpoints.clock,
-    timeoutMs: deps.endpoints.timeoutMs,
-  };
+): Promise<OAuthApp> {
   const app = client?.xApp;
   if (app === undefined) {
     const secret = deps.deployment.secret === undefined ? undefined : await deps.deployment.secret();
-    return new XOAuthClient({ ...endpoints, clientId: deps.deployment.clientId, clientSecret: secret });
+    return deps.oauthApp({ clientId: deps.deployment.clientId, clientSecret: secret });
   }
   let secret: string | undefined;
   if (app.confidential) {
@@ -122,5 +111,5 @@ async function oauthClientOf(
     }
     secret = stored.credentials.accessToken;
   }
-  return new XOAuthClient({ ...endpoints, clientId: app.clientId, clientSecret: secret });
+  return deps.oauthApp({ clientId: app.clientId, clientSecret: secret });
 }

@@ -3,25 +3,14 @@
  * written to it, whoever made them: a console user, the digest's approval link, or the CLI.
  */
 import type { AccountRecord } from '../../domain/account.ts';
-import { csvRow } from '../../domain/digest/render-csv.ts';
 import type { Actor, AuditEntry, AuditStore } from '../../ports/console.ts';
+import { actorLabel } from '../../presentation/console/actor-label.ts';
+import { csvRow } from '../../presentation/digest/render-csv.ts';
+
+export { actorLabel };
 
 /** Most target ids one entry keeps (the detail gives the full count). */
 export const MAX_AUDIT_TARGETS = 500;
-
-/** Who did it, for people: "console: <email>", "approval link", "CLI", "invite: <id>". */
-export function actorLabel(actor: Actor): string {
-  switch (actor.kind) {
-    case 'console':
-      return `console: ${actor.id}`;
-    case 'approval-link':
-      return 'approval link';
-    case 'cli':
-      return 'CLI';
-    case 'invite':
-      return `invite: ${actor.id}`;
-  }
-}
 
 /**
  * Records an approval or a decline of `changed` on the account (nothing when nobody changed).

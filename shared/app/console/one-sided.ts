@@ -13,7 +13,6 @@
  */
 import type { AccountRecord, AccountRef } from '../../domain/account.ts';
 import type { DigestUser } from '../../domain/digest/model.ts';
-import { csvRow } from '../../domain/digest/render-csv.ts';
 import type { FollowTask } from '../../domain/engine/task.ts';
 import type { UnfollowSkipReason } from '../../domain/engine/unfollow.ts';
 import { RateLimitedError, UserGoneError, ValidationError } from '../../domain/errors.ts';
@@ -24,6 +23,7 @@ import type { Platform, PlatformUser } from '../../ports/platform.ts';
 import type { AccountStateStore, GraphStore, RegistryStore } from '../../ports/store.ts';
 import type { BucketStore, TaskStore } from '../../ports/tasks.ts';
 import type { UnfollowQueueStore } from '../../ports/unfollows.ts';
+import { csvRow } from '../../presentation/digest/render-csv.ts';
 import { unknownUser, userOfProfile, userOfTask } from '../digest/users.ts';
 import { wakeAct } from '../engine/approve.ts';
 import { blockUntil, loadFollowLimiters, takeFollow } from '../engine/limits.ts';

@@ -30,9 +30,6 @@ import {
   type OneSidedFollow,
   type PromiseAtRisk,
   type PromiseOutcome,
-  renderDigestCsv,
-  renderDigestHtml,
-  renderDigestText,
   type SkipRecord,
   WEEK_MS,
 } from '../../domain/digest/index.ts';
@@ -46,6 +43,7 @@ import type { Logger } from '../../ports/logger.ts';
 import type { PlatformUser } from '../../ports/platform.ts';
 import type { AccountStateStore, Changeset, GraphStore, RegistryStore } from '../../ports/store.ts';
 import type { BucketStore, TaskStore } from '../../ports/tasks.ts';
+import { renderDigestCsv, renderDigestHtml, renderDigestText } from '../../presentation/digest/index.ts';
 import {
   batchLink,
   candidateLink,

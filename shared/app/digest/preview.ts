@@ -3,9 +3,10 @@
  * `.html`, without sending it and without touching the digest run (so the real send still happens,
  * once). Used by `followback digest preview` and at the end of `npm start`'s simulated week.
  */
-import { OutboxMailer } from '../../adapters/outbox/outbox-mailer.ts';
 import type { ClientRecord } from '../../domain/account.ts';
 import { ValidationError } from '../../domain/errors.ts';
+import type { MailComposer } from '../../ports/mail-composer.ts';
+import type { KeptMailer } from '../../ports/mailer.ts';
 import type { AgencyInfo, DigestBuildDeps } from './build.ts';
 import { type DigestPeriod, digestScheduleOf, latestPeriod } from './schedule.ts';
 import { composeDigest, digestMessageId } from './send.ts';
@@ -18,8 +19,10 @@ export const LOCAL_AGENCY: AgencyInfo = {
 };
 
 export interface PreviewDeps extends Omit<DigestBuildDeps, 'agency'> {
-  /** The outbox directory, or a mailer on it. */
-  outbox: OutboxMailer | string;
+  /** The outbox (adapters/outbox/outbox-mailer.ts): a mailer that keeps each message as files. */
+  outbox: KeptMailer;
+  /** Builds the raw message (adapters/mime/mime-composer.ts `mimeComposer`). */
+  composer: MailComposer;
   agency?: AgencyInfo | undefined;
 }
 
@@ -55,8 +58,11 @@ export async function previewDigests(
   deps: PreviewDeps,
   options: PreviewOptions = {},
 ): Promise<PreviewResult[]> {
-  const outbox = typeof deps.outbox === 'string' ? new OutboxMailer({ dir: deps.outbox }) : deps.outbox;
-  const buildDeps: DigestBuildDeps = { ...deps, agency: deps.agency ?? LOCAL_AGENCY };
+  const outbox = deps.outbox;
+  const buildDeps: DigestBuildDeps & { composer: MailComposer } = {
+    ...deps,
+    agency: deps.agency ?? LOCAL_AGENCY,
+  };
   const at = options.at ?? deps.clock.now();
   let clients: ClientRecord[];
   if (options.clientId === undefined) {

@@ -3,14 +3,9 @@
  * per agency period (the agency's zone, weekday and hour; default Monday 08:00 UTC). The same
  * exactly-once delivery as the digests, on the run item `AGENCY` / `ROLLUP#<period>`.
  */
-import { buildRollupMime } from '../../adapters/mime/build-digest-mime.ts';
-import {
-  buildRollup,
-  type RollupModel,
-  renderRollupHtml,
-  renderRollupText,
-} from '../../domain/digest/index.ts';
+import { buildRollup, type RollupModel } from '../../domain/digest/index.ts';
 import type { DigestModel } from '../../domain/digest/model.ts';
+import { renderRollupHtml, renderRollupText } from '../../presentation/digest/index.ts';
 import { buildClientDigestModel, type DigestBuildDeps } from './build.ts';
 import { type DeliveryResult, deliverOnce } from './deliver.ts';
 import { type DigestPeriod, type DigestSchedule, digestDue, digestScheduleOf } from './schedule.ts';
@@ -71,7 +66,7 @@ export async function sendRollupForPeriod(
       messageId,
       compose: async () => {
         const { model, html, text } = await buildRollupParts(deps, period);
-        const raw = await buildRollupMime({
+        const raw = await deps.composer.rollup({
           model,
           html,
           text,

@@ -1,13 +1,14 @@
 /**
  * Sending one client's digest for its period, exactly once (deliver.ts): the period comes from the
- * client's own schedule (schedule.ts), the message from the store's facts (build.ts) and the MIME
- * builder, the delivery from a Mailer (SES v2 on AWS, the outbox locally).
+ * client's own schedule (schedule.ts), the message from the store's facts (build.ts) and the mail
+ * composer (a port: MIME by nodemailer in shared/adapters/mime), the delivery from a Mailer (SES v2
+ * on AWS, the outbox locally).
  */
 import { createHash } from 'node:crypto';
-import { buildDigestMime } from '../../adapters/mime/build-digest-mime.ts';
 import type { ClientRecord } from '../../domain/account.ts';
 import type { DigestModel } from '../../domain/digest/model.ts';
 import type { DigestRunStore } from '../../ports/digest-store.ts';
+import type { MailComposer } from '../../ports/mail-composer.ts';
 import type { Mailer } from '../../ports/mailer.ts';
 import { buildClientDigest, type DigestBuildDeps } from './build.ts';
 import { type DeliverDeps, type DeliveryResult, deliverOnce } from './deliver.ts';
@@ -18,6 +19,8 @@ export interface DigestSendDeps
     Omit<DeliverDeps, 'runs' | 'mailer' | 'clock' | 'logger'> {
   runs: DigestRunStore;
   mailer: Mailer;
+  /** Builds the raw messages (adapters/mime/mime-composer.ts `mimeComposer`). */
+  composer: MailComposer;
   /** How long after its send time a missed digest is still sent (default 24 hours). */
   catchUpMs?: number | undefined;
 }
@@ -99,13 +102,13 @@ export async function sendDigestForPeriod(
 
 /** The digest of the client's period as a raw message, with its envelope. */
 export async function composeDigest(
-  deps: DigestBuildDeps,
+  deps: DigestBuildDeps & { composer: MailComposer },
   client: ClientRecord,
   period: DigestPeriod,
   messageId: string,
-): Promise<{ raw: Buffer; from: string; to: string[]; html: string; model: DigestModel }> {
+): Promise<{ raw: Uint8Array; from: string; to: string[]; html: string; model: DigestModel }> {
   const built = await buildClientDigest(deps, client, period);
-  const raw = await buildDigestMime({
+  const raw = await deps.composer.digest({
     model: built.model,
     html: built.html,
     text: built.text,

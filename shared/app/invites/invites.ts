@@ -19,7 +19,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { X_OAUTH_SCOPES } from '../../config/x-oauth.ts';
 import type { AccountRecord, ClientRecord } from '../../domain/account.ts';
 import type { ApprovalKeys } from '../../domain/approval/token.ts';
-import { ConflictError, FollowbackError, ValidationError } from '../../domain/errors.ts';
+import { ConfigError, ConflictError, FollowbackError, ValidationError } from '../../domain/errors.ts';
 import {
   INVITE_TTL_MS,
   type InviteRecord,
@@ -32,6 +32,7 @@ import {
 } from '../../domain/invites/invite.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Actor, AuditStore, InviteStore, StoredInvite } from '../../ports/console.ts';
+import type { CredentialVault } from '../../ports/credentials.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type { Network } from '../../ports/platform.ts';
 import type { RegistryStore } from '../../ports/store.ts';
@@ -45,7 +46,6 @@ import {
 } from '../connect/connect-mastodon.ts';
 import { type ConnectXDeps, recordXConnection } from '../connect/connect-x.ts';
 import { createPkce } from '../connect/pkce.ts';
-import type { CredentialVault } from '../connect/token-provider.ts';
 import { requireClient } from '../tenants/registry.ts';
 
 export const INVITE_ROUTE = '/invite';
@@ -64,8 +64,9 @@ export interface InviteDeps {
   /** The public base URL: invite links and the OAuth callback. */
   baseUrl: string;
   x?: Pick<ConnectXDeps, 'oauth' | 'me'> | undefined;
-  mastodon?: Pick<ConnectMastodonDeps, 'fetch' | 'requestTimeoutMs'> | undefined;
-  bluesky?: { service?: string | undefined; login?: ConnectBlueskyDeps['login'] } | undefined;
+  /** The Mastodon instances' OAuth endpoints (adapters/mastodon/mastodon-oauth.ts). */
+  mastodon?: ConnectMastodonDeps['mastodon'] | undefined;
+  bluesky?: { service?: string | undefined; login: ConnectBlueskyDeps['login'] } | undefined;
   logger?: Logger | undefined;
 }
 
@@ -200,12 +201,15 @@ export async function startInviteAuthorization(
   } else {
     const instance = (input.instance ?? '').trim();
     if (instance === '') throw new ValidationError('instance: say which Mastodon server the account is on');
-    const begun = await beginMastodonGrant(deps.mastodon ?? {}, {
-      instanceUrl: instance,
-      redirectUri,
-      state,
-      appName: 'followback',
-    });
+    const begun = await beginMastodonGrant(
+      { mastodon: mastodonOf(deps) },
+      {
+        instanceUrl: instance,
+        redirectUri,
+        state,
+        appName: 'followback',
+      },
+    );
     authorizeUrl = begun.authorizeUrl;
     secrets = { mastodon: begun.grant };
   }
@@ -304,7 +308,7 @@ export async function finishInviteAuthorization(
         credentials: deps.credentials,
         clock: deps.clock,
         logger: deps.logger,
-        ...(deps.mastodon ?? {}),
+        mastodon: mastodonOf(deps),
       },
       { clientId: client.clientId },
       secrets.mastodon,
@@ -325,6 +329,10 @@ export async function connectBlueskyByInvite(
   if (!opened.networks.includes('bluesky')) {
     throw new ValidationError(`this invite is for ${opened.networks.join(', ')}, not Bluesky`);
   }
+  const bluesky = deps.bluesky;
+  if (bluesky === undefined) {
+    throw new ConfigError('this deployment has no Bluesky login wired (InviteDeps.bluesky)');
+  }
   return spend(deps, opened.stored, async (client) => {
     const result = await connectBluesky(
       {
@@ -332,17 +340,25 @@ export async function connectBlueskyByInvite(
         credentials: deps.credentials,
         clock: deps.clock,
         logger: deps.logger,
-        ...(deps.bluesky?.login === undefined ? {} : { login: deps.bluesky.login }),
+        login: bluesky.login,
       },
       {
         clientId: client.clientId,
         identifier: input.identifier,
         appPassword: input.appPassword,
-        ...(deps.bluesky?.service === undefined ? {} : { service: deps.bluesky.service }),
+        ...(bluesky.service === undefined ? {} : { service: bluesky.service }),
       },
     );
     return { account: result.account, created: result.created };
   });
+}
+
+/** The Mastodon OAuth port the composition root wired (a deployment without it cannot connect Mastodon). */
+function mastodonOf(deps: Pick<InviteDeps, 'mastodon'>): NonNullable<InviteDeps['mastodon']> {
+  if (deps.mastodon === undefined) {
+    throw new ConfigError('this deployment has no Mastodon OAuth client wired (InviteDeps.mastodon)');
+  }
+  return deps.mastodon;
 }
 
 /**

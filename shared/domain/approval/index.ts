@@ -1,29 +1,8 @@
 /**
  * One-click approvals from the digest, pure: signed, expiring tokens (single use is the store's
- * conditional write on `tokenId`) and the pages the approval endpoint serves. A GET shows a page;
- * only a POST from that page acts.
+ * conditional write on `tokenId`). The pages the approval endpoint serves are presentation
+ * (shared/presentation/approval/page.ts). A GET shows a page; only a POST from that page acts.
  */
-export {
-  APPROVAL_PAGE_SCRIPT,
-  APPROVAL_PAGE_STYLE,
-  type ApprovalAction,
-  type ApprovalFormResult,
-  type ApprovalPageAccount,
-  type ApprovalPageInput,
-  approvalPageHeaders,
-  parseApprovalForm,
-  type RefusalPageInput,
-  type RefusalReason,
-  type ResultPageInput,
-  refusalHttpStatus,
-  refusalKind,
-  renderApprovalPage,
-  renderRefusalPage,
-  renderResultPage,
-  renderUnsubscribedPage,
-  renderUnsubscribePage,
-  type UnsubscribePageInput,
-} from './page.ts';
 export {
   APPROVAL_TOKEN_TTL_MS,
   APPROVAL_TOKEN_VERSION,

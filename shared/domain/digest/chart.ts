@@ -4,8 +4,7 @@
  * Outlook honours `height` and `bgcolor` attributes on cells, Gmail keeps inline styles.
  */
 
-import { DEFAULT_LOCALE, formatCount, formatShortDay, formatSigned } from './format.ts';
-import { escapeHtml } from './html.ts';
+import { DEFAULT_LOCALE, formatCount, formatSigned } from './format.ts';
 import type { WeeklyPoint } from './model.ts';
 
 export interface ChartBar {
@@ -62,65 +61,4 @@ export function chartSummary(points: readonly WeeklyPoint[], locale = DEFAULT_LO
   if (first === undefined || last === undefined) return '';
   if (known.length === 1) return formatCount(last.count, locale);
   return `${formatCount(first.count, locale)} → ${formatCount(last.count, locale)} (${formatSigned(last.count - first.count, locale)})`;
-}
-
-export interface ChartHtmlOptions extends ChartScaleOptions {
-  timeZone: string;
-  locale?: string;
-}
-
-/**
- * The chart as an HTML table: one row of bars (each a `td` with `data-chart-bar`), one row of week
- * labels in the client's zone (every third week and the last), and the count above the last bar.
- */
-export function renderChartHtml(points: readonly WeeklyPoint[], options: ChartHtmlOptions): string {
-  const locale = options.locale ?? DEFAULT_LOCALE;
-  const bars = scaleChart(points, options);
-  const maxHeight = options.maxHeight ?? 80;
-  const summary = chartSummary(points, locale);
-  const label = `Followers over the last ${points.length} weeks${summary === '' ? ': no data' : `: ${summary}`}`;
-  const width = bars.length > 0 ? Math.floor(100 / bars.length) : 100;
-  const lastIndex = bars.length - 1;
-  const font = 'font-family:Arial,Helvetica,sans-serif;font-size:10px;line-height:12px;';
-  const last = bars[lastIndex];
-  const valueRow =
-    last?.count === null || last === undefined
-      ? ''
-      : `<tr><td colspan="${bars.length}" align="right" style="padding:0 2px 2px 0;${font}color:${CHART_LAST_BAR_COLOR};">${escapeHtml(formatCount(last.count, locale))}</td></tr>`;
-  const barRow = bars
-    .map((b, i) => {
-      const colour = b.missing
-        ? CHART_MISSING_COLOR
-        : i === lastIndex
-          ? CHART_LAST_BAR_COLOR
-          : CHART_BAR_COLOR;
-      const title = `Week of ${formatShortDay(b.weekStart, options.timeZone, locale)}: ${b.count === null ? 'no data' : formatCount(b.count, locale)}`;
-      return (
-        `<td width="${width}%" height="${maxHeight}" valign="bottom" style="padding:0 2px;height:${maxHeight}px;" data-chart-bar="${i}" data-count="${b.count ?? ''}" title="${escapeHtml(title)}">` +
-        `<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0"><tr>` +
-        `<td height="${b.height}" bgcolor="${colour}" style="height:${b.height}px;line-height:${b.height}px;font-size:1px;mso-line-height-rule:exactly;">&nbsp;</td>` +
-        '</tr></table></td>'
-      );
-    })
-    .join('');
-  const labelRow = bars
-    .map((b, i) =>
-      i % 3 === 0 || i === lastIndex
-        ? `<td align="center" valign="top" style="padding-top:4px;${font}color:#6b7280;white-space:nowrap;">${escapeHtml(formatShortDay(b.weekStart, options.timeZone, locale))}</td>`
-        : '<td></td>',
-    )
-    .join('');
-  return (
-    `<table role="img" aria-label="${escapeHtml(label)}" width="100%" cellpadding="0" cellspacing="0" border="0" style="table-layout:fixed;" data-chart="followers">` +
-    `${valueRow}<tr>${barRow}</tr><tr>${labelRow}</tr></table>`
-  );
-}
-
-const BLOCKS = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
-
-/** The chart in plain text: one block character per week (`·` for a missing week). */
-export function renderChartText(points: readonly WeeklyPoint[]): string {
-  return scaleChart(points, { maxHeight: BLOCKS.length, minHeight: 1 })
-    .map((b) => (b.missing ? '·' : (BLOCKS[Math.min(BLOCKS.length, Math.max(1, b.height)) - 1] ?? '▁')))
-    .join('');
 }

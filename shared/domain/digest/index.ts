@@ -1,18 +1,15 @@
 /**
- * The weekly digest, pure: its model, the HTML / text / CSV renderings, the 12-week chart and the
- * agency roll-up. No store, no clock, no sending: use cases build the model and hand the rendered
- * parts to the MIME builder (shared/adapters/mime) and a Mailer.
+ * The weekly digest, pure: its model, the 12-week chart's scale and the agency roll-up. No store,
+ * no clock, no sending, no markup: the HTML / text / CSV renderings are in shared/presentation/digest;
+ * use cases build the model, render it and hand the parts to the mail composer and a Mailer.
  */
 export {
   CHART_BAR_COLOR,
   CHART_LAST_BAR_COLOR,
   CHART_MISSING_COLOR,
   type ChartBar,
-  type ChartHtmlOptions,
   type ChartScaleOptions,
   chartSummary,
-  renderChartHtml,
-  renderChartText,
   scaleChart,
 } from './chart.ts';
 export {
@@ -78,33 +75,6 @@ export {
   weeklySeries,
 } from './model.ts';
 export {
-  CSV_HEADER,
-  type CsvOptions,
-  csvCell,
-  csvRow,
-  type DigestEvent,
-  type DigestEventType,
-  digestCsvFilename,
-  digestEvents,
-  renderDigestCsv,
-} from './render-csv.ts';
-export {
-  badge,
-  button,
-  compactUserLine,
-  DEFAULT_MAX_CANDIDATES,
-  DEFAULT_MAX_HTML_BYTES,
-  DEFAULT_MAX_LISTED,
-  digestPreheader,
-  emailDocument,
-  type ListLimits,
-  listLimits,
-  type RenderOptions,
-  renderDigestHtml,
-  userLine,
-} from './render-html.ts';
-export { renderDigestText, userTextLine } from './render-text.ts';
-export {
   buildRollup,
   problemLabel,
   ROLLUP_PROBLEM_SEVERITY,
@@ -112,7 +82,5 @@ export {
   type RollupModel,
   type RollupProblem,
   type RollupRow,
-  renderRollupHtml,
-  renderRollupText,
   rollupSubject,
 } from './rollup.ts';

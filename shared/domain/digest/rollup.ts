@@ -1,24 +1,13 @@
 /**
  * The agency roll-up: one line per client and account across every client, for the operator,
- * problems first (reconnect needed, promise at risk, failures, promise missed, paused).
+ * problems first (reconnect needed, promise at risk, failures, promise missed, paused). The model
+ * only: its renderings are in shared/presentation/digest/render-rollup.ts.
  */
 
 import type { AccountStatus } from '../account.ts';
 import type { Network } from '../network.ts';
-import {
-  assertTimeZone,
-  DEFAULT_LOCALE,
-  formatCount,
-  formatCounted,
-  formatHandle,
-  formatPct,
-  formatPeriodLabel,
-  formatSigned,
-  networkName,
-} from './format.ts';
-import { cleanText, escapeHtml, userText } from './html.ts';
+import { assertTimeZone, DEFAULT_LOCALE, formatPeriodLabel } from './format.ts';
 import type { DigestModel } from './model.ts';
-import { badge, COLOURS, emailDocument, FONT, muted, row } from './render-html.ts';
 
 export type RollupProblem =
   | 'token_expired'
@@ -97,7 +86,8 @@ export interface RollupInput {
   promiseTargetPct?: number | undefined;
 }
 
-function worst(problems: readonly RollupProblem[]): number {
+/** The severity of a row's worst problem (0: none). */
+export function worst(problems: readonly RollupProblem[]): number {
   return problems.reduce((max, p) => Math.max(max, ROLLUP_PROBLEM_SEVERITY[p]), 0);
 }
 
@@ -189,82 +179,4 @@ export function rollupSubject(model: RollupModel): string {
   const problems = model.totals.rowsWithProblems;
   const head = problems === 0 ? 'all well' : `${problems} need${problems === 1 ? 's' : ''} attention`;
   return `Agency roll-up, ${model.period.label}: ${head}`;
-}
-
-function rowFacts(r: RollupRow, locale: string): string {
-  if (r.accountId === '') return 'no accounts connected';
-  const parts = [
-    `${formatCount(r.followersNow, locale)} followers (${formatSigned(r.netChange, locale)})`,
-    `${formatCounted(r.followBacksDone, 'follow-back', locale)}`,
-    `promise ${formatPct(r.promiseKeptPct)}`,
-  ];
-  if (r.awaitingApproval > 0) parts.push(`${formatCount(r.awaitingApproval, locale)} awaiting approval`);
-  if (r.atRiskCount > 0) parts.push(`${formatCount(r.atRiskCount, locale)} at risk`);
-  if (r.failures > 0) parts.push(`${formatCount(r.failures, locale)} failed`);
-  return parts.join(', ');
-}
-
-function accountLabel(r: RollupRow): string {
-  return r.network === null ? '' : `${networkName(r.network)} ${cleanText(formatHandle(r.handle), 60)}`;
-}
-
-/** The roll-up as plain text: one line per client and account. */
-export function renderRollupText(model: RollupModel): string {
-  const { locale } = model.agency;
-  const t = model.totals;
-  const out = [
-    rollupSubject(model),
-    '',
-    `${formatCounted(t.clients, 'client', locale)}, ${formatCounted(t.accounts, 'account', locale)}, ${formatCounted(t.newFollowers, 'new follower', locale)}, ${formatCounted(t.followBacksDone, 'follow-back', locale)}, ${formatCount(t.awaitingApproval, locale)} awaiting approval.`,
-    '',
-  ];
-  for (const r of model.rows) {
-    const problems = r.problems.length === 0 ? 'ok' : r.problems.map(problemLabel).join(', ').toUpperCase();
-    out.push(
-      `[${problems}] ${cleanText(r.clientName, 60)}${r.network === null ? '' : ` / ${accountLabel(r)}`}: ${rowFacts(r, locale)}`,
-    );
-  }
-  out.push('', `Times are in ${model.agency.timeZone}.`);
-  return `${out.join('\n')}\n`;
-}
-
-/** The roll-up as an HTML email: a table, problem rows first and tinted. */
-export function renderRollupHtml(model: RollupModel): string {
-  const { locale } = model.agency;
-  const t = model.totals;
-  const lines = model.rows
-    .map((r) => {
-      const tint =
-        r.problems.length === 0 ? COLOURS.card : worst(r.problems) >= 40 ? COLOURS.badBg : COLOURS.warnBg;
-      const badges =
-        r.problems.length === 0
-          ? badge('OK')
-          : r.problems
-              .map((p) => badge(problemLabel(p), ROLLUP_PROBLEM_SEVERITY[p] >= 40 ? 'bad' : 'warn'))
-              .join('');
-      return (
-        `<tr data-client-id="${escapeHtml(r.clientId)}" data-account-id="${escapeHtml(r.accountId)}" data-problems="${escapeHtml(r.problems.join(' '))}">` +
-        `<td bgcolor="${tint}" valign="top" style="padding:8px;border-bottom:1px solid ${COLOURS.border};background-color:${tint};${FONT}font-size:13px;line-height:18px;color:${COLOURS.text};">` +
-        `<strong>${userText(r.clientName, 60)}</strong>${r.network === null ? '' : `<br><span style="color:${COLOURS.muted};">${escapeHtml(accountLabel(r))}</span>`}</td>` +
-        `<td bgcolor="${tint}" valign="top" style="padding:8px;border-bottom:1px solid ${COLOURS.border};background-color:${tint};${FONT}font-size:13px;line-height:18px;color:${COLOURS.text};">${badges}<br>${escapeHtml(rowFacts(r, locale))}</td>` +
-        '</tr>'
-      );
-    })
-    .join('');
-  const summary = `${formatCounted(t.clients, 'client', locale)} · ${formatCounted(t.accounts, 'account', locale)} · ${formatCounted(t.newFollowers, 'new follower', locale)} · ${formatCounted(t.followBacksDone, 'follow-back', locale)} · ${formatCount(t.awaitingApproval, locale)} awaiting approval`;
-  const rows = [
-    row(
-      `<div style="font-size:12px;color:${COLOURS.muted};text-transform:uppercase;letter-spacing:0.04em;">${userText(model.agency.name, 100)}</div>` +
-        `<h1 style="margin:4px 0 2px 0;${FONT}font-size:22px;line-height:28px;color:${COLOURS.text};">Agency roll-up</h1>` +
-        `<div style="font-size:14px;color:${COLOURS.muted};">${escapeHtml(model.period.label)}</div>` +
-        muted(escapeHtml(summary)),
-      '24px 24px 8px 24px',
-    ),
-    row(
-      `<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" data-section="rollup">${lines}</table>`,
-      '8px 24px 16px 24px',
-    ),
-    row(muted(`Times are in ${escapeHtml(model.agency.timeZone)}.`), '8px 24px 24px 24px'),
-  ];
-  return emailDocument({ title: rollupSubject(model), preheader: summary, rows: rows.join('\n') });
 }

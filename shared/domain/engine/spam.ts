@@ -1,4 +1,4 @@
-import type { PlatformUser } from '../../ports/platform.ts';
+import type { PlatformUser } from '../platform-user.ts';
 import { DAY_MS, type EnginePolicy, type FilterAction, listEntryFor, type SpamSettings } from './policy.ts';
 import type { SkipReason, SpamSignal, SpamSignalKind } from './task.ts';
 

@@ -1,5 +1,5 @@
-import type { PlatformUser } from '../../ports/platform.ts';
 import { FollowbackError } from '../errors.ts';
+import type { PlatformUser } from '../platform-user.ts';
 import { boundedUser } from '../profile-bounds.ts';
 
 /**

@@ -7,9 +7,7 @@
  * every URL is checked to be http(s) before it becomes an href.
  */
 
-import { accentTextColour, safeAccent, safeLogoUrl } from '../branding.ts';
-import type { Network } from '../network.ts';
-import { renderChartHtml } from './chart.ts';
+import { accentTextColour, safeAccent, safeLogoUrl } from '../../domain/branding.ts';
 import {
   formatCount,
   formatCounted,
@@ -21,8 +19,8 @@ import {
   formatSigned,
   networkName,
   profileUrlOf,
-} from './format.ts';
-import { cleanText, escapeHtml, safeAvatarUrl, safeHttpUrl, userText } from './html.ts';
+} from '../../domain/digest/format.ts';
+import { cleanText, escapeHtml, safeAvatarUrl, safeHttpUrl, userText } from '../../domain/digest/html.ts';
 import {
   type AccountDigest,
   type ApprovalCandidate,
@@ -34,7 +32,9 @@ import {
   periodNoun,
   reasonLabel,
   spamSignalLabel,
-} from './model.ts';
+} from '../../domain/digest/model.ts';
+import type { Network } from '../../domain/network.ts';
+import { renderChartHtml } from './render-chart.ts';
 
 export interface ListLimits {
   /** Most people listed per list (new followers, who left, one-sided); the CSV has all. */

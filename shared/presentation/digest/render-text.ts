@@ -3,8 +3,7 @@
  * spam filters that compare the two parts. Strangers' text is cleaned (newlines folded, control and
  * bidi characters dropped) so a bio cannot fake a line such as "Approve all: http://…".
  */
-import type { Network } from '../network.ts';
-import { renderChartText } from './chart.ts';
+
 import {
   formatCount,
   formatCounted,
@@ -17,8 +16,8 @@ import {
   formatSigned,
   networkName,
   profileUrlOf,
-} from './format.ts';
-import { cleanText, safeHttpUrl } from './html.ts';
+} from '../../domain/digest/format.ts';
+import { cleanText, safeHttpUrl } from '../../domain/digest/html.ts';
 import {
   type AccountDigest,
   approvalLinkScope,
@@ -30,7 +29,9 @@ import {
   reasonLabel,
   spamSignalLabel,
   statusLabel,
-} from './model.ts';
+} from '../../domain/digest/model.ts';
+import type { Network } from '../../domain/network.ts';
+import { renderChartText } from './render-chart.ts';
 import { type ListLimits, listLimits, type RenderOptions } from './render-html.ts';
 
 /** `Alice Example (@alice) · 1,234 followers` on one line. */

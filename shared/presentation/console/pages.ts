@@ -6,7 +6,6 @@
  * name, accent colour (validated `#rrggbb`) and https logo.
  */
 import { createHash } from 'node:crypto';
-import { actorLabel } from '../../app/console/audit.ts';
 import type { OneSidedPage } from '../../app/console/one-sided.ts';
 import type { ClientDetail, ClientSummary } from '../../app/console/overview.ts';
 import type { AccountStatusReport } from '../../app/engine/status.ts';
@@ -19,7 +18,8 @@ import { UNFOLLOW_SKIP_TEXT, type UnfollowItem } from '../../domain/engine/unfol
 import type { InviteRecord } from '../../domain/invites/invite.ts';
 import type { AuditEntry } from '../../ports/console.ts';
 import type { Network } from '../../ports/platform.ts';
-import { html, raw, type SafeHtml } from './html.ts';
+import { html, raw, type SafeHtml } from '../html.ts';
+import { actorLabel } from './actor-label.ts';
 
 export interface Branding {
   /** The agency (deployment) or the client's display name. */

@@ -6,10 +6,12 @@
  * (`action` = approve | skip). A tiny script only adds a "Select all" button. No external
  * resources except optional https avatars; no inline style attributes, so a strict
  * Content-Security-Policy (see approvalPageHeaders) holds. Everything shown is escaped: names and
- * bios come from strangers.
+ * bios come from strangers. The markup is written with `html` (shared/presentation/html.ts), which
+ * escapes every interpolation; only the page's own stylesheet and script go in as `raw`.
  */
 import { createHash } from 'node:crypto';
-import { accentTextColour, safeAccent, safeLogoUrl } from '../branding.ts';
+import type { ApprovalRefusal } from '../../domain/approval/token.ts';
+import { accentTextColour, safeAccent, safeLogoUrl } from '../../domain/branding.ts';
 import {
   DEFAULT_LOCALE,
   formatCount,
@@ -19,11 +21,11 @@ import {
   formatMonthYear,
   networkName,
   profileUrl,
-} from '../digest/format.ts';
-import { cleanText, escapeHtml, safeAvatarUrl, safeHttpUrl, userText } from '../digest/html.ts';
-import { type ApprovalCandidate, spamSignalLabel } from '../digest/model.ts';
-import type { Network } from '../network.ts';
-import type { ApprovalRefusal } from './token.ts';
+} from '../../domain/digest/format.ts';
+import { cleanText, safeAvatarUrl, safeHttpUrl } from '../../domain/digest/html.ts';
+import { type ApprovalCandidate, spamSignalLabel } from '../../domain/digest/model.ts';
+import type { Network } from '../../domain/network.ts';
+import { html, joinHtml, raw, type SafeHtml } from '../html.ts';
 
 export const APPROVAL_PAGE_STYLE = `
 :root{color-scheme:light dark;--bg:#f5f6f8;--card:#fff;--text:#111827;--muted:#6b7280;--line:#e5e7eb;--accent:#1d4fbf;--accent-text:#fff;--warn-bg:#fef3c7;--warn:#92400e;--bad-bg:#fee2e2;--bad:#b91c1c;--ok:#047857}
@@ -94,11 +96,11 @@ export function approvalPageStyle(brand?: PageBrand): string {
 }
 
 /** The client's logo: an https image, no referrer (the token is in the page's URL), or nothing. */
-function brandLogo(brand: PageBrand | undefined, name: string): string {
+function brandLogo(brand: PageBrand | undefined, name: string): SafeHtml {
   const logo = safeLogoUrl(brand?.logoUrl);
   return logo === undefined
-    ? ''
-    : `<img class="logo" src="${escapeHtml(logo)}" alt="${userText(name, 100)}" referrerpolicy="no-referrer" data-brand-logo>`;
+    ? html``
+    : html`<img class="logo" src="${logo}" alt="${cleanText(name, 100)}" referrerpolicy="no-referrer" data-brand-logo>`;
 }
 
 /**
@@ -130,24 +132,27 @@ export function approvalPageHeaders(
   };
 }
 
-function page(title: string, body: string, withScript = false, brand?: PageBrand): string {
-  return `<!DOCTYPE html>
+function page(title: string, body: SafeHtml, withScript = false, brand?: PageBrand): string {
+  // The stylesheet (constants and a validated #rrggbb accent) and the script are this module's own.
+  const style = raw(approvalPageStyle(brand));
+  const script = withScript ? html`\n<script>${raw(APPROVAL_PAGE_SCRIPT)}</script>` : '';
+  return html`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <meta name="robots" content="noindex, nofollow">
-<title>${escapeHtml(title)}</title>
-<style>${approvalPageStyle(brand)}</style>
+<title>${title}</title>
+<style>${style}</style>
 </head>
 <body>
 <main>
 ${body}
-</main>${withScript ? `\n<script>${APPROVAL_PAGE_SCRIPT}</script>` : ''}
+</main>${script}
 </body>
 </html>
-`;
+`.toString();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -185,7 +190,7 @@ export interface ApprovalPageInput {
 function initial(name: string, handle: string): string {
   const text = cleanText(name, 10) || cleanText(handle.replace(/^@+/, ''), 10) || '?';
   const first = new Intl.Segmenter('en', { granularity: 'grapheme' }).segment(text)[Symbol.iterator]().next();
-  return escapeHtml(first.done ? '?' : first.value.segment.toUpperCase());
+  return first.done ? '?' : first.value.segment.toUpperCase();
 }
 
 function candidateItem(
@@ -196,17 +201,17 @@ function candidateItem(
   checked: boolean,
   timeZone: string,
   locale: string,
-): string {
+): SafeHtml {
   const u = c.user;
   const inputId = `c-${formIndex}-${index}`;
   const avatarUrl = safeAvatarUrl(u.avatarUrl);
-  const name = userText(u.name, 100);
-  const handle = userText(formatHandle(u.handle), 100);
+  const name = cleanText(u.name, 100);
+  const handle = cleanText(formatHandle(u.handle), 100);
   const link = profileUrl(account.network, u.handle);
   const avatar =
     avatarUrl === undefined
-      ? `<span class="avatar" aria-hidden="true">${initial(u.name, u.handle)}</span>`
-      : `<img class="avatar" src="${escapeHtml(avatarUrl)}" alt="${name === '' ? handle : name}" width="40" height="40" loading="lazy" referrerpolicy="no-referrer">`;
+      ? html`<span class="avatar" aria-hidden="true">${initial(u.name, u.handle)}</span>`
+      : html`<img class="avatar" src="${avatarUrl}" alt="${name === '' ? handle : name}" width="40" height="40" loading="lazy" referrerpolicy="no-referrer">`;
   const counts: string[] = [];
   if (u.followersCount !== undefined) counts.push(`${formatCounted(u.followersCount, 'follower', locale)}`);
   if (u.followingCount !== undefined) counts.push(`${formatCount(u.followingCount, locale)} following`);
@@ -214,23 +219,16 @@ function candidateItem(
     counts.push(`joined ${formatMonthYear(u.createdAt, timeZone, locale)}`);
   }
   if (u.protected === true) counts.push('protected: the follow will be a request');
-  const bio = userText(u.bio, 300);
+  const bio = cleanText(u.bio, 300);
   const badges = c.spamSignals.map(
-    (s) => `<span class="badge" data-signal="${escapeHtml(s)}">${escapeHtml(spamSignalLabel(s))}</span>`,
+    (s) => html`<span class="badge" data-signal="${s}">${spamSignalLabel(s)}</span>`,
   );
-  const id = escapeHtml(u.id);
-  return (
-    `<li class="cand" data-target-id="${id}" data-spam="${c.spamSignals.length > 0}">` +
-    `<label for="${inputId}">` +
-    `<input type="checkbox" id="${inputId}" name="approve" value="${id}" data-target-id="${id}"${checked ? ' checked' : ''}>` +
-    avatar +
-    '<span>' +
-    `<span class="who"><span class="name">${name === '' ? handle : name}</span> <span class="handle">${link === undefined ? handle : `<a href="${escapeHtml(link)}" target="_blank" rel="noopener noreferrer">${handle}</a>`}</span></span>` +
-    (counts.length === 0 ? '' : `<span class="counts">${escapeHtml(counts.join(' · '))}</span>`) +
-    (bio === '' ? '' : `<span class="bio">${bio}</span>`) +
-    (badges.length === 0 ? '' : `<span class="badges">${badges.join('')}</span>`) +
-    '</span></label></li>'
-  );
+  const id = u.id;
+  const profile =
+    link === undefined
+      ? handle
+      : html`<a href="${link}" target="_blank" rel="noopener noreferrer">${handle}</a>`;
+  return html`<li class="cand" data-target-id="${id}" data-spam="${String(c.spamSignals.length > 0)}"><label for="${inputId}"><input type="checkbox" id="${inputId}" name="approve" value="${id}" data-target-id="${id}"${checked ? raw(' checked') : ''}>${avatar}<span><span class="who"><span class="name">${name === '' ? handle : name}</span> <span class="handle">${profile}</span></span>${counts.length === 0 ? '' : html`<span class="counts">${counts.join(' · ')}</span>`}${bio === '' ? '' : html`<span class="bio">${bio}</span>`}${badges.length === 0 ? '' : html`<span class="badges">${badges}</span>`}</span></label></li>`;
 }
 
 function accountSection(
@@ -239,38 +237,26 @@ function accountSection(
   input: ApprovalPageInput,
   actionUrl: string,
   locale: string,
-): string {
+): SafeHtml {
   const selected = account.selected === undefined ? undefined : new Set(account.selected);
-  const title = `<h2><span class="net">${escapeHtml(networkName(account.network))}</span> ${userText(formatHandle(account.handle), 100)}</h2>`;
-  const head = `<section class="account" data-account-id="${escapeHtml(account.accountId)}" data-network="${escapeHtml(account.network)}">${title}`;
+  const title = html`<h2><span class="net">${networkName(account.network)}</span> ${cleanText(formatHandle(account.handle), 100)}</h2>`;
+  const head = html`<section class="account" data-account-id="${account.accountId}" data-network="${account.network}">${title}`;
   if (account.candidates.length === 0) {
-    return `${head}<p class="muted" data-empty>Nothing is waiting for approval on this account.</p></section>`;
+    return html`${head}<p class="muted" data-empty>Nothing is waiting for approval on this account.</p></section>`;
   }
-  const items = account.candidates
-    .map((c, i) =>
-      candidateItem(
-        c,
-        account,
-        formIndex,
-        i,
-        selected === undefined ? c.spamSignals.length === 0 : selected.has(c.user.id),
-        input.timeZone,
-        locale,
-      ),
-    )
-    .join('\n');
-  const n = account.candidates.length;
-  return (
-    head +
-    `<form method="post" action="${escapeHtml(actionUrl)}" id="form-${formIndex}" data-account-id="${escapeHtml(account.accountId)}">` +
-    `<input type="hidden" name="token" value="${escapeHtml(account.token)}">` +
-    `<div class="toolbar"><span class="muted">${formatCount(n, locale)} waiting</span><button type="button" class="link" data-select-all hidden>Select all</button></div>` +
-    `<ul class="cands">${items}</ul>` +
-    '<div class="actions">' +
-    '<button type="submit" name="action" value="approve" class="primary" data-action="approve">Approve selected</button>' +
-    '<button type="submit" name="action" value="skip" data-action="skip">Skip selected</button>' +
-    '</div></form></section>'
+  const items = account.candidates.map((c, i) =>
+    candidateItem(
+      c,
+      account,
+      formIndex,
+      i,
+      selected === undefined ? c.spamSignals.length === 0 : selected.has(c.user.id),
+      input.timeZone,
+      locale,
+    ),
   );
+  const n = account.candidates.length;
+  return html`${head}<form method="post" action="${actionUrl}" id="form-${formIndex}" data-account-id="${account.accountId}"><input type="hidden" name="token" value="${account.token}"><div class="toolbar"><span class="muted">${formatCount(n, locale)} waiting</span><button type="button" class="link" data-select-all hidden>Select all</button></div><ul class="cands">${joinHtml(items, '\n')}</ul><div class="actions"><button type="submit" name="action" value="approve" class="primary" data-action="approve">Approve selected</button><button type="submit" name="action" value="skip" data-action="skip">Skip selected</button></div></form></section>`;
 }
 
 /** The approval page: every account of the client side by side, each with its own form and token. */
@@ -281,15 +267,9 @@ export function renderApprovalPage(input: ApprovalPageInput): string {
   const expires =
     input.expiresAt === undefined
       ? ''
-      : ` This page works until ${escapeHtml(formatDateTime(input.expiresAt, input.timeZone, locale))} (${escapeHtml(input.timeZone)}).`;
-  const body =
-    '<header>' +
-    brandLogo(input.brand, input.clientName) +
-    `<div class="agency">${userText(input.agencyName, 100)}</div>` +
-    `<h1>Follow-backs waiting for approval</h1>` +
-    `<p>For ${userText(input.clientName, 100)}: ${formatCount(total, locale)} waiting. Tick the people to follow back, then approve; or tick and skip the ones you do not want. Approved follow-backs are made later, at an unhurried pace.${expires}</p>` +
-    '</header>' +
-    `<div class="accounts">${input.accounts.map((a, i) => accountSection(a, i, input, actionUrl, locale)).join('\n')}</div>`;
+      : html` This page works until ${formatDateTime(input.expiresAt, input.timeZone, locale)} (${input.timeZone}).`;
+  const sections = input.accounts.map((a, i) => accountSection(a, i, input, actionUrl, locale));
+  const body = html`<header>${brandLogo(input.brand, input.clientName)}<div class="agency">${cleanText(input.agencyName, 100)}</div><h1>Follow-backs waiting for approval</h1><p>For ${cleanText(input.clientName, 100)}: ${formatCount(total, locale)} waiting. Tick the people to follow back, then approve; or tick and skip the ones you do not want. Approved follow-backs are made later, at an unhurried pace.${expires}</p></header><div class="accounts">${joinHtml(sections, '\n')}</div>`;
   return page(`Approve follow-backs: ${cleanText(input.clientName, 100)}`, body, true, input.brand);
 }
 
@@ -337,10 +317,10 @@ export function renderRefusalPage(reason: RefusalReason, input: RefusalPageInput
   const agency =
     input.agencyName === undefined || kind === 'invalid'
       ? ''
-      : `<div class="agency">${userText(input.agencyName, 100)}</div>`;
+      : html`<div class="agency">${cleanText(input.agencyName, 100)}</div>`;
   return page(
     title,
-    `<div class="notice" data-refusal="${kind}">${agency}<h1 class="bad">${escapeHtml(title)}</h1><p>${escapeHtml(text)}</p></div>`,
+    html`<div class="notice" data-refusal="${kind}">${agency}<h1 class="bad">${title}</h1><p>${text}</p></div>`,
   );
 }
 
@@ -370,11 +350,7 @@ export function renderResultPage(input: ResultPageInput): string {
       : 'Nothing will be followed back from this approval.';
   return page(
     summary,
-    `<div class="notice" data-result data-approved="${input.approved}" data-skipped="${input.skipped}">` +
-      brandLogo(input.brand, input.clientName) +
-      `<div class="agency">${userText(input.agencyName, 100)}</div>` +
-      `<h1 class="ok">${escapeHtml(summary)}</h1><p>${escapeHtml(next)}</p>` +
-      `<p class="muted">For ${userText(input.clientName, 100)}. You can close this page.</p></div>`,
+    html`<div class="notice" data-result data-approved="${input.approved}" data-skipped="${input.skipped}">${brandLogo(input.brand, input.clientName)}<div class="agency">${cleanText(input.agencyName, 100)}</div><h1 class="ok">${summary}</h1><p>${next}</p><p class="muted">For ${cleanText(input.clientName, 100)}. You can close this page.</p></div>`,
     false,
     input.brand,
   );
@@ -398,16 +374,7 @@ export function renderUnsubscribePage(input: UnsubscribePageInput): string {
   const action = safeHttpUrl(input.actionUrl) ?? '';
   return page(
     'Unsubscribe from the digest',
-    '<div class="notice">' +
-      brandLogo(input.brand, input.clientName) +
-      `<div class="agency">${userText(input.agencyName, 100)}</div>` +
-      '<h1>Unsubscribe from the digest?</h1>' +
-      `<p>You will no longer receive the weekly follow-back digest for ${userText(input.clientName, 100)}. Follow-backs go on as before.</p>` +
-      `<form method="post" action="${escapeHtml(action)}" id="unsubscribe-form">` +
-      `<input type="hidden" name="token" value="${escapeHtml(input.token)}">` +
-      '<input type="hidden" name="List-Unsubscribe" value="One-Click">' +
-      '<div class="actions"><button type="submit" class="primary" data-action="unsubscribe">Unsubscribe</button></div>' +
-      '</form></div>',
+    html`<div class="notice">${brandLogo(input.brand, input.clientName)}<div class="agency">${cleanText(input.agencyName, 100)}</div><h1>Unsubscribe from the digest?</h1><p>You will no longer receive the weekly follow-back digest for ${cleanText(input.clientName, 100)}. Follow-backs go on as before.</p><form method="post" action="${action}" id="unsubscribe-form"><input type="hidden" name="token" value="${input.token}"><input type="hidden" name="List-Unsubscribe" value="One-Click"><div class="actions"><button type="submit" class="primary" data-action="unsubscribe">Unsubscribe</button></div></form></div>`,
     false,
     input.brand,
   );
@@ -420,11 +387,7 @@ export function renderUnsubscribedPage(input: {
 }): string {
   return page(
     'Unsubscribed',
-    '<div class="notice" data-unsubscribed>' +
-      brandLogo(input.brand, input.clientName) +
-      `<div class="agency">${userText(input.agencyName, 100)}</div>` +
-      '<h1 class="ok">You are unsubscribed</h1>' +
-      `<p>This address will no longer receive the digest for ${userText(input.clientName, 100)}. Follow-backs go on as before.</p></div>`,
+    html`<div class="notice" data-unsubscribed>${brandLogo(input.brand, input.clientName)}<div class="agency">${cleanText(input.agencyName, 100)}</div><h1 class="ok">You are unsubscribed</h1><p>This address will no longer receive the digest for ${cleanText(input.clientName, 100)}. Follow-backs go on as before.</p></div>`,
     false,
     input.brand,
   );
@@ -434,7 +397,7 @@ export function renderUnsubscribedPage(input: {
 export function renderProblemPage(status: number, title: string, message: string): string {
   return page(
     title,
-    `<div class="notice" data-problem="${status}"><h1 class="bad">${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p><p class="muted">Nothing was changed.</p></div>`,
+    html`<div class="notice" data-problem="${status}"><h1 class="bad">${title}</h1><p>${message}</p><p class="muted">Nothing was changed.</p></div>`,
   );
 }
 

@@ -1,20 +1,12 @@
 import { DeleteItemCommand, type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { isConditionFailure } from '../../adapters/dynamo/conditions.ts';
-import { StoreError } from '../../adapters/dynamo/errors.ts';
-import { keys } from '../../adapters/dynamo/table.ts';
 import type { AccountRef } from '../../domain/account.ts';
 import { FollowbackError } from '../../domain/errors.ts';
+import type { RefreshLock } from '../../ports/locks.ts';
+import { isConditionFailure } from './conditions.ts';
+import { StoreError } from './errors.ts';
+import { keys } from './table.ts';
 
-/**
- * The per-account lock a token refresh runs under: one holder at a time, with a lease so a crashed
- * holder frees it when the lease ends.
- */
-export interface RefreshLock {
-  /** Takes the lock until `now + leaseMs`, unless another holder has an unexpired lease. */
-  acquire(ref: AccountRef, holder: string, now: number, leaseMs: number): Promise<boolean>;
-  /** Gives it back if `holder` still has it (otherwise nothing). */
-  release(ref: AccountRef, holder: string): Promise<void>;
-}
+export type { RefreshLock };
 
 /**
  * The lock as one item in the account's partition (`ACCT#<client>#<account>` / `LOCK#refresh`),
@@ -78,24 +70,6 @@ export class DynamoRefreshLock implements RefreshLock {
       if (isConditionFailure(error)) return;
       throw wrap('DeleteItem', pk, this.#table, error);
     }
-  }
-}
-
-/** A lock for one process (tests, a single local run). */
-export class MemoryRefreshLock implements RefreshLock {
-  readonly #held = new Map<string, { holder: string; until: number }>();
-
-  async acquire(ref: AccountRef, holder: string, now: number, leaseMs: number): Promise<boolean> {
-    const key = `${ref.clientId}/${ref.accountId}`;
-    const current = this.#held.get(key);
-    if (current && current.until > now && current.holder !== holder) return false;
-    this.#held.set(key, { holder, until: now + leaseMs });
-    return true;
-  }
-
-  async release(ref: AccountRef, holder: string): Promise<void> {
-    const key = `${ref.clientId}/${ref.accountId}`;
-    if (this.#held.get(key)?.holder === holder) this.#held.delete(key);
   }
 }
 

@@ -1,10 +1,12 @@
 /**
- * Escape-by-default HTML templating for the console and the invite pages: every value put into an
- * `html` template is escaped unless it is itself the result of `html` (or `raw`, used only for
- * constants of this module's own making). Strangers' text (names, bios) also passes `userText`
- * (control and bidi characters removed, length cut) before it is shown.
+ * Escape-by-default HTML templating for every page followback serves (the console, the invite and
+ * approval pages, the loopback redirect's answer): every value put into an `html` template is
+ * escaped unless it is itself the result of `html` (or `raw`, used only for constants of the
+ * caller's own making: a stylesheet, a script). A plain string can never pass as markup: a
+ * forgotten escape is impossible by construction. Strangers' text (names, bios) also passes
+ * `cleanText` (control and bidi characters removed, length cut) before it is shown.
  */
-import { escapeHtml } from '../../domain/digest/html.ts';
+import { escapeHtml } from '../domain/digest/html.ts';
 
 export class SafeHtml {
   readonly value: string;
@@ -34,4 +36,9 @@ export function html(strings: TemplateStringsArray, ...values: Value[]): SafeHtm
 /** Trusted markup (this module's constants); never a value from a request or a store. */
 export function raw(markup: string): SafeHtml {
   return new SafeHtml(markup);
+}
+
+/** The fragments one after another, `separator` (plain text, escaped) between them. */
+export function joinHtml(parts: readonly SafeHtml[], separator = ''): SafeHtml {
+  return new SafeHtml(parts.map((part) => part.value).join(escapeHtml(separator)));
 }

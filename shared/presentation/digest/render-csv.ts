@@ -7,11 +7,12 @@
  * line that they do not read as comma-separated) gets an apostrophe before it, quotes and spaces
  * in between notwithstanding.
  */
-import type { Network } from '../network.ts';
-import { cleanText } from '../text.ts';
-import { formatCsvDate, formatDuration } from './format.ts';
-import type { DigestModel } from './model.ts';
-import { spamSignalLabel } from './model.ts';
+
+import { formatCsvDate, formatDuration } from '../../domain/digest/format.ts';
+import type { DigestModel } from '../../domain/digest/model.ts';
+import { spamSignalLabel } from '../../domain/digest/model.ts';
+import type { Network } from '../../domain/network.ts';
+import { cleanText } from '../../domain/text.ts';
 
 export type DigestEventType =
   | 'new_follower'

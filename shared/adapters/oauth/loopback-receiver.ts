@@ -1,21 +1,16 @@
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { FollowbackError } from '../../domain/errors.ts';
-import { OAuthGrantError } from './oauth-client.ts';
+import { ConnectTimeoutError, type LoopbackReceiver, OAuthGrantError } from '../../ports/oauth.ts';
+import { html } from '../../presentation/html.ts';
+
+export { ConnectTimeoutError, type LoopbackReceiver };
 
 /**
  * The redirect target of a native app's OAuth flow (RFC 8252 7.3): an HTTP server on 127.0.0.1 on a
  * free port, for one redirect. It answers only `GET <path>` carrying the flow's `state`; anything
  * else (another path, a missing or foreign state: a forged link) is refused and the wait goes on.
  */
-export interface LoopbackReceiver {
-  /** e.g. http://127.0.0.1:49152/callback */
-  redirectUri: string;
-  /** The authorization code, once the browser comes back with it (rejects on error or timeout). */
-  code: Promise<string>;
-  close(): Promise<void>;
-}
 
 export interface LoopbackOptions {
   /** The `state` sent in the authorize URL. */
@@ -26,11 +21,6 @@ export interface LoopbackOptions {
   path?: string | undefined;
   /** How long to wait for the owner (default 5 minutes). */
   timeoutMs?: number | undefined;
-}
-
-/** Nobody came back to the loopback redirect in time. */
-export class ConnectTimeoutError extends FollowbackError {
-  override readonly name = 'ConnectTimeoutError';
 }
 
 export async function startLoopbackReceiver(options: LoopbackOptions): Promise<LoopbackReceiver> {
@@ -118,14 +108,13 @@ export async function startLoopbackReceiver(options: LoopbackOptions): Promise<L
 }
 
 function reply(res: ServerResponse, status: number, title: string, text: string): void {
-  const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>followback: ${title}</title></head><body><h1>${title}</h1><p>${text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')}</p></body></html>`;
+  const page = html`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>followback: ${title}</title></head><body><h1>${title}</h1><p>${text}</p></body></html>`;
+  const body = page.toString();
   res.writeHead(status, {
     'content-type': 'text/html; charset=utf-8',
-    'content-length': Buffer.byteLength(html),
+    'content-length': Buffer.byteLength(body),
     'cache-control': 'no-store',
     'referrer-policy': 'no-referrer',
   });
-  res.end(html);
+  res.end(body);
 }

@@ -1,55 +1,15 @@
 import * as z from 'zod';
-import { systemClock } from '../../adapters/clock.ts';
 import type { XOAuthEnv } from '../../config/x-oauth.ts';
-import {
-  AuthError,
-  ConfigError,
-  MalformedResponseError,
-  TransientPlatformError,
-} from '../../domain/errors.ts';
+import { ConfigError, MalformedResponseError, TransientPlatformError } from '../../domain/errors.ts';
 import type { Clock } from '../../ports/clock.ts';
+import { type OAuthApp, OAuthGrantError, type TokenSet } from '../../ports/oauth.ts';
+import { systemClock } from '../clock.ts';
 
 /**
  * The OAuth 2.0 client side of X's Authorization Code flow with PKCE: the authorize URL, the code
  * exchange and the refresh, on the token endpoint. Tokens never appear in an error or a log line:
  * errors carry the endpoint's `error` code and description, and the HTTP status.
  */
-
-/** A token endpoint's answer, as followback keeps it. */
-export interface TokenSet {
-  accessToken: string;
-  refreshToken?: string | undefined;
-  /** Epoch ms when the access token expires, from `expires_in`. */
-  expiresAt?: number | undefined;
-  /** Space-separated scopes granted. */
-  scope?: string | undefined;
-}
-
-/** What the connect and refresh use cases need from a token endpoint. */
-export interface OAuthTokenClient {
-  exchangeCode(input: { code: string; redirectUri: string; codeVerifier: string }): Promise<TokenSet>;
-  /** One refresh. X rotates: the answer's refresh token replaces the one sent, which is then dead. */
-  refresh(refreshToken: string): Promise<TokenSet>;
-}
-
-/**
- * The token endpoint refused the grant (an unknown, used, expired or revoked code or refresh token,
- * a wrong PKCE verifier, the user said no). For a refresh this means the account must be connected
- * again, so it is an AuthError: the account worker marks the account `token_expired`.
- */
-export class OAuthGrantError extends AuthError {
-  override readonly name = 'OAuthGrantError';
-  readonly error: string;
-
-  constructor(
-    error: string,
-    message: string,
-    options: { cause?: unknown; details?: Record<string, unknown> } = {},
-  ) {
-    super(message, options);
-    this.error = error;
-  }
-}
 
 export interface XOAuthClientOptions {
   clientId: string;
@@ -76,7 +36,7 @@ const errorAnswerSchema = z.object({
   error_description: z.string().optional(),
 });
 
-export class XOAuthClient implements OAuthTokenClient {
+export class XOAuthClient implements OAuthApp {
   readonly clientId: string;
   readonly #secret: string | undefined;
   readonly #authorizeUrl: URL;
@@ -217,4 +177,30 @@ export function createXOAuthClient(
     tokenUrl: env.X_TOKEN_URL,
     clock,
   });
+}
+
+/** X's authorize and token endpoints (X's own, or the sandbox's) and how long a token call may take. */
+export interface XOAuthEndpoints {
+  authorizeUrl: string;
+  tokenUrl: string;
+  clock: Clock;
+  timeoutMs?: number | undefined;
+}
+
+/**
+ * A maker of OAuth clients on these endpoints, one per X app (the deployment's, or a client's own):
+ * what the X app use cases (shared/app/connect/x-apps.ts) are given to reach the token endpoint.
+ */
+export function xOAuthApps(
+  endpoints: XOAuthEndpoints,
+): (app: { clientId: string; clientSecret?: string | undefined }) => XOAuthClient {
+  return (app) =>
+    new XOAuthClient({
+      authorizeUrl: endpoints.authorizeUrl,
+      tokenUrl: endpoints.tokenUrl,
+      clock: endpoints.clock,
+      timeoutMs: endpoints.timeoutMs,
+      clientId: app.clientId,
+      clientSecret: app.clientSecret,
+    });
 }
