@@ -114,7 +114,7 @@ function measure(kind: string, codec: IdCodec, raw: string[], churn: number, see
 }
 
 export function runStringIdBench(
-  options: { n?: number; churn?: number; seed?: number } = {},
+  options: { n?: number | undefined; churn?: number | undefined; seed?: number | undefined } = {},
 ): StringIdFigures[] {
   const n = options.n ?? 100_000;
   const churn = options.churn ?? 0.005;

@@ -129,7 +129,9 @@ export interface Platform {
    * Direct relationship lookup where the network offers it cheaply (Mastodon, Bluesky).
    * Absent on X, where every read is billed: callers use the latest observation instead.
    */
-  relationships?(sourceUserId: string, targetUserIds: readonly string[]): Promise<Map<string, Relationship>>;
+  relationships?:
+    | ((sourceUserId: string, targetUserIds: readonly string[]) => Promise<Map<string, Relationship>>)
+    | undefined;
   /**
    * The network's change feed of new followers, newest first, where it has one cheaply (Mastodon's
    * notifications of type `follow`, Bluesky's listNotifications with reason `follow`). Absent on X

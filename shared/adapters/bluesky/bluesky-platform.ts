@@ -73,8 +73,8 @@ export interface BlueskyPlatformOptions {
   /** The PDS (or entryway): https://bsky.social, a self-hosted PDS, or the sandbox. */
   service?: string;
   /** Handle, DID or email, with `password` (an app password): used when there is no usable session. */
-  identifier?: string;
-  password?: string;
+  identifier?: string | undefined;
+  password?: string | undefined;
   /** A stored session to resume; it is refreshed when its access token expires. */
   session?: BlueskySession;
   /**
@@ -211,7 +211,7 @@ export class BlueskyPlatform implements Platform {
       this.#agent.app.bsky.graph.getFollowers({
         actor: userId,
         limit: this.#pageSize(request),
-        cursor: request.cursor,
+        ...(request.cursor === undefined ? {} : { cursor: request.cursor }),
       }),
     );
     const body = parseAnswer(endpoint, followersSchema, answer.data);
@@ -230,7 +230,7 @@ export class BlueskyPlatform implements Platform {
       this.#agent.app.bsky.notification.listNotifications({
         reasons: ['follow'],
         limit,
-        cursor: request.cursor,
+        ...(request.cursor === undefined ? {} : { cursor: request.cursor }),
       }),
     );
     const body = parseAnswer(endpoint, notificationsSchema, answer.data);
@@ -261,7 +261,7 @@ export class BlueskyPlatform implements Platform {
       this.#agent.app.bsky.graph.getFollows({
         actor: userId,
         limit: this.#pageSize(request),
-        cursor: request.cursor,
+        ...(request.cursor === undefined ? {} : { cursor: request.cursor }),
       }),
     );
     const body = parseAnswer(endpoint, followsSchema, answer.data);
