@@ -64,7 +64,6 @@ export default defineConfig({
       provider: 'v8',
       include: ['shared/domain/**/*.ts', 'shared/app/**/*.ts'],
       reporter: ['text-summary', 'json-summary'],
-      reportsDirectory: '.followback/coverage',
     },
   },
 });

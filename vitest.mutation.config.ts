@@ -13,7 +13,8 @@ export default defineConfig({
     environment: 'node',
     // As the unit project: nothing to isolate from, and each mutant's run skips re-importing.
     isolate: false,
-    testTimeout: 30_000,
+    // Instrumented code runs several times slower: the schedule's property tests need the room.
+    testTimeout: 180_000,
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   },
 });

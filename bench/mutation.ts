@@ -22,18 +22,21 @@ interface Tally {
   survived: number;
   noCoverage: number;
   errors: number;
+  /** Static mutants, left out by `ignoreStatic` (stryker.config.mjs): not in the score. */
+  ignored: number;
 }
 
 function tally(results: readonly MutantResult[]): Tally {
   const count = (...statuses: MutantResult['status'][]) =>
     results.filter((result) => statuses.includes(result.status)).length;
   return {
-    mutants: results.length,
+    mutants: results.length - count('Ignored'),
     killed: count('Killed'),
     timeout: count('Timeout'),
     survived: count('Survived'),
     noCoverage: count('NoCoverage'),
     errors: count('CompileError', 'RuntimeError'),
+    ignored: count('Ignored'),
   };
 }
 
@@ -62,7 +65,7 @@ export async function run({ out, progress }: BenchOptions): Promise<BenchFigures
     concurrency,
     // The table below is the report; Stryker's own progress goes to stderr.
     reporters: ['json', 'progress'],
-    logLevel: 'warn' as StrykerOptions['logLevel'],
+    logLevel: 'warn' as NonNullable<StrykerOptions['logLevel']>,
   });
   const results = await stryker.runMutationTest();
   const wallS = (performance.now() - started) / 1000;
@@ -81,6 +84,7 @@ export async function run({ out, progress }: BenchOptions): Promise<BenchFigures
     show(t.survived),
     show(t.noCoverage),
     show(t.errors),
+    show(t.ignored),
   ];
   const all = tally(results);
   const rows = [...byFolder.entries()]
@@ -88,7 +92,7 @@ export async function run({ out, progress }: BenchOptions): Promise<BenchFigures
     .map(([folder, folderResults]) => row(folder, tally(folderResults)));
   out('Mutation testing (StrykerJS, vitest runner, the unit project against each mutant)');
   for (const line of table(
-    ['folder', 'score', 'mutants', 'killed', 'timeout', 'survived', 'no coverage', 'errors'],
+    ['folder', 'score', 'mutants', 'killed', 'timeout', 'survived', 'no coverage', 'errors', 'static'],
     [...rows, row('all', all)],
   ))
     out(line);
@@ -102,6 +106,7 @@ export async function run({ out, progress }: BenchOptions): Promise<BenchFigures
     mutation_survived: all.survived,
     mutation_no_coverage: all.noCoverage,
     mutation_errors: all.errors,
+    mutation_static_ignored: all.ignored,
     mutation_wall_s: round(wallS, 0),
   };
 }

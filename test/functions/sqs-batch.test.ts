@@ -78,10 +78,39 @@ describe('sendInBatches', () => {
 
     // Assess
     expect(error).toBeInstanceOf(QueueSendError);
+    expect(error.name).toBe('QueueSendError');
     expect(error.details.unsent).toEqual([
       { dedupeId: 'bad-1', reason: 'InvalidParameterValue (sender fault)' },
       { dedupeId: 'bad-2', reason: 'InvalidParameterValue (sender fault)' },
     ]);
+  });
+
+  it('sends ten entries per call', async () => {
+    // Prepare
+    answering(() => 'ok');
+    const ids = Array.from({ length: 23 }, (_, index) => `w${index}`);
+
+    // Act
+    const sent = await sendInBatches(sqs, queueUrl, messages(...ids));
+
+    // Assess
+    expect(sent).toBe(23);
+    expect(calls.map((call) => call.length)).toEqual([10, 10, 3]);
+    expect(calls.flat()).toEqual(ids);
+  });
+
+  it('names the first five refused entries in the message and says there are more', async () => {
+    // Prepare
+    answering(() => 'sender');
+    const ids = Array.from({ length: 7 }, (_, index) => `w${index}`);
+
+    // Act
+    const sending = sendInBatches(sqs, queueUrl, messages(...ids));
+
+    // Assess
+    await expect(sending).rejects.toThrow(
+      /^7 of 7 messages were not queued: w0 \(InvalidParameterValue \(sender fault\)\), .*w4 \(InvalidParameterValue \(sender fault\)\), …$/,
+    );
   });
 
   it('resends an entry SQS reported nothing about, and counts it sent once taken', async () => {
