@@ -200,6 +200,11 @@ export const order: BenchModule = {
   }),
 };
 
+/** `npm run bench -- snapshot`: the 1,000,000-id snapshot alone (it is also part of `observe`). */
+export const snapshot: BenchModule = {
+  run: ({ out, progress }) => snapshotSection(out, progress),
+};
+
 /** `npm run bench -- observe-hard`: the harder world alone (it is also part of `observe`). */
 export const hard: BenchModule = {
   run: ({ out, progress }) => hardWorldSection(out, progress),

@@ -24,10 +24,10 @@ import {
 
 export interface SnapshotBenchOptions {
   /** Followers in the new list (default 1,000,000). */
-  n?: number;
+  n?: number | undefined;
   /** Share of the list that changed since the previous snapshot, half new followers, half gone (default 0.005). */
-  churn?: number;
-  seed?: number;
+  churn?: number | undefined;
+  seed?: number | undefined;
   /** Also time the other compression methods on the full snapshot (default true). */
   compareCompression?: boolean;
 }

@@ -2,6 +2,7 @@
  * String id benchmark: what snapshots of Bluesky DIDs and Mastodon ids cost with the string codec
  * (shared/domain/idset/string-codec.ts), next to X's numeric ids. Figures, not a timed test.
  *
+ *   npm run bench -- string-ids [--json]        (100,000 ids of each kind, 0.5 % churn)
  *   npx tsx bench/string-ids.ts [n] [churn] [seed]
  *
  * For each kind of id: bytes per id of a full snapshot (brotli q1, the default), of the text form
@@ -12,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { type IdCodec, numericIdCodec, stringIdCodec } from '../shared/domain/idset/index.ts';
+import { type BenchFigures, type BenchOptions, show, table } from './support/bench.ts';
 
 export interface StringIdFigures {
   kind: string;
@@ -112,7 +114,7 @@ function measure(kind: string, codec: IdCodec, raw: string[], churn: number, see
 }
 
 export function runStringIdBench(
-  options: { n?: number; churn?: number; seed?: number } = {},
+  options: { n?: number | undefined; churn?: number | undefined; seed?: number | undefined } = {},
 ): StringIdFigures[] {
   const n = options.n ?? 100_000;
   const churn = options.churn ?? 0.005;
@@ -147,6 +149,35 @@ export function runStringIdBench(
     measure('ULIDs, e.g. GoToSocial (string codec, text form)', stringIdCodec as IdCodec, ulids, churn, seed),
     measure('x snowflakes (numeric codec, for reference)', numericIdCodec as IdCodec, x, churn, seed),
   ];
+}
+
+/** Figure keys per kind of id, in the order runStringIdBench measures them. */
+const KEYS = ['bluesky', 'mastodon', 'ulid', 'x'] as const;
+
+export async function run({ out, progress }: BenchOptions): Promise<BenchFigures> {
+  progress('string-ids: 100,000 ids of each kind…');
+  const measured = runStringIdBench();
+  out(`String id codecs: ${show(measured[0]!.n)} ids of each kind, 0.5 % churn`);
+  const rows = measured.map((m) => [
+    m.kind,
+    show(m.bytes_per_id),
+    show(m.bytes_per_id_uncompressed),
+    show(m.bytes_per_id_brotli_q11),
+    `${show(m.from_strings_ms, 1)} ms`,
+    `${show(m.diff_ms, 1)} ms`,
+    `${show(m.encode_ms, 1)} / ${show(m.decode_ms, 1)} ms`,
+    `${show(m.has_ns, 0)} ns`,
+  ]);
+  const header = ['ids', 'bytes/id', 'uncompressed', 'brotli q11', 'sort', 'diff', 'encode / decode', 'has'];
+  for (const line of table(header, rows)) out(line);
+  const figures: BenchFigures = {};
+  measured.forEach((m, index) => {
+    const key = KEYS[index]!;
+    figures[`string_ids_${key}_bytes_per_id`] = m.bytes_per_id;
+    figures[`string_ids_${key}_encode_ms`] = m.encode_ms;
+    figures[`string_ids_${key}_decode_ms`] = m.decode_ms;
+  });
+  return figures;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -1,4 +1,6 @@
 import { App, type AppProps, Tags, Validations } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { DeployConfig } from './config.ts';
 import { StatefulStack } from './stacks/stateful-stack.ts';
@@ -42,7 +44,7 @@ export function stackNames(config: DeployConfig): { stateful: string; stateless:
  * checks as a validation plugin: any unacknowledged finding fails synthesis.
  */
 export function addFollowbackStacks(app: App, config: DeployConfig): FollowbackStacks {
-  const env = { account: config.account, region: config.region };
+  const env = { region: config.region, ...(config.account === undefined ? {} : { account: config.account }) };
   const names = stackNames(config);
   const stateful = new StatefulStack(app, names.stateful, {
     config,
@@ -54,9 +56,11 @@ export function addFollowbackStacks(app: App, config: DeployConfig): FollowbackS
     config,
     env,
     description: `followback ${config.stage}: functions, queues, schedules, alarms`,
-    table: stateful.table,
+    // aws-cdk-lib declares `tableStreamArn: string | undefined` on Table (and `secretFullArn` on
+    // Secret) where ITable and ISecret say `?: string`, which exactOptionalPropertyTypes tells apart.
+    table: stateful.table as ITable,
     vaultKey: stateful.vaultKey,
-    approvalSigningKey: stateful.approvalSigningKey,
+    approvalSigningKey: stateful.approvalSigningKey as ISecret,
   });
   // Dashboards are left untagged: cfn-lint's resource schema does not know their Tags yet (E3002).
   const excludeResourceTypes = ['AWS::CloudWatch::Dashboard'];

@@ -80,7 +80,7 @@ export interface BlueskySandboxOptions extends SandboxOptions<BlueskyMethod, Par
   /** How long after a write the AppView shows it (injected clock). Default 600 ms; 0: at once. */
   appViewLagMs?: number;
   /** How the notifications feed loses some (cleared, truncated, never delivered). Default: it does not. */
-  notifications?: FollowNotificationOptions;
+  notifications?: FollowNotificationOptions | undefined;
 }
 
 export interface FollowRecord {

@@ -13,7 +13,7 @@ export interface SandboxOptions<E extends string, L> {
   /** Default 0 (any free port). */
   port?: number;
   /** The platform's limits, over its defaults. */
-  limits?: L;
+  limits?: L | undefined;
   /** Faults queued from the start (more can be added through `faults`). */
   faults?: readonly FaultSpec<E>[];
   /** Seed of probabilistic faults. Default: the world's seed. */

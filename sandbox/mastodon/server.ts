@@ -78,7 +78,7 @@ export interface MastodonSandboxOptions extends SandboxOptions<MastodonEndpoint,
   /** Where the server speaks Mastodon's API otherwise than Mastodon (as real servers were seen to). */
   quirks?: MastodonQuirks;
   /** How the notifications feed loses some (cleared, truncated, never delivered). Default: it does not. */
-  notifications?: FollowNotificationOptions;
+  notifications?: FollowNotificationOptions | undefined;
 }
 
 /** Ways servers that speak Mastodon's API differ from Mastodon. Default: none. */
@@ -376,7 +376,7 @@ class MastodonHandler {
     const maxId = key('max_id');
     const minId = key('min_id');
     const sinceId = key('since_id');
-    const page = (query: { limit: number; below?: number; above?: number }): WorldPage =>
+    const page = (query: { limit: number; below?: number | undefined; above?: number }): WorldPage =>
       side === 'followers'
         ? this.world.pageFollowers(user.id, query)
         : this.world.pageFollowing(user.id, query);

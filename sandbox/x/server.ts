@@ -68,7 +68,7 @@ interface Route {
 
 interface Answer extends JsonAnswer {
   /** Users in `data`. */
-  users?: number;
+  users?: number | undefined;
   /** Ids of the users in `data`: what X bills (once per app and UTC day). */
   userIds?: readonly string[];
   /** A follow that counts against the 24-hour caps. */

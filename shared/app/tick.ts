@@ -33,7 +33,7 @@ export interface TickDeps {
   clock: Clock;
   logger: Logger;
   newId: () => string;
-  engine?: EngineSettings;
+  engine?: EngineSettings | undefined;
   /** Where the daily follower counts for the digest's 12-week chart go (optional). */
   samples?: Pick<FollowerSampleStore, 'putFollowerSample'> | undefined;
   /**

@@ -42,13 +42,18 @@ export function cleanText(value: string | number | undefined | null, maxLength =
     .replace(UNSAFE, '')
     .replace(/\s+/g, ' ')
     .trim();
-  if (folded.length <= maxLength) return folded;
-  const graphemes = Array.from(segmenter.segment(folded), ({ segment }) => segment);
-  if (graphemes.length <= maxLength) return folded;
-  return `${graphemes
-    .slice(0, maxLength - 1)
-    .join('')
-    .trimEnd()}…`;
+  // One count, in graphemes, decides (a count of code units first would be a second limit to keep
+  // in step); reading stops at the first grapheme past the limit, however long the text.
+  const kept: string[] = [];
+  for (const { segment } of segmenter.segment(folded)) {
+    if (kept.length === maxLength)
+      return `${kept
+        .slice(0, maxLength - 1)
+        .join('')
+        .trimEnd()}…`;
+    kept.push(segment);
+  }
+  return folded;
 }
 
 /**

@@ -111,12 +111,14 @@ export interface Platform {
    * Direct relationship lookup where the network offers it cheaply (Mastodon, Bluesky).
    * Absent on X, where every read is billed: callers use the latest observation instead.
    */
-  relationships?(sourceUserId: string, targetUserIds: readonly string[]): Promise<Map<string, Relationship>>;
+  relationships?:
+    | ((sourceUserId: string, targetUserIds: readonly string[]) => Promise<Map<string, Relationship>>)
+    | undefined;
   /**
    * The network's change feed of new followers, newest first, where it has one cheaply (Mastodon's
    * notifications of type `follow`, Bluesky's listNotifications with reason `follow`). Absent on X
    * (its Activity API is Enterprise-only). A feed may miss people (cleared, truncated, paged past):
    * list scans stay the reconciliation.
    */
-  followNotices?(request: FollowNoticeRequest): Promise<FollowNoticePage>;
+  followNotices?: ((request: FollowNoticeRequest) => Promise<FollowNoticePage>) | undefined;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cleanText, escapeJsonText, hasUnsafeCharacters } from '../../shared/domain/text.ts';
+import { cleanText, escapeJsonText, hasUnsafeCharacters, stripControls } from '../../shared/domain/text.ts';
 
 /** Any byte or character a terminal, a spreadsheet or a bidi algorithm would act on. */
 const ACTIVE = /[\p{Cc}\p{Bidi_Control}\u2028\u2029\uFFF9-\uFFFB\u200B\uFEFF]/u;
@@ -56,6 +56,37 @@ describe('cleanText', () => {
     expect(cleanText(`${exact}x`, 3)).toBe('😀👍🏽…');
     expect(cleanText('abcd', 4)).toBe('abcd');
     expect(cleanText('abcde', 4)).toBe('abc…');
+  });
+
+  it('cuts one grapheme short of the limit to make room for the ellipsis, without a space before it', () => {
+    expect(cleanText('abcdef', 5)).toBe('abcd…');
+    expect(cleanText('ab cdef', 4)).toBe('ab…');
+    expect(cleanText('a'.repeat(201))).toBe(`${'a'.repeat(199)}…`);
+    expect(cleanText('a'.repeat(200))).toBe('a'.repeat(200));
+  });
+
+  it('removes unterminated and two-byte escape sequences whole, leaving none of their parameters', () => {
+    expect(cleanText('a\u001b[31')).toBe('a');
+    expect(cleanText('b\u009b31')).toBe('b');
+    expect(cleanText('c\u001b]0;title')).toBe('c');
+    expect(cleanText('d\u001bce')).toBe('de');
+    expect(cleanText('f\u001b(Bg')).toBe('fg');
+  });
+
+  it('reads nothing as text where there is none, and numbers as their digits', () => {
+    expect(cleanText(undefined)).toBe('');
+    expect(cleanText(null)).toBe('');
+    expect(cleanText(42)).toBe('42');
+  });
+});
+
+describe('stripControls', () => {
+  it('keeps the lines of a report and drops what rewrites or reorders them', () => {
+    // Act
+    const clean = stripControls('name\tcount\r\nAnn\u202E\u0007 \u001b[2J3\u2028\n');
+
+    // Assess
+    expect(clean).toBe('name count\nAnn 3\n');
   });
 });
 

@@ -66,7 +66,7 @@ export class RealNetwork {
     const res = await fetch(url, {
       method: options.body === undefined ? 'GET' : 'POST',
       headers,
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      body: options.body === undefined ? null : JSON.stringify(options.body),
     });
     const text = await res.text();
     if (!res.ok) throw new XrpcFailure(method, res.status, text);

@@ -69,7 +69,7 @@ async function setup(limits: Partial<BlueskyLimits> = {}): Promise<Setup> {
     const response = await fetch(`${base}/xrpc/${nsid}${query}`, {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined ? null : JSON.stringify(body),
     });
     const text = await response.text();
     let parsed: unknown;

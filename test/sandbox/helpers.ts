@@ -68,7 +68,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     const response = await fetch(`${sandbox.baseUrl}${path}`, {
       method,
       headers,
-      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      body: body === undefined ? null : typeof body === 'string' ? body : JSON.stringify(body),
     });
     const text = await response.text();
     let parsed: unknown;

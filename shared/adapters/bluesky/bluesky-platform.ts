@@ -89,8 +89,8 @@ export interface BlueskyPlatformOptions {
   /** The PDS (or entryway): https://bsky.social, a self-hosted PDS, or the sandbox. */
   service?: string;
   /** Handle, DID or email, with `password` (an app password): used when there is no usable session. */
-  identifier?: string;
-  password?: string;
+  identifier?: string | undefined;
+  password?: string | undefined;
   /** A stored session to resume; it is refreshed when its access token expires. */
   session?: BlueskySession;
   /**

@@ -208,7 +208,7 @@ class InstanceHttp {
 
   async #send(endpoint: string, url: string, request: InstanceRequest): Promise<Response> {
     const headers: Record<string, string> = { accept: 'application/json' };
-    let body: string | undefined;
+    let body: string | null = null;
     if (request.json !== undefined) {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(request.json);

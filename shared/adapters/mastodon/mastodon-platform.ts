@@ -83,9 +83,9 @@ export const MASTODON_LIMITS: PlatformLimits = {
 /** An instance's own limits, where they differ from Mastodon's defaults. */
 export interface MastodonInstanceLimits {
   /** Requests per 5 minutes per account, all endpoints. Default 300. */
-  requestsPer5Minutes?: number;
+  requestsPer5Minutes?: number | undefined;
   /** Follows per 24 hours per account. Default 400. */
-  followsPerDay?: number;
+  followsPerDay?: number | undefined;
 }
 
 export function mastodonLimits(instance: MastodonInstanceLimits = {}): PlatformLimits {
@@ -117,7 +117,7 @@ export interface MastodonPlatformOptions {
   /** Per-request timeout; a timeout is a TransientPlatformError. Default 10 s. */
   timeoutMs?: number;
   /** The instance's own limits. */
-  instance?: MastodonInstanceLimits;
+  instance?: MastodonInstanceLimits | undefined;
   /** For a reset the platform did not give. */
   clock?: Clock;
 }
@@ -359,7 +359,11 @@ export class MastodonPlatform implements Platform {
       ? ['follow', 'follow_request']
       : ['follow'];
     const answer = await this.#call(endpoint, async (api) => {
-      const list = api.v1.notifications.list.$raw({ types, limit, maxId: request.cursor });
+      const list = api.v1.notifications.list.$raw({
+        types,
+        limit,
+        ...(request.cursor === undefined ? {} : { maxId: request.cursor }),
+      });
       return (await list) as Raw<unknown>;
     });
     const notifications = parseAnswer(endpoint, mastodonNotificationListSchema, answer.data);
@@ -390,7 +394,10 @@ export class MastodonPlatform implements Platform {
     const endpoint = `accounts/:id/${kind}`;
     const limit = Math.min(this.limits.maxPageSize, Math.max(1, Math.floor(request.pageSize)));
     const answer = await this.#call(endpoint, async (api) => {
-      const list = api.v1.accounts.$select(userId)[kind].list.$raw({ limit, maxId: request.cursor });
+      const list = api.v1.accounts.$select(userId)[kind].list.$raw({
+        limit,
+        ...(request.cursor === undefined ? {} : { maxId: request.cursor }),
+      });
       return (await list) as Raw<unknown>;
     });
     const accounts = parseAnswer(endpoint, mastodonAccountListSchema, answer.data);

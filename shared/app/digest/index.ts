@@ -2,7 +2,7 @@
  * The digest use cases: gather a client's facts and build the digest (build.ts), decide when it is
  * due in the client's zone (schedule.ts), send it exactly once per period (send.ts, deliver.ts),
  * the operator's roll-up (rollup.ts), the hourly dispatch (dispatch.ts), the preview written to the
- * outbox (preview.ts) and the unsubscribe flag (unsubscribe.ts).
+ * outbox (preview.ts).
  */
 export {
   type AgencyInfo,
@@ -77,4 +77,3 @@ export {
   sendClientDigest,
   sendDigestForPeriod,
 } from './send.ts';
-export { resubscribeClient, type UnsubscribeDeps, unsubscribeClient } from './unsubscribe.ts';

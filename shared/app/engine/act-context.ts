@@ -22,7 +22,7 @@ export interface ActOptions {
   timeLeftMs: () => number;
   appDailyCap: number | null;
   /** How long a claimed task stays leased while its follow call is in flight. */
-  taskLeaseMs?: number;
+  taskLeaseMs?: number | undefined;
   /** Tasks read per lane per tick: a tick can act on a few dozen at most. */
   readLimit?: number;
 }

@@ -16,12 +16,11 @@
  * fact (counts, lengths, canonical varints, strictly increasing ids, the 2^64 ceiling) and throws
  * CorruptEncodingError instead of returning a plausible wrong set.
  *
- * Compression: brotli at quality 1 by default. Measured on the realistic mix of bench/snapshot.ts
- * (1,000,000 ids, 2 cores): varints alone 4.84 bytes/id; deflate-raw level 1 4.58 bytes/id in about
- * 115 ms (level 6 gives the same bytes: the varint low bytes are close to random, only the high
- * bytes and the continuation bits compress); brotli quality 1 4.57 bytes/id in about 35 ms, and
- * quality 4 gains nothing more. Brotli q1 is both the smaller and the three times faster, and it
- * decodes as fast. Decoders read all three methods, so the default can change without a new version.
+ * Compression: brotli at quality 1 by default: on the realistic id mix of `npm run bench -- snapshot`
+ * it is smaller than deflate-raw at any level (the varint low bytes are close to random, only the
+ * high bytes and the continuation bits compress), several times faster, and higher qualities gain
+ * nothing (the figures: README, "Tests and benchmarks"). Decoders read all three methods, so the
+ * default can change without a new version.
  */
 import * as zlib from 'node:zlib';
 import { ValidationError } from '../errors.ts';
