@@ -109,7 +109,6 @@ export async function runAccountTick(
       taskLeaseMs: deps.engine?.taskLeaseMs,
     },
   );
-  await keepEarlierWake(cell, current?.state.engine?.nextActAt, now);
   let unfollows: UnfollowRunReport | undefined;
   try {
     if (actDue) unfollows = await runQueuedUnfollows(account, cell, deps, options);
@@ -129,18 +128,6 @@ export async function runAccountTick(
     act: acted,
     ...(unfollows ? { unfollows } : {}),
   };
-}
-
-/**
- * A tick that ran for observation before act was due (the feed's look, a head scan) must not lose
- * the wake-up set earlier (the queued unfollows' next turn, act's own): act plans only its tasks, so
- * the earlier of the two stands.
- */
-async function keepEarlierWake(cell: StateCell, previous: number | undefined, now: number): Promise<void> {
-  const engine = cell.state.engine;
-  if (previous === undefined || previous <= now || engine === undefined) return;
-  if (engine.nextActAt <= previous) return;
-  await cell.commit({ ...cell.state, engine: { ...engine, nextActAt: previous } });
 }
 
 /** Queued unfollows after act (follow-backs first), with a wake-up when the caps allow the next. */

@@ -48,9 +48,13 @@ export async function act(
   const log = deps.logger.child({ clientId: account.clientId, accountId: account.accountId, useCase: 'act' });
   const now = deps.clock.now();
   let engine: EngineState = cell.state.engine ?? emptyEngineState();
+  // A tick that runs before act is due (for the feed, a head scan) keeps the wake-up set earlier (the
+  // queued unfollows' next turn, act's own): act plans only its tasks, so the earlier one stands.
+  const earlierWake = engine.nextActAt > now ? engine.nextActAt : Number.POSITIVE_INFINITY;
   if (policy.mode === 'off') {
     // Follow-backs are off: planned ones wait (they resume if the mode comes back on).
-    await cell.commit({ ...cell.state, engine: { ...engine, nextActAt: now + IDLE_RECHECK_MS } });
+    const nextActAt = Math.min(now + IDLE_RECHECK_MS, earlierWake);
+    await cell.commit({ ...cell.state, engine: { ...engine, nextActAt } });
     return report;
   }
   if (engine.blockedUntil !== undefined && engine.blockedUntil > now) {
@@ -121,7 +125,7 @@ export async function act(
   // Looks at the owner's following list are reads like observe's: they count against its budget.
   let spend = cell.state.observe.spend;
   for (const users of attempt.looks) spend = recordSpend(spend, users, account.observe);
-  engine = { ...engine, nextActAt };
+  engine = { ...engine, nextActAt: Math.min(nextActAt, earlierWake) };
   await cell.commit({ ...cell.state, observe: { ...cell.state.observe, spend }, engine });
   return report;
 }
