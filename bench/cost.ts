@@ -109,6 +109,12 @@ interface Measured {
   storedBytes: number;
   /** Users billed in the measured span by endpoint (the first endpoint to return a user that UTC day pays). */
   billedByEndpoint: Record<string, number>;
+  /** Write units by kind of item (STATE, CHG, BASE, TASK…). */
+  writeUnitsByKind: Record<string, number>;
+  /** Items written by kind. */
+  writesByKind: Record<string, number>;
+  /** Read units by kind of item read (an index's name for its queries). */
+  readUnitsByKind: Record<string, number>;
 }
 
 async function measure(size: Size, options: BenchOptions): Promise<Measured> {
@@ -149,6 +155,9 @@ async function measure(size: Size, options: BenchOptions): Promise<Measured> {
       computeMs: 0,
       storedBytes: 0,
       billedByEndpoint: {},
+      writeUnitsByKind: {},
+      writesByKind: {},
+      readUnitsByKind: {},
     };
     let statsBefore = setup.sandbox.stats.snapshot().totals;
     let endpointsBefore = setup.sandbox.stats.snapshot().endpoints;
@@ -200,6 +209,11 @@ async function measure(size: Size, options: BenchOptions): Promise<Measured> {
     measured.usersBilled = stats.usersBilled - statsBefore.usersBilled;
     measured.readUnits = meter.readUnits;
     measured.writeUnits = Math.max(meter.writeUnits, meter.estimatedWriteUnits);
+    for (const [kind, written] of meter.writesByKind) {
+      measured.writeUnitsByKind[kind] = written.units;
+      measured.writesByKind[kind] = written.items;
+    }
+    for (const [kind, read] of meter.readsByKind) measured.readUnitsByKind[kind] = read.units;
     measured.storedBytes = await tableBytes(dynamo.client, dynamo.tableName);
     return measured;
   } finally {
@@ -232,11 +246,18 @@ function monthly(m: Measured): Measured {
     usersRead: m.usersRead * k,
     usersBilled: m.usersBilled * k,
     follows: m.follows * k,
-    billedByEndpoint: Object.fromEntries(Object.entries(m.billedByEndpoint).map(([e, n]) => [e, n * k])),
+    billedByEndpoint: scaled(m.billedByEndpoint, k),
+    writeUnitsByKind: scaled(m.writeUnitsByKind, k),
+    writesByKind: scaled(m.writesByKind, k),
+    readUnitsByKind: scaled(m.readUnitsByKind, k),
     readUnits: m.readUnits * k,
     writeUnits: m.writeUnits * k,
     computeMs: m.computeMs * k,
   };
+}
+
+function scaled(counts: Record<string, number>, k: number): Record<string, number> {
+  return Object.fromEntries(Object.entries(counts).map(([key, n]) => [key, n * k]));
 }
 
 function price(m: Measured) {
@@ -289,6 +310,19 @@ export async function run(options: BenchOptions): Promise<BenchFigures> {
   }
   rows.push(line('follow-backs', (r) => show(r.m.follows)));
   rows.push(line('DynamoDB read / write units', (r) => `${show(r.m.readUnits)} / ${show(r.m.writeUnits)}`));
+  const kinds = [...new Set(results.flatMap((r) => Object.keys(r.m.writeUnitsByKind)))].sort();
+  for (const kind of kinds) {
+    rows.push(
+      line(
+        `  write units / items, ${kind}`,
+        (r) => `${show(r.m.writeUnitsByKind[kind] ?? 0)} / ${show(r.m.writesByKind[kind] ?? 0)}`,
+      ),
+    );
+  }
+  const readKinds = [...new Set(results.flatMap((r) => Object.keys(r.m.readUnitsByKind)))].sort();
+  for (const kind of readKinds) {
+    rows.push(line(`  read units, ${kind}`, (r) => show(r.m.readUnitsByKind[kind] ?? 0)));
+  }
   rows.push(line('stored (KB)', (r) => show(r.m.storedBytes / 1024)));
   for (const key of ['lambda', 'dynamo', 'sqs', 'scheduler', 'kms', 'ses', 'logs', 'metrics'] as const) {
     rows.push(line(`  AWS ${key}`, (r) => money(r.c[key])));

@@ -18,7 +18,11 @@ import {
 import { afterEach, describe, expect, it } from 'vitest';
 import { attachCapacityMeter } from '../../shared/adapters/dynamo/capacity.ts';
 import { createDynamoClient } from '../../shared/adapters/dynamo/client.ts';
-import { CorruptItemError, UnprocessedItemsError } from '../../shared/adapters/dynamo/errors.ts';
+import {
+  CorruptItemError,
+  MissingItemError,
+  UnprocessedItemsError,
+} from '../../shared/adapters/dynamo/errors.ts';
 import { DynamoStore, type DynamoStoreOptions } from '../../shared/adapters/dynamo/store.ts';
 import { keyAttributes, keys } from '../../shared/adapters/dynamo/table.ts';
 import type { AccountRecord, AccountRef, ClientRecord } from '../../shared/domain/account.ts';
@@ -292,6 +296,159 @@ describe.each(dynamoBackends)('DynamoStore on $name', (backend) => {
       const stored = await store.getState(ref);
       expect(stored?.version).toBe(2);
       expect(stored?.state.note).toBe(won[0] === 0 ? 'writer A' : 'writer B');
+    });
+    /** A 10k-follower X account's state after weeks: a 100-id anchor, four weeks of owner counts. */
+    function busyState(seq: number, anchorSalt = 0): AccountState {
+      const observe = emptyObserveState();
+      observe.seq = seq;
+      observe.headAnchor = Array.from({ length: 100 }, (_, i) =>
+        String(1_790_000_000_000_000_000n + BigInt(i * 7_919 + anchorSalt)),
+      );
+      observe.ownerHistory = Array.from({ length: 28 }, (_, day) => ({
+        followers: 10_000 + day * 45,
+        following: 300 + day,
+        at: t0 + day * 24 * hour,
+      }));
+      observe.owner = { followers: 11_260, following: 328, at: t0 + 27 * 24 * hour };
+      observe.graphs.followers = { baseSeq: 63, baseChunks: 1, baseAt: t0, count: 10_262, complete: true };
+      return {
+        observe,
+        engine: { reconciledSeq: seq, nextActAt: t0 + 600_000 },
+        lease: { holder: 'w1', until: t0, epoch: 149 },
+      };
+    }
+
+    async function stateItems(tableName: string, ref: AccountRef) {
+      const out = await db.client.send(
+        new QueryCommand({
+          TableName: tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': { S: keys.accountPk(ref) }, ':prefix': { S: 'STATE' } },
+          ConsistentRead: true,
+        }),
+      );
+      return (out.Items ?? []).map((item) => item.sk?.S ?? '');
+    }
+
+    it('writes a busy account state in one write unit a commit, its cold part only when it changed', async () => {
+      // Prepare
+      const client = ownClient();
+      const meter = attachCapacityMeter(client);
+      const { store } = await freshStore({ client });
+      const ref = newRef();
+      await store.putState(ref, busyState(1), 0);
+      meter.reset();
+
+      // Act: three commits that change only the hot part (the lease, the engine), as a tick does
+      await store.putState(
+        ref,
+        { ...busyState(2), lease: { holder: 'w2', until: t0 + 60_000, epoch: 150 } },
+        1,
+      );
+      await store.putState(ref, busyState(3), 2);
+      await store.putState(ref, busyState(4), 3);
+
+      // Assess
+      expect(meter.writesByKind.get('STATE')).toEqual({ units: 3, items: 3 });
+      expect((await store.getState(ref))?.state).toEqual(busyState(4));
+      meter.detach();
+    });
+
+    it('replaces the cold part when it changes and deletes the one it replaced', async () => {
+      // Prepare
+      const { store, tableName } = await freshStore();
+      const ref = newRef();
+      await store.putState(ref, busyState(1), 0);
+
+      // Act
+      await store.putState(ref, busyState(2, 1), 1);
+
+      // Assess
+      const items = await stateItems(tableName, ref);
+      expect(items).toHaveLength(2);
+      expect(items[0]).toBe('STATE');
+      expect(items[1]).toMatch(/^STATE#PART#/);
+      expect((await store.getState(ref))?.state).toEqual(busyState(2, 1));
+    });
+
+    it('leaves the winner whole and no stray part when two writers race with different cold parts', async () => {
+      // Prepare: two workers (two store instances) read the same version
+      const { store, tableName, client } = await freshStore();
+      const other = new DynamoStore({ client, tableName });
+      const ref = newRef();
+      await store.putState(ref, busyState(1), 0);
+      await other.getState(ref);
+
+      // Act
+      const results = await Promise.allSettled([
+        store.putState(ref, busyState(2, 11), 1),
+        other.putState(ref, busyState(2, 22), 1),
+      ]);
+
+      // Assess
+      const won = results.findIndex((r) => r.status === 'fulfilled');
+      expect(results.filter((r) => r.status === 'rejected')).toHaveLength(1);
+      expect((await new DynamoStore({ client, tableName }).getState(ref))?.state).toEqual(
+        busyState(2, won === 0 ? 11 : 22),
+      );
+      expect(await stateItems(tableName, ref)).toHaveLength(2);
+    });
+
+    it('deletes the part a crashed writer left once the next commit lands', async () => {
+      // Prepare: a part written, then the worker died before its state put
+      const { store, tableName } = await freshStore();
+      const ref = newRef();
+      await store.putState(ref, busyState(1), 0);
+      const stray = keys.accountStatePart(ref, 2, 'deadbeef');
+      await rawPut(tableName, { ...keyAttributes(stray), body: { B: new Uint8Array([3, 0]) } });
+      const next = new DynamoStore({ client: db.client, tableName });
+      await next.getState(ref);
+
+      // Act
+      await next.putState(ref, busyState(2), 1);
+
+      // Assess
+      expect(await stateItems(tableName, ref)).not.toContain(stray.sk);
+      expect((await next.getState(ref))?.state).toEqual(busyState(2));
+    });
+
+    it('reads a state item written before the split, and splits it at the next commit', async () => {
+      // Prepare
+      const { store, tableName } = await freshStore();
+      const ref = newRef();
+      const key = keys.accountState(ref);
+      await rawPut(tableName, {
+        ...keyAttributes(key),
+        entity: { S: 'state' },
+        state: { S: JSON.stringify(busyState(1)) },
+        version: { N: '1' },
+      });
+
+      // Act
+      const read = await store.getState(ref);
+      await store.putState(ref, busyState(2), 1);
+
+      // Assess
+      expect(read).toEqual({ state: busyState(1), version: 1 });
+      expect((await rawGet(tableName, key))?.state).toBeUndefined();
+      expect(await stateItems(tableName, ref)).toHaveLength(2);
+      expect((await store.getState(ref))?.state).toEqual(busyState(2));
+    });
+
+    it('says a state item is corrupt when the part it names is gone', async () => {
+      // Prepare
+      const { store, tableName } = await freshStore();
+      const ref = newRef();
+      await store.putState(ref, busyState(1), 0);
+      const part = (await stateItems(tableName, ref))[1] ?? '';
+      await rawDelete(tableName, { pk: keys.accountPk(ref), sk: part });
+
+      // Act
+      const read = new DynamoStore({ client: db.client, tableName }).getState(ref);
+
+      // Assess
+      await expect(read).rejects.toBeInstanceOf(MissingItemError);
+      await expect(read).rejects.toThrow(part);
     });
   });
 

@@ -18,6 +18,13 @@ export interface CapacityMeter {
   readonly estimatedWriteUnits: number;
   /** Successful commands that accept ReturnConsumedCapacity but whose response carried none. */
   readonly unreportedCommands: number;
+  /**
+   * `estimatedWriteUnits` and the items written, by kind of item (the sort key up to its first `#`:
+   * STATE, CHG, BASE, TASK…): where the write units go.
+   */
+  readonly writesByKind: ReadonlyMap<string, { units: number; items: number }>;
+  /** Reported read units and read commands by kind of item read (an index's name for its queries). */
+  readonly readsByKind: ReadonlyMap<string, { units: number; items: number }>;
   reset(): void;
   /** Removes the middleware from the client. */
   detach(): void;
@@ -51,6 +58,8 @@ export function attachCapacityMeter(client: DynamoDBClient): CapacityMeter {
   let writeUnits = 0;
   let estimatedWriteUnits = 0;
   let unreportedCommands = 0;
+  const writesByKind = new Map<string, { units: number; items: number }>();
+  const readsByKind = new Map<string, { units: number; items: number }>();
   meterCount += 1;
   const name = `followbackCapacityMeter${meterCount}`;
 
@@ -68,7 +77,13 @@ export function attachCapacityMeter(client: DynamoDBClient): CapacityMeter {
           : { ...args, input: { ...input, ReturnConsumedCapacity: 'TOTAL' } };
       const result = await next(sent as typeof args);
       const output = result.output as unknown as Record<string, unknown>;
-      const estimate = isWrite ? estimateWriteUnits(command, input, output) : 0;
+      const written = isWrite ? estimateWrites(command, input, output) : [];
+      let estimate = 0;
+      for (const write of written) {
+        estimate += write.units;
+        const entry = writesByKind.get(write.kind) ?? { units: 0, items: 0 };
+        writesByKind.set(write.kind, { units: entry.units + write.units, items: entry.items + 1 });
+      }
       estimatedWriteUnits += estimate;
       const reported = reportedUnits(
         output.ConsumedCapacity as ConsumedCapacity | ConsumedCapacity[] | undefined,
@@ -83,6 +98,9 @@ export function attachCapacityMeter(client: DynamoDBClient): CapacityMeter {
         writeUnits += reported.total;
       } else {
         readUnits += reported.total;
+        const kind = readKind(input);
+        const entry = readsByKind.get(kind) ?? { units: 0, items: 0 };
+        readsByKind.set(kind, { units: entry.units + reported.total, items: entry.items + 1 });
       }
       return result;
     },
@@ -102,7 +120,15 @@ export function attachCapacityMeter(client: DynamoDBClient): CapacityMeter {
     get unreportedCommands() {
       return unreportedCommands;
     },
+    get writesByKind() {
+      return writesByKind;
+    },
+    get readsByKind() {
+      return readsByKind;
+    },
     reset() {
+      writesByKind.clear();
+      readsByKind.clear();
       readUnits = 0;
       writeUnits = 0;
       estimatedWriteUnits = 0;
@@ -146,38 +172,80 @@ function reportedUnits(consumed: ConsumedCapacity | ConsumedCapacity[] | undefin
 type Item = Record<string, AttributeValue>;
 interface WriteRequestShape {
   PutRequest?: { Item?: Item };
-  DeleteRequest?: unknown;
+  DeleteRequest?: { Key?: Item };
 }
 
-function estimateWriteUnits(
+interface ItemWrite {
+  kind: string;
+  units: number;
+}
+
+function estimateWrites(
   command: string,
   input: Record<string, unknown>,
   output: Record<string, unknown>,
-): number {
+): ItemWrite[] {
   switch (command) {
     case 'PutItemCommand':
-      return putUnits(input.Item as Item | undefined);
+      return [putWrite(input.Item as Item | undefined)];
     case 'BatchWriteItemCommand': {
-      const requested = input.RequestItems as Record<string, WriteRequestShape[]> | undefined;
-      const unprocessed = output.UnprocessedItems as Record<string, WriteRequestShape[]> | undefined;
-      return batchUnits(requested) - batchUnits(unprocessed);
+      const requested = batchWrites(input.RequestItems as Record<string, WriteRequestShape[]> | undefined);
+      const unprocessed = batchWrites(
+        output.UnprocessedItems as Record<string, WriteRequestShape[]> | undefined,
+      );
+      for (const left of unprocessed) {
+        const at = requested.findIndex((write) => write.kind === left.kind && write.units === left.units);
+        if (at >= 0) requested.splice(at, 1);
+      }
+      return requested;
     }
     case 'TransactWriteItemsCommand': {
       const items = (input.TransactItems as { Put?: { Item?: Item } }[] | undefined) ?? [];
-      return items.reduce((sum, entry) => sum + 2 * (entry.Put ? putUnits(entry.Put.Item) : 1), 0);
+      return items.map((entry) => {
+        const write = entry.Put ? putWrite(entry.Put.Item) : { kind: 'other', units: 1 };
+        return { kind: write.kind, units: 2 * write.units };
+      });
     }
     default:
       // DeleteItem, UpdateItem: the stored item's size is unknown here; 1 is the minimum charged.
-      return 1;
+      return [{ kind: kindOf(input.Key as Item | undefined), units: 1 }];
   }
 }
 
-function batchUnits(requests: Record<string, WriteRequestShape[]> | undefined): number {
-  let units = 0;
+function batchWrites(requests: Record<string, WriteRequestShape[]> | undefined): ItemWrite[] {
+  const writes: ItemWrite[] = [];
   for (const list of Object.values(requests ?? {})) {
-    for (const request of list) units += request.PutRequest ? putUnits(request.PutRequest.Item) : 1;
+    for (const request of list) {
+      writes.push(
+        request.PutRequest
+          ? putWrite(request.PutRequest.Item)
+          : { kind: kindOf(request.DeleteRequest?.Key), units: 1 },
+      );
+    }
   }
-  return units;
+  return writes;
+}
+
+function putWrite(item: Item | undefined): ItemWrite {
+  return { kind: kindOf(item), units: putUnits(item) };
+}
+
+/** What a read command reads: the key's kind, an index's name, or a query's sort-key bound. */
+function readKind(input: Record<string, unknown>): string {
+  if (typeof input.IndexName === 'string') return input.IndexName;
+  if (input.Key !== undefined) return kindOf(input.Key as Item);
+  const batch = input.RequestItems as Record<string, { Keys?: Item[] }> | undefined;
+  const firstKey = Object.values(batch ?? {})[0]?.Keys?.[0];
+  if (firstKey !== undefined) return kindOf(firstKey);
+  const values = (input.ExpressionAttributeValues ?? {}) as Item;
+  const bound = Object.entries(values).find(([name, value]) => name !== ':pk' && value.S !== undefined);
+  return bound ? kindOf({ sk: { S: bound[1].S ?? '' } }) : 'other';
+}
+
+/** The sort key up to its first `#` (STATE, CHG, BASE, TASK…). */
+function kindOf(item: Item | undefined): string {
+  const sk = item?.sk?.S;
+  return sk === undefined ? 'other' : (sk.split('#')[0] ?? sk);
 }
 
 function putUnits(item: Item | undefined): number {

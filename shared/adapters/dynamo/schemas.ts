@@ -62,10 +62,25 @@ export const accountStateSchema = z.looseObject({
   observe: z.looseObject({ seq: count }),
 });
 
-export const stateItemSchema = z.object({
-  state: z.string(),
-  version: z.number().int().positive(),
-});
+/**
+ * The state item: its hot part deflated in `body` (state-codec.ts), `part` the sort key of the item
+ * holding its cold part, if any. Items written before the split hold the whole state as JSON text
+ * in `state`.
+ */
+export const stateItemSchema = z
+  .object({
+    state: z.string().optional(),
+    body: z.instanceof(Uint8Array).optional(),
+    part: z.string().startsWith('STATE#PART#').optional(),
+    version: z.number().int().positive(),
+  })
+  .refine(
+    (item) => (item.state === undefined) !== (item.body === undefined),
+    'needs exactly one of state and body',
+  );
+
+/** An item holding the state's cold part (state-codec.ts), deflated in `body`. */
+export const statePartItemSchema = z.object({ body: z.instanceof(Uint8Array) });
 
 export const platformUserSchema = z.looseObject({
   id: z.string().min(1),

@@ -267,6 +267,9 @@ function hasSeparatorOrControl(value: string): boolean {
 
 const seq = (value: number) => padded('seq', value, keyWidths.seq);
 
+/** Sort keys of the state's cold parts (state-store.ts); they sort after `STATE`. */
+export const statePartPrefix = 'STATE#PART#';
+
 export const keys = {
   client: (clientId: string): ItemKey => ({ pk: registryPk, sk: `CLIENT#${keyPart('clientId', clientId)}` }),
   /** Sort-key prefix of all client records. */
@@ -288,6 +291,11 @@ export const keys = {
   credentialPk: (ref: AccountRef): string =>
     `CRED#${keyPart('clientId', ref.clientId)}#${keyPart('accountId', ref.accountId)}`,
   accountState: (ref: AccountRef): ItemKey => ({ pk: keys.accountPk(ref), sk: 'STATE' }),
+  /** The state's cold part as of `version`; `tag` makes two writers' parts distinct items. */
+  accountStatePart: (ref: AccountRef, version: number, tag: string): ItemKey => ({
+    pk: keys.accountPk(ref),
+    sk: `${statePartPrefix}${seq(version)}#${keyPart('tag', tag)}`,
+  }),
   baseChunk: (ref: AccountRef, kind: GraphKind, baseSeq: number, chunk: number): ItemKey => ({
     pk: keys.accountPk(ref),
     sk: `BASE#${graphKind(kind)}#${seq(baseSeq)}#${padded('chunk', chunk, keyWidths.chunk)}`,
