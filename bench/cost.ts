@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
+import { stages } from '../infra/config.ts';
 import { attachCapacityMeter } from '../shared/adapters/dynamo/capacity.ts';
 import { DynamoStore } from '../shared/adapters/dynamo/store.ts';
 import { silentLogger } from '../shared/adapters/logger.ts';
@@ -69,7 +70,7 @@ export function customMetricNames(): string[] {
 }
 
 /** Deployment facts the model assumes (infra/config.ts defaults). */
-const WORKER_MEMORY_GB = 1;
+const WORKER_MEMORY_GB = stages.prod.worker.memoryMb / 1024;
 const DISPATCH_MEMORY_GB = 0.25;
 /** Latency per platform request on the real network (loopback here), added to measured compute. */
 const PLATFORM_LATENCY_MS = 150;

@@ -127,7 +127,9 @@ export const DEV_X_CLIENT_ID_PLACEHOLDER = 'followback-dev-x-client-id-placehold
 const shared = {
   xApiBaseUrl: 'https://api.x.com',
   xTokenUrl: X_TOKEN_URL_DEFAULT,
-  worker: { timeoutSeconds: 120, memoryMb: 1024, batchSize: 4, maxReceiveCount: 3, timeMarginMs: 10_000 },
+  // 512 MB: a tick mostly waits on the network (billed by memory × time), and a 1M-id snapshot's
+  // diff peaks under 300 MB (`npm run bench -- observe`). Raise it for accounts past a million.
+  worker: { timeoutSeconds: 120, memoryMb: 512, batchSize: 4, maxReceiveCount: 3, timeMarginMs: 10_000 },
 } satisfies DeepPartial<StageDefaults>;
 
 /**
