@@ -229,8 +229,10 @@ function instanceError(endpoint: string, instance: string, error: unknown): Erro
   });
 }
 
-/** A failed request's reason without anything it carried: the socket's code, or the error's name. */
+/** A failed request's reason without anything it carried: the socket's code, or fetch's reason. */
 function failureReason(error: unknown): string {
-  const cause = (error as { cause?: { code?: unknown } } | undefined)?.cause;
-  return typeof cause?.code === 'string' ? cause.code : ((error as Error | undefined)?.name ?? 'Error');
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
+  if (typeof cause?.code === 'string') return cause.code;
+  if (typeof cause?.message === 'string') return cause.message.slice(0, 100);
+  return (error as Error | undefined)?.name ?? 'Error';
 }
