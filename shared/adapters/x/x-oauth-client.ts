@@ -181,7 +181,7 @@ function tokenError(what: string, details: { endpoint: string; grantType: string
     const cause = summarize(socketError);
     return new TransientPlatformError(`X ${what} failed: ${cause.message}`, { cause, details });
   }
-  // Not the library's: an Error as it is (the library's requests never reach it).
+  // No request's failure (a fault of this code or the library's): the Error as it is.
   return otherFailure(`X ${what}`, error);
 }
 
