@@ -5,6 +5,8 @@
  * app's secret: TransientPlatformError (429, 5xx, a network failure), OAuthGrantError (the token
  * endpoint refused the code), ConfigError (the token endpoint refused the app), AuthError (401/403
  * elsewhere), ValidationError (any other refusal), MalformedResponseError (an unexpected answer).
+ * A refusal answered in something other than JSON (a proxy's page) is transient: the client library
+ * (masto) does not keep its status.
  */
 
 /** The instance's authorize and token endpoints (its own origin only), and whether it takes PKCE (S256). */
@@ -32,14 +34,18 @@ export interface MastodonCredentialAccount {
 export interface MastodonOAuth {
   /**
    * The endpoints from `/.well-known/oauth-authorization-server` (Mastodon 4.3+); without usable
-   * metadata, `/oauth/authorize` and `/oauth/token` without PKCE.
+   * metadata (another origin, or a token endpoint other than the instance's `/oauth/token`),
+   * `/oauth/authorize` and `/oauth/token` without PKCE.
    */
   discover(instanceUrl: string): Promise<MastodonEndpoints>;
   registerApp(
     instanceUrl: string,
     input: { clientName: string; redirectUri: string; scopes: string; website?: string | undefined },
   ): Promise<MastodonApp>;
-  /** The authorization code exchanged at the token endpoint: the access token and the scopes granted. */
+  /**
+   * The authorization code exchanged at the token endpoint (one `discover` returned: the instance's
+   * `/oauth/token`; any other is a ValidationError, nothing sent): the access token and the scopes granted.
+   */
   exchangeCode(
     instanceUrl: string,
     input: {

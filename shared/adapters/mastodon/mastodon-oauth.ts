@@ -1,3 +1,11 @@
+import {
+  createOAuthAPIClient,
+  createRestAPIClient,
+  MastoDeserializeError,
+  MastoHttpError,
+  MastoTimeoutError,
+  type mastodon,
+} from 'masto';
 import * as z from 'zod';
 import {
   AuthError,
@@ -15,65 +23,76 @@ import type {
 import { OAuthGrantError } from '../../ports/oauth.ts';
 
 /**
- * The Mastodon OAuth port over HTTP: the instance's OAuth metadata, app registration, the code
- * exchange and `verify_credentials`, each answer checked against its wire shape. Plain fetch with a
- * timeout and no redirects (a token or a code never follows a redirect elsewhere); errors name the
- * endpoint and the instance's error, never a secret.
+ * The Mastodon OAuth port: app registration (`v1.apps.create`), the code exchange
+ * (`oauth.token.create`) and `verify_credentials` on masto; the instance's OAuth metadata, which
+ * masto does not read, by one GET. Each answer is checked against its wire shape; every request has
+ * a timeout and follows no redirect (a token or a code never goes elsewhere); errors name the
+ * endpoint and the instance's error, never a secret, and carry nothing of the request.
  */
 export interface MastodonOAuthOptions {
-  /** For tests; default: the global fetch. */
-  fetch?: typeof fetch | undefined;
   /** Per-request timeout of the calls to the instance (default 10 s). */
   timeoutMs?: number | undefined;
 }
 
 export function createMastodonOAuth(options: MastodonOAuthOptions = {}): MastodonOAuth {
-  const http = (instanceUrl: string) =>
-    new InstanceHttp(instanceUrl, options.fetch ?? fetch, options.timeoutMs ?? 10_000);
+  const timeout = options.timeoutMs ?? 10_000;
+  const config = (url: string, accessToken?: string) => ({
+    url,
+    timeout,
+    // masto logs request bodies (the app's secret, the code) at `debug`; nothing below `error`.
+    log: 'error' as const,
+    requestInit: { redirect: 'error' as const, headers: { accept: 'application/json' } },
+    ...(accessToken === undefined ? {} : { accessToken }),
+  });
   return {
-    discover: (instanceUrl) => discover(http(instanceUrl), instanceUrl),
+    discover: (instanceUrl) => discover(instanceUrl, timeout),
     async registerApp(instanceUrl, input): Promise<MastodonApp> {
       const app = parseOrThrow(
         'apps',
         appSchema,
-        await http(instanceUrl).json('apps', `${instanceUrl}/api/v1/apps`, {
-          method: 'POST',
-          json: {
-            client_name: input.clientName,
-            redirect_uris: input.redirectUri,
+        await call('apps', instanceUrl, () =>
+          createRestAPIClient(config(instanceUrl)).v1.apps.create({
+            clientName: input.clientName,
+            redirectUris: input.redirectUri,
             scopes: input.scopes,
             ...(input.website === undefined ? {} : { website: input.website }),
-          },
-        }),
-      );
-      return { clientId: app.client_id, clientSecret: app.client_secret };
-    },
-    async exchangeCode(instanceUrl, input) {
-      const answer = await http(instanceUrl).json('oauth/token', input.tokenEndpoint, {
-        method: 'POST',
-        form: {
-          grant_type: 'authorization_code',
-          code: input.code,
-          client_id: input.clientId,
-          client_secret: input.clientSecret,
-          redirect_uri: input.redirectUri,
-          scope: input.scope,
-          ...(input.codeVerifier === undefined ? {} : { code_verifier: input.codeVerifier }),
-        },
-      });
-      const token = parseOrThrow('oauth/token', tokenSchema, answer);
-      return { accessToken: token.access_token, scope: token.scope };
-    },
-    async verifyCredentials(instanceUrl, accessToken): Promise<MastodonCredentialAccount> {
-      return parseOrThrow(
-        'accounts/verify_credentials',
-        credentialAccountSchema,
-        await http(instanceUrl).json(
-          'accounts/verify_credentials',
-          `${instanceUrl}/api/v1/accounts/verify_credentials`,
-          { method: 'GET', token: accessToken },
+          }),
         ),
       );
+      return { clientId: app.clientId, clientSecret: app.clientSecret };
+    },
+    async exchangeCode(instanceUrl, input) {
+      // masto sends the code to `<instance>/oauth/token`: discover() takes no metadata naming another.
+      const params: mastodon.oauth.CreateTokenWithAuthorizationCodeParams & { codeVerifier?: string } = {
+        grantType: 'authorization_code',
+        code: input.code,
+        clientId: input.clientId,
+        clientSecret: input.clientSecret,
+        redirectUri: input.redirectUri,
+        scope: input.scope,
+        ...(input.codeVerifier === undefined ? {} : { codeVerifier: input.codeVerifier }),
+      };
+      if (input.tokenEndpoint !== `${instanceUrl}/oauth/token`) {
+        throw new ValidationError(
+          `Mastodon oauth/token: ${instanceUrl} names its token endpoint elsewhere; masto reaches only /oauth/token`,
+          { details: { endpoint: 'oauth/token', instance: instanceUrl } },
+        );
+      }
+      const answer = await call('oauth/token', instanceUrl, () =>
+        createOAuthAPIClient(config(instanceUrl)).token.create(params),
+      );
+      const token = parseOrThrow('oauth/token', tokenSchema, answer);
+      return { accessToken: token.accessToken, scope: token.scope };
+    },
+    async verifyCredentials(instanceUrl, accessToken): Promise<MastodonCredentialAccount> {
+      const account = parseOrThrow(
+        'accounts/verify_credentials',
+        credentialAccountSchema,
+        await call('accounts/verify_credentials', instanceUrl, () =>
+          createRestAPIClient(config(instanceUrl, accessToken)).v1.accounts.verifyCredentials(),
+        ),
+      );
+      return { id: account.id, username: account.username, acct: account.acct, url: account.url };
     },
   };
 }
@@ -84,14 +103,15 @@ const metadataSchema = z.object({
   code_challenge_methods_supported: z.array(z.string()).optional(),
 });
 
+// masto hands answers over with their keys in camelCase.
 const appSchema = z.object({
-  client_id: z.string().min(1),
-  client_secret: z.string().min(1),
+  clientId: z.string().min(1),
+  clientSecret: z.string().min(1),
 });
 
 const tokenSchema = z.object({
-  access_token: z.string().min(1),
-  token_type: z.string().regex(/^bearer$/i, 'must be Bearer'),
+  accessToken: z.string().min(1),
+  tokenType: z.string().regex(/^bearer$/i, 'must be Bearer'),
   scope: z.string().optional(),
 });
 
@@ -103,17 +123,13 @@ const credentialAccountSchema = z.object({
 });
 
 /** The instance's authorize and token endpoints, and whether it takes PKCE. */
-async function discover(http: InstanceHttp, instanceUrl: string): Promise<MastodonEndpoints> {
+async function discover(instanceUrl: string, timeoutMs: number): Promise<MastodonEndpoints> {
   const fallback = {
     authorize: `${instanceUrl}/oauth/authorize`,
     token: `${instanceUrl}/oauth/token`,
     pkce: false,
   };
-  const answer = await http.optionalJson(
-    'oauth metadata',
-    `${instanceUrl}/.well-known/oauth-authorization-server`,
-  );
-  const metadata = metadataSchema.safeParse(answer);
+  const metadata = metadataSchema.safeParse(await optionalJson(instanceUrl, timeoutMs));
   if (!metadata.success) return fallback;
   const sameOrigin = (raw: string) => {
     try {
@@ -123,13 +139,33 @@ async function discover(http: InstanceHttp, instanceUrl: string): Promise<Mastod
     }
   };
   const { authorization_endpoint: authorize, token_endpoint: token } = metadata.data;
-  // The endpoints must be the instance's own: a token or a code never goes anywhere else.
-  if (!sameOrigin(authorize) || !sameOrigin(token)) return fallback;
+  // The endpoints must be the instance's own: a token or a code never goes anywhere else. The token
+  // endpoint must be Mastodon's own path too, where masto sends the code.
+  if (!sameOrigin(authorize) || token !== fallback.token) return fallback;
   return {
     authorize,
     token,
     pkce: metadata.data.code_challenge_methods_supported?.includes('S256') ?? false,
   };
+}
+
+/** The instance's OAuth metadata (RFC 8414), or undefined for anything but a JSON 200. */
+async function optionalJson(instanceUrl: string, timeoutMs: number): Promise<unknown> {
+  let response: Response;
+  try {
+    response = await fetch(`${instanceUrl}/.well-known/oauth-authorization-server`, {
+      headers: { accept: 'application/json' },
+      signal: AbortSignal.timeout(timeoutMs),
+      redirect: 'error',
+    });
+  } catch (error) {
+    throw new TransientPlatformError(
+      `Mastodon oauth metadata on ${instanceUrl} failed: ${failureReason(error)}`,
+      { details: { endpoint: 'oauth metadata', instance: instanceUrl } },
+    );
+  }
+  if (!response.ok) return undefined;
+  return response.json().catch(() => undefined);
 }
 
 function parseOrThrow<S extends z.ZodType>(endpoint: string, schema: S, body: unknown): z.infer<S> {
@@ -144,93 +180,59 @@ function parseOrThrow<S extends z.ZodType>(endpoint: string, schema: S, body: un
   return parsed.data;
 }
 
-const errorSchema = z.object({ error: z.string().max(300), error_description: z.string().optional() });
-
-/** A request to the instance: a JSON or form body, with the user's token when it acts for them. */
-interface InstanceRequest {
-  method: 'GET' | 'POST';
-  json?: Record<string, unknown>;
-  form?: Record<string, string>;
-  token?: string;
+/** One masto call, its failure as the port's named error (module comment of ports/mastodon-oauth.ts). */
+async function call<T>(endpoint: string, instance: string, send: () => Promise<T>): Promise<T> {
+  try {
+    return await send();
+  } catch (error) {
+    throw instanceError(endpoint, instance, error);
+  }
 }
 
-/** JSON requests to one instance; errors name the endpoint and the instance's error, never a secret. */
-class InstanceHttp {
-  readonly #instance: string;
-  readonly #fetch: typeof fetch;
-  readonly #timeoutMs: number;
-
-  constructor(instance: string, fetchImpl: typeof fetch, timeoutMs: number) {
-    this.#instance = instance;
-    this.#fetch = fetchImpl;
-    this.#timeoutMs = timeoutMs;
+/**
+ * - 429, 5xx, a timeout, a dropped connection: transient.
+ * - At the token endpoint: 401 is the app refused (ConfigError); any other refusal is the grant's
+ *   (OAuthGrantError, an AuthError).
+ * - Elsewhere: 401 and 403 are the token's (AuthError); any other refusal is a ValidationError.
+ * - An answer masto cannot read is malformed; an error answered in something other than JSON loses
+ *   its status inside masto (a proxy's page) and is transient.
+ * Nothing of the request is kept: no cause, only the endpoint, instance, status and the instance's
+ * error code and description.
+ */
+function instanceError(endpoint: string, instance: string, error: unknown): Error {
+  if (error instanceof MastoHttpError) {
+    const status = error.statusCode;
+    const details = { endpoint, instance, status };
+    if (status === 429 || status >= 500) {
+      return new TransientPlatformError(`Mastodon ${endpoint} failed: HTTP ${status}`, { details });
+    }
+    const said =
+      typeof error.message === 'string' && error.message !== '' ? error.message.slice(0, 200) : undefined;
+    const description = typeof error.description === 'string' ? error.description.slice(0, 200) : '';
+    const message = `${instance} refused ${endpoint}: ${said ?? `HTTP ${status}`}${description ? ` (${description})` : ''}`;
+    if (endpoint === 'oauth/token') {
+      if (status === 401) return new ConfigError(message, { details });
+      return new OAuthGrantError(said ?? `http_${status}`, message, { details });
+    }
+    if (status === 401 || status === 403) return new AuthError(message, { details });
+    return new ValidationError(message, { details });
   }
-
-  /** The JSON of a 200 answer, or undefined for anything else (a missing optional endpoint). */
-  async optionalJson(endpoint: string, url: string): Promise<unknown> {
-    const response = await this.#send(endpoint, url, { method: 'GET' });
-    if (!response.ok) return undefined;
-    return response.json().catch(() => undefined);
+  const details = { endpoint, instance };
+  if (error instanceof MastoDeserializeError) {
+    return new MalformedResponseError(`Mastodon ${endpoint}: the answer is not JSON`, { details });
   }
-
-  async json(endpoint: string, url: string, request: InstanceRequest): Promise<unknown> {
-    const response = await this.#send(endpoint, url, request);
-    const text = await response.text().catch(() => '');
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = undefined;
-    }
-    const details = { endpoint, instance: this.#instance, status: response.status };
-    if (response.status === 429 || response.status >= 500) {
-      throw new TransientPlatformError(`Mastodon ${endpoint} failed: HTTP ${response.status}`, { details });
-    }
-    if (!response.ok) {
-      const error = errorSchema.safeParse(body);
-      const code = error.success ? error.data.error.slice(0, 200) : `HTTP ${response.status}`;
-      const description = error.success ? (error.data.error_description ?? '').slice(0, 200) : '';
-      const message = `${this.#instance} refused ${endpoint}: ${code}${description ? ` (${description})` : ''}`;
-      if (endpoint === 'oauth/token') {
-        if (response.status === 401) throw new ConfigError(message, { details });
-        throw new OAuthGrantError(error.success ? error.data.error : `http_${response.status}`, message, {
-          details,
-        });
-      }
-      if (response.status === 401 || response.status === 403) throw new AuthError(message, { details });
-      throw new ValidationError(message, { details });
-    }
-    if (body === undefined) {
-      throw new MalformedResponseError(`Mastodon ${endpoint}: the answer is not JSON`, { details });
-    }
-    return body;
+  if (error instanceof MastoTimeoutError) {
+    return new TransientPlatformError(`Mastodon ${endpoint} on ${instance} failed: timed out`, { details });
   }
+  return new TransientPlatformError(`Mastodon ${endpoint} on ${instance} failed: ${failureReason(error)}`, {
+    details,
+  });
+}
 
-  async #send(endpoint: string, url: string, request: InstanceRequest): Promise<Response> {
-    const headers: Record<string, string> = { accept: 'application/json' };
-    let body: string | null = null;
-    if (request.json !== undefined) {
-      headers['content-type'] = 'application/json';
-      body = JSON.stringify(request.json);
-    } else if (request.form !== undefined) {
-      headers['content-type'] = 'application/x-www-form-urlencoded';
-      body = new URLSearchParams(request.form).toString();
-    }
-    if (request.token !== undefined) headers.authorization = `Bearer ${request.token}`;
-    try {
-      return await this.#fetch(url, {
-        method: request.method,
-        headers,
-        body,
-        signal: AbortSignal.timeout(this.#timeoutMs),
-        redirect: 'error',
-      });
-    } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause;
-      throw new TransientPlatformError(
-        `Mastodon ${endpoint} on ${this.#instance} failed: ${cause?.code ?? (error as Error).name}`,
-        { details: { endpoint, instance: this.#instance } },
-      );
-    }
-  }
+/** A failed request's reason without anything it carried: the socket's code, or fetch's reason. */
+function failureReason(error: unknown): string {
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
+  if (typeof cause?.code === 'string') return cause.code;
+  if (typeof cause?.message === 'string') return cause.message.slice(0, 100);
+  return (error as Error | undefined)?.name ?? 'Error';
 }

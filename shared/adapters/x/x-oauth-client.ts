@@ -1,14 +1,28 @@
+import {
+  ApiPartialResponseError,
+  ApiRequestError,
+  ApiResponseError,
+  type IParsedOAuth2TokenResult,
+  type ITwitterApiClientPlugin,
+  TwitterApi,
+  TwitterApiPluginResponseOverride,
+} from 'twitter-api-v2';
 import * as z from 'zod';
 import type { XOAuthEnv } from '../../config/x-oauth.ts';
 import { ConfigError, MalformedResponseError, TransientPlatformError } from '../../domain/errors.ts';
 import type { Clock } from '../../ports/clock.ts';
 import { type OAuthApp, OAuthGrantError, type TokenSet } from '../../ports/oauth.ts';
 import { systemClock } from '../clock.ts';
+import { otherFailure } from '../platform-errors.ts';
+import { parseBaseUrl, tokenEndpointPlugin } from './x-endpoint.ts';
 
 /**
- * The OAuth 2.0 client side of X's Authorization Code flow with PKCE: the authorize URL, the code
- * exchange and the refresh, on the token endpoint. Tokens never appear in an error or a log line:
- * errors carry the endpoint's `error` code and description, and the HTTP status.
+ * The OAuth 2.0 client side of X's Authorization Code flow with PKCE: the authorize URL, and the
+ * code exchange and the refresh on twitter-api-v2 (`loginWithOAuth2`, `refreshOAuth2Token`; a
+ * confidential client authenticates with HTTP Basic, a public one with `client_id`), sent to the
+ * configured token endpoint. Tokens never appear in an error or a log line: errors carry the
+ * endpoint's `error` code and description, and the HTTP status, never the library's request (its
+ * headers hold the app's secret).
  */
 
 export interface XOAuthClientOptions {
@@ -19,8 +33,6 @@ export interface XOAuthClientOptions {
   tokenUrl: string;
   clock?: Clock | undefined;
   timeoutMs?: number | undefined;
-  /** For tests; default: the global fetch. */
-  fetch?: typeof fetch | undefined;
 }
 
 const tokenAnswerSchema = z.object({
@@ -38,21 +50,24 @@ const errorAnswerSchema = z.object({
 
 export class XOAuthClient implements OAuthApp {
   readonly clientId: string;
-  readonly #secret: string | undefined;
   readonly #authorizeUrl: URL;
-  readonly #tokenUrl: string;
+  readonly #api: TwitterApi;
   readonly #clock: Clock;
-  readonly #timeoutMs: number;
-  readonly #fetch: typeof fetch;
 
   constructor(options: XOAuthClientOptions) {
     this.clientId = options.clientId;
-    this.#secret = options.clientSecret;
     this.#authorizeUrl = new URL(options.authorizeUrl);
-    this.#tokenUrl = options.tokenUrl;
     this.#clock = options.clock ?? systemClock;
-    this.#timeoutMs = options.timeoutMs ?? 10_000;
-    this.#fetch = options.fetch ?? fetch;
+    const tokenUrl = parseBaseUrl(options.tokenUrl, 'X_TOKEN_URL');
+    this.#api = new TwitterApi(
+      options.clientSecret === undefined
+        ? { clientId: options.clientId }
+        : { clientId: options.clientId, clientSecret: options.clientSecret },
+      {
+        plugins: [tokenEndpointPlugin(tokenUrl, options.timeoutMs ?? 10_000), tokenAnswerCheck],
+        compression: 'identity',
+      },
+    );
   }
 
   /** The URL the account's owner opens to approve the app. */
@@ -62,6 +77,8 @@ export class XOAuthClient implements OAuthApp {
     codeChallenge: string;
     scopes: readonly string[];
   }): string {
+    // Not twitter-api-v2's generateOAuth2AuthLink: it makes its own verifier (the use case owns the
+    // PKCE pair), writes the method `s256` where RFC 7636 says `S256`, and always points at x.com.
     const url = new URL(this.#authorizeUrl.toString());
     url.searchParams.set('response_type', 'code');
     url.searchParams.set('client_id', this.clientId);
@@ -74,94 +91,105 @@ export class XOAuthClient implements OAuthApp {
   }
 
   exchangeCode(input: { code: string; redirectUri: string; codeVerifier: string }): Promise<TokenSet> {
-    return this.#token('authorization code exchange', {
-      grant_type: 'authorization_code',
-      code: input.code,
-      redirect_uri: input.redirectUri,
-      code_verifier: input.codeVerifier,
-    });
+    return this.#token('authorization code exchange', 'authorization_code', () =>
+      this.#api.loginWithOAuth2({
+        code: input.code,
+        redirectUri: input.redirectUri,
+        codeVerifier: input.codeVerifier,
+      }),
+    );
   }
 
   refresh(refreshToken: string): Promise<TokenSet> {
-    return this.#token('token refresh', { grant_type: 'refresh_token', refresh_token: refreshToken });
+    return this.#token('token refresh', 'refresh_token', () => this.#api.refreshOAuth2Token(refreshToken));
   }
 
-  async #token(what: string, params: Record<string, string>): Promise<TokenSet> {
-    const form = new URLSearchParams(params);
-    const headers: Record<string, string> = {
-      'content-type': 'application/x-www-form-urlencoded',
-      accept: 'application/json',
-    };
-    // X wants client_id in the body; a confidential client adds HTTP Basic (as twitter-api-v2 does).
-    form.set('client_id', this.clientId);
-    if (this.#secret !== undefined) {
-      // RFC 6749 2.3.1: both parts form-encoded, then Basic.
-      const pair = `${encodeURIComponent(this.clientId)}:${encodeURIComponent(this.#secret)}`;
-      headers.authorization = `Basic ${Buffer.from(pair).toString('base64')}`;
-    }
-    const details = { endpoint: 'oauth2/token', grantType: params.grant_type };
-    let response: Response;
+  async #token(
+    what: string,
+    grantType: string,
+    call: () => Promise<IParsedOAuth2TokenResult>,
+  ): Promise<TokenSet> {
+    const details = { endpoint: 'oauth2/token', grantType };
+    let answer: IParsedOAuth2TokenResult;
     try {
-      response = await this.#fetch(this.#tokenUrl, {
-        method: 'POST',
-        headers,
-        body: form.toString(),
-        signal: AbortSignal.timeout(this.#timeoutMs),
-        redirect: 'error',
-      });
+      answer = await call();
     } catch (error) {
-      throw new TransientPlatformError(`X ${what} failed: ${(error as Error).name}`, {
-        cause: summarize(error),
-        details,
-      });
+      throw tokenError(what, details, error);
     }
-    const text = await response.text().catch(() => '');
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-    if (response.status === 429 || response.status >= 500) {
-      throw new TransientPlatformError(`X ${what} failed: HTTP ${response.status}`, {
-        details: { ...details, status: response.status },
-      });
-    }
-    if (!response.ok) {
-      const answer = errorAnswerSchema.safeParse(json);
-      const code = answer.success ? answer.data.error : `http_${response.status}`;
-      const description = answer.success ? (answer.data.error_description ?? '').slice(0, 200) : '';
-      const message = `X refused the ${what}: ${code}${description ? ` (${description})` : ''}`;
-      if (response.status === 401 || code === 'unauthorized_client' || code === 'invalid_client') {
-        throw new ConfigError(`${message}; check X_CLIENT_ID and X_CLIENT_SECRET`, {
-          details: { ...details, status: response.status, error: code },
-        });
-      }
-      throw new OAuthGrantError(code, message, {
-        details: { ...details, status: response.status, error: code },
-      });
-    }
-    const parsed = tokenAnswerSchema.safeParse(json);
-    if (!parsed.success) {
-      // Name the fields, never the values.
-      const fields = parsed.error.issues.map((issue) => issue.path.join('.') || '(body)').join(', ');
-      throw new MalformedResponseError(`X ${what}: unexpected answer at ${fields}`, { details });
-    }
-    const answer = parsed.data;
     return {
-      accessToken: answer.access_token,
-      refreshToken: answer.refresh_token,
-      expiresAt: answer.expires_in === undefined ? undefined : this.#clock.now() + answer.expires_in * 1000,
-      scope: answer.scope,
+      accessToken: answer.accessToken,
+      refreshToken: answer.refreshToken,
+      expiresAt: answer.expiresIn === undefined ? undefined : this.#clock.now() + answer.expiresIn * 1000,
+      scope: answer.scope.length === 0 ? undefined : answer.scope.join(' '),
     };
   }
 }
 
-/** A fetch failure without anything a request carried (bodies hold codes and tokens). */
-function summarize(error: unknown): Error {
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  const summary = new Error(cause?.code ?? (error as Error).message ?? String(error));
-  summary.name = (error as Error).name ?? 'Error';
+/**
+ * Checks a token endpoint's answer before twitter-api-v2 reads it (the library takes it on trust and
+ * fails on a missing `scope`): a bad one is a MalformedResponseError naming the fields, never the
+ * values.
+ */
+const tokenAnswerCheck: ITwitterApiClientPlugin = {
+  onAfterRequest({ response }) {
+    const parsed = tokenAnswerSchema.safeParse(response.data);
+    if (!parsed.success) {
+      const fields = parsed.error.issues.map((issue) => issue.path.join('.') || '(body)').join(', ');
+      throw new MalformedResponseError(`unexpected answer at ${fields}`);
+    }
+    return new TwitterApiPluginResponseOverride({ ...response, data: { scope: '', ...parsed.data } });
+  },
+};
+
+/** The port's error for a failed token call: a refusal, a misconfigured app, or a retryable failure. */
+function tokenError(what: string, details: { endpoint: string; grantType: string }, error: unknown): Error {
+  if (error instanceof MalformedResponseError) {
+    return new MalformedResponseError(`X ${what}: ${error.message}`, { details });
+  }
+  const status =
+    error instanceof ApiResponseError
+      ? error.code
+      : error instanceof ApiPartialResponseError
+        ? error.response.statusCode
+        : undefined;
+  if (status !== undefined && (status === 429 || status >= 500)) {
+    return new TransientPlatformError(`X ${what} failed: HTTP ${status}`, {
+      details: { ...details, status },
+    });
+  }
+  if (error instanceof ApiResponseError) {
+    const answer = errorAnswerSchema.safeParse(error.data);
+    const code = answer.success ? answer.data.error : `http_${error.code}`;
+    const description = answer.success ? (answer.data.error_description ?? '').slice(0, 200) : '';
+    const message = `X refused the ${what}: ${code}${description ? ` (${description})` : ''}`;
+    const refusal = { ...details, status: error.code, error: code };
+    if (error.code === 401 || code === 'unauthorized_client' || code === 'invalid_client') {
+      return new ConfigError(`${message}; check X_CLIENT_ID and X_CLIENT_SECRET`, { details: refusal });
+    }
+    return new OAuthGrantError(code, message, { details: refusal });
+  }
+  if (error instanceof ApiPartialResponseError) {
+    return new MalformedResponseError(`X ${what}: the answer could not be read`, {
+      details: { ...details, status },
+    });
+  }
+  if (error instanceof ApiRequestError) {
+    // twitter-api-v2 1.29 keeps the socket's error as `_options.error` while its `requestError`
+    // getter reads `_options.requestError` (always undefined).
+    const socketError =
+      error.requestError ?? (error as unknown as { _options?: { error?: Error } })._options?.error;
+    const cause = summarize(socketError);
+    return new TransientPlatformError(`X ${what} failed: ${cause.message}`, { cause, details });
+  }
+  // No request's failure (a fault of this code or the library's): the Error as it is.
+  return otherFailure(`X ${what}`, error);
+}
+
+/** A request failure without anything the request carried (its headers and body hold secrets). */
+function summarize(error: Error | undefined): Error {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  const summary = new Error(typeof code === 'string' ? code : (error?.message ?? 'request failed'));
+  summary.name = error?.name ?? 'Error';
   return summary;
 }
 

@@ -1,5 +1,3 @@
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import {
   ApiPartialResponseError,
   ApiRequestError,
@@ -9,7 +7,7 @@ import {
   type TwitterRateLimit,
   type TwitterResponse,
 } from 'twitter-api-v2';
-import { CursorRejectedError, MalformedResponseError, ValidationError } from '../../domain/errors.ts';
+import { CursorRejectedError, MalformedResponseError } from '../../domain/errors.ts';
 import { boundedUser } from '../../domain/profile-bounds.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type {
@@ -30,6 +28,7 @@ import {
   requestFailed,
   unreadableAnswer,
 } from '../platform-errors.ts';
+import { baseUrlPlugin, parseBaseUrl } from './x-endpoint.ts';
 import {
   type XUser,
   xFollowSchema,
@@ -64,38 +63,6 @@ export interface XPlatformOptions {
   limits?: PlatformLimits;
   /** For the fallback reset of a 429 that carries no rate-limit headers. */
   clock?: Clock;
-}
-
-/**
- * twitter-api-v2 always talks to https://api.x.com; this plugin sends each request to the configured
- * base URL instead (protocol, host, port and an optional path prefix), with a matching agent.
- */
-function baseUrlPlugin(base: URL): ITwitterApiClientPlugin {
-  const agent =
-    base.protocol === 'http:' ? new HttpAgent({ keepAlive: true }) : new HttpsAgent({ keepAlive: true });
-  const prefix = base.pathname.replace(/\/$/, '');
-  return {
-    onBeforeRequest({ computedParams, requestOptions }) {
-      const url = computedParams.url;
-      url.protocol = base.protocol;
-      url.host = base.host;
-      if (prefix && !url.pathname.startsWith(`${prefix}/`)) url.pathname = `${prefix}${url.pathname}`;
-      requestOptions.agent = agent;
-    },
-  };
-}
-
-function parseBaseUrl(raw: string): URL {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch (cause) {
-    throw new ValidationError(`X_API_BASE_URL is not a URL: ${JSON.stringify(raw)}`, { cause });
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ValidationError(`X_API_BASE_URL must be http or https, got ${url.protocol}`);
-  }
-  return url;
 }
 
 function toRateLimit(
