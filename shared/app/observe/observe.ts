@@ -15,6 +15,15 @@ import {
 } from '../../domain/errors.ts';
 import { chunkBytes, type IdCodec, idCodecFor } from '../../domain/idset/index.ts';
 import {
+  ANCHOR_ORDER_SLACK,
+  type AnchorMeeting,
+  anchorMembersMovedUp,
+  endsScan,
+  HEAD_ANCHOR_SIZE,
+  leadingReadToday,
+  mergeAnchor,
+} from '../../domain/observe/head-anchor.ts';
+import {
   dayKey,
   FULL_SCAN_CHECK_INTERVAL_MS,
   fullScanAffordable,
@@ -86,17 +95,10 @@ const REBASE_AFTER_CHANGESETS = 30;
 /** A base older than this is rewritten while the changesets on top are far from expiring (120 days). */
 const REBASE_AFTER_MS = 30 * 24 * 3_600_000;
 /**
- * Newest followers remembered by a head scan to recognise re-follows the next time: deep enough that
- * list-order noise cannot bring a follower from below it above the known followers a scan reads.
- */
-const HEAD_ANCHOR_SIZE = 100;
-/**
  * Known followers above the anchor, with no anchor member met, after which the anchor is taken as
  * gone (its members all left) rather than as the start of a re-follow wave of that size.
  */
 const HEAD_ANCHOR_GIVE_UP = 2_000;
-/** Places an anchor member may be out of its order by list-order noise alone (X: "not a contract"). */
-const ANCHOR_ORDER_SLACK = 10;
 /**
  * Places a head scan reads below the known block before it has measured the list's order: the
  * slack an anchor member is allowed (X's order is "not a contract"); it decays within days when the
@@ -629,9 +631,7 @@ class ObserveRun {
         const merged = mergeAnchor(newestSeen, anchorIds, anchorMet);
         observe.headAnchor = merged;
         // The anchor's leading members read today: re-reading them later today is not billed.
-        let count = 0;
-        while (count < merged.length && this.#billedToday.has(merged[count]!)) count += 1;
-        observe.anchorRead = { day: dayKey(now), count };
+        observe.anchorRead = { day: dayKey(now), count: leadingReadToday(merged, this.#billedToday) };
       }
       observe.headOverlap = nextHeadOverlap(
         learnedOverlap,
@@ -986,108 +986,6 @@ class ObserveRun {
     this.#working = observe;
     await this.cell.commit({ ...this.cell.state, observe } satisfies AccountState);
   }
-}
-
-/**
- * Whether a run of known followers is the anchor's own block (members next to each other in the
- * anchor, give or take list-order noise), not anchor members scattered through a re-follow wave: only
- * such a run ends a head scan.
- */
-function closeTogether(positions: readonly number[]): boolean {
-  if (positions.length === 0) return false;
-  const span = Math.max(...positions) - Math.min(...positions);
-  return span <= positions.length - 1 + RUN_SPAN_SLACK;
-}
-
-/**
- * Whether the run of known followers ends the head scan: `knownRun` of them in a row that are the top
- * of the anchor (close together, near its newest end), not anchor members who came back inside a
- * re-follow wave; or, whatever the anchor says (its newest members may have left), a run longer than
- * an anchor. Without an anchor, positions are the run's own count and any run of `knownRun` ends it.
- */
-function endsScan(run: number, positions: readonly number[], knownRun: number): boolean {
-  // Past every member an anchor can hold, the run cannot be a wave's anchor members any more.
-  if (run >= HEAD_ANCHOR_SIZE + knownRun) return true;
-  if (run < knownRun) return false;
-  const last = positions.slice(-knownRun);
-  // The anchor's own block is listed in the anchor's order (newest first, so ascending positions);
-  // members who came back in a wave are listed in the order they came back.
-  const ascending = last.every((position, index) => index === 0 || position > last[index - 1]!);
-  return ascending && closeTogether(last) && Math.min(...last) <= ANCHOR_ORDER_SLACK;
-}
-
-/** Anchor places a run's members may be apart beyond their count (members gone, noise). */
-const RUN_SPAN_SLACK = 4;
-
-/**
- * Anchor members listed above members that were newer than them by more than list-order noise can
- * explain: they left and followed again since the anchor was taken.
- */
-function anchorMembersMovedUp(
-  met: readonly AnchorMeeting[],
-  candidates: number,
-  finalRun: number,
-): PlatformUser[] {
-  const moved: PlatformUser[] = [];
-  // The run that ended the scan is the anchor's own block; a member met above it and older than it
-  // (a higher position) than noise explains came back.
-  const block = met.slice(Math.max(0, met.length - finalRun));
-  const blockTop = block.reduce((top, entry) => Math.max(top, entry.position), -1);
-  let lowestBelow = Number.POSITIVE_INFINITY;
-  for (let index = met.length - 1; index >= 0; index -= 1) {
-    const entry = met[index]!;
-    const inBlock = index >= met.length - block.length;
-    // Listed far above newer members, above the block though older, or inside a wave (re-follows
-    // listed below it too): it came back. Right below a wave's re-follows, members who came back
-    // with it are listed in the order they came back, just above the block: there, any member above
-    // a newer one came back (order noise is no reason to deny it the follow-back it is owed).
-    const belowWave = entry.candidatesBefore >= WAVE_BELOW;
-    const orderSlack = belowWave ? 0 : ANCHOR_ORDER_SLACK;
-    const blockSlack = belowWave ? 0 : BLOCK_SLACK;
-    const outOfOrder = entry.position - lowestBelow > orderSlack;
-    const aboveBlock = !inBlock && blockTop >= 0 && entry.position > blockTop + blockSlack;
-    const insideWave = candidates - entry.candidatesBefore >= WAVE_BELOW;
-    if (outOfOrder || aboveBlock || insideWave) moved.push(entry.user);
-    lowestBelow = Math.min(lowestBelow, entry.position);
-  }
-  return moved;
-}
-
-/** Anchor places a member may sit above the block that ended the scan by noise alone. */
-const BLOCK_SLACK = 2;
-
-/** An anchor member as a head scan met it: its place in the anchor, and the re-follows listed above it. */
-interface AnchorMeeting {
-  user: PlatformUser;
-  position: number;
-  candidatesBefore: number;
-}
-
-/**
- * Re-follows listed below an anchor member that make it part of a re-follow wave rather than the
- * anchor's own block (one or two below it are list-order noise).
- */
-const WAVE_BELOW = 3;
-
-/**
- * The newest ids this scan read, then the older anchor's below them, as deep as an anchor goes. An
- * older member the scan should have met (listed well above the deepest member it did meet) and did
- * not is gone: it leaves the anchor, so that if it follows again it is seen as a re-follow.
- */
-function mergeAnchor(
-  newestSeen: readonly string[],
-  previous: readonly string[],
-  met: ReadonlyArray<{ position: number }>,
-): string[] {
-  const anchor = [...newestSeen];
-  const seen = new Set(newestSeen);
-  const deepest = met.reduce((deepestSoFar, entry) => Math.max(deepestSoFar, entry.position), -1);
-  previous.forEach((id, position) => {
-    if (anchor.length >= HEAD_ANCHOR_SIZE || seen.has(id)) return;
-    if (position < deepest - ANCHOR_ORDER_SLACK) return;
-    anchor.push(id);
-  });
-  return anchor;
 }
 
 /** Whether two observe states say the same (JSON-equal: they are plain data), so nothing needs writing. */
