@@ -12,6 +12,11 @@ import type { PlatformUser } from '../platform-user.ts';
  * list-order noise cannot bring a follower from below it above the known followers a scan reads.
  */
 export const HEAD_ANCHOR_SIZE = 100;
+/**
+ * Known followers above the anchor, with no anchor member met, after which the anchor is taken as
+ * gone (its members all left) rather than as the start of a re-follow wave of that size.
+ */
+export const HEAD_ANCHOR_GIVE_UP = 2_000;
 /** Places an anchor member may be out of its order by list-order noise alone (X: "not a contract"). */
 export const ANCHOR_ORDER_SLACK = 10;
 /** Anchor places a run's members may be apart beyond their count (members gone, noise). */
