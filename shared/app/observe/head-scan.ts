@@ -58,6 +58,10 @@ interface HeadScan {
   walk: HeadWalk;
 }
 
+/**
+ * One head scan (or the rest of an interrupted one): read, then commit what was found with the
+ * state that plans the next scan, in one state write. A stop during the reading is thrown after it.
+ */
 export async function headScan(run: ObserveRun): Promise<void> {
   const scan = await startHeadScan(run);
   const { cursor, interruption } = await readHead(run, scan);
@@ -163,7 +167,7 @@ async function readHead(
 
 /**
  * A complete scan: the new anchor (unless it resumed: the anchor stays the one its first part was
- * measured by), the overlap and growth learned, and when the next scan is due.
+ * measured by), the overlap and growth learned, and when the next scan is due, set on `draft`.
  */
 function planAfterCompleteScan(run: ObserveRun, draft: ObserveState, scan: HeadScan): void {
   const { now, resume, walk, sinceLast } = scan;
@@ -197,7 +201,7 @@ function planAfterCompleteScan(run: ObserveRun, draft: ObserveState, scan: HeadS
 /**
  * An interrupted scan: its cursor and what it found are kept for the next tick to resume, unless
  * the cursor was refused or keeps failing: then the next scan starts again from the top, where the
- * followers this one committed are known and the ones below are still new.
+ * followers this one committed are known and the ones below are still new. Set on `draft`.
  */
 function keepResumeOrDrop(
   run: ObserveRun,
