@@ -14,7 +14,7 @@
  *                        shared/runtime, an AWS SDK, a network client library or node's network modules.
  *                        (The global `fetch` is banned there by Biome: biome.json `overrides`.)
  *   functions/handlers   thin: parse the event, call a use case, answer. They may not import the
- *                        engine's policy (shared/domain/engine, shared/app/engine, shared/domain/observe-plan)
+ *                        engine's policy (shared/domain/engine, shared/app/engine, shared/domain/observe-plan, shared/domain/observe)
  *                        and may use the domain's values only for its errors (shared/domain/errors.ts, to
  *                        tell a retry from a failure); types are free.
  *
@@ -93,11 +93,16 @@ module.exports = {
     {
       name: 'handlers-hold-no-engine-policy',
       comment:
-        'functions/handlers are thin: the engine policy (shared/domain/engine, shared/app/engine, shared/domain/observe-plan) belongs in the use cases.',
+        'functions/handlers are thin: the engine policy (shared/domain/engine, shared/app/engine, shared/domain/observe-plan, shared/domain/observe) belongs in the use cases.',
       severity: 'error',
       from: { path: '^functions/handlers/' },
       to: {
-        path: ['^shared/domain/engine/', '^shared/app/engine/', '^shared/domain/observe-plan\\.ts$'],
+        path: [
+          '^shared/domain/engine/',
+          '^shared/app/engine/',
+          '^shared/domain/observe-plan\\.ts$',
+          '^shared/domain/observe/',
+        ],
         dependencyTypesNot: ['type-only'],
       },
     },
