@@ -100,6 +100,26 @@ describe('observe', () => {
     expect(await snapshot(h, 'followers')).toEqual(sorted(h.world.followerIds(h.owner.id)));
   });
 
+  it("rebases the owner's following list too once the followers' changesets pile up above it", async () => {
+    // Prepare: every reader of a list replays all changesets since its base, whatever their list
+    const h = await start();
+    await settle(h);
+    const following = await snapshot(h, 'following');
+
+    // Act: forty head scans that each find a new follower, and no full scan of the following list
+    for (let i = 0; i < 40; i += 1) {
+      gainFollowers(h, 1);
+      h.clock.advance(HOUR);
+      await h.tick();
+    }
+
+    // Assess
+    const state = (await h.store.getState(h.account))!.state.observe;
+    expect(state.graphs.following.lastFullScanAt).toBeLessThan(h.clock.now() - 40 * HOUR);
+    expect(state.seq - state.graphs.following.baseSeq).toBeLessThanOrEqual(31);
+    expect(await snapshot(h, 'following')).toEqual(following);
+  });
+
   it('finds new followers listed below known ones, as X does not promise newest-first', async () => {
     // Prepare: every new follower lands just below the newest one
     const h = await start({ orderNoise: 1 });

@@ -71,11 +71,14 @@ export async function headScan(run: ObserveRun): Promise<void> {
   if (walk.finished) planAfterCompleteScan(run, draft, scan);
   else if (cursor !== undefined) keepResumeOrDrop(run, draft, scan, cursor, interruption);
   if (walk.found.size > 0 || refollows.ids.length > 0) await commitFinds(run, draft, scan, refollows);
-  // Every reader of the list (each head scan, act's "still follows") replays the changesets since
-  // the base; when they pile up, or the base nears the changesets' expiry, write a new base.
+  // Every reader of a list (each head scan, act's "still follows", reconcile's owner's following)
+  // replays the changesets since its base, of both lists; when they pile up, or the base nears the
+  // changesets' expiry, write a new base.
   const staleBase = walk.finished ? await rebaseIfDue(run, draft, scan) : undefined;
+  const staleFollowing = walk.finished ? await rebaseFollowingIfDue(run, draft, scan.now) : undefined;
   await run.commitObserve(draft);
   if (staleBase && staleBase.baseSeq > 0) await dropBase(run, 'followers', staleBase);
+  if (staleFollowing && staleFollowing.baseSeq > 0) await dropBase(run, 'following', staleFollowing);
   run.report.headScan = walk.finished ? 'done' : 'partial';
   if (interruption) throw interruption;
 }
@@ -263,6 +266,28 @@ async function commitFinds(
   draft.graphs = { ...draft.graphs, followers: { ...pointer, count: pointer.count + added.length } };
   run.report.committed.push(seq);
   run.report.newFollowers.push(...codec.toStrings(added), ...refollows.ids);
+}
+
+/**
+ * Writes the owner's following list again as a base at the current seq when the changesets above its
+ * base pile up (headScanRebaseDue): the list is unchanged (only its full scans change it), but every
+ * read of it replays each changeset since its base, the followers' included. Returns the base it
+ * replaces.
+ */
+async function rebaseFollowingIfDue(
+  run: ObserveRun,
+  draft: ObserveState,
+  now: number,
+): Promise<GraphPointer | undefined> {
+  const pointer = draft.graphs.following;
+  if (!headScanRebaseDue(pointer, draft.seq, now)) return undefined;
+  const ids = await loadGraph(run.deps.store, run.cell.ref, 'following', pointer, draft.seq, run.ids);
+  const baseChunks = await writeBase(run, 'following', draft.seq, ids);
+  draft.graphs = {
+    ...draft.graphs,
+    following: { ...pointer, baseSeq: draft.seq, baseChunks, baseAt: now },
+  };
+  return pointer;
 }
 
 /** Writes a new followers base when due (headScanRebaseDue); returns the base it replaces. */
