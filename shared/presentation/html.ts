@@ -18,16 +18,17 @@ export class SafeHtml {
   }
 }
 
-type Value = SafeHtml | string | number | boolean | null | undefined | readonly Value[];
+/** What an `html` template takes: plain values are escaped, SafeHtml passes as it is. */
+export type HtmlValue = SafeHtml | string | number | boolean | null | undefined | readonly HtmlValue[];
 
-function render(value: Value): string {
+function render(value: HtmlValue): string {
   if (value === null || value === undefined || value === false) return '';
   if (value instanceof SafeHtml) return value.value;
-  if (Array.isArray(value)) return (value as readonly Value[]).map(render).join('');
+  if (Array.isArray(value)) return (value as readonly HtmlValue[]).map(render).join('');
   return escapeHtml(String(value));
 }
 
-export function html(strings: TemplateStringsArray, ...values: Value[]): SafeHtml {
+export function html(strings: TemplateStringsArray, ...values: HtmlValue[]): SafeHtml {
   let out = strings[0] ?? '';
   for (let i = 0; i < values.length; i += 1) out += render(values[i]) + (strings[i + 1] ?? '');
   return new SafeHtml(out);
