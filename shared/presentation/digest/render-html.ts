@@ -3,8 +3,9 @@
  * scripts, nothing external required (avatars are optional images with alt text), a table-cell bar
  * chart, bulletproof table buttons, 600px wide and fluid on phones.
  *
- * Every string that a stranger can set (names, handles, bios, avatar URLs) is cleaned and escaped;
- * every URL is checked to be http(s) before it becomes an href.
+ * Every string that a stranger can set (names, handles, bios, avatar URLs) is cleaned, and every
+ * URL checked to be http(s) before it becomes an href; the markup is written with `html`
+ * (../html.ts), so every value, in text and in attributes, is escaped unless it is itself markup.
  */
 
 import { accentTextColour, safeAccent, safeLogoUrl } from '../../domain/branding.ts';
