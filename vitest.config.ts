@@ -18,6 +18,7 @@ export const unit = [
   'test/adapters/**/*.test.ts',
   'test/app/**/*.test.ts',
   'test/config/**/*.test.ts',
+  'test/presentation/**/*.test.ts',
   'test/web/**/*.test.ts',
   'test/sandbox/{bluesky-world,follow-list,world,world-journal}.test.ts',
   'test/functions/{console,observability,sqs-batch}.test.ts',

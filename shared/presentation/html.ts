@@ -1,12 +1,29 @@
 /**
- * Escape-by-default HTML templating for every page followback serves (the console, the invite and
- * approval pages, the loopback redirect's answer): every value put into an `html` template is
+ * Escape-by-default HTML templating for every page and email followback writes (the console, the
+ * invite and approval pages, the loopback redirect's answer, the digest, its chart and the agency
+ * roll-up): every value put into an `html` template is
  * escaped unless it is itself the result of `html` (or `raw`, used only for constants of the
  * caller's own making: a stylesheet, a script). A plain string can never pass as markup: a
  * forgotten escape is impossible by construction. Strangers' text (names, bios) also passes
  * `cleanText` (control and bidi characters removed, length cut) before it is shown.
  */
-import { escapeHtml } from '../domain/digest/html.ts';
+
+const HTML_ESCAPES: Readonly<Record<string, string>> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+  '`': '&#96;',
+};
+
+/**
+ * Escapes text for an HTML text node or a quoted attribute value. Only this module calls it: every
+ * page builds its markup with `html`, which escapes for it (test/presentation/escape-guard.test.ts).
+ */
+function escapeHtml(value: string): string {
+  return value.replace(/[&<>"'`]/g, (c) => HTML_ESCAPES[c] ?? c);
+}
 
 export class SafeHtml {
   readonly value: string;
@@ -18,16 +35,17 @@ export class SafeHtml {
   }
 }
 
-type Value = SafeHtml | string | number | boolean | null | undefined | readonly Value[];
+/** What an `html` template takes: plain values are escaped, SafeHtml passes as it is. */
+export type HtmlValue = SafeHtml | string | number | boolean | null | undefined | readonly HtmlValue[];
 
-function render(value: Value): string {
+function render(value: HtmlValue): string {
   if (value === null || value === undefined || value === false) return '';
   if (value instanceof SafeHtml) return value.value;
-  if (Array.isArray(value)) return (value as readonly Value[]).map(render).join('');
+  if (Array.isArray(value)) return (value as readonly HtmlValue[]).map(render).join('');
   return escapeHtml(String(value));
 }
 
-export function html(strings: TemplateStringsArray, ...values: Value[]): SafeHtml {
+export function html(strings: TemplateStringsArray, ...values: HtmlValue[]): SafeHtml {
   let out = strings[0] ?? '';
   for (let i = 0; i < values.length; i += 1) out += render(values[i]) + (strings[i + 1] ?? '');
   return new SafeHtml(out);

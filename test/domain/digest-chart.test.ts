@@ -59,7 +59,7 @@ describe('chart HTML', () => {
     // Prepare
     const points = series([100, 110, null, 130, 140, 150, 160, 170, 180, 190, 200, 210]);
     // Act
-    const elements = htmlElements(renderChartHtml(points, { timeZone: 'Asia/Tokyo' }));
+    const elements = htmlElements(renderChartHtml(points, { timeZone: 'Asia/Tokyo' }).toString());
     // Assess
     const bars = elements.filter((e) => e.attribs['data-chart-bar'] !== undefined);
     expect(bars).toHaveLength(12);

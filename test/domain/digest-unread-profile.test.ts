@@ -18,8 +18,8 @@ describe('a follower whose profile was never read', () => {
     const onX = userTextLine(unknownUser(X_ID), 'en-GB', 'x');
     const onBluesky = userTextLine(unknownUser(DID), 'en-GB', 'bluesky');
     const onMastodon = userTextLine(unknownUser('109'), 'en-GB', 'mastodon');
-    const html = userLine(unknownUser(X_ID), 'x');
-    const compact = compactUserLine(unknownUser(DID), 'bluesky');
+    const html = userLine(unknownUser(X_ID), 'x').toString();
+    const compact = compactUserLine(unknownUser(DID), 'bluesky').toString();
 
     // Assess
     expect(onX).toBe(`Profile not read yet https://x.com/i/user/${X_ID}`);
@@ -53,7 +53,7 @@ describe('counts in a user line', () => {
     // Act
     const one = userTextLine({ ...user, followersCount: 1 }, 'en-GB', 'x');
     const many = userTextLine({ ...user, followersCount: 2_410 }, 'en-GB', 'x');
-    const html = userLine({ ...user, followersCount: 1, followingCount: 1 }, 'x');
+    const html = userLine({ ...user, followersCount: 1, followingCount: 1 }, 'x').toString();
 
     // Assess
     expect(one).toBe('Alice (@alice) · 1 follower');

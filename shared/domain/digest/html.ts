@@ -2,32 +2,15 @@
  * Safe-output helpers shared by the digest email, the roll-up and the approval page.
  *
  * Everything a stranger on a social network can set (name, handle, bio, avatar URL) passes through
- * here before it reaches HTML or plain text: escaped for HTML, stripped of control and bidi-override
- * characters (which can make a name read backwards or fake a line), and cut to a sane length.
+ * here before it is shown: stripped of control and bidi-override characters (which can make a name
+ * read backwards or fake a line), cut to a sane length, and URLs kept only when http(s). Escaping
+ * for HTML is not done here but by the `html` template (shared/presentation/html.ts), which escapes
+ * every value put into it.
  */
 
 import { cleanText } from '../text.ts';
 
 export { cleanText };
-
-const HTML_ESCAPES: Readonly<Record<string, string>> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-  '`': '&#96;',
-};
-
-/** Escapes text for an HTML text node or a quoted attribute value. */
-export function escapeHtml(value: unknown): string {
-  return String(value ?? '').replace(/[&<>"'`]/g, (c) => HTML_ESCAPES[c] ?? c);
-}
-
-/** cleanText then escapeHtml: the one call for stranger-provided text in HTML. */
-export function userText(value: string | undefined | null, maxLength = 200): string {
-  return escapeHtml(cleanText(value, maxLength));
-}
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 

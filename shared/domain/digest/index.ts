@@ -34,7 +34,7 @@ export {
   networkName,
   profileUrl,
 } from './format.ts';
-export { cleanText, escapeHtml, safeAvatarUrl, safeHttpUrl, userText } from './html.ts';
+export { cleanText, safeAvatarUrl, safeHttpUrl } from './html.ts';
 export {
   type AccountDigest,
   type AccountDigestInput,

@@ -1,6 +1,7 @@
 /**
  * The digest's and the roll-up's renderings: HTML email, plain text, CSV and the 12-week chart, from
- * the models of shared/domain/digest. Every stranger-supplied string is cleaned and escaped here.
+ * the models of shared/domain/digest. Every stranger-supplied string is cleaned here; the HTML
+ * is written with the escape-by-default `html` template (../html.ts), which escapes every value.
  */
 export { type ChartHtmlOptions, renderChartHtml, renderChartText } from './render-chart.ts';
 export {

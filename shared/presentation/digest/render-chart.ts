@@ -8,8 +8,8 @@ import {
   scaleChart,
 } from '../../domain/digest/chart.ts';
 import { DEFAULT_LOCALE, formatCount, formatShortDay } from '../../domain/digest/format.ts';
-import { escapeHtml } from '../../domain/digest/html.ts';
 import type { WeeklyPoint } from '../../domain/digest/model.ts';
+import { html, type SafeHtml } from '../html.ts';
 
 export interface ChartHtmlOptions extends ChartScaleOptions {
   timeZone: string;
@@ -20,7 +20,7 @@ export interface ChartHtmlOptions extends ChartScaleOptions {
  * The chart as an HTML table: one row of bars (each a `td` with `data-chart-bar`), one row of week
  * labels in the client's zone (every third week and the last), and the count above the last bar.
  */
-export function renderChartHtml(points: readonly WeeklyPoint[], options: ChartHtmlOptions): string {
+export function renderChartHtml(points: readonly WeeklyPoint[], options: ChartHtmlOptions): SafeHtml {
   const locale = options.locale ?? DEFAULT_LOCALE;
   const bars = scaleChart(points, options);
   const maxHeight = options.maxHeight ?? 80;
@@ -33,34 +33,18 @@ export function renderChartHtml(points: readonly WeeklyPoint[], options: ChartHt
   const valueRow =
     last?.count === null || last === undefined
       ? ''
-      : `<tr><td colspan="${bars.length}" align="right" style="padding:0 2px 2px 0;${font}color:${CHART_LAST_BAR_COLOR};">${escapeHtml(formatCount(last.count, locale))}</td></tr>`;
-  const barRow = bars
-    .map((b, i) => {
-      const colour = b.missing
-        ? CHART_MISSING_COLOR
-        : i === lastIndex
-          ? CHART_LAST_BAR_COLOR
-          : CHART_BAR_COLOR;
-      const title = `Week of ${formatShortDay(b.weekStart, options.timeZone, locale)}: ${b.count === null ? 'no data' : formatCount(b.count, locale)}`;
-      return (
-        `<td width="${width}%" height="${maxHeight}" valign="bottom" style="padding:0 2px;height:${maxHeight}px;" data-chart-bar="${i}" data-count="${b.count ?? ''}" title="${escapeHtml(title)}">` +
-        `<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0"><tr>` +
-        `<td height="${b.height}" bgcolor="${colour}" style="height:${b.height}px;line-height:${b.height}px;font-size:1px;mso-line-height-rule:exactly;">&nbsp;</td>` +
-        '</tr></table></td>'
-      );
-    })
-    .join('');
-  const labelRow = bars
-    .map((b, i) =>
-      i % 3 === 0 || i === lastIndex
-        ? `<td align="center" valign="top" style="padding-top:4px;${font}color:#6b7280;white-space:nowrap;">${escapeHtml(formatShortDay(b.weekStart, options.timeZone, locale))}</td>`
-        : '<td></td>',
-    )
-    .join('');
-  return (
-    `<table role="img" aria-label="${escapeHtml(label)}" width="100%" cellpadding="0" cellspacing="0" border="0" style="table-layout:fixed;" data-chart="followers">` +
-    `${valueRow}<tr>${barRow}</tr><tr>${labelRow}</tr></table>`
+      : html`<tr><td colspan="${bars.length}" align="right" style="padding:0 2px 2px 0;${font}color:${CHART_LAST_BAR_COLOR};">${formatCount(last.count, locale)}</td></tr>`;
+  const barRow = bars.map((b, i) => {
+    const colour = b.missing ? CHART_MISSING_COLOR : i === lastIndex ? CHART_LAST_BAR_COLOR : CHART_BAR_COLOR;
+    const title = `Week of ${formatShortDay(b.weekStart, options.timeZone, locale)}: ${b.count === null ? 'no data' : formatCount(b.count, locale)}`;
+    return html`<td width="${width}%" height="${maxHeight}" valign="bottom" style="padding:0 2px;height:${maxHeight}px;" data-chart-bar="${i}" data-count="${b.count ?? ''}" title="${title}"><table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0"><tr><td height="${b.height}" bgcolor="${colour}" style="height:${b.height}px;line-height:${b.height}px;font-size:1px;mso-line-height-rule:exactly;">&nbsp;</td></tr></table></td>`;
+  });
+  const labelRow = bars.map((b, i) =>
+    i % 3 === 0 || i === lastIndex
+      ? html`<td align="center" valign="top" style="padding-top:4px;${font}color:#6b7280;white-space:nowrap;">${formatShortDay(b.weekStart, options.timeZone, locale)}</td>`
+      : html`<td></td>`,
   );
+  return html`<table role="img" aria-label="${label}" width="100%" cellpadding="0" cellspacing="0" border="0" style="table-layout:fixed;" data-chart="followers">${valueRow}<tr>${barRow}</tr><tr>${labelRow}</tr></table>`;
 }
 
 const BLOCKS = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
