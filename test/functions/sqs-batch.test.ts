@@ -136,4 +136,65 @@ describe('sendInBatches', () => {
     await expect(sending).rejects.toThrow('a (InternalError)');
     expect(calls).toHaveLength(3);
   });
+
+  it('makes no empty call when the messages fill the last batch exactly', async () => {
+    // Prepare
+    answering(() => 'ok');
+    const ids = Array.from({ length: 20 }, (_, index) => `w${index}`);
+
+    // Act
+    const sent = await sendInBatches(sqs, queueUrl, messages(...ids));
+
+    // Assess
+    expect(sent).toBe(20);
+    expect(calls.map((call) => call.length)).toEqual([10, 10]);
+  });
+
+  it('names all of exactly five refused entries without saying there are more', async () => {
+    // Prepare
+    answering(() => 'sender');
+
+    // Act
+    const sending = sendInBatches(sqs, queueUrl, messages('w0', 'w1', 'w2', 'w3', 'w4'));
+
+    // Assess
+    await expect(sending).rejects.toThrow(/w4 \(InvalidParameterValue \(sender fault\)\)$/);
+  });
+
+  it('sends the dedupe id as a string attribute and the body as JSON', async () => {
+    // Prepare
+    let sentEntries: SendMessageBatchRequestEntry[] = [];
+    sqsMock.on(SendMessageBatchCommand).callsFake((input: { Entries: SendMessageBatchRequestEntry[] }) => {
+      sentEntries = input.Entries;
+      return {
+        Successful: input.Entries.map((entry) => ({ Id: entry.Id, MessageId: 'm', MD5OfMessageBody: '' })),
+      };
+    });
+
+    // Act
+    await sendInBatches(sqs, queueUrl, [{ dedupeId: 'c1/a1/t', body: { accountId: 'a1' } }]);
+
+    // Assess
+    expect(sentEntries).toEqual([
+      {
+        Id: 'm0',
+        MessageBody: '{"accountId":"a1"}',
+        MessageAttributes: { dedupeId: { DataType: 'String', StringValue: 'c1/a1/t' } },
+      },
+    ]);
+  });
+
+  it('counts an entry once though SQS reports it taken twice', async () => {
+    // Prepare
+    sqsMock.on(SendMessageBatchCommand).callsFake((input: { Entries: SendMessageBatchRequestEntry[] }) => {
+      const taken = input.Entries.map((entry) => ({ Id: entry.Id, MessageId: 'm', MD5OfMessageBody: '' }));
+      return { Successful: [...taken, ...taken] };
+    });
+
+    // Act
+    const sent = await sendInBatches(sqs, queueUrl, messages('a', 'b'));
+
+    // Assess
+    expect(sent).toBe(2);
+  });
 });
