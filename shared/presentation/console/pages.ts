@@ -118,6 +118,7 @@ function documentOf(
   branding: Branding,
   body: SafeHtml,
   nav?: SafeHtml,
+  head?: SafeHtml,
 ): { body: string; style: string } {
   const style = styleFor(branding);
   const logo = safeLogoUrl(branding.logoUrl);
@@ -126,7 +127,12 @@ function documentOf(
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="same-origin">
+${
+  head === undefined
+    ? ''
+    : html`${head}
+`
+}<meta name="referrer" content="same-origin">
 <meta name="robots" content="noindex, nofollow">
 <title>${title} · ${branding.name}</title>
 <style>${raw(style)}</style>
@@ -147,9 +153,15 @@ export function page(
   title: string,
   branding: Branding,
   body: SafeHtml,
-  options: { nav?: SafeHtml; formOrigins?: readonly string[]; headers?: Record<string, string> } = {},
+  options: {
+    nav?: SafeHtml;
+    /** More of the head, before the referrer policy (a meta refresh). */
+    head?: SafeHtml;
+    formOrigins?: readonly string[];
+    headers?: Record<string, string>;
+  } = {},
 ): WebPage {
-  const doc = documentOf(title, branding, body, options.nav);
+  const doc = documentOf(title, branding, body, options.nav, options.head);
   return {
     status,
     headers: { ...webPageHeaders(doc.style, options.formOrigins), ...(options.headers ?? {}) },
@@ -478,21 +490,13 @@ ${view.error === undefined ? '' : html`<div class="error" role="alert" data-erro
  */
 export function continueToNetworkPage(client: Branding, network: Network, url: string): WebPage {
   const target = safeHttpUrl(url) ?? '/';
-  const doc = page(
+  return page(
     200,
     `Continue to ${networkName(network)}`,
     client,
     html`<div class="notice" data-continue="${network}"><h1>Taking you to ${networkName(network)}…</h1><p>Sign in there and allow followback; you come back here when it is done.</p><p><a class="button primary" href="${target}" rel="noreferrer">Continue to ${networkName(network)}</a></p></div>`,
+    { head: html`<meta http-equiv="refresh" content="0;url=${target}">` },
   );
-  doc.body = doc.body.replace(
-    '<meta name="referrer"',
-    `<meta http-equiv="refresh" content="0;url=${escapeAttr(target)}">\n<meta name="referrer"`,
-  );
-  return doc;
-}
-
-function escapeAttr(value: string): string {
-  return html`${value}`.value;
 }
 
 export function inviteDonePage(
