@@ -26,8 +26,8 @@ import {
   type LambdaFunctionName,
   lambdaFunctionNames,
 } from '../infra/bundling.ts';
-import { type BundlePart, bundleParts } from './support/bundle-inputs.ts';
 import { type BenchFigures, type BenchOptions, met, quantile, round, show, table } from './support/bench.ts';
+import { type BundlePart, bundleParts } from './support/bundle-inputs.ts';
 
 const run$ = promisify(execFile);
 
@@ -199,5 +199,9 @@ function explainBundle({ name, bundleKb, parts }: LambdaFigures): string[] {
     ]);
   const rest = parts.slice(EXPLAIN_PARTS).reduce((sum, { bytes }) => sum + bytes, 0);
   rows.push([`${parts.length - Math.min(parts.length, EXPLAIN_PARTS)} more`, show(rest / 1024, 1), '']);
-  return ['', `${name} (${show(bundleKb, 1)} KB): biggest parts`, ...table(['part', 'KB', 'largest input (KB)'], rows)];
+  return [
+    '',
+    `${name} (${show(bundleKb, 1)} KB): biggest parts`,
+    ...table(['part', 'KB', 'largest input (KB)'], rows),
+  ];
 }

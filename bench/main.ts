@@ -62,7 +62,11 @@ const program = new Command()
     `benches to run (default: all but ${[...onlyWhenNamed].join(', ')}): ${Object.keys(benches).join(', ')}`,
   )
   .option('--json', 'also print the figures as one JSON object on the last line of stdout', false)
-  .option('--explain', 'also print what the figures are made of (lambda: the biggest parts of each bundle)', false)
+  .option(
+    '--explain',
+    'also print what the figures are made of (lambda: the biggest parts of each bundle)',
+    false,
+  )
   .exitOverride()
   .action(runBenches);
 
