@@ -172,7 +172,7 @@ export class TenantSpecError extends ValidationError {
   }
 }
 
-export function zodIssues(error: z.ZodError, prefix: (string | number)[] = []): SpecIssue[] {
+export function zodIssues(error: z.core.$ZodError, prefix: (string | number)[] = []): SpecIssue[] {
   return error.issues.map((issue) => {
     const path = [...prefix, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))];
     if (issue.code === 'unrecognized_keys') {
@@ -402,7 +402,7 @@ export function accountSpecOf(account: AccountRecord): AccountSpec {
 /** Issues from a ConfigError whose cause is a ZodError (resolvePolicy, resolveObserveSettings). */
 function causeIssues(error: unknown, prefix: (string | number)[]): SpecIssue[] {
   const cause = (error as { cause?: unknown }).cause;
-  if (cause instanceof z.ZodError) return zodIssues(cause, prefix);
+  if (cause instanceof z.core.$ZodError) return zodIssues(cause, prefix);
   const message = (error as Error).message.replace(/^invalid [a-z ]+: (?:[a-zA-Z.]+: )?/, '');
   return [{ path: prefix, message }];
 }
