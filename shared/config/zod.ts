@@ -13,3 +13,5 @@ import en from 'zod/v4/locales/en.js';
 config(en());
 
 export * from 'zod/mini';
+/** The class of every zod error, classic or mini (for `instanceof`; `z.core` would pull in all of zod's core). */
+export { $ZodError } from 'zod/v4/core';

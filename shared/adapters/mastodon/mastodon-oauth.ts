@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../../config/zod.ts';
 import {
   AuthError,
   ConfigError,
@@ -79,27 +79,27 @@ export function createMastodonOAuth(options: MastodonOAuthOptions = {}): Mastodo
 }
 
 const metadataSchema = z.object({
-  authorization_endpoint: z.string().min(1),
-  token_endpoint: z.string().min(1),
-  code_challenge_methods_supported: z.array(z.string()).optional(),
+  authorization_endpoint: z.string().check(z.minLength(1)),
+  token_endpoint: z.string().check(z.minLength(1)),
+  code_challenge_methods_supported: z.optional(z.array(z.string())),
 });
 
 const appSchema = z.object({
-  client_id: z.string().min(1),
-  client_secret: z.string().min(1),
+  client_id: z.string().check(z.minLength(1)),
+  client_secret: z.string().check(z.minLength(1)),
 });
 
 const tokenSchema = z.object({
-  access_token: z.string().min(1),
-  token_type: z.string().regex(/^bearer$/i, 'must be Bearer'),
-  scope: z.string().optional(),
+  access_token: z.string().check(z.minLength(1)),
+  token_type: z.string().check(z.regex(/^bearer$/i, 'must be Bearer')),
+  scope: z.optional(z.string()),
 });
 
 const credentialAccountSchema = z.object({
-  id: z.string().min(1).max(200),
-  username: z.string().min(1).max(200),
-  acct: z.string().min(1).max(400),
-  url: z.string().optional(),
+  id: z.string().check(z.minLength(1), z.maxLength(200)),
+  username: z.string().check(z.minLength(1), z.maxLength(200)),
+  acct: z.string().check(z.minLength(1), z.maxLength(400)),
+  url: z.optional(z.string()),
 });
 
 /** The instance's authorize and token endpoints, and whether it takes PKCE. */
@@ -132,7 +132,7 @@ async function discover(http: InstanceHttp, instanceUrl: string): Promise<Mastod
   };
 }
 
-function parseOrThrow<S extends z.ZodType>(endpoint: string, schema: S, body: unknown): z.infer<S> {
+function parseOrThrow<S extends z.ZodMiniType>(endpoint: string, schema: S, body: unknown): z.infer<S> {
   const parsed = schema.safeParse(body);
   if (!parsed.success) {
     // Name the fields, never the values (an answer may hold a token).
@@ -144,7 +144,10 @@ function parseOrThrow<S extends z.ZodType>(endpoint: string, schema: S, body: un
   return parsed.data;
 }
 
-const errorSchema = z.object({ error: z.string().max(300), error_description: z.string().optional() });
+const errorSchema = z.object({
+  error: z.string().check(z.maxLength(300)),
+  error_description: z.optional(z.string()),
+});
 
 /** A request to the instance: a JSON or form body, with the user's token when it acts for them. */
 interface InstanceRequest {
