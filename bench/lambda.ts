@@ -7,6 +7,8 @@
  *   function reads at start set to dummy values and NODE_OPTIONS as the stack sets it; the time from
  *   before `import()` to its settling, median of 10 processes. No network is touched: clients are
  *   only constructed at init.
+ * With `--explain`, also each bundle's biggest parts (npm packages, project folders) from esbuild's
+ * metafile, to see what to cut.
  * Targets (issue 14): at most 400 KB per bundle, 700 KB for the account worker (it carries the three
  * networks' clients), at most 150 ms per init (on this machine).
  */
@@ -25,6 +27,7 @@ import {
   lambdaFunctionNames,
 } from '../infra/bundling.ts';
 import { type BenchFigures, type BenchOptions, met, quantile, round, show, table } from './support/bench.ts';
+import { type BundlePart, bundleParts } from './support/bundle-inputs.ts';
 
 const run$ = promisify(execFile);
 
@@ -101,7 +104,11 @@ interface LambdaFigures {
   bundleKb: number;
   zipKb: number;
   initMs: number[];
+  parts: BundlePart[];
 }
+
+/** How many parts `--explain` prints per bundle. */
+const EXPLAIN_PARTS = 15;
 
 export async function measureFunction(
   name: LambdaFunctionName,
@@ -109,7 +116,7 @@ export async function measureFunction(
   runs = INIT_RUNS,
 ): Promise<LambdaFigures> {
   const outfile = join(dir, name, 'index.mjs');
-  await build(esbuildOptionsFor(name, outfile));
+  const { metafile } = await build({ ...esbuildOptionsFor(name, outfile), metafile: true });
   const bytes = (await stat(outfile)).size;
   const zipped = deflateRawSync(await readFile(outfile), { level: 9 }).length;
   const env = { ...process.env, ...commonEnv, ...functionEnv[name] };
@@ -122,7 +129,7 @@ export async function measureFunction(
     );
     initMs.push(Number(stdout));
   }
-  return { name, bundleKb: bytes / 1024, zipKb: zipped / 1024, initMs };
+  return { name, bundleKb: bytes / 1024, zipKb: zipped / 1024, initMs, parts: bundleParts(metafile) };
 }
 
 /** Figure keys use the function name with underscores: `account_worker_bundle_kb`. */
@@ -130,10 +137,11 @@ export function figureKey(name: LambdaFunctionName, what: 'bundle_kb' | 'zip_kb'
   return `${name.replaceAll('-', '_')}_${what}`;
 }
 
-export async function run({ out, progress }: BenchOptions): Promise<BenchFigures> {
+export async function run({ out, progress, explain = false }: BenchOptions): Promise<BenchFigures> {
   const dir = await mkdtemp(join(tmpdir(), 'followback-lambda-bench-'));
   const figures: BenchFigures = {};
   const rows: string[][] = [];
+  const explained: string[] = [];
   try {
     for (const name of lambdaFunctionNames) {
       progress(`lambda: bundling ${name} and importing it ${INIT_RUNS} times`);
@@ -153,6 +161,7 @@ export async function run({ out, progress }: BenchOptions): Promise<BenchFigures
         show(sorted.at(-1), 1),
         met(median <= INIT_TARGET_MS),
       ]);
+      if (explain) explained.push(...explainBundle(measured));
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -176,5 +185,23 @@ export async function run({ out, progress }: BenchOptions): Promise<BenchFigures
   )) {
     out(line);
   }
+  for (const line of explained) out(line);
   return figures;
+}
+
+function explainBundle({ name, bundleKb, parts }: LambdaFigures): string[] {
+  const rows = parts
+    .slice(0, EXPLAIN_PARTS)
+    .map(({ part, bytes, largest }) => [
+      part,
+      show(bytes / 1024, 1),
+      `${largest.path.replace(/^.*node_modules\//, '')} (${show(largest.bytes / 1024, 1)})`,
+    ]);
+  const rest = parts.slice(EXPLAIN_PARTS).reduce((sum, { bytes }) => sum + bytes, 0);
+  rows.push([`${parts.length - Math.min(parts.length, EXPLAIN_PARTS)} more`, show(rest / 1024, 1), '']);
+  return [
+    '',
+    `${name} (${show(bundleKb, 1)} KB): biggest parts`,
+    ...table(['part', 'KB', 'largest input (KB)'], rows),
+  ];
 }

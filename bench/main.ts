@@ -26,6 +26,7 @@ const onlyWhenNamed = new Set(['mutation']);
 
 interface MainOptions {
   json: boolean;
+  explain: boolean;
 }
 
 async function runBenches(names: string[], options: MainOptions): Promise<void> {
@@ -46,7 +47,7 @@ async function runBenches(names: string[], options: MainOptions): Promise<void> 
     const started = performance.now();
     out(`== bench ${name} ==`);
     const module = await benches[name]!();
-    Object.assign(figures, await module.run({ out, progress }));
+    Object.assign(figures, await module.run({ out, progress, explain: options.explain }));
     out(`(bench ${name}: ${((performance.now() - started) / 1000).toFixed(1)} s)`);
     out('');
   }
@@ -61,6 +62,11 @@ const program = new Command()
     `benches to run (default: all but ${[...onlyWhenNamed].join(', ')}): ${Object.keys(benches).join(', ')}`,
   )
   .option('--json', 'also print the figures as one JSON object on the last line of stdout', false)
+  .option(
+    '--explain',
+    'also print what the figures are made of (lambda: the biggest parts of each bundle)',
+    false,
+  )
   .exitOverride()
   .action(runBenches);
 

@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import * as z from 'zod';
 import { systemClock } from '../shared/adapters/clock.ts';
 import { createDynamoClient } from '../shared/adapters/dynamo/client.ts';
 import { DynamoCredentialStore } from '../shared/adapters/dynamo/credential-store.ts';
@@ -9,6 +8,7 @@ import { DynamoStore } from '../shared/adapters/dynamo/store.ts';
 import { LocalVault } from '../shared/adapters/vault/local-vault.ts';
 import { loadRuntimeEnv } from '../shared/config/env.ts';
 import { parseConfig } from '../shared/config/validate.ts';
+import * as z from '../shared/config/zod.ts';
 import type { AccountRecord } from '../shared/domain/account.ts';
 import { ValidationError } from '../shared/domain/errors.ts';
 import type { Clock } from '../shared/ports/clock.ts';
@@ -45,7 +45,9 @@ export interface CommandContext {
 
 const vaultEnvSchema = z.object({
   /** The KMS key (id or ARN) that seals credentials: the stack's vault key. */
-  VAULT_KEY_ID: z.string().min(1, 'is required to read or store tokens (the KMS key of the deployment)'),
+  VAULT_KEY_ID: z
+    .string()
+    .check(z.minLength(1, 'is required to read or store tokens (the KMS key of the deployment)')),
 });
 
 export async function openContext(options: StoreOptions): Promise<CommandContext> {

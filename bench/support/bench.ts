@@ -8,6 +8,8 @@ export interface BenchOptions {
   out: (line: string) => void;
   /** Progress while a bench runs (stderr), so stdout stays the report. */
   progress: (line: string) => void;
+  /** `--explain`: a bench that can also print what its figures are made of (`lambda`: each bundle's biggest parts). */
+  explain?: boolean;
 }
 
 /** A bench module: `export async function run(options) { … }`, printing its own tables. */

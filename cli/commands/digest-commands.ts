@@ -1,7 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
-import * as z from 'zod';
 import { systemClock, VirtualClock } from '../../shared/adapters/clock.ts';
 import { DynamoConsoleStore } from '../../shared/adapters/dynamo/console-store.ts';
 import { DynamoDigestStore } from '../../shared/adapters/dynamo/digest-store.ts';
@@ -15,6 +14,7 @@ import type { AgencyInfo, DigestBuildDeps } from '../../shared/app/digest/build.
 import { type SendDueResult, sendDueDigests } from '../../shared/app/digest/dispatch.ts';
 import { LOCAL_AGENCY, type PreviewResult, previewDigests } from '../../shared/app/digest/preview.ts';
 import { parseConfig } from '../../shared/config/validate.ts';
+import * as z from '../../shared/config/zod.ts';
 import type { ApprovalKeys } from '../../shared/domain/approval/token.ts';
 import { ValidationError } from '../../shared/domain/errors.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
@@ -131,14 +131,14 @@ interface ServeCommandOptions extends CommonOptions {
 
 const deployedSchema = z.object({
   SENDER_ADDRESS: z.email(),
-  AGENCY_NAME: z.string().min(1),
+  AGENCY_NAME: z.string().check(z.minLength(1)),
   APPROVAL_BASE_URL: z.url({ protocol: /^https?$/ }),
-  APPROVAL_SIGNING_KEY: z.string().min(1),
-  OPERATOR_EMAIL: z.email().optional(),
-  SES_CONFIGURATION_SET: z.string().min(1).optional(),
-  SES_ENDPOINT: z.url().optional(),
-  AGENCY_TIME_ZONE: z.string().min(1).optional(),
-  AWS_REGION: z.string().min(1).default('us-east-1'),
+  APPROVAL_SIGNING_KEY: z.string().check(z.minLength(1)),
+  OPERATOR_EMAIL: z.optional(z.email()),
+  SES_CONFIGURATION_SET: z.optional(z.string().check(z.minLength(1))),
+  SES_ENDPOINT: z.optional(z.url()),
+  AGENCY_TIME_ZONE: z.optional(z.string().check(z.minLength(1))),
+  AWS_REGION: z._default(z.string().check(z.minLength(1)), 'us-east-1'),
 });
 
 function presentEnv(): Record<string, string> {
@@ -295,7 +295,10 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
     agencyName = LOCAL_AGENCY.name;
   } else {
     const env = parseConfig(
-      z.object({ APPROVAL_SIGNING_KEY: z.string().min(1), AGENCY_NAME: z.string().min(1) }),
+      z.object({
+        APPROVAL_SIGNING_KEY: z.string().check(z.minLength(1)),
+        AGENCY_NAME: z.string().check(z.minLength(1)),
+      }),
       presentEnv(),
       'environment',
     );

@@ -1,17 +1,17 @@
-import * as z from 'zod';
+import * as z from '../../shared/config/zod.ts';
 
 /**
  * The messages between dispatchers and workers. The dispatcher writes them, the worker validates
  * them with these schemas (an SQS body is input from outside like any other).
  */
-const id = z
-  .string()
-  .min(1)
-  .max(256)
-  .refine(
+const id = z.string().check(
+  z.minLength(1),
+  z.maxLength(256),
+  z.refine(
     (value) => ![...value].some((ch) => ch === '#' || ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f),
     "must not contain '#' or control characters",
-  );
+  ),
+);
 
 export const accountWorkMessageSchema = z.strictObject({
   v: z.literal(1),
@@ -20,7 +20,7 @@ export const accountWorkMessageSchema = z.strictObject({
   /** The tick this message belongs to (ISO 8601, the schedule's time rounded down to the tick). */
   tickAt: z.iso.datetime(),
   /** `<clientId>/<accountId>/<tickAt>`: the same for every delivery of the same tick's work. */
-  dedupeId: z.string().min(1).max(600),
+  dedupeId: z.string().check(z.minLength(1), z.maxLength(600)),
 });
 
 export type AccountWorkMessage = z.infer<typeof accountWorkMessageSchema>;
@@ -32,11 +32,11 @@ export function accountWorkMessage(clientId: string, accountId: string, tickAt: 
 
 /** What EventBridge Scheduler sends the dispatch functions (the stack sets this input). */
 export const scheduledEventSchema = z.looseObject({
-  scheduledTime: z.iso.datetime({ offset: true }).optional(),
+  scheduledTime: z.optional(z.iso.datetime({ offset: true })),
 });
 
 /** A digest period's key: the local date of its first day. */
-const periodKey = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date yyyy-mm-dd');
+const periodKey = z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date yyyy-mm-dd'));
 
 /**
  * One client's digest for one period, or the agency's roll-up. `at` is the dispatch time: the worker
@@ -51,7 +51,7 @@ export const digestWorkMessageSchema = z.discriminatedUnion('kind', [
     periodKey,
     at: z.iso.datetime(),
     /** `digest/<clientId>/<periodKey>`: the same for every dispatch of the same client's period. */
-    dedupeId: z.string().min(1).max(600),
+    dedupeId: z.string().check(z.minLength(1), z.maxLength(600)),
   }),
   z.strictObject({
     v: z.literal(1),
@@ -59,7 +59,7 @@ export const digestWorkMessageSchema = z.discriminatedUnion('kind', [
     periodKey,
     at: z.iso.datetime(),
     /** `rollup/<periodKey>`. */
-    dedupeId: z.string().min(1).max(600),
+    dedupeId: z.string().check(z.minLength(1), z.maxLength(600)),
   }),
 ]);
 

@@ -5,7 +5,7 @@
  * failures that never got an answer. Each adapter keeps what is its platform's own (X's 24-hour user
  * cap, Bluesky's XRPC error names, Mastodon's 403 and HTML 503) and passes it in.
  */
-import type * as z from 'zod';
+import * as z from '../config/zod.ts';
 import {
   AuthError,
   MalformedResponseError,
@@ -76,8 +76,12 @@ export function errorForStatus(failure: StatusFailure): Error {
 }
 
 /** The answer's body as `schema` reads it, or a MalformedResponseError naming the first field off it. */
-export function parseAnswer<S extends z.ZodType>(endpoint: string, schema: S, body: unknown): z.infer<S> {
-  const result = schema.safeParse(body);
+export function parseAnswer<S extends z.core.$ZodType>(
+  endpoint: string,
+  schema: S,
+  body: unknown,
+): z.output<S> {
+  const result = z.safeParse(schema, body);
   if (!result.success) {
     const issue = result.error.issues[0];
     const where = issue?.path.length ? issue.path.join('.') : '(body)';

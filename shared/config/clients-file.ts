@@ -1,5 +1,4 @@
 import { isMap, isScalar, LineCounter, type Node, parseDocument, visit } from 'yaml';
-import * as z from 'zod';
 import { type AccountRecord, accountKey, type ClientRecord } from '../domain/account.ts';
 import { isValidTimeZone } from '../domain/engine/quiet-hours.ts';
 import { ValidationError } from '../domain/errors.ts';
@@ -16,6 +15,7 @@ import {
   tenantIdSchema,
   zodIssues,
 } from './tenants.ts';
+import * as z from './zod.ts';
 
 /**
  * clients.yaml: the agency's clients and their accounts, kept in git and applied with
@@ -43,8 +43,8 @@ import {
 
 const emptyAsNothing = (value: unknown) => (value === null ? undefined : value);
 
-export const clientEntrySchema = clientSpecSchema.extend({
-  accounts: z.preprocess(emptyAsNothing, z.record(tenantIdSchema, accountSpecSchema).default({})),
+export const clientEntrySchema = z.extend(clientSpecSchema, {
+  accounts: z.pipe(z.transform(emptyAsNothing), z._default(z.record(tenantIdSchema, accountSpecSchema), {})),
 });
 
 export const clientsFileSchema = z.strictObject({
@@ -55,7 +55,7 @@ export const clientsFileSchema = z.strictObject({
         ? 'is required: start the file with `version: 1`'
         : 'must be 1 (the only version of clients.yaml so far)',
   }),
-  clients: z.preprocess(emptyAsNothing, z.record(tenantIdSchema, clientEntrySchema).default({})),
+  clients: z.pipe(z.transform(emptyAsNothing), z._default(z.record(tenantIdSchema, clientEntrySchema), {})),
 });
 
 export type ClientsFile = z.infer<typeof clientsFileSchema>;
@@ -170,7 +170,7 @@ export function parseClientsFile(
   const result = clientsFileSchema.safeParse(json);
   if (!result.success) {
     const issues = result.error.issues.map((issue): FileIssue => {
-      const [converted] = zodIssues(new z.ZodError([issue]));
+      const [converted] = zodIssues({ issues: [issue] });
       const key = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
       return { ...converted!, ...locate(converted!.path, key) };
     });

@@ -1,19 +1,19 @@
-import * as z from 'zod';
 import type { ObserveSettings } from '../domain/account.ts';
 import type { Network } from '../ports/platform.ts';
 import { parseConfig } from './validate.ts';
+import * as z from './zod.ts';
 
 /** X bills each user a list read returns: $0.010, or $0.001 when the account owns the app (2026). */
 export const X_USD_PER_USER_READ = 0.01;
 export const X_USD_PER_OWNED_USER_READ = 0.001;
 
 export const observeSettingsSchema = z.object({
-  detectionDelayHours: z.number().min(0.25).max(72),
-  readBudgetUsdPerMonth: z.number().min(0).max(100_000),
-  readRequestsPerDay: z.number().int().min(1).max(100_000),
-  usdPerUserRead: z.number().min(0).max(1),
-  fullScanMinDays: z.number().min(0).max(365),
-  headScanKnownRun: z.number().int().min(1).max(100),
+  detectionDelayHours: z.number().check(z.gte(0.25), z.lte(72)),
+  readBudgetUsdPerMonth: z.number().check(z.gte(0), z.lte(100_000)),
+  readRequestsPerDay: z.number().check(z.int(), z.gte(1), z.lte(100_000)),
+  usdPerUserRead: z.number().check(z.gte(0), z.lte(1)),
+  fullScanMinDays: z.number().check(z.gte(0), z.lte(365)),
+  headScanKnownRun: z.number().check(z.int(), z.gte(1), z.lte(100)),
 });
 
 /** Per-network defaults: reads on X cost money, reads on Bluesky and Mastodon are free. */

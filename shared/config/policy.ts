@@ -1,9 +1,9 @@
-import * as z from 'zod';
 import type { EnginePolicy } from '../domain/engine/policy.ts';
 import { isClock, isValidTimeZone, quietMinutesPerDay } from '../domain/engine/quiet-hours.ts';
 import { ConfigError } from '../domain/errors.ts';
 import type { Network } from '../ports/platform.ts';
 import { parseConfig } from './validate.ts';
+import * as z from './zod.ts';
 
 /**
  * The follow-back policy of an account: per-network defaults, overrides from the account's
@@ -120,60 +120,53 @@ export const APP_DAILY_CAP_DEFAULTS: Readonly<Record<Network, number | null>> = 
 };
 
 const filterAction = z.enum(['skip', 'flag', 'off']);
-const clock = z.string().refine(isClock, 'must be a 24-hour HH:MM time such as "23:00"');
-const listEntry = z.string().trim().min(1, 'must not be empty').max(320);
+const clock = z.string().check(z.refine(isClock, 'must be a 24-hour HH:MM time such as "23:00"'));
+const listEntry = z.string().check(z.trim(), z.minLength(1, 'must not be empty'), z.maxLength(320));
 
 const basePolicySchema = z.strictObject({
   network: z.enum(['x', 'bluesky', 'mastodon']),
   mode: z.enum(['auto', 'approve', 'off']),
   acknowledgeXAutomationPolicy: z.boolean(),
   promise: z.strictObject({
-    notBeforeHours: z
-      .number()
-      .min(0)
-      .max(24 * 14),
-    withinHours: z
-      .number()
-      .positive()
-      .max(24 * 60),
+    notBeforeHours: z.number().check(z.gte(0), z.lte(24 * 14)),
+    withinHours: z.number().check(z.positive(), z.lte(24 * 60)),
   }),
-  timeZone: z.string().refine(isValidTimeZone, 'must be an IANA time zone such as "Europe/Paris" or "UTC"'),
-  quietHours: z.strictObject({ start: clock, end: clock }).nullable(),
+  timeZone: z
+    .string()
+    .check(z.refine(isValidTimeZone, 'must be an IANA time zone such as "Europe/Paris" or "UTC"')),
+  quietHours: z.nullable(z.strictObject({ start: clock, end: clock })),
   caps: z.strictObject({
-    per15Minutes: z.number().int().min(1),
-    perDay: z.number().int().min(1),
-    pacePerHour: z.number().positive().max(100_000),
-    paceBurst: z.number().int().min(1),
+    per15Minutes: z.number().check(z.int(), z.gte(1)),
+    perDay: z.number().check(z.int(), z.gte(1)),
+    pacePerHour: z.number().check(z.positive(), z.lte(100_000)),
+    paceBurst: z.number().check(z.int(), z.gte(1)),
   }),
   backfill: z.enum(['none', 'all']),
-  allowList: z.array(listEntry).max(100_000),
-  denyList: z.array(listEntry).max(100_000),
+  allowList: z.array(listEntry).check(z.maxLength(100_000)),
+  denyList: z.array(listEntry).check(z.maxLength(100_000)),
   spam: z.strictObject({
     emptyProfile: filterAction,
     defaultAvatar: filterAction,
-    newAccount: z.strictObject({ action: filterAction, minAgeDays: z.number().min(0).max(3650) }),
+    newAccount: z.strictObject({ action: filterAction, minAgeDays: z.number().check(z.gte(0), z.lte(3650)) }),
     ratio: z.strictObject({
       action: filterAction,
-      maxFollowingPerFollower: z.number().positive(),
-      minFollowing: z.number().int().min(0),
+      maxFollowingPerFollower: z.number().check(z.positive()),
+      minFollowing: z.number().check(z.int(), z.gte(0)),
     }),
-    keywords: z.strictObject({ action: filterAction, words: z.array(listEntry).max(10_000) }),
+    keywords: z.strictObject({ action: filterAction, words: z.array(listEntry).check(z.maxLength(10_000)) }),
   }),
   retry: z.strictObject({
-    maxAttempts: z.number().int().min(1).max(50),
-    baseDelayMinutes: z
-      .number()
-      .positive()
-      .max(24 * 60),
-    maxDelayMinutes: z
-      .number()
-      .positive()
-      .max(7 * 24 * 60),
+    maxAttempts: z.number().check(z.int(), z.gte(1), z.lte(50)),
+    baseDelayMinutes: z.number().check(z.positive(), z.lte(24 * 60)),
+    maxDelayMinutes: z.number().check(z.positive(), z.lte(7 * 24 * 60)),
   }),
-  approvalExpiryDays: z.number().positive().max(365).nullable(),
-  instanceLimits: z
-    .strictObject({ per15Minutes: z.number().int().min(1), perDay: z.number().int().min(1) })
-    .optional(),
+  approvalExpiryDays: z.nullable(z.number().check(z.positive(), z.lte(365))),
+  instanceLimits: z.optional(
+    z.strictObject({
+      per15Minutes: z.number().check(z.int(), z.gte(1)),
+      perDay: z.number().check(z.int(), z.gte(1)),
+    }),
+  ),
 });
 
 /** The platform limits an account's caps must respect (a Mastodon instance may state its own). */
@@ -192,44 +185,49 @@ export function followLimitsFor(
   };
 }
 
-export const policySchema = basePolicySchema.superRefine((policy, ctx) => {
-  const issue = (path: (string | number)[], message: string) =>
-    ctx.addIssue({ code: 'custom', path, message });
+export const policySchema = basePolicySchema.check(
+  z.superRefine((policy, ctx) => {
+    const issue = (path: (string | number)[], message: string) =>
+      ctx.addIssue({ code: 'custom', path, message });
 
-  if (policy.network === 'x' && policy.mode === 'auto' && !policy.acknowledgeXAutomationPolicy) {
-    issue(['mode'], X_AUTO_REFUSAL);
-  }
-  if (policy.instanceLimits && policy.network !== 'mastodon') {
-    issue(['instanceLimits'], 'only a Mastodon instance sets its own limits');
-  }
+    if (policy.network === 'x' && policy.mode === 'auto' && !policy.acknowledgeXAutomationPolicy) {
+      issue(['mode'], X_AUTO_REFUSAL);
+    }
+    if (policy.instanceLimits && policy.network !== 'mastodon') {
+      issue(['instanceLimits'], 'only a Mastodon instance sets its own limits');
+    }
 
-  const { notBeforeHours, withinHours } = policy.promise;
-  if (withinHours - notBeforeHours < 1) {
-    issue(['promise', 'withinHours'], `must be at least 1 hour more than notBeforeHours (${notBeforeHours})`);
-  }
-  const quiet = policy.quietHours;
-  if (quiet && isClock(quiet.start) && isClock(quiet.end) && quietMinutesPerDay(quiet) > 20 * 60) {
-    issue(['quietHours'], 'must leave at least 4 active hours a day');
-  }
+    const { notBeforeHours, withinHours } = policy.promise;
+    if (withinHours - notBeforeHours < 1) {
+      issue(
+        ['promise', 'withinHours'],
+        `must be at least 1 hour more than notBeforeHours (${notBeforeHours})`,
+      );
+    }
+    const quiet = policy.quietHours;
+    if (quiet && isClock(quiet.start) && isClock(quiet.end) && quietMinutesPerDay(quiet) > 20 * 60) {
+      issue(['quietHours'], 'must leave at least 4 active hours a day');
+    }
 
-  const limits = followLimitsFor(policy.network, policy.instanceLimits);
-  const { caps } = policy;
-  if (caps.per15Minutes > limits.per15Minutes) {
-    issue(['caps', 'per15Minutes'], `${caps.per15Minutes} is above ${limits.per15MinutesText}`);
-  }
-  if (caps.perDay > limits.perDay) {
-    issue(['caps', 'perDay'], `${caps.perDay} is above ${limits.perDayText}`);
-  }
-  if (caps.paceBurst > caps.per15Minutes) {
-    issue(['caps', 'paceBurst'], `must not exceed caps.per15Minutes (${caps.per15Minutes})`);
-  }
-  if (policy.retry.maxDelayMinutes < policy.retry.baseDelayMinutes) {
-    issue(
-      ['retry', 'maxDelayMinutes'],
-      `must be at least retry.baseDelayMinutes (${policy.retry.baseDelayMinutes})`,
-    );
-  }
-});
+    const limits = followLimitsFor(policy.network, policy.instanceLimits);
+    const { caps } = policy;
+    if (caps.per15Minutes > limits.per15Minutes) {
+      issue(['caps', 'per15Minutes'], `${caps.per15Minutes} is above ${limits.per15MinutesText}`);
+    }
+    if (caps.perDay > limits.perDay) {
+      issue(['caps', 'perDay'], `${caps.perDay} is above ${limits.perDayText}`);
+    }
+    if (caps.paceBurst > caps.per15Minutes) {
+      issue(['caps', 'paceBurst'], `must not exceed caps.per15Minutes (${caps.per15Minutes})`);
+    }
+    if (policy.retry.maxDelayMinutes < policy.retry.baseDelayMinutes) {
+      issue(
+        ['retry', 'maxDelayMinutes'],
+        `must be at least retry.baseDelayMinutes (${policy.retry.baseDelayMinutes})`,
+      );
+    }
+  }),
+);
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -337,14 +335,11 @@ export function policyWarnings(policy: EnginePolicy): string[] {
  */
 export function resolveAppDailyCap(network: Network, override?: unknown): number | null {
   const limit = PLATFORM_FOLLOW_LIMITS[network].appPerDay;
-  const schema = z
-    .number()
-    .int()
-    .min(1)
-    .nullable()
-    .refine((v) => v === null || limit === undefined || v <= limit, {
+  const schema = z.nullable(z.number().check(z.int(), z.gte(1))).check(
+    z.refine((v) => v === null || limit === undefined || v <= limit, {
       message: `is above the platform's app-wide limit of ${limit} follows per day`,
-    });
+    }),
+  );
   const value = override === undefined ? APP_DAILY_CAP_DEFAULTS[network] : override;
   return parseConfig(schema, value, `appDailyCap.${network}`);
 }

@@ -1,4 +1,3 @@
-import * as z from 'zod';
 import {
   type AccountRecord,
   type AccountStatus,
@@ -24,6 +23,8 @@ import { hasUnsafeCharacters } from '../domain/text.ts';
 import type { Network } from '../ports/platform.ts';
 import { observeSettingsSchema, resolveObserveSettings } from './observe-settings.ts';
 import { resolvePolicy } from './policy.ts';
+import * as z from './zod.ts';
+import { $ZodError } from './zod.ts';
 
 /**
  * Clients and accounts as people declare them (clients.yaml, CLI options), validated, and turned
@@ -31,49 +32,50 @@ import { resolvePolicy } from './policy.ts';
  * same schemas and builders, so a value refused in one is refused in the other with the same words.
  */
 
-export const tenantIdSchema = z.string().regex(TENANT_ID_PATTERN, `must be ${TENANT_ID_RULE}`);
+export const tenantIdSchema = z.string().check(z.regex(TENANT_ID_PATTERN, `must be ${TENANT_ID_RULE}`));
 
 const email = z.email('must be an email address');
 
 /** A weekday as a name (`mon`, `Friday`) or an ISO number (1 = Monday ... 7 = Sunday). */
 const weekdaySchema = z.union([
-  z
-    .string()
-    .transform((day) => day.trim().toLowerCase().slice(0, 3))
-    .pipe(z.enum(WEEKDAYS, { error: `must be a weekday (${WEEKDAYS.join(', ')}) or 1-7` })),
-  z
-    .number()
-    .int()
-    .min(1)
-    .max(7)
-    .transform((n) => weekdayName(n)),
+  z.pipe(
+    z.pipe(
+      z.string(),
+      z.transform((day) => day.trim().toLowerCase().slice(0, 3)),
+    ),
+    z.enum(WEEKDAYS, { error: `must be a weekday (${WEEKDAYS.join(', ')}) or 1-7` }),
+  ),
+  z.pipe(
+    z.number().check(z.int(), z.gte(1), z.lte(7)),
+    z.transform((n) => weekdayName(n)),
+  ),
 ]);
 
 export const digestSpecSchema = z.strictObject({
-  emails: z.array(email).max(50).default([]),
-  day: weekdaySchema.default(DEFAULT_DIGEST_DAY),
-  hour: z.number().int().min(0).max(23).default(DEFAULT_DIGEST_HOUR),
+  emails: z._default(z.array(email).check(z.maxLength(50)), []),
+  day: z._default(weekdaySchema, DEFAULT_DIGEST_DAY),
+  hour: z._default(z.number().check(z.int(), z.gte(0), z.lte(23)), DEFAULT_DIGEST_HOUR),
 });
 
 const timeZoneSchema = z
   .string()
-  .refine(isValidTimeZone, 'must be an IANA time zone such as "Europe/Berlin" or "UTC"');
+  .check(z.refine(isValidTimeZone, 'must be an IANA time zone such as "Europe/Berlin" or "UTC"'));
 
-const localeSchema = z
-  .string()
-  .min(2)
-  .max(35)
-  .refine((tag) => {
+const localeSchema = z.string().check(
+  z.minLength(2),
+  z.maxLength(35),
+  z.refine((tag) => {
     try {
       return Intl.getCanonicalLocales(tag).length === 1;
     } catch {
       return false;
     }
-  }, 'must be a BCP 47 locale such as "en-GB" or "en-US"')
-  .refine(
+  }, 'must be a BCP 47 locale such as "en-GB" or "en-US"'),
+  z.refine(
     isDigestLocale,
     'must be an English locale such as "en-GB", "en-US" or "en-IE": the digest is written in English only (the locale sets how its dates and numbers read)',
-  );
+  ),
+);
 
 /** Names and handles reach terminals, mail and spreadsheets: no controls, bidi controls or line breaks. */
 const printable = (value: string) => !hasUnsafeCharacters(value);
@@ -85,66 +87,76 @@ const NOT_PRINTABLE = 'must not contain control characters, bidi controls or lin
  * it, whose reads X bills as owned.
  */
 export const xAppSpecSchema = z.strictObject({
-  clientId: z.string().refine(printable, NOT_PRINTABLE).trim().min(1).max(200),
-  confidential: z.boolean().default(false),
-  ownedBy: tenantIdSchema.optional(),
+  clientId: z.string().check(z.refine(printable, NOT_PRINTABLE), z.trim(), z.minLength(1), z.maxLength(200)),
+  confidential: z._default(z.boolean(), false),
+  ownedBy: z.optional(tenantIdSchema),
 });
 
 export const clientSpecSchema = z.strictObject({
-  name: z.string().refine(printable, NOT_PRINTABLE).trim().min(1).max(200).optional(),
+  name: z.optional(
+    z.string().check(z.refine(printable, NOT_PRINTABLE), z.trim(), z.minLength(1), z.maxLength(200)),
+  ),
   /** The client's own X app (default: the deployment's). */
-  xApp: xAppSpecSchema.optional(),
+  xApp: z.optional(xAppSpecSchema),
   timeZone: timeZoneSchema,
   /** Dates and numbers of the digest (default en-GB). */
-  locale: localeSchema.optional(),
-  digest: digestSpecSchema.default({ emails: [], day: DEFAULT_DIGEST_DAY, hour: DEFAULT_DIGEST_HOUR }),
+  locale: z.optional(localeSchema),
+  digest: z._default(digestSpecSchema, { emails: [], day: DEFAULT_DIGEST_DAY, hour: DEFAULT_DIGEST_HOUR }),
 });
 
 /** Platform ids are strings (X ids exceed 2^53); a YAML number that is a safe integer is accepted. */
 const platformUserIdSchema = z.union([
-  z.string().trim().min(1).max(200),
-  z
-    .number()
-    .int()
-    .nonnegative()
-    .refine(Number.isSafeInteger, 'must be quoted: platform ids are larger than a YAML number can hold')
-    .transform(String),
+  z.string().check(z.trim(), z.minLength(1), z.maxLength(200)),
+  z.pipe(
+    z
+      .number()
+      .check(
+        z.int(),
+        z.nonnegative(),
+        z.refine(Number.isSafeInteger, 'must be quoted: platform ids are larger than a YAML number can hold'),
+      ),
+    z.transform(String),
+  ),
 ]);
 
 export const accountSpecSchema = z.strictObject({
   network: z.enum(['x', 'bluesky', 'mastodon'], { error: 'must be x, bluesky or mastodon' }),
   handle: z
-    .string()
-    .refine(printable, NOT_PRINTABLE)
-    .trim()
-    .min(1)
-    .max(320)
-    .transform(normalizeTenantHandle)
-    .refine((handle) => handle.length > 0 && !/\s/.test(handle), 'must be a handle such as "acme"'),
-  platformUserId: platformUserIdSchema
-    .refine((id) => id !== UNKNOWN_PLATFORM_USER_ID, 'must be the platform id')
-    .optional(),
+    .pipe(
+      z.string().check(z.refine(printable, NOT_PRINTABLE), z.trim(), z.minLength(1), z.maxLength(320)),
+      z.transform(normalizeTenantHandle),
+    )
+    .check(z.refine((handle) => handle.length > 0 && !/\s/.test(handle), 'must be a handle such as "acme"')),
+  platformUserId: z.optional(
+    platformUserIdSchema.check(z.refine((id) => id !== UNKNOWN_PLATFORM_USER_ID, 'must be the platform id')),
+  ),
   /** Paused accounts are kept but not worked on. */
-  paused: z.boolean().default(false),
+  paused: z._default(z.boolean(), false),
   /** Overrides of the network's default follow-back policy (validated by resolvePolicy). */
-  policy: z.record(z.string(), z.unknown()).optional(),
+  policy: z.optional(z.record(z.string(), z.unknown())),
   /** Overrides of the network's default observe settings. */
-  observe: observeSettingsSchema.partial().strict().optional(),
+  observe: z.optional(z.strictObject(z.partial(observeSettingsSchema).shape)),
   /**
    * Mastodon: the instance (`example.social`, `https://example.social`); Bluesky: a PDS other than
    * the deployment's default service. Stored as an origin (`instanceUrl`).
    */
-  instance: z
-    .string()
-    .transform((raw, ctx) => {
-      try {
-        return normalizeInstanceUrl(raw);
-      } catch (error) {
-        ctx.addIssue({ code: 'custom', message: (error as Error).message.replace(/^instance /, '') });
-        return z.NEVER;
-      }
-    })
-    .optional(),
+  instance: z.optional(
+    z.pipe(
+      z.string(),
+      z.transform((raw, ctx) => {
+        try {
+          return normalizeInstanceUrl(raw);
+        } catch (error) {
+          ctx.issues.push({
+            code: 'custom',
+            message: (error as Error).message.replace(/^instance /, ''),
+            input: raw,
+          });
+          return z.NEVER;
+        }
+      }),
+    ),
+  ),
 });
 
 export type ClientSpec = z.infer<typeof clientSpecSchema>;
@@ -172,7 +184,10 @@ export class TenantSpecError extends ValidationError {
   }
 }
 
-export function zodIssues(error: z.ZodError, prefix: (string | number)[] = []): SpecIssue[] {
+export function zodIssues(
+  error: { issues: readonly z.core.$ZodIssue[] },
+  prefix: (string | number)[] = [],
+): SpecIssue[] {
   return error.issues.map((issue) => {
     const path = [...prefix, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))];
     if (issue.code === 'unrecognized_keys') {
@@ -402,7 +417,7 @@ export function accountSpecOf(account: AccountRecord): AccountSpec {
 /** Issues from a ConfigError whose cause is a ZodError (resolvePolicy, resolveObserveSettings). */
 function causeIssues(error: unknown, prefix: (string | number)[]): SpecIssue[] {
   const cause = (error as { cause?: unknown }).cause;
-  if (cause instanceof z.ZodError) return zodIssues(cause, prefix);
+  if (cause instanceof $ZodError) return zodIssues(cause, prefix);
   const message = (error as Error).message.replace(/^invalid [a-z ]+: (?:[a-zA-Z.]+: )?/, '');
   return [{ path: prefix, message }];
 }

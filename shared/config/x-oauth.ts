@@ -1,5 +1,5 @@
-import * as z from 'zod';
 import { parseConfig } from './validate.ts';
+import * as z from './zod.ts';
 
 /**
  * The X app's OAuth 2.0 settings, for `followback connect x` and for refreshing tokens:
@@ -34,13 +34,11 @@ export const xOAuthEnvSchema = z.object({
     .string({
       error: 'is required: the OAuth 2.0 Client ID of the X app (developer console, Keys and tokens)',
     })
-    .trim()
-    .min(1)
-    .max(200),
-  X_CLIENT_SECRET: z.string().min(1).max(500).optional(),
-  X_AUTHORIZE_URL: httpUrl.default(X_AUTHORIZE_URL_DEFAULT),
-  X_TOKEN_URL: httpUrl.default(X_TOKEN_URL_DEFAULT),
-  X_API_BASE_URL: httpUrl.default('https://api.x.com'),
+    .check(z.trim(), z.minLength(1), z.maxLength(200)),
+  X_CLIENT_SECRET: z.optional(z.string().check(z.minLength(1), z.maxLength(500))),
+  X_AUTHORIZE_URL: z._default(httpUrl, X_AUTHORIZE_URL_DEFAULT),
+  X_TOKEN_URL: z._default(httpUrl, X_TOKEN_URL_DEFAULT),
+  X_API_BASE_URL: z._default(httpUrl, 'https://api.x.com'),
 });
 
 export type XOAuthEnv = z.infer<typeof xOAuthEnvSchema>;

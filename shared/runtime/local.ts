@@ -1,6 +1,5 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as z from 'zod';
 import { type BlueskySandbox, startBlueskySandbox } from '../../sandbox/bluesky/server.ts';
 import { type MastodonSandbox, startMastodonSandbox } from '../../sandbox/mastodon/server.ts';
 import { SandboxStats } from '../../sandbox/stats.ts';
@@ -15,6 +14,7 @@ import { LocalVault } from '../adapters/vault/local-vault.ts';
 import { XOAuthClient, xOAuthApps } from '../adapters/x/x-oauth-client.ts';
 import { xTokenRefresherFor } from '../app/connect/x-apps.ts';
 import { parseConfig } from '../config/validate.ts';
+import * as z from '../config/zod.ts';
 import type { AccountRecord, AccountRef } from '../domain/account.ts';
 import { ConfigError } from '../domain/errors.ts';
 import type { CredentialVault } from '../ports/credentials.ts';
@@ -72,12 +72,12 @@ export interface LocalRuntime {
 
 const persistedSchema = z.object({
   version: z.literal(1),
-  seed: z.number().int(),
+  seed: z.number().check(z.int()),
   start: z.number(),
   now: z.number(),
   journal: z.array(z.any()),
   /** Plain-text tokens of an earlier version: migrated into the vault on open, never written again. */
-  credentials: z.record(z.string(), z.string()).optional(),
+  credentials: z.optional(z.record(z.string(), z.string())),
 });
 
 /** 2026-11-02T09:00:00Z, a Monday: simulations start on a week boundary. */

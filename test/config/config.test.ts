@@ -33,4 +33,11 @@ describe('configuration', () => {
     expect(x.usdPerUserRead).toBe(0.01);
     expect(bluesky.usdPerUserRead).toBe(0);
   });
+
+  it("words a bad value in zod's English, not a bare 'Invalid input' (zod/mini loads no locale itself)", () => {
+    // Act / Assess
+    expect(() => loadRuntimeEnv({ TABLE_NAME: 'ab' })).toThrow(
+      'invalid environment: TABLE_NAME: Too small: expected string to have >=3 characters',
+    );
+  });
 });

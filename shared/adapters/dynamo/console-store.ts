@@ -6,7 +6,7 @@ import {
   PutItemCommand,
   QueryCommand,
 } from '@aws-sdk/client-dynamodb';
-import * as z from 'zod';
+import * as z from '../../config/zod.ts';
 import type { AccountRef } from '../../domain/account.ts';
 import { safeLogoUrl } from '../../domain/branding.ts';
 import { ConflictError, ValidationError } from '../../domain/errors.ts';
@@ -37,35 +37,35 @@ export interface DynamoConsoleStoreOptions {
 
 type Item = Record<string, AttributeValue>;
 const DAY_S = 86_400;
-const finite = z.number().refine(Number.isFinite, 'must be a finite number');
+const finite = z.number().check(z.refine(Number.isFinite, 'must be a finite number'));
 const network = z.enum(['x', 'bluesky', 'mastodon']);
 
 const inviteSchema = z.looseObject({
-  inviteId: z.string().min(1),
-  clientId: z.string().min(1),
-  network: network.optional(),
+  inviteId: z.string().check(z.minLength(1)),
+  clientId: z.string().check(z.minLength(1)),
+  network: z.optional(network),
   createdAt: finite,
   expiresAt: finite,
   createdBy: z.string(),
   status: z.enum(['open', 'spent', 'revoked']),
-  spentAt: finite.optional(),
-  accountId: z.string().optional(),
-  handle: z.string().optional(),
-  pending: z
-    .object({
+  spentAt: z.optional(finite),
+  accountId: z.optional(z.string()),
+  handle: z.optional(z.string()),
+  pending: z.optional(
+    z.object({
       network: z.enum(['x', 'mastodon']),
-      state: z.string().min(1),
+      state: z.string().check(z.minLength(1)),
       startedAt: finite,
-      sealed: z.string().min(1),
-    })
-    .optional(),
+      sealed: z.string().check(z.minLength(1)),
+    }),
+  ),
 });
 
 const auditSchema = z.looseObject({
   at: finite,
-  clientId: z.string().min(1),
-  accountId: z.string().optional(),
-  network: network.optional(),
+  clientId: z.string().check(z.minLength(1)),
+  accountId: z.optional(z.string()),
+  network: z.optional(network),
   actor: z.object({ kind: z.enum(['console', 'approval-link', 'cli', 'invite']), id: z.string() }),
   action: z.enum([
     'approve',
@@ -77,29 +77,25 @@ const auditSchema = z.looseObject({
     'unfollow-refused',
     'unfollow-queued',
   ]),
-  targets: z.array(z.string()).optional(),
+  targets: z.optional(z.array(z.string())),
   detail: z.string(),
 });
 
 export const brandingSchema = z.strictObject({
-  displayName: z.string().trim().min(1).max(100).optional(),
-  accent: z
-    .string()
-    .regex(/^#[0-9a-fA-F]{6}$/, 'must be a colour such as "#1d4fbf"')
-    .optional(),
-  logoUrl: z
-    .url({ protocol: /^https$/, error: 'must be an https URL' })
-    .max(2048)
-    .optional(),
+  displayName: z.optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(100))),
+  accent: z.optional(z.string().check(z.regex(/^#[0-9a-fA-F]{6}$/, 'must be a colour such as "#1d4fbf"'))),
+  logoUrl: z.optional(z.url({ protocol: /^https$/, error: 'must be an https URL' }).check(z.maxLength(2048))),
 });
 
 /**
  * What may be written: the stored shape, with a logo every page can show (safeLogoUrl). A value
  * stored before that rule is still read (pages drop what they cannot show).
  */
-const brandingWriteSchema = brandingSchema.refine(
-  (b) => b.logoUrl === undefined || safeLogoUrl(b.logoUrl) !== undefined,
-  { path: ['logoUrl'], message: 'must be an https URL without credentials, spaces, quotes or brackets' },
+const brandingWriteSchema = brandingSchema.check(
+  z.refine((b) => b.logoUrl === undefined || safeLogoUrl(b.logoUrl) !== undefined, {
+    path: ['logoUrl'],
+    message: 'must be an https URL without credentials, spaces, quotes or brackets',
+  }),
 );
 
 export const consoleKeys = {
@@ -330,7 +326,7 @@ export class DynamoConsoleStore implements ConsoleStore {
   }
 }
 
-function parseJson<T>(itemKey: ItemKey, item: Item, attribute: string, schema: z.ZodType<T>): T {
+function parseJson<T>(itemKey: ItemKey, item: Item, attribute: string, schema: z.ZodMiniType<T>): T {
   let value: unknown;
   try {
     value = JSON.parse(item[attribute]?.S ?? '');

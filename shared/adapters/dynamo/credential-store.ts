@@ -8,7 +8,7 @@ import {
   type QueryCommandOutput,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import * as z from 'zod';
+import * as z from '../../config/zod.ts';
 import type { AccountRef } from '../../domain/account.ts';
 import { ConflictError, FollowbackError, ValidationError } from '../../domain/errors.ts';
 import type { Clock } from '../../ports/clock.ts';
@@ -37,20 +37,20 @@ import { describeKey, type ItemKey, keyAttributes, keyPart, keys, registryPk } f
  */
 export const credentialsSchema = z.strictObject({
   /** X and Mastodon: the OAuth access token. Bluesky: the session's access JWT. */
-  accessToken: z.string().min(1),
+  accessToken: z.string().check(z.minLength(1)),
   /** X: the OAuth refresh token (rotates). Bluesky: the session's refresh JWT (rotates). */
-  refreshToken: z.string().min(1).optional(),
+  refreshToken: z.optional(z.string().check(z.minLength(1))),
   /** Epoch ms when the access token expires, if the platform said. */
-  expiresAt: z.number().int().nonnegative().optional(),
-  scope: z.string().optional(),
+  expiresAt: z.optional(z.number().check(z.int(), z.nonnegative())),
+  scope: z.optional(z.string()),
   /** Bluesky: what the owner logged in with (handle, DID or email). */
-  identifier: z.string().min(1).max(512).optional(),
+  identifier: z.optional(z.string().check(z.minLength(1), z.maxLength(512))),
   /** Bluesky: the app password, to log in again when the session cannot be refreshed. */
-  appPassword: z.string().min(1).max(512).optional(),
+  appPassword: z.optional(z.string().check(z.minLength(1), z.maxLength(512))),
   /** Bluesky: the account's DID (the session's subject). */
-  did: z.string().min(1).max(2048).optional(),
+  did: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
   /** Bluesky: the handle the session was issued for. */
-  handle: z.string().min(1).max(512).optional(),
+  handle: z.optional(z.string().check(z.minLength(1), z.maxLength(512))),
 });
 
 export type Credentials = z.infer<typeof credentialsSchema>;
@@ -86,8 +86,8 @@ export function credentialContext(ref: AccountRef, network: Network): VaultConte
 
 const itemSchema = z.object({
   sealed: z.object({ B: z.instanceof(Uint8Array) }),
-  version: z.object({ N: z.string().regex(/^\d+$/) }),
-  updatedAt: z.object({ N: z.string().regex(/^\d+$/) }),
+  version: z.object({ N: z.string().check(z.regex(/^\d+$/)) }),
+  updatedAt: z.object({ N: z.string().check(z.regex(/^\d+$/)) }),
 });
 
 export interface CredentialStoreOptions {

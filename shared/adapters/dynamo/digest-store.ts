@@ -6,7 +6,7 @@ import {
   QueryCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import * as z from 'zod';
+import * as z from '../../config/zod.ts';
 import type { AccountRef } from '../../domain/account.ts';
 import { ConflictError, ValidationError } from '../../domain/errors.ts';
 import type {
@@ -50,41 +50,41 @@ export interface DynamoDigestStoreOptions {
 type Item = Record<string, AttributeValue>;
 const DAY_S = 86_400;
 
-const finite = z.number().refine(Number.isFinite, 'must be a finite number');
-const count = z.number().int().nonnegative();
+const finite = z.number().check(z.refine(Number.isFinite, 'must be a finite number'));
+const count = z.number().check(z.int(), z.nonnegative());
 
 const runSchema = z.looseObject({
   state: z.enum(['claimed', 'sending', 'sent', 'failed', 'uncertain']),
   kind: z.enum(['digest', 'rollup']),
   periodStart: finite,
   periodEnd: finite,
-  messageId: z.string().min(1),
+  messageId: z.string().check(z.minLength(1)),
   holder: z.string(),
   leaseUntil: finite,
   attempts: count,
   claimedAt: finite,
-  sendingAt: finite.optional(),
-  sentAt: finite.optional(),
-  providerId: z.string().optional(),
-  recipients: count.optional(),
-  retryAt: finite.optional(),
-  error: z.string().optional(),
-  recovered: z.string().optional(),
+  sendingAt: z.optional(finite),
+  sentAt: z.optional(finite),
+  providerId: z.optional(z.string()),
+  recipients: z.optional(count),
+  retryAt: z.optional(finite),
+  error: z.optional(z.string()),
+  recovered: z.optional(z.string()),
   updatedAt: finite,
 });
 
 const useSchema = z.looseObject({
-  accountId: z.string().min(1),
+  accountId: z.string().check(z.minLength(1)),
   action: z.enum(['approve', 'skip']),
   targetIds: z.array(z.string()),
   state: z.enum(['consumed', 'applied']),
   usedAt: finite,
   expiresAt: finite,
-  appliedAt: finite.optional(),
-  result: z.object({ approved: count, skipped: count, unchanged: count }).optional(),
+  appliedAt: z.optional(finite),
+  result: z.optional(z.object({ approved: count, skipped: count, unchanged: count })),
 });
 
-const sampleSchema = z.object({ at: finite, followers: count, following: count.optional() });
+const sampleSchema = z.object({ at: finite, followers: count, following: z.optional(count) });
 
 export const digestKeys = {
   run: (key: DigestRunKey): ItemKey =>
@@ -338,7 +338,7 @@ export class DynamoDigestStore implements DigestStore {
     return out.Item;
   }
 
-  #json<T>(itemKey: ItemKey, item: Item, attribute: string, schema: z.ZodType<T>): T {
+  #json<T>(itemKey: ItemKey, item: Item, attribute: string, schema: z.ZodMiniType<T>): T {
     const text = item[attribute]?.S;
     let value: unknown;
     try {
@@ -361,7 +361,7 @@ export class DynamoDigestStore implements DigestStore {
   }
 }
 
-function check<T>(itemKey: ItemKey, schema: z.ZodType<T>, value: unknown): T {
+function check<T>(itemKey: ItemKey, schema: z.ZodMiniType<T>, value: unknown): T {
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     const problems = parsed.error.issues.map(describeIssue).join('; ');

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../../config/zod.ts';
 
 /**
  * Shapes of what comes back from the table, checked at the boundary. Objects are "loose": fields
@@ -6,23 +6,24 @@ import * as z from 'zod';
  * read-modify-write never loses them.
  */
 
-const finite = z.number().refine(Number.isFinite, 'must be a finite number');
-const count = z.number().int().nonnegative();
+const finite = z.number().check(z.refine(Number.isFinite, 'must be a finite number'));
+const count = z.number().check(z.int(), z.nonnegative());
+const nonEmpty = () => z.string().check(z.minLength(1));
 
 export const clientRecordSchema = z.looseObject({
-  clientId: z.string().min(1),
+  clientId: nonEmpty(),
   name: z.string(),
-  timeZone: z.string().min(1),
+  timeZone: nonEmpty(),
   digestEmails: z.array(z.string()),
   createdAt: finite,
-  digestWeekday: z.number().int().min(1).max(7).optional(),
-  digestHour: z.number().int().min(0).max(23).optional(),
-  digestOptOut: z.boolean().optional(),
-  digestOptOutAt: finite.optional(),
-  locale: z.string().min(1).max(35).optional(),
-  xApp: z
-    .looseObject({ clientId: z.string().min(1), confidential: z.boolean(), ownedBy: z.string().optional() })
-    .optional(),
+  digestWeekday: z.optional(z.number().check(z.int(), z.gte(1), z.lte(7))),
+  digestHour: z.optional(z.number().check(z.int(), z.gte(0), z.lte(23))),
+  digestOptOut: z.optional(z.boolean()),
+  digestOptOutAt: z.optional(finite),
+  locale: z.optional(z.string().check(z.minLength(1), z.maxLength(35))),
+  xApp: z.optional(
+    z.looseObject({ clientId: nonEmpty(), confidential: z.boolean(), ownedBy: z.optional(z.string()) }),
+  ),
 });
 
 export const observeSettingsSchema = z.looseObject({
@@ -35,21 +36,24 @@ export const observeSettingsSchema = z.looseObject({
 });
 
 export const accountRecordSchema = z.looseObject({
-  clientId: z.string().min(1),
-  accountId: z.string().min(1),
+  clientId: nonEmpty(),
+  accountId: nonEmpty(),
   network: z.enum(['x', 'bluesky', 'mastodon']),
-  platformUserId: z.string().min(1),
+  platformUserId: nonEmpty(),
   handle: z.string(),
   status: z.enum(['active', 'paused', 'not_connected', 'token_expired']),
   observe: observeSettingsSchema,
-  policy: z.record(z.string(), z.unknown()).optional(),
+  policy: z.optional(z.record(z.string(), z.unknown())),
   createdAt: finite,
   /** An origin: http(s)://host[:port], nothing after it. */
-  instanceUrl: z
-    .string()
-    .max(300)
-    .regex(/^https?:\/\/[^/?#@\s]+$/, 'must be an http(s) origin such as https://example.social')
-    .optional(),
+  instanceUrl: z.optional(
+    z
+      .string()
+      .check(
+        z.maxLength(300),
+        z.regex(/^https?:\/\/[^/?#@\s]+$/, 'must be an http(s) origin such as https://example.social'),
+      ),
+  ),
 });
 
 const graphKind = z.enum(['followers', 'following']);
@@ -69,31 +73,33 @@ export const accountStateSchema = z.looseObject({
  */
 export const stateItemSchema = z
   .object({
-    state: z.string().optional(),
-    body: z.instanceof(Uint8Array).optional(),
-    part: z.string().startsWith('STATE#PART#').optional(),
-    version: z.number().int().positive(),
+    state: z.optional(z.string()),
+    body: z.optional(z.instanceof(Uint8Array)),
+    part: z.optional(z.string().check(z.startsWith('STATE#PART#'))),
+    version: z.number().check(z.int(), z.positive()),
   })
-  .refine(
-    (item) => (item.state === undefined) !== (item.body === undefined),
-    'needs exactly one of state and body',
+  .check(
+    z.refine(
+      (item) => (item.state === undefined) !== (item.body === undefined),
+      'needs exactly one of state and body',
+    ),
   );
 
 /** An item holding the state's cold part (state-codec.ts), deflated in `body`. */
 export const statePartItemSchema = z.object({ body: z.instanceof(Uint8Array) });
 
 export const platformUserSchema = z.looseObject({
-  id: z.string().min(1),
+  id: nonEmpty(),
   handle: z.string(),
   name: z.string(),
   bio: z.string(),
-  createdAt: finite.optional(),
-  followersCount: finite.optional(),
-  followingCount: finite.optional(),
+  createdAt: z.optional(finite),
+  followersCount: z.optional(finite),
+  followingCount: z.optional(finite),
   protected: z.boolean(),
-  defaultAvatar: z.boolean().optional(),
-  avatarUrl: z.string().optional(),
-  bot: z.boolean().optional(),
+  defaultAvatar: z.optional(z.boolean()),
+  avatarUrl: z.optional(z.string()),
+  bot: z.optional(z.boolean()),
 });
 
 export const changesetHeaderSchema = z.object({
@@ -106,7 +112,7 @@ export const changesetHeaderSchema = z.object({
   addedBytes: count,
   removedBytes: count,
   profiles: z.array(platformUserSchema),
-  refollowed: z.array(z.string().min(1)).optional(),
+  refollowed: z.optional(z.array(nonEmpty())),
 });
 
 const bytes = z.instanceof(Uint8Array);
@@ -115,15 +121,15 @@ export const dataItemSchema = z.object({ data: bytes });
 
 /** A changeset's removal mark: its removed ids (absent when too many to keep beside it). */
 export const removalMarkItemSchema = z.object({
-  seq: z.number().int().min(1),
+  seq: z.number().check(z.int(), z.gte(1)),
   at: finite,
-  removed: bytes.optional(),
+  removed: z.optional(bytes),
 });
 
 export const changesetPartItemSchema = z.object({
   data: bytes,
   part: count,
-  parts: z.number().int().min(1),
-  digest: z.string().min(1),
+  parts: z.number().check(z.int(), z.gte(1)),
+  digest: nonEmpty(),
   at: finite,
 });

@@ -10,7 +10,7 @@ import {
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import type { ZodType } from 'zod';
+import * as z from '../../config/zod.ts';
 import { ConflictError, FollowbackError, ValidationError } from '../../domain/errors.ts';
 import { type RetryPolicy, retryUntil } from '../retry.ts';
 import { describeIssue } from './changeset-codec.ts';
@@ -238,7 +238,7 @@ export class TableAccess {
   }
 
   /** The item as plain values, checked against `schema`; anything else is a CorruptItemError. */
-  fromItem<T>(key: ItemKey, schema: ZodType<T>, item: Item): T {
+  fromItem<T>(key: ItemKey, schema: z.core.$ZodType<T>, item: Item): T {
     let plain: unknown;
     try {
       plain = unmarshall(item);
@@ -253,8 +253,8 @@ export class TableAccess {
 }
 
 /** `value` checked against `schema`; anything else is a CorruptItemError naming `key`. */
-export function checkItem<T>(key: ItemKey, schema: ZodType<T>, value: unknown): T {
-  const parsed = schema.safeParse(value);
+export function checkItem<T>(key: ItemKey, schema: z.core.$ZodType<T>, value: unknown): T {
+  const parsed = z.safeParse(schema, value);
   if (!parsed.success) {
     const problems = parsed.error.issues.map(describeIssue).join('; ');
     throw new CorruptItemError(`corrupt item ${describeKey(key)}: ${problems}`, {

@@ -5,7 +5,7 @@ import {
   PutItemCommand,
   QueryCommand,
 } from '@aws-sdk/client-dynamodb';
-import * as z from 'zod';
+import * as z from '../../config/zod.ts';
 import type { AccountRef } from '../../domain/account.ts';
 import type { UnfollowItem } from '../../domain/engine/unfollow.ts';
 import { ConflictError, ValidationError } from '../../domain/errors.ts';
@@ -26,20 +26,20 @@ import { describeKey, type ItemKey, keyAttributes, keyPart, keys } from './table
  */
 type Item = Record<string, AttributeValue>;
 const DAY_S = 86_400;
-const finite = z.number().refine(Number.isFinite, 'must be a finite number');
+const finite = z.number().check(z.refine(Number.isFinite, 'must be a finite number'));
 
 const itemSchema = z.looseObject({
-  targetId: z.string().min(1),
-  handle: z.string().optional(),
+  targetId: z.string().check(z.minLength(1)),
+  handle: z.optional(z.string()),
   state: z.enum(['queued', 'in_progress', 'done', 'skipped']),
   queuedBy: z.object({ kind: z.enum(['console', 'approval-link', 'cli', 'invite']), id: z.string() }),
   queuedAt: finite,
-  attempts: z.number().int().min(0),
-  holder: z.string().optional(),
-  leaseUntil: finite.optional(),
-  doneAt: finite.optional(),
-  skipReason: z.enum(['re_followed', 'not_following', 'follows_back', 'gone', 'failed']).optional(),
-  lastError: z.string().optional(),
+  attempts: z.number().check(z.int(), z.gte(0)),
+  holder: z.optional(z.string()),
+  leaseUntil: z.optional(finite),
+  doneAt: z.optional(finite),
+  skipReason: z.optional(z.enum(['re_followed', 'not_following', 'follows_back', 'gone', 'failed'])),
+  lastError: z.optional(z.string()),
   updatedAt: finite,
 });
 

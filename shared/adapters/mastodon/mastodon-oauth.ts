@@ -6,7 +6,7 @@ import {
   MastoTimeoutError,
   type mastodon,
 } from 'masto';
-import * as z from 'zod';
+import * as z from '../../config/zod.ts';
 import {
   AuthError,
   ConfigError,
@@ -98,28 +98,28 @@ export function createMastodonOAuth(options: MastodonOAuthOptions = {}): Mastodo
 }
 
 const metadataSchema = z.object({
-  authorization_endpoint: z.string().min(1),
-  token_endpoint: z.string().min(1),
-  code_challenge_methods_supported: z.array(z.string()).optional(),
+  authorization_endpoint: z.string().check(z.minLength(1)),
+  token_endpoint: z.string().check(z.minLength(1)),
+  code_challenge_methods_supported: z.optional(z.array(z.string())),
 });
 
 // masto hands answers over with their keys in camelCase.
 const appSchema = z.object({
-  clientId: z.string().min(1),
-  clientSecret: z.string().min(1),
+  clientId: z.string().check(z.minLength(1)),
+  clientSecret: z.string().check(z.minLength(1)),
 });
 
 const tokenSchema = z.object({
-  accessToken: z.string().min(1),
-  tokenType: z.string().regex(/^bearer$/i, 'must be Bearer'),
-  scope: z.string().optional(),
+  accessToken: z.string().check(z.minLength(1)),
+  tokenType: z.string().check(z.regex(/^bearer$/i, 'must be Bearer')),
+  scope: z.optional(z.string()),
 });
 
 const credentialAccountSchema = z.object({
-  id: z.string().min(1).max(200),
-  username: z.string().min(1).max(200),
-  acct: z.string().min(1).max(400),
-  url: z.string().optional(),
+  id: z.string().check(z.minLength(1), z.maxLength(200)),
+  username: z.string().check(z.minLength(1), z.maxLength(200)),
+  acct: z.string().check(z.minLength(1), z.maxLength(400)),
+  url: z.optional(z.string()),
 });
 
 /** The instance's authorize and token endpoints, and whether it takes PKCE. */
@@ -168,7 +168,7 @@ async function optionalJson(instanceUrl: string, timeoutMs: number): Promise<unk
   return response.json().catch(() => undefined);
 }
 
-function parseOrThrow<S extends z.ZodType>(endpoint: string, schema: S, body: unknown): z.infer<S> {
+function parseOrThrow<S extends z.ZodMiniType>(endpoint: string, schema: S, body: unknown): z.infer<S> {
   const parsed = schema.safeParse(body);
   if (!parsed.success) {
     // Name the fields, never the values (an answer may hold a token).

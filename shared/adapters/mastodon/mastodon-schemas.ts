@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../../config/zod.ts';
 
 /**
  * The parts of Mastodon's entities followback reads, validated at the boundary. masto hands them
@@ -7,23 +7,23 @@ import * as z from 'zod';
  */
 
 /** A Mastodon account id: decimal on Mastodon, but not on every server that speaks its API. */
-const accountId = z.string().regex(/^[\x21-\x7e]{1,2048}$/, 'an account id (printable ASCII)');
+const accountId = z.string().check(z.regex(/^[\x21-\x7e]{1,2048}$/, 'an account id (printable ASCII)'));
 
 export const mastodonAccountSchema = z.object({
   id: accountId,
-  username: z.string().min(1),
-  acct: z.string().min(1),
-  displayName: z.string().optional(),
-  note: z.string().optional(),
-  locked: z.boolean().optional(),
-  bot: z.boolean().nullable().optional(),
-  createdAt: z.string().optional(),
-  avatar: z.string().optional(),
-  avatarStatic: z.string().optional(),
-  followersCount: z.number().int().nonnegative().optional(),
-  followingCount: z.number().int().nonnegative().optional(),
-  statusesCount: z.number().int().nonnegative().optional(),
-  suspended: z.boolean().optional(),
+  username: z.string().check(z.minLength(1)),
+  acct: z.string().check(z.minLength(1)),
+  displayName: z.optional(z.string()),
+  note: z.optional(z.string()),
+  locked: z.optional(z.boolean()),
+  bot: z.optional(z.nullable(z.boolean())),
+  createdAt: z.optional(z.string()),
+  avatar: z.optional(z.string()),
+  avatarStatic: z.optional(z.string()),
+  followersCount: z.optional(z.number().check(z.int(), z.nonnegative())),
+  followingCount: z.optional(z.number().check(z.int(), z.nonnegative())),
+  statusesCount: z.optional(z.number().check(z.int(), z.nonnegative())),
+  suspended: z.optional(z.boolean()),
 });
 export type MastodonAccount = z.infer<typeof mastodonAccountSchema>;
 
@@ -33,18 +33,18 @@ export const mastodonRelationshipSchema = z.object({
   id: accountId,
   following: z.boolean(),
   followedBy: z.boolean(),
-  requested: z.boolean().optional(),
-  blocking: z.boolean().optional(),
-  blockedBy: z.boolean().optional(),
+  requested: z.optional(z.boolean()),
+  blocking: z.optional(z.boolean()),
+  blockedBy: z.optional(z.boolean()),
 });
 
 export const mastodonRelationshipListSchema = z.array(mastodonRelationshipSchema);
 
 /** A notification, of the types followback asks for (`follow`, `follow_request`). */
 export const mastodonNotificationSchema = z.object({
-  id: z.string().regex(/^[\x21-\x7e]{1,2048}$/, 'a notification id (printable ASCII)'),
-  type: z.string().min(1),
-  createdAt: z.string().min(1),
+  id: z.string().check(z.regex(/^[\x21-\x7e]{1,2048}$/, 'a notification id (printable ASCII)')),
+  type: z.string().check(z.minLength(1)),
+  createdAt: z.string().check(z.minLength(1)),
   account: mastodonAccountSchema,
 });
 

@@ -7,8 +7,8 @@ import {
   TwitterApi,
   TwitterApiPluginResponseOverride,
 } from 'twitter-api-v2';
-import * as z from 'zod';
 import type { XOAuthEnv } from '../../config/x-oauth.ts';
+import * as z from '../../config/zod.ts';
 import { ConfigError, MalformedResponseError, TransientPlatformError } from '../../domain/errors.ts';
 import type { Clock } from '../../ports/clock.ts';
 import { type OAuthApp, OAuthGrantError, type TokenSet } from '../../ports/oauth.ts';
@@ -36,16 +36,16 @@ export interface XOAuthClientOptions {
 }
 
 const tokenAnswerSchema = z.object({
-  token_type: z.string().regex(/^bearer$/i, 'must be bearer'),
-  access_token: z.string().min(1),
-  expires_in: z.number().int().positive().optional(),
-  refresh_token: z.string().min(1).optional(),
-  scope: z.string().optional(),
+  token_type: z.string().check(z.regex(/^bearer$/i, 'must be bearer')),
+  access_token: z.string().check(z.minLength(1)),
+  expires_in: z.optional(z.number().check(z.int(), z.positive())),
+  refresh_token: z.optional(z.string().check(z.minLength(1))),
+  scope: z.optional(z.string()),
 });
 
 const errorAnswerSchema = z.object({
-  error: z.string().max(100),
-  error_description: z.string().optional(),
+  error: z.string().check(z.maxLength(100)),
+  error_description: z.optional(z.string()),
 });
 
 export class XOAuthClient implements OAuthApp {

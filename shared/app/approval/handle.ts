@@ -22,7 +22,7 @@
  *   as mail clients send it, or the page's form) sets the client's opt-out. Repeating it is harmless.
  */
 
-import * as z from 'zod';
+import * as z from '../../config/zod.ts';
 import type { AccountRecord, ClientRecord } from '../../domain/account.ts';
 import {
   type ApprovalKeys,
@@ -97,13 +97,23 @@ export const MAX_REQUEST_BODY_BYTES = 256 * 1024;
 /** Most candidates one page shows (the rest wait for the next digest). */
 const MAX_PAGE_CANDIDATES = 1000;
 
-const headerValue = z.union([z.string().max(8192), z.array(z.string().max(8192)).max(32)]).optional();
+const headerValue = z.optional(
+  z.union([
+    z.string().check(z.maxLength(8192)),
+    z.array(z.string().check(z.maxLength(8192))).check(z.maxLength(32)),
+  ]),
+);
 const requestSchema = z.object({
-  method: z.string().min(1).max(16),
-  path: z.string().min(1).max(2048),
-  query: z.union([z.string().max(16_384), z.record(z.string().max(256), headerValue)]).optional(),
-  body: z.string().max(MAX_REQUEST_BODY_BYTES).optional(),
-  headers: z.record(z.string().max(256), headerValue).optional(),
+  method: z.string().check(z.minLength(1), z.maxLength(16)),
+  path: z.string().check(z.minLength(1), z.maxLength(2048)),
+  query: z.optional(
+    z.union([
+      z.string().check(z.maxLength(16_384)),
+      z.record(z.string().check(z.maxLength(256)), headerValue),
+    ]),
+  ),
+  body: z.optional(z.string().check(z.maxLength(MAX_REQUEST_BODY_BYTES))),
+  headers: z.optional(z.record(z.string().check(z.maxLength(256)), headerValue)),
 });
 
 type ParsedRequest = z.infer<typeof requestSchema>;

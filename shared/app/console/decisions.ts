@@ -4,6 +4,7 @@
  * updateAccount, updateClient: the validation of clients.yaml) and is written to the audit log.
  */
 import { digestSpecSchema } from '../../config/tenants.ts';
+import * as z from '../../config/zod.ts';
 import type { AccountRef } from '../../domain/account.ts';
 import { ValidationError } from '../../domain/errors.ts';
 import type { Clock } from '../../ports/clock.ts';
@@ -134,7 +135,7 @@ export async function updateSettings(
   const digestDay = form.digestDay?.trim() === '' ? undefined : form.digestDay?.trim();
   // Validate both before writing either: the digest fields here, the policy in updateAccount.
   if (digestHour !== undefined || digestDay !== undefined) {
-    const parsed = digestSpecSchema.partial().safeParse({
+    const parsed = z.partial(digestSpecSchema).safeParse({
       ...(digestDay === undefined ? {} : { day: digestDay }),
       ...(digestHour === undefined ? {} : { hour: digestHour }),
     });
