@@ -44,6 +44,7 @@ import {
 } from '../shared/domain/engine/policy.ts';
 import { CapacityCursor, type CapacityModel, slotTimes } from '../shared/domain/engine/schedule.ts';
 import type { FollowTask } from '../shared/domain/engine/task.ts';
+import { defined } from '../shared/domain/invariant.ts';
 import { DEFAULT_START } from '../shared/runtime/local.ts';
 import { startLocalDynamo } from '../shared/runtime/local-dynamo.ts';
 import { simulate } from '../shared/runtime/simulate.ts';
@@ -368,7 +369,7 @@ async function runScenario(scenario: Scenario, progress: BenchOptions['progress'
     const calls = world.followCalls(owner.id).filter((call) => call.at > from && call.at <= to);
     const tasks = (await store.listTasks(account)).map((entry) => entry.task);
     const promised = tasks.filter(
-      (task) =>
+      (task): task is FollowTask & { approvedAt: number; deadline: number; windowStart: number } =>
         !task.backfill &&
         task.approvedAt !== undefined &&
         task.deadline !== undefined &&
@@ -376,11 +377,11 @@ async function runScenario(scenario: Scenario, progress: BenchOptions['progress'
         task.deadline <= to &&
         ['done', 'requested', 'scheduled', 'in_progress'].includes(task.state),
     );
-    const isKept = (task: FollowTask) =>
+    const isKept = (task: (typeof promised)[number]) =>
       (task.state === 'done' || task.state === 'requested') &&
       task.doneAt !== undefined &&
-      task.doneAt <= task.deadline!;
-    const fresh = promised.filter((task) => task.approvedAt! > from);
+      task.doneAt <= task.deadline;
+    const fresh = promised.filter((task) => task.approvedAt > from);
     if (process.env.BENCH_ACT_DEBUG) {
       const iso = (t: number | undefined) => (t === undefined ? '-' : new Date(t).toISOString().slice(5, 16));
       for (const task of fresh.filter((t) => !isKept(t))) {
@@ -389,7 +390,11 @@ async function runScenario(scenario: Scenario, progress: BenchOptions['progress'
         );
       }
     }
-    const judgedDone = promised.filter((task) => task.state === 'done' || task.state === 'requested');
+    const judgedDone = promised.flatMap((task) =>
+      (task.state === 'done' || task.state === 'requested') && task.doneAt !== undefined
+        ? [{ ...task, doneAt: task.doneAt }]
+        : [],
+    );
     return {
       policy,
       backlog: scenario.backlog,
@@ -411,10 +416,10 @@ async function runScenario(scenario: Scenario, progress: BenchOptions['progress'
       readUnits: meter.readUnits,
       writeUnits: meter.writeUnits,
       estimatedWriteUnits: meter.estimatedWriteUnits,
-      delays: judgedDone.map((task) => task.doneAt! - task.approvedAt!),
+      delays: judgedDone.map((task) => task.doneAt - task.approvedAt),
       delaysFromFollow: judgedDone.flatMap((task) => {
         const followedAt = world.followedAt(owner.id, task.targetId);
-        return followedAt === undefined ? [] : [task.doneAt! - followedAt];
+        return followedAt === undefined ? [] : [task.doneAt - followedAt];
       }),
       breakdown: breakdown.units,
       setupMs,
@@ -454,11 +459,11 @@ function mostKeepable(
   policy: EnginePolicy,
   from: number,
   to: number,
-  tasks: ReadonlyArray<Pick<FollowTask, 'windowStart' | 'deadline'>>,
+  tasks: ReadonlyArray<{ windowStart: number; deadline: number }>,
 ): number {
   const cursor = CapacityCursor.from(capacityOf(policy));
   const jobs = tasks
-    .map((task) => ({ release: task.windowStart!, deadline: task.deadline! }))
+    .map((task) => ({ release: task.windowStart, deadline: task.deadline }))
     .sort((a, b) => a.release - b.release);
   const deadlines = new MinHeap();
   let next = 0;
@@ -467,11 +472,13 @@ function mostKeepable(
   for (;;) {
     at = cursor.nextSlot(at);
     if (!(at <= to)) break;
-    while (next < jobs.length && jobs[next]!.release <= at) deadlines.push(jobs[next++]!.deadline);
-    while (deadlines.size > 0 && deadlines.peek()! < at) deadlines.pop();
+    for (let job = jobs[next]; job && job.release <= at; job = jobs[++next]) deadlines.push(job.deadline);
+    for (let first = deadlines.peek(); first !== undefined && first < at; first = deadlines.peek())
+      deadlines.pop();
     if (deadlines.size === 0) {
-      if (next >= jobs.length) break;
-      at = jobs[next]!.release;
+      const job = jobs[next];
+      if (job === undefined) break;
+      at = job.release;
       continue;
     }
     deadlines.pop();
@@ -491,32 +498,38 @@ class MinHeap {
   }
   push(value: number): void {
     const items = this.#items;
+    let i = items.length;
     items.push(value);
-    let i = items.length - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (items[parent]! <= items[i]!) break;
-      [items[parent], items[i]] = [items[i]!, items[parent]!];
+      const above = defined(items[parent], 'the parent of a heap slot');
+      if (above <= value) break;
+      items[i] = above;
       i = parent;
     }
+    items[i] = value;
   }
   pop(): number | undefined {
     const items = this.#items;
     const top = items[0];
     const last = items.pop();
     if (items.length > 0 && last !== undefined) {
-      items[0] = last;
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < items.length && items[l]! < items[m]!) m = l;
-        if (r < items.length && items[r]! < items[m]!) m = r;
-        if (m === i) break;
-        [items[m], items[i]] = [items[i]!, items[m]!];
+        if (l >= items.length) break;
+        let m = l;
+        let child = defined(items[l], 'the left child of a heap slot');
+        const right = items[l + 1];
+        if (right !== undefined && right < child) {
+          m = l + 1;
+          child = right;
+        }
+        if (child >= last) break;
+        items[i] = child;
         i = m;
       }
+      items[i] = last;
     }
     return top;
   }
@@ -541,7 +554,10 @@ function attachBreakdown(client: DynamoDBClient): {
 } {
   const units = new Map<string, { calls: number; units: number }>();
   const name = `actBenchBreakdown${randomBytes(3).toString('hex')}`;
-  const kindOf = (value: { S?: string } | undefined) => (value?.S ?? '?').split('#')[0]!;
+  const kindOf = (value: { S?: string } | undefined) => {
+    const [kind = '?'] = (value?.S ?? '?').split('#');
+    return kind;
+  };
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const command = (context.commandName ?? '').replace(/Command$/, '');

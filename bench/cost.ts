@@ -13,6 +13,7 @@ import { DynamoStore } from '../shared/adapters/dynamo/store.ts';
 import { silentLogger } from '../shared/adapters/logger.ts';
 import { resolveObserveSettings } from '../shared/config/observe-settings.ts';
 import type { AccountRecord } from '../shared/domain/account.ts';
+import { defined } from '../shared/domain/invariant.ts';
 import { startLocalDynamo } from '../shared/runtime/local-dynamo.ts';
 import { simulate } from '../shared/runtime/simulate.ts';
 import { type BenchFigures, type BenchOptions, round, show, table } from './support/bench.ts';
@@ -339,14 +340,16 @@ export async function run(options: BenchOptions): Promise<BenchFigures> {
       'X in auto mode = every vetted follower followed back; default observe settings)',
   );
   for (const text of table(['', ...results.map((r) => `${r.size.label} followers`)], rows)) options.out(text);
+  const at1k = defined(results[0], 'the result at 1k followers').c;
+  const at10k = defined(results[1], 'the result at 10k followers').c;
   options.out(
-    `Target: AWS ≤ $0.05 per account-month at 10k: ${results[1]!.c.aws <= 0.05 ? 'yes' : 'NO'}. ` +
+    `Target: AWS ≤ $0.05 per account-month at 10k: ${at10k.aws <= 0.05 ? 'yes' : 'NO'}. ` +
       `Lambda time = measured compute + ${PLATFORM_LATENCY_MS} ms per X request; fixed costs shared by ${ACCOUNTS_PER_DEPLOYMENT} accounts ` +
       `(${customMetricNames().length} CloudWatch custom metrics at $${PRICES.cloudWatchMetricMonth}, the registry query per tick; ` +
       'base rewrites are in the measured write units).',
   );
   options.out(
-    `Targets: X reads ≤ $5 at 1k: ${results[0]!.c.xReads <= 5 ? 'yes' : 'NO'}; ≤ $17 at 10k: ${results[1]!.c.xReads <= 17 ? 'yes' : 'NO'}.`,
+    `Targets: X reads ≤ $5 at 1k: ${at1k.xReads <= 5 ? 'yes' : 'NO'}; ≤ $17 at 10k: ${at10k.xReads <= 17 ? 'yes' : 'NO'}.`,
   );
   for (const r of results) {
     figures[`aws_usd_${r.size.label}`] = round(r.c.aws, 4);

@@ -6,6 +6,7 @@
  * Adding a bench is one line in `benches`: a module exporting `run(options): Promise<BenchFigures>`.
  */
 import { Command, CommanderError } from 'commander';
+import { defined } from '../shared/domain/invariant.ts';
 import type { BenchFigures, BenchModule } from './support/bench.ts';
 
 const benches: Record<string, () => Promise<BenchModule>> = {
@@ -46,7 +47,7 @@ async function runBenches(names: string[], options: MainOptions): Promise<void> 
   for (const name of selected) {
     const started = performance.now();
     out(`== bench ${name} ==`);
-    const module = await benches[name]!();
+    const module = await defined(benches[name], `bench ${name} (checked above)`)();
     Object.assign(figures, await module.run({ out, progress, explain: options.explain }));
     out(`(bench ${name}: ${((performance.now() - started) / 1000).toFixed(1)} s)`);
     out('');

@@ -130,7 +130,7 @@ async function reorderSection(
   for (const places of REORDER_PLACES) {
     progress(`observe: order off by up to ${places} places, ${REORDER_DAYS} days…`);
     const profile: AccountProfile = {
-      ...PROFILES[0]!,
+      ...PROFILES[0],
       label: `reorder${places}`,
       seed: 1_000 + places,
       orderNoise: REORDER_SHARE,
@@ -177,7 +177,7 @@ async function budgetStopSection(
   progress: BenchOptions['progress'],
 ): Promise<BenchFigures> {
   progress(`observe: a read cap spent every day, ${STOP_DAYS} days…`);
-  const week = await runHeadScanWeek(PROFILES[0]!, {
+  const week = await runHeadScanWeek(PROFILES[0], {
     days: STOP_DAYS,
     overrides: { readRequestsPerDay: STOP_REQUESTS_PER_DAY },
   });
@@ -250,9 +250,8 @@ function hardWorldScript(): ScriptedEvent[] {
       name: `mass unfollow of ${MASS_UNFOLLOW_SHARE * 100}%`,
       run: ({ world, owner }) => {
         const ids = world.followerIds(owner.id);
-        for (let i = 0; i < ids.length; i += Math.round(1 / MASS_UNFOLLOW_SHARE)) {
-          world.userUnfollows(ids[i]!, owner.id);
-        }
+        const every = Math.round(1 / MASS_UNFOLLOW_SHARE);
+        for (const [i, id] of ids.entries()) if (i % every === 0) world.userUnfollows(id, owner.id);
       },
     },
   ];

@@ -21,6 +21,7 @@ import {
   parseIds,
   sortUnique,
 } from '../shared/domain/idset/index.ts';
+import { defined } from '../shared/domain/invariant.ts';
 
 export interface SnapshotBenchOptions {
   /** Followers in the new list (default 1,000,000). */
@@ -130,8 +131,8 @@ function distinctIds(count: number, make: () => bigint, exclude: BigUint64Array)
 function shuffle(ids: BigUint64Array, rng: Rng): void {
   for (let i = ids.length - 1; i > 0; i--) {
     const j = Math.floor(uniform(rng) * (i + 1));
-    const t = ids[i]!;
-    ids[i] = ids[j]!;
+    const t = defined(ids[i], 'an id of the array');
+    ids[i] = defined(ids[j], 'an id of the array');
     ids[j] = t;
   }
 }

@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { type IdCodec, numericIdCodec, stringIdCodec } from '../shared/domain/idset/index.ts';
+import { defined } from '../shared/domain/invariant.ts';
 import { type BenchFigures, type BenchOptions, show, table } from './support/bench.ts';
 
 export interface StringIdFigures {
@@ -37,7 +38,7 @@ const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 function did(i: number, seed: number): string {
   const hash = createHash('sha256').update(`${seed}|${i}`).digest();
   let out = 'did:plc:';
-  for (let k = 0; k < 24; k++) out += BASE32[hash[k]! & 31];
+  for (const byte of hash.subarray(0, 24)) out += BASE32.charAt(byte & 31);
   return out;
 }
 
@@ -50,11 +51,11 @@ function ulid(rng: { next: () => number }): string {
   let at = Date.UTC(2022, 10, 1) + Math.floor(rng.next() * 3 * 365 * 86_400_000);
   let time = '';
   for (let k = 0; k < 10; k++) {
-    time = CROCKFORD[at % 32]! + time;
+    time = CROCKFORD.charAt(at % 32) + time;
     at = Math.floor(at / 32);
   }
   let rest = '';
-  for (let k = 0; k < 16; k++) rest += CROCKFORD[Math.floor(rng.next() * 32)]!;
+  for (let k = 0; k < 16; k++) rest += CROCKFORD.charAt(Math.floor(rng.next() * 32));
   return time + rest;
 }
 
@@ -85,7 +86,7 @@ function measure(kind: string, codec: IdCodec, raw: string[], churn: number, see
   const prevRaw = raw.slice();
   // The previous snapshot lacks churn/2 of today's ids and has churn/2 that left since.
   const gone = Math.floor((n * churn) / 2);
-  for (let k = 0; k < gone; k++) prevRaw[draw(n)] = `${raw[draw(n)]!}x`;
+  for (let k = 0; k < gone; k++) prevRaw[draw(n)] = `${defined(raw[draw(n)], 'a drawn id')}x`;
   const prev = codec.fromStrings(codec.kind === 'numeric' ? raw.slice(gone) : prevRaw);
   const [next, fromStringsMs] = timed(() => codec.fromStrings(raw));
   const [delta, diffMs] = timed(() => codec.diff(prev, next));
@@ -99,7 +100,7 @@ function measure(kind: string, codec: IdCodec, raw: string[], churn: number, see
   return {
     kind,
     n,
-    sample: raw[0]!,
+    sample: defined(raw[0], 'the first id'),
     bytes_per_id: round(bytes.length / next.length),
     bytes_per_id_uncompressed: round(codec.encode(next, { compression: 'none' }).length / next.length),
     bytes_per_id_brotli_q4: round(codec.encode(next, { level: 4 }).length / next.length),
@@ -157,7 +158,9 @@ const KEYS = ['bluesky', 'mastodon', 'ulid', 'x'] as const;
 export async function run({ out, progress }: BenchOptions): Promise<BenchFigures> {
   progress('string-ids: 100,000 ids of each kind…');
   const measured = runStringIdBench();
-  out(`String id codecs: ${show(measured[0]!.n)} ids of each kind, 0.5 % churn`);
+  out(
+    `String id codecs: ${show(defined(measured[0], 'the first kind measured').n)} ids of each kind, 0.5 % churn`,
+  );
   const rows = measured.map((m) => [
     m.kind,
     show(m.bytes_per_id),
@@ -172,7 +175,7 @@ export async function run({ out, progress }: BenchOptions): Promise<BenchFigures
   for (const line of table(header, rows)) out(line);
   const figures: BenchFigures = {};
   measured.forEach((m, index) => {
-    const key = KEYS[index]!;
+    const key = defined(KEYS[index], 'the figure key of each kind measured');
     figures[`string_ids_${key}_bytes_per_id`] = m.bytes_per_id;
     figures[`string_ids_${key}_encode_ms`] = m.encode_ms;
     figures[`string_ids_${key}_decode_ms`] = m.decode_ms;

@@ -27,6 +27,7 @@ import {
   TransientPlatformError,
   UserGoneError,
 } from '../shared/domain/errors.ts';
+import { defined } from '../shared/domain/invariant.ts';
 import type {
   FollowNoticePage,
   FollowNoticeRequest,
@@ -234,7 +235,7 @@ export class FakePlatform implements Platform {
   async me(): Promise<PlatformUser> {
     const fault = this.#enter('me', this.#readWindows('me'));
     this.#failRead('me', fault);
-    return this.#toUser(this.world.user(this.ownerId)!);
+    return this.#toUser(defined(this.world.user(this.ownerId), 'the owner of the fake platform'));
   }
 
   listFollowers(userId: string, request: PageRequest): Promise<GraphPage> {
@@ -271,7 +272,11 @@ export class FakePlatform implements Platform {
     }
     this.#failWrite('follow', fault, windows.reset());
     this.#record('follow', 'ok');
-    return { outcome: outcome!, rateLimit: windows.snapshot('follow') };
+    // A fault that does not apply the follow throws in #failWrite: here the follow was applied.
+    return {
+      outcome: defined(outcome, 'the outcome of an applied follow'),
+      rateLimit: windows.snapshot('follow'),
+    };
   }
 
   async unfollow(_sourceUserId: string, targetUserId: string): Promise<void> {
@@ -324,11 +329,11 @@ export class FakePlatform implements Platform {
         for (const id of targetUserIds.slice(start, start + batch)) {
           const worldId = this.worldIdOf(id);
           const user = worldId === undefined ? undefined : this.world.user(worldId);
-          if (!user || user.deleted || user.suspended) continue;
+          if (worldId === undefined || !user || user.deleted || user.suspended) continue;
           out.set(id, {
-            followedBy: this.world.isFollower(this.ownerId, worldId!),
-            following: this.world.isFollowing(this.ownerId, worldId!),
-            requested: this.network === 'mastodon' && this.world.isPending(this.ownerId, worldId!),
+            followedBy: this.world.isFollower(this.ownerId, worldId),
+            following: this.world.isFollowing(this.ownerId, worldId),
+            requested: this.network === 'mastodon' && this.world.isPending(this.ownerId, worldId),
           });
         }
         this.#record('relationships', 'ok');
@@ -374,7 +379,7 @@ export class FakePlatform implements Platform {
       this.#record('notices', fault?.kind === 'short_page' ? 'short_page' : 'ok');
       return {
         notices: page.map((notification) => {
-          const user = this.world.user(notification.userId)!;
+          const user = defined(this.world.user(notification.userId), 'the world user of a notification');
           return {
             id: `${this.network}:notification:${notification.seq}`,
             kind: 'follow' as const,
@@ -385,7 +390,10 @@ export class FakePlatform implements Platform {
           };
         }),
         nextCursor,
-        rateLimit: this.#snapshot(this.#endpoint('notices'), windows[0]!),
+        rateLimit: this.#snapshot(
+          this.#endpoint('notices'),
+          defined(windows[0], 'the request window of the read'),
+        ),
       };
     };
   }
@@ -424,7 +432,8 @@ export class FakePlatform implements Platform {
       }
     }
     this.#failRead(side, fault);
-    if (worldId === undefined || !this.world.user(worldId) || this.world.user(worldId)!.deleted) {
+    const listed = worldId === undefined ? undefined : this.world.user(worldId);
+    if (worldId === undefined || !listed || listed.deleted) {
       this.#record(side, 'error');
       throw new MalformedResponseError(`${this.#endpoint(side)}: the user is not available`, {
         details: { endpoint: this.#endpoint(side) },
@@ -448,7 +457,7 @@ export class FakePlatform implements Platform {
     return {
       users: page.entries.map((entry) => this.#toUser(entry.user)),
       nextCursor,
-      rateLimit: this.#snapshot(this.#endpoint(side), windows[0]!),
+      rateLimit: this.#snapshot(this.#endpoint(side), defined(windows[0], 'the request window of the read')),
     };
   }
 
@@ -486,7 +495,11 @@ export class FakePlatform implements Platform {
       return { outcome: 'refused', rateLimit: windows.snapshot('users/:id/following (POST)') };
     }
     this.#record('follow', 'ok');
-    return { outcome: outcome!, rateLimit: windows.snapshot('users/:id/following (POST)') };
+    // A fault that does not apply the follow throws in #failWrite: here the follow was applied.
+    return {
+      outcome: defined(outcome, 'the outcome of an applied follow'),
+      rateLimit: windows.snapshot('users/:id/following (POST)'),
+    };
   }
 
   // ---- limits ---------------------------------------------------------------------------------
@@ -531,7 +544,7 @@ export class FakePlatform implements Platform {
   #writeWindows(unfollow = false) {
     const owner = this.ownerId;
     const now = () => this.world.clock.now();
-    const requests = this.#readWindows('users')[0]!;
+    const requests = defined(this.#readWindows('users')[0], 'the request window of users');
     const spend: PointsWindow[] =
       this.network === 'bluesky'
         ? [
@@ -549,7 +562,9 @@ export class FakePlatform implements Platform {
         for (const window of spend) window.take(now(), points);
       },
       reset: () =>
-        [requests, ...spend].map((w) => w.state(now())).sort((a, b) => a.remaining - b.remaining)[0]!.resetAt,
+        [requests, ...spend]
+          .map((w) => w.state(now()))
+          .reduce((tightest, state) => (state.remaining < tightest.remaining ? state : tightest)).resetAt,
       snapshot: (endpoint: string) => this.#snapshot(endpoint, spend[0] ?? requests),
     };
   }
@@ -638,14 +653,14 @@ export class FakePlatform implements Platform {
     const fault = this.#enter(endpoint, this.#readWindows('users'));
     this.#failRead(endpoint, fault);
     const user = targetId === undefined ? undefined : this.world.user(targetId);
-    if (!user || user.deleted || user.suspended) {
+    if (targetId === undefined || !user || user.deleted || user.suspended) {
       this.#record(endpoint, 'error');
       throw gone(this.#endpoint(endpoint), targetUserId);
     }
     this.#record(endpoint, 'ok');
     return {
-      following: this.world.isFollowing(this.ownerId, targetId!),
-      requested: this.network === 'mastodon' && this.world.isPending(this.ownerId, targetId!),
+      following: this.world.isFollowing(this.ownerId, targetId),
+      requested: this.network === 'mastodon' && this.world.isPending(this.ownerId, targetId),
     };
   }
 

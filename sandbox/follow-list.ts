@@ -4,6 +4,7 @@
  * page is a binary search plus a walk: O(log n + page), never O(list). Removals leave tombstones,
  * compacted when they pile up; keys survive compaction, so cursors (keys) stay valid.
  */
+import { defined } from '../shared/domain/invariant.ts';
 
 const TOMBSTONE = -1;
 
@@ -76,14 +77,14 @@ export class FollowList {
       return;
     }
     // The previous top moves up into the new slot; the newcomer takes its old slot.
-    const previous = this.#ordinals[top]!;
+    const previous = defined(this.#ordinals[top], 'the ordinal of a slot in the list');
     this.#ordinals.push(previous);
-    this.#at.push(this.#at[top]!);
+    this.#at.push(defined(this.#at[top], 'the follow time of a slot in the list'));
     this.#keyOf.set(previous, key);
     this.#displacedKey = key;
     this.#ordinals[top] = ordinal;
     this.#at[top] = at;
-    this.#keyOf.set(ordinal, this.#keys[top]!);
+    this.#keyOf.set(ordinal, defined(this.#keys[top], 'the key of a slot in the list'));
   }
 
   /**
@@ -100,17 +101,17 @@ export class FollowList {
     let slot = this.#keys.length - 1;
     let moved = 0;
     for (let index = slot - 1; index >= 0 && moved < Math.max(0, Math.floor(depth)); index--) {
-      const entry = this.#ordinals[index]!;
+      const entry = defined(this.#ordinals[index], 'the ordinal of a slot in the list');
       if (entry === TOMBSTONE) continue;
       this.#ordinals[slot] = entry;
-      this.#at[slot] = this.#at[index]!;
-      this.#keyOf.set(entry, this.#keys[slot]!);
+      this.#at[slot] = defined(this.#at[index], 'the follow time of a slot in the list');
+      this.#keyOf.set(entry, defined(this.#keys[slot], 'the key of a slot in the list'));
       slot = index;
       moved += 1;
     }
     this.#ordinals[slot] = ordinal;
     this.#at[slot] = at;
-    this.#keyOf.set(ordinal, this.#keys[slot]!);
+    this.#keyOf.set(ordinal, defined(this.#keys[slot], 'the key of a slot in the list'));
   }
 
   remove(ordinal: number): boolean {
@@ -134,7 +135,10 @@ export class FollowList {
     const span = Math.min(length, window ?? length);
     // Rejection sampling: tombstones are kept below a quarter of the slots by compaction.
     for (let attempt = 0; attempt < 64; attempt++) {
-      const ordinal = this.#ordinals[length - span + draw(span)]!;
+      const ordinal = defined(
+        this.#ordinals[length - span + draw(span)],
+        'the ordinal of a slot in the list',
+      );
       if (ordinal !== TOMBSTONE) return ordinal;
     }
     // Unlucky or a window full of tombstones: fall back to the newest live entry.
@@ -151,10 +155,14 @@ export class FollowList {
       let lowest = -1;
       let index = begin;
       for (; index < this.#keys.length && entries.length < limit; index++) {
-        const ordinal = this.#ordinals[index]!;
+        const ordinal = defined(this.#ordinals[index], 'the ordinal of a slot in the list');
         if (ordinal === TOMBSTONE) continue;
         if (lowest < 0) lowest = index;
-        entries.push({ ordinal, at: this.#at[index]!, key: this.#keys[index]! });
+        entries.push({
+          ordinal,
+          at: defined(this.#at[index], 'the follow time of a slot in the list'),
+          key: defined(this.#keys[index], 'the key of a slot in the list'),
+        });
       }
       entries.reverse();
       return {
@@ -167,10 +175,14 @@ export class FollowList {
     let highest = -1;
     let index = begin;
     for (; index >= 0 && entries.length < limit; index--) {
-      const ordinal = this.#ordinals[index]!;
+      const ordinal = defined(this.#ordinals[index], 'the ordinal of a slot in the list');
       if (ordinal === TOMBSTONE) continue;
       if (highest < 0) highest = index;
-      entries.push({ ordinal, at: this.#at[index]!, key: this.#keys[index]! });
+      entries.push({
+        ordinal,
+        at: defined(this.#at[index], 'the follow time of a slot in the list'),
+        key: defined(this.#keys[index], 'the key of a slot in the list'),
+      });
     }
     return {
       entries,
@@ -183,8 +195,13 @@ export class FollowList {
   all(): ListEntry[] {
     const out: ListEntry[] = [];
     for (let index = this.#keys.length - 1; index >= 0; index--) {
-      const ordinal = this.#ordinals[index]!;
-      if (ordinal !== TOMBSTONE) out.push({ ordinal, at: this.#at[index]!, key: this.#keys[index]! });
+      const ordinal = defined(this.#ordinals[index], 'the ordinal of a slot in the list');
+      if (ordinal !== TOMBSTONE)
+        out.push({
+          ordinal,
+          at: defined(this.#at[index], 'the follow time of a slot in the list'),
+          key: defined(this.#keys[index], 'the key of a slot in the list'),
+        });
     }
     return out;
   }
@@ -216,7 +233,7 @@ export class FollowList {
     let hi = this.#keys.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.#keys[mid]! > key) hi = mid;
+      if (defined(this.#keys[mid], 'the key of a slot in the list') > key) hi = mid;
       else lo = mid + 1;
     }
     return lo;
@@ -228,7 +245,7 @@ export class FollowList {
     let hi = this.#keys.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.#keys[mid]! < key) lo = mid + 1;
+      if (defined(this.#keys[mid], 'the key of a slot in the list') < key) lo = mid + 1;
       else hi = mid;
     }
     return lo - 1;
@@ -245,11 +262,11 @@ export class FollowList {
     const ordinals: number[] = [];
     const at: number[] = [];
     for (let index = 0; index < this.#keys.length; index++) {
-      const ordinal = this.#ordinals[index]!;
+      const ordinal = defined(this.#ordinals[index], 'the ordinal of a slot in the list');
       if (ordinal === TOMBSTONE) continue;
-      keys.push(this.#keys[index]!);
+      keys.push(defined(this.#keys[index], 'the key of a slot in the list'));
       ordinals.push(ordinal);
-      at.push(this.#at[index]!);
+      at.push(defined(this.#at[index], 'the follow time of a slot in the list'));
     }
     this.#keys = keys;
     this.#ordinals = ordinals;

@@ -1,4 +1,6 @@
 /** A binary min-heap ordered by (at, seq): the world's agenda of future events, deterministic on ties. */
+import { defined } from '../shared/domain/invariant.ts';
+
 export interface Scheduled {
   at: number;
   seq: number;
@@ -17,14 +19,17 @@ export class EventHeap<T extends Scheduled> {
 
   push(item: T): void {
     const items = this.#items;
+    // Sift up with a hole: parents move down until `item` fits, then it is written once.
+    let index = items.length;
     items.push(item);
-    let index = items.length - 1;
     while (index > 0) {
       const parent = (index - 1) >> 1;
-      if (!before(items[index]!, items[parent]!)) break;
-      [items[index], items[parent]] = [items[parent]!, items[index]!];
+      const above = defined(items[parent], 'the parent of a heap slot');
+      if (!before(item, above)) break;
+      items[index] = above;
       index = parent;
     }
+    items[index] = item;
   }
 
   pop(): T | undefined {
@@ -32,18 +37,23 @@ export class EventHeap<T extends Scheduled> {
     const top = items[0];
     const last = items.pop();
     if (top === undefined || last === undefined || items.length === 0) return top;
-    items[0] = last;
+    // Sift `last` down from the root with a hole: the earlier child moves up until `last` fits.
     let index = 0;
     for (;;) {
       const left = 2 * index + 1;
-      const right = left + 1;
-      let smallest = index;
-      if (left < items.length && before(items[left]!, items[smallest]!)) smallest = left;
-      if (right < items.length && before(items[right]!, items[smallest]!)) smallest = right;
-      if (smallest === index) break;
-      [items[index], items[smallest]] = [items[smallest]!, items[index]!];
-      index = smallest;
+      if (left >= items.length) break;
+      let earlier = left;
+      let child = defined(items[left], 'the left child of a heap slot');
+      const right = items[left + 1];
+      if (right !== undefined && before(right, child)) {
+        earlier = left + 1;
+        child = right;
+      }
+      if (!before(child, last)) break;
+      items[index] = child;
+      index = earlier;
     }
+    items[index] = last;
     return top;
   }
 }

@@ -13,8 +13,11 @@ export const SNOWFLAKE_USER_IDS_FROM = Date.UTC(2015, 11, 1);
 
 const MAX_LEGACY_ID = 4_294_967_295;
 
-/** [creation time, approximate sequential id] anchors, interpolated linearly. */
-const LEGACY_ANCHORS: readonly (readonly [number, number])[] = [
+/** [creation time, approximate sequential id]. */
+type Anchor = readonly [number, number];
+
+/** Anchors, interpolated linearly. */
+const LEGACY_ANCHORS: readonly [Anchor, ...Anchor[]] = [
   [Date.UTC(2006, 2, 21), 12],
   [Date.UTC(2007, 0, 1), 5_000_000],
   [Date.UTC(2008, 0, 1), 12_000_000],
@@ -29,17 +32,17 @@ const LEGACY_ANCHORS: readonly (readonly [number, number])[] = [
 ];
 
 /** The earliest creation time an X account can have. */
-export const FIRST_ACCOUNT_AT = LEGACY_ANCHORS[0]![0];
+export const FIRST_ACCOUNT_AT = LEGACY_ANCHORS[0][0];
 
 function legacyIdAround(createdAt: number): number {
-  const first = LEGACY_ANCHORS[0]!;
+  const [first, ...later] = LEGACY_ANCHORS;
   if (createdAt <= first[0]) return first[1];
-  for (let i = 1; i < LEGACY_ANCHORS.length; i++) {
-    const [t1, id1] = LEGACY_ANCHORS[i]!;
-    const [t0, id0] = LEGACY_ANCHORS[i - 1]!;
+  let [t0, id0] = first;
+  for (const [t1, id1] of later) {
     if (createdAt <= t1) return id0 + ((createdAt - t0) / (t1 - t0)) * (id1 - id0);
+    [t0, id0] = [t1, id1];
   }
-  return LEGACY_ANCHORS[LEGACY_ANCHORS.length - 1]![1];
+  return id0;
 }
 
 /** A snowflake for the given time, with random worker and sequence bits. */

@@ -77,6 +77,6 @@ const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
 function didFor(userId: string): string {
   const hash = createHash('sha256').update(`did:plc|${userId}`).digest();
   let out = 'did:plc:';
-  for (let i = 0; i < 24; i++) out += BASE32[hash[i]! & 31];
+  for (const byte of hash.subarray(0, 24)) out += BASE32.charAt(byte & 31);
   return out;
 }

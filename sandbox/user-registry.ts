@@ -4,6 +4,7 @@
  * from the stream the caller passes) and the view of a record as a WorldUser.
  */
 import { ValidationError } from '../shared/domain/errors.ts';
+import { defined } from '../shared/domain/invariant.ts';
 import { FIRST_ACCOUNT_AT, xUserId } from './ids.ts';
 import { profileText } from './profiles.ts';
 import { chance, hash32, intBetween, type RandomGenerator, uniform } from './rng.ts';
@@ -35,7 +36,7 @@ export class UserRegistry {
 
   /** The record of an ordinal the world handed out (it always exists). */
   atOrdinal(ordinal: number): UserRecord {
-    return this.#users[ordinal]!;
+    return defined(this.#users[ordinal], `user ordinal ${ordinal}, handed out by the world`);
   }
 
   ordinalOf(userId: string): number | undefined {
@@ -54,7 +55,7 @@ export class UserRegistry {
   /** The owner with this id; a ValidationError when it is not one. */
   owner(ownerId: string): OwnerState {
     const ordinal = this.#byId.get(ownerId);
-    const owner = ordinal === undefined ? undefined : this.#users[ordinal]!.owner;
+    const owner = ordinal === undefined ? undefined : this.#users[ordinal]?.owner;
     if (!owner) throw new ValidationError(`ownerId ${JSON.stringify(ownerId)} is not an owner of this world`);
     return owner;
   }

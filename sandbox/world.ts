@@ -74,6 +74,8 @@ export type {
   WorldUser,
 } from './world-types.ts';
 
+import { defined } from '../shared/domain/invariant.ts';
+
 const DAY_MS = 86_400_000;
 
 export class World {
@@ -539,7 +541,7 @@ export class World {
       const ordinal = owner.followers.sample((n) => intBetween(rng, 0, n - 1));
       if (ordinal === undefined || chosen.has(ordinal)) continue;
       chosen.add(ordinal);
-      const followedAt = owner.lastFollowedAt.get(ordinal)!;
+      const followedAt = defined(owner.lastFollowedAt.get(ordinal), 'the follow time of a follower');
       followings.push({ ordinal, at: Math.min(now, Math.floor(followedAt + uniform(rng) * 7 * DAY_MS)) });
     }
     while (followings.length < initialFollowing) {
@@ -604,11 +606,12 @@ export class World {
     let record: UserRecord | undefined;
     if (owner.unfollowers.length > 0 && chance(rng, owner.options.refollowShare)) {
       const index = intBetween(rng, 0, owner.unfollowers.length - 1);
-      const candidate = this.#registry.atOrdinal(owner.unfollowers[index]!);
+      const candidate = this.#registry.atOrdinal(defined(owner.unfollowers[index], 'a drawn unfollower'));
       if (!candidate.deleted && !candidate.suspended && !owner.followers.has(candidate.ordinal)) {
         record = candidate;
-        owner.unfollowers[index] = owner.unfollowers[owner.unfollowers.length - 1]!;
-        owner.unfollowers.pop();
+        // Swap-remove: the last unfollower takes the drawn one's place.
+        const last = defined(owner.unfollowers.pop(), 'the last unfollower of a non-empty list');
+        if (index < owner.unfollowers.length) owner.unfollowers[index] = last;
       }
     }
     record ??= this.#newFollowerRecord(owner, rng, at);

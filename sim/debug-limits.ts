@@ -4,6 +4,7 @@ import { loadFollowLimiters } from '../shared/app/engine/limits.ts';
 import { policyOf as engineP } from '../shared/app/engine/policy-of.ts';
 import { quietCalendarOf, suggestedReserve } from '../shared/domain/engine/policy.ts';
 import { pickNext } from '../shared/domain/engine/schedule.ts';
+import { defined } from '../shared/domain/invariant.ts';
 import { runSeed } from './seed.ts';
 
 const seed = Number(process.argv[2]);
@@ -33,7 +34,7 @@ await runSeed(seed, {
       open.length,
       open.slice(0, 5).map((t) => JSON.stringify(t).slice(0, 400)),
     );
-    const state = (await store.getState(account))!.state;
+    const state = defined(await store.getState(account), 'the state of the simulated account').state;
     const observe = (state as { observe: { growthPerHour: number } }).observe;
     console.log(
       'growthPerHour',

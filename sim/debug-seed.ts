@@ -1,3 +1,4 @@
+import { defined } from '../shared/domain/invariant.ts';
 import { runSeed } from './seed.ts';
 
 const [seedArg, target] = process.argv.slice(2);
@@ -18,7 +19,7 @@ await runSeed(Number(seedArg), {
       'following',
       world.isFollowing(ownerId, target),
     );
-    const state = (await store.getState(account))!.state;
+    const state = defined(await store.getState(account), 'the state of the simulated account').state;
     console.log('observe', JSON.stringify(state.observe).slice(0, 1500));
     const changesets = await store.getChangesets(account, 0, state.observe.seq);
     for (const c of changesets) {

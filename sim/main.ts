@@ -4,9 +4,12 @@
  * and a one-line story; `--seeds N` replays one seed alone, identically. With `--json` the last line
  * of stdout is one JSON object: seeds, violations, violations_by_invariant, wall_s, seeds_per_s.
  */
+
 import { availableParallelism } from 'node:os';
+import { basename } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Command } from 'commander';
+import { defined } from '../shared/domain/invariant.ts';
 import type { SeedResult } from './seed.ts';
 
 export function parseSeeds(spec: string): number[] {
@@ -42,7 +45,7 @@ export async function runSeeds(
             const onMessage = (message: { result?: SeedResult; error?: string }) => {
               worker.off('error', reject);
               if (message.error !== undefined) reject(new Error(`seed ${seed}: ${message.error}`));
-              else resolve(message.result!);
+              else resolve(defined(message.result, `the result of seed ${seed}`));
             };
             worker.once('message', onMessage);
             worker.once('error', reject);
@@ -56,7 +59,7 @@ export async function runSeeds(
       }
     }),
   );
-  return seeds.map((seed) => results.get(seed)!);
+  return seeds.map((seed) => defined(results.get(seed), `the result of seed ${seed}`));
 }
 
 async function main(): Promise<void> {
@@ -104,4 +107,4 @@ async function main(): Promise<void> {
   process.exitCode = violations > 0 ? 1 : 0;
 }
 
-if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) await main();
+if (process.argv[1] && import.meta.url.endsWith(basename(process.argv[1]))) await main();

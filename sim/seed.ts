@@ -15,6 +15,7 @@ import { resolveObserveSettings } from '../shared/config/observe-settings.ts';
 import type { AccountRecord } from '../shared/domain/account.ts';
 import { seededRandom } from '../shared/domain/engine/schedule.ts';
 import { type FollowTask, isFinal } from '../shared/domain/engine/task.ts';
+import { defined } from '../shared/domain/invariant.ts';
 import type { Clock } from '../shared/ports/clock.ts';
 import type { Logger } from '../shared/ports/logger.ts';
 import type { Network } from '../shared/ports/platform.ts';
@@ -120,9 +121,10 @@ export async function runSeed(
 ): Promise<SeedResult> {
   const random = seededRandom(`followback-sim/${seed}`);
   const chance = (p: number) => random() < p;
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+  const pick = <T>(items: readonly T[]): T =>
+    defined(items[Math.floor(random() * items.length)], 'a drawn item of a non-empty list');
   const between = (low: number, high: number) => low + Math.floor(random() * (high - low + 1));
-  const variant = VARIANTS[seed % VARIANTS.length]!;
+  const variant = defined(VARIANTS[seed % VARIANTS.length], 'the variant of the seed');
   const network: Network = variant === 'bluesky' ? 'bluesky' : variant === 'mastodon' ? 'mastodon' : 'x';
 
   const clock = new VirtualClock(START);
@@ -598,10 +600,8 @@ function checkInvariants(input: CheckInput): Violation[] {
     history.set(event.userId, list);
   }
   const story = (target: string, what: string) => {
-    const about = [
-      ...(history.has(target) ? [`world: ${history.get(target)!.join(', ')}`] : []),
-      ...notes.of(target),
-    ];
+    const seen = history.get(target);
+    const about = [...(seen ? [`world: ${seen.join(', ')}`] : []), ...notes.of(target)];
     return `${what}${about.length ? ` — ${about.join('; ')}` : ''}${notes.global.length ? ` [seed faults: ${notes.global.slice(0, 5).join('; ')}]` : ''}`;
   };
   const groups = new Map<string, { invariant: Invariant; count: number; story: string }>();
@@ -659,8 +659,8 @@ function checkInvariants(input: CheckInput): Violation[] {
 
   // 3: no real 429 (injected ones are faults), and within the caps in every window.
   const real429 = input.platform.served.filter((call) => call.result === '429');
-  if (real429.length > 0) {
-    const first = real429[0]!;
+  const [first] = real429;
+  if (first !== undefined) {
     violation(
       '3',
       `${real429.length} real 429s from the platform, the first on ${first.endpoint} at ${rel(first.at)}`,
@@ -681,9 +681,9 @@ function checkInvariants(input: CheckInput): Violation[] {
   }
   const followBlockedUntil = Math.max(
     0,
-    ...input.platform.served
-      .filter((call) => call.endpoint === 'follow' && call.resetAt !== undefined)
-      .map((call) => call.resetAt!),
+    ...input.platform.served.flatMap((call) =>
+      call.endpoint === 'follow' && call.resetAt !== undefined ? [call.resetAt] : [],
+    ),
   );
   const onTimeOpen = [...tasks.values()].filter(
     (task) => task.state === 'scheduled' && task.deadline !== undefined && task.deadline >= input.end,
@@ -799,8 +799,8 @@ export function maxInWindow(times: readonly number[], windowMs: number): number 
   const sorted = [...times].sort((a, b) => a - b);
   let best = 0;
   let first = 0;
-  for (let last = 0; last < sorted.length; last += 1) {
-    while (sorted[last]! - sorted[first]! >= windowMs) first += 1;
+  for (const [last, at] of sorted.entries()) {
+    while (at - defined(sorted[first], 'a time at or before the last') >= windowMs) first += 1;
     best = Math.max(best, last - first + 1);
   }
   return best;

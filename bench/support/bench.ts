@@ -1,4 +1,5 @@
 /** What every benchmark module of `npm run bench` exports, and small helpers to print figures. */
+import { defined } from '../../shared/domain/invariant.ts';
 
 /** Figures of a bench: flat, JSON-friendly. Printed, never asserted. */
 export type BenchFigures = Record<string, number | string>;
@@ -42,7 +43,10 @@ export function table(header: readonly string[], rows: readonly (readonly string
   );
   const line = (cells: readonly string[]) =>
     cells
-      .map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)))
+      .map((cell, column) => {
+        const width = widths[column] ?? 0; // a row longer than the header: its extra cells unpadded
+        return column === 0 ? cell.padEnd(width) : cell.padStart(width);
+      })
       .join('  ')
       .trimEnd();
   return [line(header), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.map(line)];
@@ -57,5 +61,5 @@ export function met(ok: boolean): string {
 export function quantile(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return Number.NaN;
   const rank = Math.min(sorted.length, Math.max(1, Math.ceil(q * sorted.length)));
-  return sorted[rank - 1]!;
+  return defined(sorted[rank - 1], 'the value at a rank within the list');
 }

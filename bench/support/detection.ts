@@ -123,7 +123,7 @@ export function scoreDetections(input: {
     recall: followed - leftFirst > 0 ? detected / (followed - leftFirst) : Number.NaN,
     p50Hours: quantile(delays, 0.5),
     p95Hours: quantile(delays, 0.95),
-    maxHours: delays.length > 0 ? delays[delays.length - 1]! : Number.NaN,
+    maxHours: delays.at(-1) ?? Number.NaN,
     falseReports,
   };
 }

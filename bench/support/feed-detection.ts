@@ -17,6 +17,7 @@ import { MemoryStore } from '../../shared/adapters/memory/memory-store.ts';
 import { runAccountTick } from '../../shared/app/tick.ts';
 import { resolveObserveSettings } from '../../shared/config/observe-settings.ts';
 import type { AccountRecord } from '../../shared/domain/account.ts';
+import { defined } from '../../shared/domain/invariant.ts';
 import type { Platform } from '../../shared/ports/platform.ts';
 import { DEFAULT_START } from '../../shared/runtime/local.ts';
 import { type DetectionScore, Detections, scoreDetections } from './detection.ts';
@@ -91,7 +92,12 @@ export async function measureFeedDetection(
       follow: (source, target) => withFeed.follow(source, target),
       unfollow: (source, target) => withFeed.unfollow(source, target),
       lookupUsers: (userIds) => withFeed.lookupUsers(userIds),
-      relationships: (source, targets) => withFeed.relationships!(source, targets),
+      relationships: (source, targets) =>
+        defined(withFeed.relationships, 'relationships of the platform with a feed').call(
+          withFeed,
+          source,
+          targets,
+        ),
     };
   }
   try {

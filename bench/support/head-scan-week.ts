@@ -174,8 +174,8 @@ export async function runHeadScanWeek(
         onTick: async (_account, report, at) => {
           const actDueAt = lastActDueAt;
           if (report.ran) lastActDueAt = (await store.getState(account))?.state.engine?.nextActAt ?? 0;
-          while (pending.length > 0 && at >= from + pending[0]!.atHours * 3_600_000) {
-            const event = pending.shift()!;
+          for (let event = pending[0]; event && at >= from + event.atHours * 3_600_000; event = pending[0]) {
+            pending.shift();
             world.advanceTo(at);
             event.run(setup);
             events.push({ name: event.name, requests: 0, detected: 0 });

@@ -27,7 +27,7 @@ export interface AccountProfile {
  * deletions and suspensions a few per 100,000 followers a day. The world's default order noise
  * (a newcomer sometimes listed just below the newest) stays on: X's order is not a contract.
  */
-export const PROFILES: readonly AccountProfile[] = [
+export const PROFILES: readonly [AccountProfile, ...AccountProfile[]] = [
   {
     label: '10k',
     followers: 10_000,

@@ -24,19 +24,21 @@ export async function statusCommand(options: Selection): Promise<void> {
   try {
     const accounts = await selectAccounts(context.store, options);
     const now = context.clock.now();
-    const reports: AccountStatusReport[] = [];
+    const reports: Array<{ account: (typeof accounts)[number]; report: AccountStatusReport }> = [];
     for (const account of accounts) {
-      reports.push(await accountStatus(account, { tasks: context.store, state: context.store }, now));
+      reports.push({
+        account,
+        report: await accountStatus(account, { tasks: context.store, state: context.store }, now),
+      });
     }
-    if (options.json) return printJson({ at: now, accounts: reports });
+    if (options.json) return printJson({ at: now, accounts: reports.map(({ report }) => report) });
     if (reports.length === 0) {
       say(`no accounts in the ${context.where}\n`);
       return;
     }
-    reports.forEach((r, index) => {
-      const account = accounts[index]!;
-      say(`${statusLines(r, policyOf(account).timeZone, now).join('\n')}\n\n`);
-    });
+    for (const { account, report } of reports) {
+      say(`${statusLines(report, policyOf(account).timeZone, now).join('\n')}\n\n`);
+    }
   } finally {
     await context.close();
   }

@@ -6,6 +6,7 @@
  * ends its refresh tokens, while an access token already issued works until it expires.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { defined } from '../../shared/domain/invariant.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
 
 export type TokenScope = 'com.atproto.appPass' | 'com.atproto.refresh';
@@ -85,15 +86,17 @@ export class SessionIssuer {
 
   verify(token: string, scope: TokenScope): Verified {
     const parts = token.split('.');
-    if (parts.length !== 3) return { ok: false, error: 'InvalidToken' };
-    const expected = createHmac('sha256', this.#key).update(`${parts[0]}.${parts[1]}`).digest();
-    const given = Buffer.from(parts[2]!, 'base64url');
+    const [header, body, signature] = parts;
+    if (parts.length !== 3 || body === undefined || signature === undefined)
+      return { ok: false, error: 'InvalidToken' };
+    const expected = createHmac('sha256', this.#key).update(`${header}.${body}`).digest();
+    const given = Buffer.from(signature, 'base64url');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
       return { ok: false, error: 'InvalidToken' };
     }
     let claims: Claims;
     try {
-      claims = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as Claims;
+      claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as Claims;
     } catch {
       return { ok: false, error: 'InvalidToken' };
     }
@@ -149,7 +152,7 @@ export function appPasswordFor(seed: number, did: string): string {
   let out = '';
   for (let i = 0; i < 16; i++) {
     if (i > 0 && i % 4 === 0) out += '-';
-    out += alphabet[hex[i]! & 31];
+    out += alphabet.charAt(defined(hex[i], 'a byte of the digest') & 31);
   }
   return out;
 }

@@ -2,6 +2,8 @@
  * Bluesky's answers in the lexicon shapes of app.bsky.actor.defs (profileView, profileViewDetailed,
  * viewerState) and XRPC errors (`{ error, message }`), from the world's users.
  */
+
+import { defined } from '../../shared/domain/invariant.ts';
 import type { World, WorldUser } from '../world.ts';
 import { cidOf, derivedFollowKey, followUri, handleFor } from './ids.ts';
 
@@ -79,7 +81,7 @@ export function profileView(
   viewer: Viewer | undefined,
   minted: MintedFollow,
 ): ProfileView {
-  const did = world.didOf(user.id)!;
+  const did = defined(world.didOf(user.id), `the did of world user ${user.id}`);
   const created = new Date(user.createdAt).toISOString();
   const view: ProfileView = { did, handle: blueskyHandle(user), labels: [] };
   // An account that never wrote a profile record has no name, bio or creation date (as the AppView shows it).

@@ -1,3 +1,4 @@
+import { defined } from '../../shared/domain/invariant.ts';
 import { hash32 } from '../rng.ts';
 import type { World } from '../world.ts';
 
@@ -46,7 +47,7 @@ export class FollowNotifications {
     const loss = this.options.lossShare ?? 0;
     const out: FollowNotification[] = [];
     for (let index = events.length - 1; index >= cleared; index -= 1) {
-      const event = events[index]!;
+      const event = defined(events[index], 'an event of the journal');
       const seq = index + 1;
       const draw = (hash32(`${this.world.seed}/notification/${ownerId}/${seq}`) >>> 0) / 2 ** 32;
       if (loss > 0 && draw < loss) continue;

@@ -29,7 +29,7 @@ export function mastodonUsername(user: WorldUser): string {
 export function homeDomain(user: WorldUser, localDomain: string): string {
   if (user.owner) return localDomain;
   const pick = (hash32(`home|${user.id}`) >>> 0) % (REMOTE_DOMAINS.length * 2);
-  return pick < REMOTE_DOMAINS.length ? REMOTE_DOMAINS[pick]! : localDomain;
+  return REMOTE_DOMAINS[pick] ?? localDomain; // past the remote ones: this instance
 }
 
 /** The bio as Mastodon renders it: HTML paragraphs, hashtags as links. */

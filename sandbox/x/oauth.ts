@@ -27,6 +27,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { defined } from '../../shared/domain/invariant.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
 import {
   AuthorizationCodes,
@@ -255,12 +256,17 @@ export class XOAuthServer implements ScopedTokenResolver {
     return X_ENDPOINT_SCOPES[endpoint].filter((scope) => !granted.has(scope));
   }
 
+  /** The grant a token was issued under (tokens are only issued under a grant the sandbox keeps). */
+  #grantOf(grantId: string): Grant {
+    return defined(this.#grants.get(grantId), `grant ${grantId} of an issued token`);
+  }
+
   /** What the sandbox knows about a token (access or refresh), or undefined if it never issued it. */
   inspect(token: string): TokenInfo | undefined {
     const now = this.#clock.now();
     const access = this.#access.get(token);
     if (access !== undefined) {
-      const grant = this.#grants.get(access.grantId)!;
+      const grant = this.#grantOf(access.grantId);
       return {
         kind: 'access',
         grantId: grant.id,
@@ -273,7 +279,7 @@ export class XOAuthServer implements ScopedTokenResolver {
     }
     const grantId = this.#refresh.get(token);
     if (grantId === undefined) return undefined;
-    const grant = this.#grants.get(grantId)!;
+    const grant = this.#grantOf(grantId);
     return {
       kind: 'refresh',
       grantId,
@@ -469,7 +475,8 @@ export class XOAuthServer implements ScopedTokenResolver {
     const grantId = this.#access.get(token)?.grantId ?? this.#refresh.get(token);
     const grant = grantId === undefined ? undefined : this.#grants.get(grantId);
     if (grant && grant.clientId === auth.client.clientId) {
-      if (this.#access.has(token)) this.#access.get(token)!.expiresAt = 0;
+      const access = this.#access.get(token);
+      if (access) access.expiresAt = 0;
       else this.revokeGrant(grant.id);
     }
     return { status: 200, body: { revoked: true } };
@@ -504,8 +511,8 @@ export class XOAuthServer implements ScopedTokenResolver {
   ): { client: XOAuthClientRegistration } | Extract<Reply, { status: number }> {
     const header = req.headers.authorization;
     if (header !== undefined) {
-      const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
-      const decoded = match ? Buffer.from(match[1]!, 'base64').toString('utf8') : '';
+      const [, basic] = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header) ?? [];
+      const decoded = basic === undefined ? '' : Buffer.from(basic, 'base64').toString('utf8');
       const colon = decoded.indexOf(':');
       if (colon < 0) return oauthError(401, 'unauthorized_client', 'Missing valid authorization header');
       const id = safeDecode(decoded.slice(0, colon));

@@ -169,10 +169,12 @@ export function parseClientsFile(
   keepIdDigits(json, doc);
   const result = clientsFileSchema.safeParse(json);
   if (!result.success) {
-    const issues = result.error.issues.map((issue): FileIssue => {
-      const [converted] = zodIssues({ issues: [issue] });
+    const issues = result.error.issues.flatMap((issue): FileIssue[] => {
       const key = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
-      return { ...converted!, ...locate(converted!.path, key) };
+      return zodIssues({ issues: [issue] }).map((converted) => ({
+        ...converted,
+        ...locate(converted.path, key),
+      }));
     });
     // Say also what is wrong in the policies and observe settings of accounts that parse, and which
     // handles are declared twice, so one round of fixes suffices.

@@ -7,6 +7,7 @@ import {
 import { isDigestLocale } from '../domain/digest/format.ts';
 import { isValidTimeZone } from '../domain/engine/quiet-hours.ts';
 import { ValidationError } from '../domain/errors.ts';
+import { defined } from '../domain/invariant.ts';
 import {
   DEFAULT_DIGEST_DAY,
   DEFAULT_DIGEST_HOUR,
@@ -242,8 +243,7 @@ export function buildClientRecord(
   now: number,
 ): ClientRecord {
   const id = tenantIdSchema.safeParse(clientId);
-  if (!id.success)
-    throw new TenantSpecError('client', [{ path: ['id'], message: id.error.issues[0]!.message }]);
+  if (!id.success) throw new TenantSpecError('client', [{ path: ['id'], message: firstIssue(id.error) }]);
   return {
     ...existing,
     clientId,
@@ -294,7 +294,7 @@ export function buildAccountRecord(
 ): AccountRecord {
   const issues: SpecIssue[] = [];
   const id = tenantIdSchema.safeParse(accountId);
-  if (!id.success) issues.push({ path: ['id'], message: id.error.issues[0]!.message });
+  if (!id.success) issues.push({ path: ['id'], message: firstIssue(id.error) });
   const network: Network = spec.network;
   if (existing && existing.network !== network) {
     issues.push({
@@ -420,4 +420,9 @@ function causeIssues(error: unknown, prefix: (string | number)[]): SpecIssue[] {
   if (cause instanceof $ZodError) return zodIssues(cause, prefix);
   const message = (error as Error).message.replace(/^invalid [a-z ]+: (?:[a-zA-Z.]+: )?/, '');
   return [{ path: prefix, message }];
+}
+
+/** The message of the first issue of a failed parse (zod reports at least one). */
+function firstIssue(error: $ZodError): string {
+  return defined(error.issues[0], 'an issue of a failed parse').message;
 }

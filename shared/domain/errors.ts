@@ -79,3 +79,11 @@ export class BudgetExhaustedError extends FollowbackError {
 export class RecordTooLargeError extends FollowbackError {
   override readonly name: string = 'RecordTooLargeError';
 }
+
+/**
+ * Code broke one of its own invariants (an index past the end of an array the loop bounds, a key a
+ * map was just given): a bug, never bad input. Thrown by `invariant` and `defined` (invariant.ts).
+ */
+export class InvariantError extends FollowbackError {
+  override readonly name: string = 'InvariantError';
+}

@@ -19,6 +19,7 @@ import {
   taskProfileOf,
 } from '../domain/engine/task.ts';
 import { chunkBytes, encodeIds, parseIds, sortUnique } from '../domain/idset/index.ts';
+import { defined } from '../domain/invariant.ts';
 import type { FollowerSampleStore } from '../ports/digest-store.ts';
 import type { PlatformUser } from '../ports/platform.ts';
 import type { Store } from '../ports/store.ts';
@@ -126,17 +127,17 @@ export async function seedDigestSample(deps: {
   ];
   const oneSidedOnly = [id(160), id(161), id(162), id(163), id(164)];
   const followersBase = [...range(10_000, 12_400).map(id), ...lostShop.map((p) => p.id)];
-  const followingBase = [...range(10_000, 10_300).map(id), ...oneSidedOnly, lostShop[0]!.id];
+  const followingBase = [...range(10_000, 10_300).map(id), ...oneSidedOnly, entry(lostShop, 0).id];
   let seq = await writeBases(store, shop, followersBase, followingBase, PERIOD_START - 30 * DAY);
   const days = [0.4, 1.3, 2.6, 3.5, 4.2, 5.8];
   const groups = [[0, 1], [2], [3, 4], [5, 6], [7], [8]];
   for (const [i, group] of groups.entries()) {
-    const users = group.map((g) => newcomers[g]!);
+    const users = group.map((g) => entry(newcomers, g));
     seq = await putChange(
       store,
       shop,
       seq,
-      PERIOD_START + days[i]! * DAY,
+      PERIOD_START + entry(days, i) * DAY,
       'head',
       users.map((u) => u.id),
       [],
@@ -163,7 +164,7 @@ export async function seedDigestSample(deps: {
 
   const signals = (kinds: SpamSignal['kind'][]): SpamSignal[] =>
     kinds.map((kind) => ({ kind, detail: kind }));
-  const pendingShop = [0, 1, 2, 3, 4, 8].map((i) => newcomers[i]!);
+  const pendingShop = [0, 1, 2, 3, 4, 8].map((i) => entry(newcomers, i));
   const shopTasks: FollowTask[] = [
     ...pendingShop.map((u) =>
       createPendingTask({
@@ -173,24 +174,24 @@ export async function seedDigestSample(deps: {
       }),
     ),
     createPendingTask({
-      targetId: newcomers[5]!.id,
-      detectedAt: detectedAt(newcomers, groups, days, newcomers[5]!),
-      profile: taskProfileOf(newcomers[5]!),
+      targetId: entry(newcomers, 5).id,
+      detectedAt: detectedAt(newcomers, groups, days, entry(newcomers, 5)),
+      profile: taskProfileOf(entry(newcomers, 5)),
       signals: signals(['new_account', 'ratio']),
     }),
     createSkippedTask(
       {
-        targetId: newcomers[6]!.id,
-        detectedAt: detectedAt(newcomers, groups, days, newcomers[6]!),
-        profile: taskProfileOf(newcomers[6]!),
+        targetId: entry(newcomers, 6).id,
+        detectedAt: detectedAt(newcomers, groups, days, entry(newcomers, 6)),
+        profile: taskProfileOf(entry(newcomers, 6)),
       },
       { reason: 'spam_empty_profile', detail: 'no bio, no picture' },
     ),
     createSkippedTask(
       {
-        targetId: newcomers[7]!.id,
-        detectedAt: detectedAt(newcomers, groups, days, newcomers[7]!),
-        profile: taskProfileOf(newcomers[7]!),
+        targetId: entry(newcomers, 7).id,
+        detectedAt: detectedAt(newcomers, groups, days, entry(newcomers, 7)),
+        profile: taskProfileOf(entry(newcomers, 7)),
       },
       { reason: 'deny_list', detail: 'keyword: crypto giveaway' },
     ),
@@ -198,9 +199,9 @@ export async function seedDigestSample(deps: {
     done(
       createScheduledTask(
         {
-          targetId: lostShop[0]!.id,
+          targetId: entry(lostShop, 0).id,
           detectedAt: PERIOD_START - 20 * DAY,
-          profile: taskProfileOf(lostShop[0]!),
+          profile: taskProfileOf(entry(lostShop, 0)),
         },
         plan(PERIOD_START - 20 * DAY),
       ),
@@ -226,7 +227,7 @@ export async function seedDigestSample(deps: {
       store,
       kitchen,
       kseq,
-      PERIOD_START + fanDays[i]! * DAY,
+      PERIOD_START + entry(fanDays, i) * DAY,
       'head',
       [fan.id],
       [],
@@ -234,25 +235,25 @@ export async function seedDigestSample(deps: {
     );
   }
   await writeState(store, kitchen, kseq, kitchenFollowers.length + fans.length, kitchenFollowing.length);
-  const at = (i: number) => PERIOD_START + fanDays[i]! * DAY;
+  const at = (i: number) => PERIOD_START + entry(fanDays, i) * DAY;
   const kitchenTasks: FollowTask[] = [
     done(
       createScheduledTask(
-        { targetId: fans[0]!.id, detectedAt: at(0), profile: taskProfileOf(fans[0]!) },
+        { targetId: entry(fans, 0).id, detectedAt: at(0), profile: taskProfileOf(entry(fans, 0)) },
         plan(at(0)),
       ),
       at(0) + 30 * HOUR,
     ),
     done(
       createScheduledTask(
-        { targetId: fans[1]!.id, detectedAt: at(1), profile: taskProfileOf(fans[1]!) },
+        { targetId: entry(fans, 1).id, detectedAt: at(1), profile: taskProfileOf(entry(fans, 1)) },
         plan(at(1)),
       ),
       at(1) + 41 * HOUR,
     ),
     done(
       createScheduledTask(
-        { targetId: fans[2]!.id, detectedAt: at(2), profile: taskProfileOf(fans[2]!) },
+        { targetId: entry(fans, 2).id, detectedAt: at(2), profile: taskProfileOf(entry(fans, 2)) },
         plan(at(2)),
       ),
       at(2) + 20 * HOUR,
@@ -261,14 +262,14 @@ export async function seedDigestSample(deps: {
     // Late: done after its deadline.
     done(
       createScheduledTask(
-        { targetId: fans[3]!.id, detectedAt: at(3), profile: taskProfileOf(fans[3]!) },
+        { targetId: entry(fans, 3).id, detectedAt: at(3), profile: taskProfileOf(entry(fans, 3)) },
         plan(at(3)),
       ),
       at(3) + 80 * HOUR,
     ),
     {
       ...createScheduledTask(
-        { targetId: fans[4]!.id, detectedAt: at(4), profile: taskProfileOf(fans[4]!) },
+        { targetId: entry(fans, 4).id, detectedAt: at(4), profile: taskProfileOf(entry(fans, 4)) },
         plan(at(4)),
       ),
       state: 'failed',
@@ -308,7 +309,7 @@ function range(from: number, to: number): number[] {
 function detectedAt(all: PlatformUser[], groups: number[][], days: number[], user: PlatformUser): number {
   const index = all.indexOf(user);
   const group = groups.findIndex((g) => g.includes(index));
-  return PERIOD_START + days[group]! * DAY;
+  return PERIOD_START + entry(days, group) * DAY;
 }
 
 /** Promise: not before 12 hours, within 72 hours. */
@@ -416,4 +417,9 @@ async function writeState(
     },
   };
   await store.putState(account, state, 0);
+}
+
+/** Entry `index` of one of the sample's fixed lists (the sample names only entries it wrote). */
+function entry<T>(list: readonly T[], index: number): T {
+  return defined(list[index], `entry ${index} of a sample list`);
 }

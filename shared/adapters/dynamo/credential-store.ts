@@ -11,6 +11,7 @@ import {
 import * as z from '../../config/zod.ts';
 import type { AccountRef } from '../../domain/account.ts';
 import { ConflictError, FollowbackError, ValidationError } from '../../domain/errors.ts';
+import { defined } from '../../domain/invariant.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Network } from '../../ports/platform.ts';
 import type { Vault, VaultContext } from '../../ports/vault.ts';
@@ -321,7 +322,12 @@ export class DynamoCredentialStore {
             );
             pending = out.UnprocessedItems?.[this.#table] ?? [];
           } catch (error) {
-            throw wrap('BatchWriteItem', doomed[offset]!, this.#table, error);
+            throw wrap(
+              'BatchWriteItem',
+              defined(doomed[offset], 'the first key of a batch'),
+              this.#table,
+              error,
+            );
           }
           return pending;
         },

@@ -1,5 +1,5 @@
 import type { AccountRef, GraphKind } from '../../domain/account.ts';
-import { ValidationError } from '../../domain/errors.ts';
+import { InvariantError, ValidationError } from '../../domain/errors.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Changeset, GraphStore, RemovalMark } from '../../ports/store.ts';
 import { decodeChangeset, digestOf, encodeChangeset, maxChangesetParts } from './changeset-codec.ts';
@@ -142,12 +142,14 @@ export class DynamoGraphStore implements GraphStore {
     }
     // Part 0 goes last: it says how many parts there are, so it is the changeset's commit record.
     // A crash in between leaves parts whose digest part 0 does not know; reads then fail loudly.
+    const [commit, ...rest] = items;
+    if (commit === undefined) throw new InvariantError('a changeset has a part 0');
     if (fence === undefined) {
-      await this.#table.batchWrite(items.slice(1).map(putRequest), keys.accountPk(ref));
-      await this.#table.putItem(items[0]!, describeKey(keys.changesetPart(ref, changeset.seq, 0)));
+      await this.#table.batchWrite(rest.map(putRequest), keys.accountPk(ref));
+      await this.#table.putItem(commit, describeKey(keys.changesetPart(ref, changeset.seq, 0)));
       return;
     }
-    for (const item of [...items.slice(1), items[0]!]) await this.#table.putFenced(item, fence);
+    for (const item of [...rest, commit]) await this.#table.putFenced(item, fence);
   }
 
   async getChangesets(ref: AccountRef, afterSeq: number, uptoSeq: number): Promise<Changeset[]> {

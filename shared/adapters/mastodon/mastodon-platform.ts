@@ -38,6 +38,7 @@ import {
   UserGoneError,
   ValidationError,
 } from '../../domain/errors.ts';
+import { defined } from '../../domain/invariant.ts';
 import { boundedUser } from '../../domain/profile-bounds.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type {
@@ -197,11 +198,11 @@ function nextMaxId(endpoint: string, headers: Headers): string | undefined {
   const link = headers.get('link');
   if (!link) return undefined;
   for (const part of link.split(',')) {
-    const match = /<([^>]+)>;\s*rel="([^"]+)"/.exec(part);
-    if (match?.[2] !== 'next') continue;
+    const [, target, rel] = /<([^>]+)>;\s*rel="([^"]+)"/.exec(part) ?? [];
+    if (rel !== 'next' || target === undefined) continue;
     let maxId: string | null;
     try {
-      maxId = new URL(match[1]!).searchParams.get('max_id');
+      maxId = new URL(target).searchParams.get('max_id');
     } catch (cause) {
       throw new MalformedResponseError(`${endpoint}: the next link is not a URL`, {
         cause,
@@ -287,7 +288,8 @@ export class MastodonPlatform implements Platform {
         const answer = await this.#call('accounts', (api) => api.v1.accounts.fetch.$raw({ id: ids }));
         accounts.push(...parseAnswer('accounts', mastodonAccountListSchema, answer.data));
       } catch (error) {
-        if (!(await this.#batchMissing(error, ids[0]!))) throw error;
+        if (!(await this.#batchMissing(error, defined(ids[0], 'the first id of a non-empty batch'))))
+          throw error;
         this.#batchLookup = false;
         accounts.length = 0;
       }
@@ -377,12 +379,13 @@ export class MastodonPlatform implements Platform {
       const kind: 'follow' | 'follow_request' = notification.type;
       return [{ id: notification.id, kind, at, user: toPlatformUser(notification.account) }];
     });
+    const last = notifications.at(-1);
     const next =
-      notifications.length === 0
+      last === undefined
         ? undefined
         : answer.headers.has('link')
           ? nextMaxId(endpoint, answer.headers)
-          : notifications[notifications.length - 1]!.id;
+          : last.id;
     return {
       notices,
       nextCursor: next !== undefined && next !== request.cursor ? next : undefined,
@@ -403,12 +406,13 @@ export class MastodonPlatform implements Platform {
     const accounts = parseAnswer(endpoint, mastodonAccountListSchema, answer.data);
     // Without a Link header at all (servers that speak Mastodon's API but do not page as it does),
     // the next page is below the last account of this one, until a page comes back empty.
+    const last = accounts.at(-1);
     const next =
-      accounts.length === 0
+      last === undefined
         ? undefined
         : answer.headers.has('link')
           ? nextMaxId(endpoint, answer.headers)
-          : accounts[accounts.length - 1]!.id;
+          : last.id;
     // A cursor that does not move would read the same page forever: treat it as the end.
     const nextCursor = next !== undefined && next !== request.cursor ? next : undefined;
     return {

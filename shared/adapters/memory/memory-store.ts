@@ -11,6 +11,7 @@ import type { AccountRecord, AccountRef, ClientRecord, GraphKind } from '../../d
 import type { AccountState } from '../../domain/account-state.ts';
 import { type FollowTask, isFinal } from '../../domain/engine/task.ts';
 import { ConflictError, RecordTooLargeError, ValidationError } from '../../domain/errors.ts';
+import { defined, invariant } from '../../domain/invariant.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Changeset, RemovalMark, Store, VersionedState } from '../../ports/store.ts';
 import type { BucketKey, BucketStore, StoredBucket, StoredTask, TaskStore } from '../../ports/tasks.ts';
@@ -212,7 +213,9 @@ export class MemoryStore implements Store, TaskStore, BucketStore {
       });
     }
     // Part 0 last: it is the commit record (as in DynamoStore).
-    for (const { key, item } of [...items.slice(1), items[0]!]) {
+    const [commit, ...rest] = items;
+    invariant(commit !== undefined, 'a changeset has a part 0');
+    for (const { key, item } of [...rest, commit]) {
       if (fence !== undefined) this.#checkFence(key, fence);
       this.#set(key, item);
     }
@@ -261,7 +264,7 @@ export class MemoryStore implements Store, TaskStore, BucketStore {
     padded('uptoSeq', uptoSeq, keyWidths.seq);
     const marks: RemovalMark[] = [];
     for (const [, item] of this.#prefix(keys.accountPk(ref), keys.removalPrefix(kind))) {
-      const mark = item.mark!;
+      const mark = defined(item.mark, 'the mark of a removal item');
       if (mark.seq > uptoSeq || mark.at < sinceMs) continue;
       marks.push({
         seq: mark.seq,
@@ -453,14 +456,15 @@ export class MemoryStore implements Store, TaskStore, BucketStore {
   ): { seq: number; parts: MemoryItem[] }[] {
     const bySeq = new Map<number, MemoryItem[]>();
     for (const [, item] of this.#prefix(keys.accountPk(ref), 'CHG#')) {
-      const part = item.part!;
+      const part = partOf(item);
       if (part.seq < fromSeq || part.seq > toSeq) continue;
       const list = bySeq.get(part.seq) ?? [];
       list.push(item);
       bySeq.set(part.seq, list);
     }
-    const seqs = [...bySeq.keys()].sort((a, b) => (forward ? a - b : b - a));
-    return seqs.map((seq) => ({ seq, parts: bySeq.get(seq)! }));
+    return [...bySeq.entries()]
+      .sort(([a], [b]) => (forward ? a - b : b - a))
+      .map(([seq, parts]) => ({ seq, parts }));
   }
 
   #index(index: 'gsi1' | 'gsi2', pk: string, accept: (sk: string) => boolean): StoredTask[] {
@@ -593,8 +597,13 @@ function checkChangeset(changeset: Changeset): void {
   }
 }
 
+/** The part fields every changeset item carries. */
+function partOf(item: MemoryItem): NonNullable<MemoryItem['part']> {
+  return defined(item.part, 'the part fields of a changeset item');
+}
+
 function assemble(ref: AccountRef, seq: number, found: MemoryItem[]): Changeset {
-  const byPart = new Map(found.map((item) => [item.part!.part, item]));
+  const byPart = new Map(found.map((item) => [partOf(item).part, item]));
   const head = byPart.get(0);
   if (head === undefined) {
     const key = keys.changesetPart(ref, seq, 0);
@@ -602,11 +611,12 @@ function assemble(ref: AccountRef, seq: number, found: MemoryItem[]): Changeset 
       details: { ...key, seq },
     });
   }
+  const { parts, digest } = partOf(head);
   const chunks: Uint8Array[] = [];
-  for (let index = 0; index < head.part!.parts; index++) {
+  for (let index = 0; index < parts; index++) {
     const item = byPart.get(index);
     const key = keys.changesetPart(ref, seq, index);
-    if (item !== undefined && item.part!.digest !== head.part!.digest) {
+    if (item !== undefined && partOf(item).digest !== digest) {
       throw new CorruptItemError(
         `corrupt item ${describeKey(key)}: belongs to another write of changeset ${seq}`,
         {
@@ -616,8 +626,8 @@ function assemble(ref: AccountRef, seq: number, found: MemoryItem[]): Changeset 
     }
     if (item === undefined) {
       throw new MissingItemError(
-        `missing item ${describeKey(key)}: part ${index + 1} of ${head.part!.parts} of changeset ${seq}`,
-        { details: { ...key, seq, part: index, parts: head.part!.parts } },
+        `missing item ${describeKey(key)}: part ${index + 1} of ${parts} of changeset ${seq}`,
+        { details: { ...key, seq, part: index, parts } },
       );
     }
     chunks.push(item.value as Uint8Array);

@@ -56,11 +56,7 @@ export async function startLoopbackReceiver(options: LoopbackOptions): Promise<L
       settle?.reject(
         new OAuthGrantError(
           code,
-          `the authorization was not granted: ${code}${
-            url.searchParams.get('error_description')
-              ? ` (${url.searchParams.get('error_description')!.slice(0, 200)})`
-              : ''
-          }`,
+          `the authorization was not granted: ${code}${describe(url.searchParams.get('error_description'))}`,
         ),
       );
     } else {
@@ -117,4 +113,9 @@ function reply(res: ServerResponse, status: number, title: string, text: string)
     'referrer-policy': 'no-referrer',
   });
   res.end(body);
+}
+
+/** The platform's description of a refused grant, cut to 200 characters, in brackets; '' when it gave none. */
+function describe(description: string | null): string {
+  return description ? ` (${description.slice(0, 200)})` : '';
 }

@@ -201,8 +201,9 @@ async function route(deps: WebDeps, request: WebRequest): Promise<WebResponse> {
   }
 
   if (parts[0] === 'console') return consoleRoute(deps, method, parts.slice(1), query, form, cookies);
-  if (parts[0] === 'invite' && parts.length >= 2)
-    return inviteRoute(deps, method, parts.slice(1), query, form, cookies);
+  const [route, invited, ...rest] = parts;
+  if (route === 'invite' && invited !== undefined)
+    return inviteRoute(deps, method, invited, rest, query, form, cookies);
   if (path === OAUTH_CALLBACK_PATH && method === 'GET') return oauthCallback(deps, query);
   if (path === '/' && method === 'GET') return redirect('/console');
   if (deps.fallback !== undefined) return deps.fallback(request);
@@ -465,12 +466,13 @@ function refusalPage(deps: WebDeps, reason: InviteRefusal): WebResponse {
 async function inviteRoute(
   deps: WebDeps,
   method: string,
-  parts: string[],
+  clientId: string,
+  /** What follows the client id in the path. */
+  after: string[],
   query: URLSearchParams,
   form: URLSearchParams,
   cookies: Record<string, string>,
 ): Promise<WebResponse> {
-  const clientId = parts[0]!;
   const action = `/invite/${encodeURIComponent(clientId)}`;
   const token = (method === 'POST' ? form.get('i') : query.get('i')) ?? '';
   let nonce = cookies[INVITE_COOKIE];
@@ -493,8 +495,8 @@ async function inviteRoute(
     return asResponse(page, setCookies);
   };
   try {
-    if (parts.length === 1 && method === 'GET') return await show();
-    if (method !== 'POST' || parts.length !== 2) return notFound(deps);
+    if (after.length === 0 && method === 'GET') return await show();
+    if (method !== 'POST' || after.length !== 1) return notFound(deps);
     if (!sameToken(form.get('csrf') ?? '', inviteCsrf(deps, token, nonce))) {
       return asResponse(
         noticePage(
@@ -506,7 +508,7 @@ async function inviteRoute(
         setCookies,
       );
     }
-    if (parts[1] === 'start') {
+    if (after[0] === 'start') {
       const network = form.get('network');
       if (network !== 'x' && network !== 'mastodon') return await show('Pick X or Mastodon.');
       try {
@@ -524,7 +526,7 @@ async function inviteRoute(
         throw error;
       }
     }
-    if (parts[1] === 'bluesky') {
+    if (after[0] === 'bluesky') {
       try {
         const done = await connectBlueskyByInvite(deps.invites, clientId, token, {
           identifier: form.get('identifier') ?? '',

@@ -156,8 +156,8 @@ async function route(deps: ApprovalDeps, raw: ApprovalRequest): Promise<Approval
       body: method === 'HEAD' ? '' : 'ok\n',
     };
   }
-  const routeName = segments[0];
-  const clientId = segments.length === 2 ? decodeId(segments[1]!) : undefined;
+  const [routeName, clientSegment] = segments;
+  const clientId = segments.length === 2 && clientSegment !== undefined ? decodeId(clientSegment) : undefined;
   if ((routeName !== APPROVE_ROUTE && routeName !== UNSUBSCRIBE_ROUTE) || clientId === undefined) {
     return problem(404, 'Not found', 'There is nothing at this address.');
   }
@@ -190,8 +190,9 @@ interface Context {
 
 async function showApproval(ctx: Context): Promise<ApprovalResponse> {
   const tokens = ctx.query.getAll('t');
-  if (tokens.length !== 1) return refusal(ctx, 'malformed');
-  const checked = await checkApprovalToken(ctx, tokens[0]);
+  const [token] = tokens;
+  if (tokens.length !== 1 || token === undefined) return refusal(ctx, 'malformed');
+  const checked = await checkApprovalToken(ctx, token);
   if ('refusal' in checked) return checked.refusal;
   const { payload, client, account } = checked;
   const stored = await ctx.deps.store.listAwaitingApproval(account, { limit: MAX_PAGE_CANDIDATES });
@@ -215,7 +216,7 @@ async function showApproval(ctx: Context): Promise<ApprovalResponse> {
         accountId: account.accountId,
         network: account.network,
         handle: account.handle,
-        token: tokens[0]!,
+        token,
         candidates,
         selected: (payload.targetIds ?? []).filter((id) => shown.has(id)),
       },
@@ -420,8 +421,9 @@ async function checkApprovalToken(
 
 async function showUnsubscribe(ctx: Context): Promise<ApprovalResponse> {
   const tokens = ctx.query.getAll('t');
-  if (tokens.length !== 1) return refusal(ctx, 'malformed');
-  const verified = verifyApprovalToken(tokens[0], ctx.deps.keys, ctx.now, {
+  const [token] = tokens;
+  if (tokens.length !== 1 || token === undefined) return refusal(ctx, 'malformed');
+  const verified = verifyApprovalToken(token, ctx.deps.keys, ctx.now, {
     clientId: ctx.clientId,
     scope: 'unsubscribe',
   });
@@ -435,7 +437,7 @@ async function showUnsubscribe(ctx: Context): Promise<ApprovalResponse> {
     clientName: brand.name,
     brand,
     actionUrl,
-    token: tokens[0]!,
+    token,
   });
   return page(ctx, 200, html, actionUrl, brand);
 }
@@ -571,7 +573,8 @@ function header(headers: ParsedRequest['headers'], name: string): string | undef
 }
 
 function contentType(headers: ParsedRequest['headers']): string {
-  return (header(headers, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  const [mediaType = ''] = (header(headers, 'content-type') ?? '').split(';'); // split yields at least one part
+  return mediaType.trim().toLowerCase();
 }
 
 function isForm(headers: ParsedRequest['headers']): boolean {

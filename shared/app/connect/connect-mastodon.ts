@@ -214,7 +214,8 @@ export async function finishMastodonGrant(
   }
   const me = await deps.mastodon.verifyCredentials(instanceUrl, accessToken);
   const handle = fullHandle(me, instanceUrl);
-  const username = handle.split('@')[0]!.toLowerCase();
+  const [user = ''] = handle.split('@'); // split yields at least one part
+  const username = user.toLowerCase();
   const ref = await chooseAccount(deps.registry, input, 'mastodon', handle, {
     isUser: (a) =>
       a.platformUserId === me.id && (a.instanceUrl === undefined || a.instanceUrl === instanceUrl),
@@ -299,7 +300,7 @@ export async function finishMastodonGrant(
 /** `read` covers `read:*`, `write` covers `write:*`, the legacy `follow` covers the follow parts. */
 function scopeGranted(granted: readonly string[], needed: string): boolean {
   if (granted.includes(needed)) return true;
-  const top = needed.split(':')[0]!;
+  const [top = needed] = needed.split(':'); // split yields at least one part
   if (granted.includes(top)) return true;
   return (needed === 'read:follows' || needed === 'write:follows') && granted.includes('follow');
 }

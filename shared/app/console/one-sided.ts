@@ -248,8 +248,9 @@ export async function unfollowChosen(
     result.refused.push(id);
     return false;
   });
-  if (allowed.length === 0) return result;
-  if (account.network === 'x') return unfollowOneOnX(deps, actor, account, allowed[0]!, result);
+  const [first] = allowed;
+  if (first === undefined) return result;
+  if (account.network === 'x') return unfollowOneOnX(deps, actor, account, first, result);
 
   const tasks = new Map((await deps.store.listTasks(account)).map((s) => [s.task.targetId, s.task]));
   await enqueueUnfollows(

@@ -119,7 +119,8 @@ export function localToUtc(date: LocalDate, hour: number, minute: number, timeZo
   const candidates = [...new Set([wall - before, wall - after, wall - offsetMs(wall, timeZone)])]
     .filter((t) => wallOf(t, timeZone) === wall)
     .sort((a, b) => a - b);
-  if (candidates.length > 0) return candidates[0]!;
+  const [earliest] = candidates;
+  if (earliest !== undefined) return earliest;
   // In a gap: the wall time never shows; read it with the offset before the jump (moved forward).
   return wall - before;
 }

@@ -53,13 +53,13 @@ export async function decideApprovals(
   const result: ApprovalResult = { approved: [], skipped: [], notWaiting: [] };
 
   const targets =
-    decision.approve === 'all'
+    approveIds === undefined
       ? [
           ...(await deps.tasks.listAwaitingApproval(account))
             .map((entry) => entry.task.targetId)
             .filter((id) => !skipIds.has(id)),
         ]
-      : [...approveIds!];
+      : [...approveIds];
   for (const [ids, approve] of [
     [targets, true],
     [[...skipIds], false],

@@ -10,6 +10,7 @@ import {
 import type { EnginePolicy } from '../../domain/engine/policy.ts';
 import { accountLimiterConfig, appLimiterConfig, pdsHostLimiterConfig } from '../../domain/engine/policy.ts';
 import { ConflictError } from '../../domain/errors.ts';
+import { defined } from '../../domain/invariant.ts';
 import { appFollowBucketName } from '../../domain/x-app.ts';
 import type { BucketKey, BucketStore } from '../../ports/tasks.ts';
 
@@ -101,8 +102,8 @@ async function takeOne(
   index: number,
   now: number,
 ): Promise<{ ok: true; takenAt: number } | { ok: false; availableAt: number }> {
+  let limiter = defined(limiters[index], 'the limiter to take from');
   for (let attempt = 0; attempt < 5; attempt += 1) {
-    const limiter = limiters[index]!;
     const result = tryTakeLimiter(limiter.state, limiter.config, now);
     if (!result.ok) return { ok: false, availableAt: result.availableAt };
     try {
@@ -111,7 +112,8 @@ async function takeOne(
       return { ok: true, takenAt: result.takenAt };
     } catch (error) {
       if (!(error instanceof ConflictError)) throw error;
-      limiters[index] = await load(buckets, limiter.key, limiter.config);
+      limiter = await load(buckets, limiter.key, limiter.config);
+      limiters[index] = limiter;
     }
   }
   // Heavy contention: act again next tick rather than spin.
@@ -125,7 +127,7 @@ export async function refundFollow(
   takenAt: number[],
 ): Promise<void> {
   await update(buckets, limiters, (limiter, index) =>
-    refundLimiter(limiter.state, limiter.config, takenAt[index]!),
+    refundLimiter(limiter.state, limiter.config, defined(takenAt[index], 'the time taken from each limiter')),
   );
 }
 
@@ -154,9 +156,9 @@ async function update(
   limiters: LoadedLimiter[],
   change: (limiter: LoadedLimiter, index: number) => LimiterState,
 ): Promise<void> {
-  for (let index = 0; index < limiters.length; index += 1) {
+  for (const [index, loaded] of limiters.entries()) {
+    let limiter = loaded;
     for (let attempt = 0; attempt < 5; attempt += 1) {
-      const limiter = limiters[index]!;
       const state = change(limiter, index);
       try {
         const version = await buckets.putBucket(limiter.key, state, limiter.version);
@@ -164,7 +166,8 @@ async function update(
         break;
       } catch (error) {
         if (!(error instanceof ConflictError)) throw error;
-        limiters[index] = await load(buckets, limiter.key, limiter.config);
+        limiter = await load(buckets, limiter.key, limiter.config);
+        limiters[index] = limiter;
       }
     }
   }

@@ -110,15 +110,20 @@ export async function accountStatus(
     now,
   );
   const nextActions = tasks
-    .filter((task) => task.state === 'scheduled' && task.dueAt !== undefined && task.deadline !== undefined)
-    .sort((a, b) => Math.max(a.dueAt!, a.retryAt ?? 0) - Math.max(b.dueAt!, b.retryAt ?? 0))
-    .slice(0, 5)
-    .map((task) => ({
-      targetId: task.targetId,
-      handle: task.profile.handle,
-      dueAt: Math.max(task.dueAt!, task.retryAt ?? 0),
-      deadline: task.deadline!,
-    }));
+    .flatMap((task) =>
+      task.state === 'scheduled' && task.dueAt !== undefined && task.deadline !== undefined
+        ? [
+            {
+              targetId: task.targetId,
+              handle: task.profile.handle,
+              dueAt: Math.max(task.dueAt, task.retryAt ?? 0),
+              deadline: task.deadline,
+            },
+          ]
+        : [],
+    )
+    .sort((a, b) => a.dueAt - b.dueAt)
+    .slice(0, 5);
   return {
     clientId: account.clientId,
     accountId: account.accountId,

@@ -27,9 +27,10 @@ export function followerCheck(
   deps: { platform: Platform; store: GraphStore },
 ): StillFollows {
   const platform = deps.platform;
-  if (platform.relationships) {
+  const relationshipsOf = platform.relationships?.bind(platform);
+  if (relationshipsOf) {
     return async (task) => {
-      const relationships = await platform.relationships!(account.platformUserId, [task.targetId]);
+      const relationships = await relationshipsOf(account.platformUserId, [task.targetId]);
       return relationships.get(task.targetId)?.followedBy ?? false;
     };
   }

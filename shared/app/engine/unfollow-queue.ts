@@ -31,6 +31,7 @@ import {
 } from '../../domain/engine/unfollow.ts';
 import { ConflictError, RateLimitedError, UserGoneError, ValidationError } from '../../domain/errors.ts';
 import { idCodecFor } from '../../domain/idset/index.ts';
+import { defined } from '../../domain/invariant.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { AuditStore, UnfollowRecordStore } from '../../ports/console.ts';
 import type { Logger } from '../../ports/logger.ts';
@@ -354,7 +355,7 @@ async function auditRun(
       clientId: account.clientId,
       accountId: account.accountId,
       network: account.network,
-      actor: group[0]!.item.queuedBy,
+      actor: defined(group[0], 'the first unfollow of a group by actor').item.queuedBy,
       action: 'unfollow',
       targets: [...unfollowed, ...gone],
       detail: parts.join(', '),

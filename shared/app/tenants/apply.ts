@@ -2,6 +2,7 @@ import { desiredRegistry, parseClientsFile } from '../../config/clients-file.ts'
 import { OBSERVE_DEFAULTS } from '../../config/observe-settings.ts';
 import { type AccountRecord, accountKey, needsConnect } from '../../domain/account.ts';
 import { ConflictError } from '../../domain/errors.ts';
+import { defined } from '../../domain/invariant.ts';
 import {
   type FieldChange,
   type Plan,
@@ -109,7 +110,7 @@ export async function applyPlan(deps: TenantDeps, plan: Plan): Promise<ApplyResu
           await removeAccount(deps, account);
         await deps.store.deleteClient(step.clientId);
       } else {
-        await deps.store.putClient(step.desired!);
+        await deps.store.putClient(defined(step.desired, 'the desired client of a create or update step'));
       }
     } else if (step.op === 'remove') {
       if ((await deps.store.getAccount(step.ref)) !== undefined) await removeAccount(deps, step.ref);
@@ -122,8 +123,9 @@ export async function applyPlan(deps: TenantDeps, plan: Plan): Promise<ApplyResu
           { details: { ...step.ref } },
         );
       }
-      await deps.store.putAccount(step.desired!);
-      if (needsConnect(step.desired!.status)) result.toConnect.push(step.desired!);
+      const desired = defined(step.desired, 'the desired account of a create or update step');
+      await deps.store.putAccount(desired);
+      if (needsConnect(desired.status)) result.toConnect.push(desired);
     }
     if (step.op === 'create') result.created++;
     else if (step.op === 'update') result.updated++;

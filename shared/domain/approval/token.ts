@@ -81,16 +81,18 @@ export function generateApprovalKey(): string {
   return randomBytes(32).toString('base64url');
 }
 
-function keyList(keys: ApprovalKeys): Buffer[] {
+/** The keys as bytes, the signing key first. */
+function keyList(keys: ApprovalKeys): [Buffer, ...Buffer[]] {
   const list = typeof keys === 'string' || keys instanceof Uint8Array ? [keys] : [...keys];
-  if (list.length === 0) throw new ConfigError('approval keys: at least one key is needed');
-  return list.map((k, i) => {
+  const [first, ...rest] = list.map((k, i) => {
     const bytes = typeof k === 'string' ? Buffer.from(k, 'utf8') : Buffer.from(k);
     if (bytes.length < MIN_KEY_BYTES) {
       throw new ConfigError(`approval keys[${i}]: a key needs at least ${MIN_KEY_BYTES} bytes`);
     }
     return bytes;
   });
+  if (first === undefined) throw new ConfigError('approval keys: at least one key is needed');
+  return [first, ...rest];
 }
 
 function mac(key: Buffer, body: string): string {
@@ -148,7 +150,7 @@ export function signApprovalToken(
   };
   const [signingKey] = keyList(keys);
   const body = Buffer.from(JSON.stringify(payload), 'utf8').toString('base64url');
-  const token = `${body}.${mac(signingKey!, body)}`;
+  const token = `${body}.${mac(signingKey, body)}`;
   if (token.length > MAX_TOKEN_LENGTH) fail('targetIds', 'too many for one link: use a batchId');
   return { token, payload };
 }

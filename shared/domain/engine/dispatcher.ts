@@ -1,3 +1,4 @@
+import { defined } from '../invariant.ts';
 import { CapacityCursor, type CapacityModel } from './capacity.ts';
 import { byDeadline, type Entry, EntryHeap } from './entry-heap.ts';
 import type { TaskLease, TaskState } from './task.ts';
@@ -65,7 +66,10 @@ export function releaseOf(task: SchedulableTask): number {
 }
 
 /** Scheduled, or in progress under an expired lease (its worker crashed), with a plan. */
-export function isClaimable(task: SchedulableTask, now: number): boolean {
+export function isClaimable<T extends SchedulableTask>(
+  task: T,
+  now: number,
+): task is T & { dueAt: number; deadline: number } {
   if (task.dueAt === undefined || task.deadline === undefined) return false;
   if (task.state === 'scheduled') return true;
   return task.state === 'in_progress' && (task.lease === undefined || task.lease.until <= now);
@@ -130,7 +134,7 @@ export class Dispatcher<T extends SchedulableTask> {
         task,
         seq,
         release: releaseOf(task),
-        deadline: task.deadline!,
+        deadline: task.deadline,
         backfill: Boolean(task.backfill),
         dIndex: -1,
         inD: false,
@@ -160,22 +164,22 @@ export class Dispatcher<T extends SchedulableTask> {
       const slot = this.slotAt(0);
       if (!Number.isFinite(slot) || slot > until) return undefined;
       this.releaseUpTo(slot);
-      while (this.onTimeCount() > 0 && this.onTime[this.rHead]!.deadline < slot)
+      for (let head = this.onTimeHead(); head && head.deadline < slot; head = this.onTimeHead())
         this.demote(this.shiftOnTime());
       let entry: Entry<T> | undefined;
       let lane: Lane = 'on_time';
-      if (this.onTimeCount() > 0) {
-        if (this.safeToServe(this.onTime[this.rHead]!)) {
+      const first = this.onTimeHead();
+      if (first) {
+        if (this.safeToServe(first)) {
           entry = this.shiftOnTime();
           this.removeFromD(entry);
           this.slack = undefined;
         }
       } else if ((this.late.size > 0 || this.backfill.size > 0) && this.slackValue() >= 1 + this.reserve) {
-        if (this.late.size > 0) {
-          entry = this.late.pop()!;
-          lane = 'late';
-        } else {
-          entry = this.backfill.pop()!;
+        entry = this.late.pop();
+        if (entry) lane = 'late';
+        else {
+          entry = this.backfill.pop();
           lane = 'backfill';
         }
         if (this.slack !== undefined) {
@@ -203,8 +207,13 @@ export class Dispatcher<T extends SchedulableTask> {
     return this.onTime.length - this.rHead;
   }
 
+  /** The earliest-deadline released on-time task, if any. */
+  private onTimeHead(): Entry<T> | undefined {
+    return this.onTime[this.rHead];
+  }
+
   private shiftOnTime(): Entry<T> {
-    const entry = this.onTime[this.rHead]!;
+    const entry = defined(this.onTimeHead(), 'the head of a non-empty on-time lane');
     this.rHead++;
     if (this.rHead > 1024 && this.rHead * 2 > this.onTime.length) {
       this.onTime = this.onTime.slice(this.rHead);
@@ -271,7 +280,7 @@ export class Dispatcher<T extends SchedulableTask> {
       this.ahead = this.ahead.slice(this.x);
       this.x = 0;
     }
-    return this.ahead[this.x + i]!;
+    return defined(this.ahead[this.x + i], 'a slot just computed ahead');
   }
 
   private releaseUpTo(at: number): void {
@@ -297,7 +306,7 @@ export class Dispatcher<T extends SchedulableTask> {
     let hi = list.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (byDeadline(list[mid]!, entry) <= 0) lo = mid + 1;
+      if (byDeadline(defined(list[mid], 'the middle of the search range'), entry) <= 0) lo = mid + 1;
       else hi = mid;
     }
     if (this.slotAt(lo - head) > entry.deadline) {
@@ -306,8 +315,10 @@ export class Dispatcher<T extends SchedulableTask> {
     }
     list.splice(lo, 0, entry);
     for (let q = lo + 1; q < list.length; q++) {
-      if (this.slotAt(q - head) > list[q]!.deadline) {
-        this.demote(list.splice(q, 1)[0]!);
+      const behind = defined(list[q], 'an on-time task behind the inserted one');
+      if (this.slotAt(q - head) > behind.deadline) {
+        list.splice(q, 1);
+        this.demote(behind);
         return;
       }
     }
@@ -323,10 +334,14 @@ export class Dispatcher<T extends SchedulableTask> {
    */
   private safeToServe(entry: Entry<T>): boolean {
     const promised = this.promised;
-    while (this.dHead < promised.length && !promised[this.dHead]!.inD) this.dHead++;
+    while (
+      this.dHead < promised.length &&
+      !defined(promised[this.dHead], 'a promised task by deadline rank').inD
+    )
+      this.dHead++;
     let q = 0;
     for (let k = this.dHead; k < entry.dIndex; k++) {
-      const before = promised[k]!;
+      const before = defined(promised[k], 'a promised task by deadline rank');
       if (!before.inD || before.released) continue;
       if (this.slotAt(q) > before.deadline) {
         this.removeFromD(before); // doomed: late when it is released
@@ -356,9 +371,13 @@ export class Dispatcher<T extends SchedulableTask> {
     let capped = true;
     let rank = 0;
     const promised = this.promised;
-    while (this.dHead < promised.length && !promised[this.dHead]!.inD) this.dHead++;
+    while (
+      this.dHead < promised.length &&
+      !defined(promised[this.dHead], 'a promised task by deadline rank').inD
+    )
+      this.dHead++;
     for (let k = this.dHead; k < promised.length; k++) {
-      const entry = promised[k]!;
+      const entry = defined(promised[k], 'a promised task by deadline rank');
       if (!entry.inD) continue;
       if (entry.deadline < this.time) {
         // Its deadline passed while waiting for release: it is late, whatever happens now.

@@ -1,6 +1,7 @@
 /**
  * The dispatcher's entries and the min-heap of its late and backfill lanes (dispatcher.ts).
  */
+import { defined } from '../invariant.ts';
 
 export interface Entry<T> {
   task: T;
@@ -30,33 +31,42 @@ export class EntryHeap<T> {
   }
   push(item: Entry<T>): void {
     const items = this.items;
+    // Sift up with a hole: parents move down until `item` fits, then it is written once.
+    let i = items.length;
     items.push(item);
-    let i = items.length - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (byDeadline(items[i]!, items[parent]!) >= 0) break;
-      [items[i], items[parent]] = [items[parent]!, items[i]!];
+      const above = defined(items[parent], 'the parent of a heap slot');
+      if (byDeadline(item, above) >= 0) break;
+      items[i] = above;
       i = parent;
     }
+    items[i] = item;
   }
   pop(): Entry<T> | undefined {
     const items = this.items;
     const top = items[0];
     const last = items.pop();
-    if (items.length > 0 && last) {
-      items[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < items.length && byDeadline(items[l]!, items[m]!) < 0) m = l;
-        if (r < items.length && byDeadline(items[r]!, items[m]!) < 0) m = r;
-        if (m === i) break;
-        [items[i], items[m]] = [items[m]!, items[i]!];
-        i = m;
+    if (last === undefined || items.length === 0) return top;
+    // Sift `last` down from the root with a hole: the smaller child moves up until `last` fits.
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= items.length) break;
+      let m = l;
+      let child = defined(items[l], 'the left child of a heap slot');
+      if (l + 1 < items.length) {
+        const right = defined(items[l + 1], 'the right child of a heap slot');
+        if (byDeadline(right, child) < 0) {
+          m = l + 1;
+          child = right;
+        }
       }
+      if (byDeadline(child, last) >= 0) break;
+      items[i] = child;
+      i = m;
     }
+    items[i] = last;
     return top;
   }
   sorted(): Entry<T>[] {

@@ -1,3 +1,4 @@
+import { defined } from '../invariant.ts';
 import { DAY_MS } from './policy.ts';
 import {
   type CapacityModel,
@@ -88,7 +89,8 @@ export function forecast<T extends SchedulableTask>(tasks: readonly T[], options
   let promised = 0;
   let backfill = 0;
   let alreadyLate = 0;
-  const waiting = new Set<T>();
+  /** Tasks the dispatcher may serve, with their deadlines. */
+  const waiting = new Map<T, number>();
 
   for (const task of tasks) {
     if (FINAL.has(task.state)) continue;
@@ -114,7 +116,7 @@ export function forecast<T extends SchedulableTask>(tasks: readonly T[], options
       });
       continue;
     }
-    waiting.add(task);
+    waiting.set(task, task.deadline);
   }
 
   const dispatcher = new Dispatcher(tasks, now, options.capacity, options);
@@ -122,12 +124,13 @@ export function forecast<T extends SchedulableTask>(tasks: readonly T[], options
     const decision = dispatcher.next(horizonEnd);
     if (!decision) break;
     const task = decision.task;
+    const deadline = defined(waiting.get(task), 'the deadline of a task the dispatcher served');
     waiting.delete(task);
     served.push({
       targetId: task.targetId,
       lane: decision.lane,
       at: decision.at,
-      deadline: task.deadline!,
+      deadline,
       backfill: Boolean(task.backfill),
     });
   }
@@ -148,15 +151,15 @@ export function forecast<T extends SchedulableTask>(tasks: readonly T[], options
       });
     }
   }
-  for (const task of waiting) {
+  for (const [task, deadline] of waiting) {
     completionAt = undefined;
     if (task.backfill) continue;
     promisedCompletionAt = undefined;
     late.push({
       targetId: task.targetId,
-      deadline: task.deadline!,
+      deadline,
       expectedAt: undefined,
-      latenessMs: Math.max(0, horizonEnd - task.deadline!),
+      latenessMs: Math.max(0, horizonEnd - deadline),
     });
   }
   for (const l of late) maxLatenessMs = Math.max(maxLatenessMs, l.latenessMs);

@@ -32,6 +32,7 @@
  * limiters (account and app-wide) without transactions: take one, then the other; if the second
  * refuses, give the first back with `refundLimiter` (if that fails, the error is on the safe side).
  */
+import { defined } from '../invariant.ts';
 
 const EPSILON = 1e-9;
 
@@ -204,14 +205,16 @@ class WindowCounter {
 
   /** Latest slot with a take, or -Infinity. */
   lastSlot(): number {
-    return this.slots.length > this.head ? this.slots[this.slots.length - 1]! : Number.NEGATIVE_INFINITY;
+    return this.slots.length > this.head
+      ? defined(this.slots[this.slots.length - 1], 'a live slot')
+      : Number.NEGATIVE_INFINITY;
   }
 
   /** Forgets slots that can no longer overlap a window ending in slot `current`. */
   prune(current: number): void {
     const min = current - this.k;
-    while (this.head < this.slots.length && this.slots[this.head]! < min) {
-      this.sum -= this.values[this.head]!;
+    while (this.head < this.slots.length && defined(this.slots[this.head], 'a live slot') < min) {
+      this.sum -= defined(this.values[this.head], 'the count of a live slot');
       this.head++;
     }
     if (this.head > 64 && this.head * 2 > this.slots.length) {
@@ -225,7 +228,7 @@ class WindowCounter {
   private firstLive(current: number): number {
     const min = current - this.k;
     let i = this.head;
-    while (i < this.slots.length && this.slots[i]! < min) i++;
+    while (i < this.slots.length && defined(this.slots[i], 'a live slot') < min) i++;
     return i;
   }
 
@@ -233,7 +236,7 @@ class WindowCounter {
   count(at: number): number {
     const first = this.firstLive(Math.floor(at / this.slotMs));
     let stale = 0;
-    for (let i = this.head; i < first; i++) stale += this.values[i]!;
+    for (let i = this.head; i < first; i++) stale += defined(this.values[i], 'the count of a live slot');
     return this.sum - stale;
   }
 
@@ -242,12 +245,13 @@ class WindowCounter {
     if (n > this.limit) return Number.POSITIVE_INFINITY;
     const first = this.firstLive(Math.floor(at / this.slotMs));
     let live = this.sum;
-    for (let i = this.head; i < first; i++) live -= this.values[i]!;
+    for (let i = this.head; i < first; i++) live -= defined(this.values[i], 'the count of a live slot');
     let excess = live + n - this.limit;
     if (excess <= 0) return at;
     for (let i = first; i < this.slots.length; i++) {
-      excess -= this.values[i]!;
-      if (excess <= 0) return Math.max(at, (this.slots[i]! + this.k + 1) * this.slotMs);
+      excess -= defined(this.values[i], 'the count of a live slot');
+      if (excess <= 0)
+        return Math.max(at, (defined(this.slots[i], 'a live slot') + this.k + 1) * this.slotMs);
     }
     return Number.POSITIVE_INFINITY; // unreachable: dropping every slot frees the whole limit
   }
@@ -257,12 +261,13 @@ class WindowCounter {
     this.prune(slot);
     const last = this.slots.length - 1;
     if (last >= this.head && this.slots[last] === slot) {
-      this.values[last]! += n;
-    } else if (last >= this.head && this.slots[last]! > slot) {
+      this.values[last] = defined(this.values[last], 'the count of a live slot') + n;
+    } else if (last >= this.head && defined(this.slots[last], 'a live slot') > slot) {
       // Out of order (only from refunds or reseeding): insert in place.
       let i = last;
-      while (i >= this.head && this.slots[i]! > slot) i--;
-      if (i >= this.head && this.slots[i] === slot) this.values[i]! += n;
+      while (i >= this.head && defined(this.slots[i], 'a live slot') > slot) i--;
+      if (i >= this.head && this.slots[i] === slot)
+        this.values[i] = defined(this.values[i], 'the count of a live slot') + n;
       else {
         this.slots.splice(i + 1, 0, slot);
         this.values.splice(i + 1, 0, n);
@@ -278,8 +283,8 @@ class WindowCounter {
   remove(slot: number, n: number): void {
     for (let i = this.head; i < this.slots.length; i++) {
       if (this.slots[i] === slot) {
-        const taken = Math.min(n, this.values[i]!);
-        this.values[i]! -= taken;
+        const taken = Math.min(n, defined(this.values[i], 'the count of a live slot'));
+        this.values[i] = defined(this.values[i], 'the count of a live slot') - taken;
         this.sum -= taken;
         return;
       }
@@ -295,9 +300,15 @@ class WindowCounter {
     if (first >= this.slots.length) {
       return { windowMs: this.windowMs, slotMs: this.slotMs, slot: 0, counts: [] };
     }
-    const base = this.slots[first]!;
-    const counts = new Array<number>(this.slots[this.slots.length - 1]! - base + 1).fill(0);
-    for (let i = first; i < this.slots.length; i++) counts[this.slots[i]! - base] = this.values[i]!;
+    const base = defined(this.slots[first], 'a live slot');
+    const counts = new Array<number>(
+      defined(this.slots[this.slots.length - 1], 'a live slot') - base + 1,
+    ).fill(0);
+    for (let i = first; i < this.slots.length; i++)
+      counts[defined(this.slots[i], 'a live slot') - base] = defined(
+        this.values[i],
+        'the count of a live slot',
+      );
     return { windowMs: this.windowMs, slotMs: this.slotMs, slot: base, counts };
   }
 }

@@ -1,3 +1,4 @@
+import { defined } from '../invariant.ts';
 import type { PromiseWindow } from './policy.ts';
 import type { QuietCalendar } from './quiet-hours.ts';
 import type { TaskPlan } from './task.ts';
@@ -47,8 +48,8 @@ function atActiveFraction(start: number, end: number, u: number, quiet: QuietCal
     if (target < length) return interval.start + target;
     target -= length;
   }
-  const last = intervals[intervals.length - 1]!;
-  return last.end - 1;
+  // Not reached while u < 1: the draw falls inside some interval.
+  return defined(intervals.at(-1), 'an active interval (their total is positive)').end - 1;
 }
 
 function planAt(promiseStart: number, window: PromiseWindow, options: PlanOptions, u: number): TaskPlan {
@@ -84,7 +85,11 @@ export function planBatch(
   const order = promiseStarts.map((_, i) => i);
   for (let i = n - 1; i > 0; i--) {
     const j = Math.floor(options.random() * (i + 1));
-    [order[i], order[j]] = [order[j]!, order[i]!];
+    const share = defined(order[i], 'a share of the spread');
+    order[i] = defined(order[j], 'a share of the spread');
+    order[j] = share;
   }
-  return promiseStarts.map((start, i) => planAt(start, window, options, (order[i]! + options.random()) / n));
+  return promiseStarts.map((start, i) =>
+    planAt(start, window, options, (defined(order[i], 'the share of this task') + options.random()) / n),
+  );
 }

@@ -15,6 +15,7 @@
  * computes the quiet intervals lazily, a few weeks at a time, and answers by binary search, which
  * makes forecasting thousands of follow slots cheap.
  */
+import { defined } from '../invariant.ts';
 
 const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
@@ -203,7 +204,7 @@ export class QuietCalendar {
     let found = -1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
-      if (this.intervals[mid]!.start <= at) {
+      if (defined(this.intervals[mid], 'the middle of the search range').start <= at) {
         found = mid;
         lo = mid + 1;
       } else {

@@ -1,4 +1,5 @@
 import * as zlib from 'node:zlib';
+import { defined } from '../invariant.ts';
 
 let table: Uint32Array | undefined;
 
@@ -13,7 +14,8 @@ export function crc32Portable(bytes: Uint8Array): number {
     }
   }
   let crc = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) crc = table[(crc ^ bytes[i]!) & 0xff]! ^ (crc >>> 8);
+  for (const byte of bytes)
+    crc = defined(table[(crc ^ byte) & 0xff], 'a byte index of the table') ^ (crc >>> 8);
   return (crc ^ 0xffffffff) >>> 0;
 }
 

@@ -50,8 +50,8 @@ export function numberSize(value: number | bigint | string): number {
     throw new ValidationError(`DynamoDB cannot store the number ${value}`, { details: { value } });
   }
   // Scientific notation (1e21) has its significant digits before the 'e'.
-  const mantissa = text.toLowerCase().split('e')[0]!.replace(/[-+.]/g, '');
-  const significant = mantissa.replace(/^0+/, '').replace(/0+$/, '');
+  const [mantissa = ''] = text.toLowerCase().split('e'); // split always yields at least one part
+  const significant = mantissa.replace(/[-+.]/g, '').replace(/^0+/, '').replace(/0+$/, '');
   return Math.ceil(Math.max(significant.length, 1) / 2) + 1;
 }
 

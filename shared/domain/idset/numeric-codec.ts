@@ -24,6 +24,7 @@
  */
 import * as zlib from 'node:zlib';
 import { ValidationError } from '../errors.ts';
+import { defined } from '../invariant.ts';
 import { crc32 } from './crc32.ts';
 import { CorruptEncodingError } from './errors.ts';
 import type { IdDelta } from './sorted.ts';
@@ -68,7 +69,7 @@ export function encodeIds(sorted: BigUint64Array, options: EncodeOptions = {}): 
 /** Decodes a blob made by encodeIds; throws CorruptEncodingError on anything else. */
 export function decodeIds(bytes: Uint8Array): BigUint64Array {
   const { counts, payload } = unframe(bytes, IdEncodingKind.numericSet, 1);
-  const count = counts[0]!;
+  const [count] = counts;
   const out = new BigUint64Array(count);
   const pos = readVarints(payload, 0, count, wordsOf(out), 'ids');
   if (pos !== payload.length)
@@ -91,8 +92,9 @@ export function encodeDelta(delta: IdDelta, options: EncodeOptions = {}): Uint8A
 /** Decodes a blob made by encodeDelta; throws CorruptEncodingError on anything else. */
 export function decodeDelta(bytes: Uint8Array): IdDelta {
   const { counts, payload } = unframe(bytes, IdEncodingKind.numericDelta, 2);
-  const added = new BigUint64Array(counts[0]!);
-  const removed = new BigUint64Array(counts[1]!);
+  const [addedCount, removedCount] = counts;
+  const added = new BigUint64Array(addedCount);
+  const removed = new BigUint64Array(removedCount);
   let pos = readVarints(payload, 0, added.length, wordsOf(added), 'added');
   pos = readVarints(payload, pos, removed.length, wordsOf(removed), 'removed');
   if (pos !== payload.length)
@@ -105,7 +107,7 @@ export function peekEncoding(bytes: Uint8Array): { version: number; kind: number
   if (bytes.length < FIXED_HEADER_BYTES + CRC_BYTES) {
     throw new CorruptEncodingError('truncated', `${bytes.length} bytes is shorter than any header`);
   }
-  return { version: bytes[0]!, kind: bytes[1]! };
+  return { version: defined(bytes[0], 'the version byte'), kind: defined(bytes[1], 'the kind byte') };
 }
 
 function assertEncodable(ids: BigUint64Array, name: string): void {
@@ -126,7 +128,7 @@ function assertDisjoint(a: BigUint64Array, b: BigUint64Array): void {
     const c = compareAt(aw, i, bw, j);
     if (c === 0) {
       throw new ValidationError(`id ${a[i]} is both added and removed`, {
-        details: { id: a[i]!.toString() },
+        details: { id: String(a[i]) },
       });
     }
     if (c < 0) i++;
@@ -140,8 +142,8 @@ export function writeVarints(w: Uint32Array, count: number, out: Uint8Array, sta
   let prevLo = 0;
   let prevHi = 0;
   for (let i = 0; i < count; i++) {
-    const curLo = w[2 * i + LO]!;
-    const curHi = w[2 * i + HI]!;
+    const curLo = defined(w[2 * i + LO], 'an id inside the word view');
+    const curHi = defined(w[2 * i + HI], 'an id inside the word view');
     let lo = curLo - prevLo;
     let hi = curHi - prevHi;
     if (lo < 0) {
@@ -169,7 +171,6 @@ export function readVarints(
   what: string,
 ): number {
   let pos = start;
-  const end = raw.length;
   let prevLo = 0;
   let prevHi = 0;
   for (let i = 0; i < count; i++) {
@@ -178,8 +179,9 @@ export function readVarints(
     let shift = 0;
     let b: number;
     for (;;) {
-      if (pos >= end) throw new CorruptEncodingError('varint', `${what}[${i}]: varint is truncated`);
-      b = raw[pos++]!;
+      const next = raw[pos++];
+      if (next === undefined) throw new CorruptEncodingError('varint', `${what}[${i}]: varint is truncated`);
+      b = next;
       const bits = b & 0x7f;
       if (shift < 28) lo |= bits << shift;
       else if (shift === 28) {
@@ -267,7 +269,19 @@ function pushVarint(out: number[], value: number): void {
 export function unframe(
   bytes: Uint8Array,
   expectedKind: IdEncodingKind,
-  countFields: number,
+  countFields: 1,
+  maxRawBytes?: (ids: number) => number,
+): { counts: [number]; payload: Uint8Array };
+export function unframe(
+  bytes: Uint8Array,
+  expectedKind: IdEncodingKind,
+  countFields: 2,
+  maxRawBytes?: (ids: number) => number,
+): { counts: [number, number]; payload: Uint8Array };
+export function unframe(
+  bytes: Uint8Array,
+  expectedKind: IdEncodingKind,
+  countFields: 1 | 2,
   maxRawBytes: (ids: number) => number = (ids) => ids * MAX_VARINT_BYTES,
 ): { counts: number[]; payload: Uint8Array } {
   if (!(bytes instanceof Uint8Array))
@@ -281,15 +295,14 @@ export function unframe(
   const actual = crc32(bytes.subarray(0, bodyEnd));
   if (stored !== actual) throw new CorruptEncodingError('checksum', 'CRC-32 does not match');
   if (kind !== expectedKind) throw new CorruptEncodingError('kind', `kind ${kind} is not ${expectedKind}`);
-  const method = bytes[2]!;
+  const method = defined(bytes[2], 'the compression byte');
   let pos = FIXED_HEADER_BYTES;
-  const fields: number[] = [];
-  for (let f = 0; f < countFields + 1; f++) {
+  const readCount = (): number => {
     let value = 0;
     let scale = 1;
     for (;;) {
-      if (pos >= bodyEnd) throw new CorruptEncodingError('truncated', 'header ends early');
-      const b = bytes[pos++]!;
+      const b = bytes[pos++];
+      if (b === undefined || pos > bodyEnd) throw new CorruptEncodingError('truncated', 'header ends early');
       value += (b & 0x7f) * scale;
       if (b < 0x80) break;
       scale *= 128;
@@ -297,9 +310,10 @@ export function unframe(
         throw new CorruptEncodingError('header', 'header count is too large');
     }
     if (value > MAX_HEADER_COUNT) throw new CorruptEncodingError('header', 'header count is too large');
-    fields.push(value);
-  }
-  const rawLength = fields.pop()!;
+    return value;
+  };
+  const fields = Array.from({ length: countFields }, readCount);
+  const rawLength = readCount();
   const total = fields.reduce((s, c) => s + c, 0);
   if (rawLength < total || rawLength > maxRawBytes(total)) {
     throw new CorruptEncodingError('header', `raw length ${rawLength} cannot hold ${total} ids`);

@@ -3,6 +3,7 @@
  * unsigned 64-bit integers (bigint, BigUint64Array) inside. Never JS numbers: snowflakes exceed 2^53.
  */
 import { ValidationError } from '../errors.ts';
+import { defined } from '../invariant.ts';
 import { HI, LO, TWO_POW_32, wordsOf } from './words.ts';
 
 /** The largest id that fits: 2^64 - 1. */
@@ -82,7 +83,7 @@ export function parseIds(strings: readonly string[]): BigUint64Array {
 
 /** Parses one decimal id string (same rules as parseIds). */
 export function parseId(value: string): bigint {
-  return parseIds([value])[0]!;
+  return defined(parseIds([value])[0], 'the one parsed id');
 }
 
 /** The canonical decimal string of an id; throws ValidationError outside [0, 2^64). */
@@ -100,8 +101,11 @@ export function formatIds(ids: BigUint64Array): string[] {
   const w = wordsOf(ids);
   const out = new Array<string>(ids.length);
   for (let i = 0; i < ids.length; i++) {
-    const hi = w[2 * i + HI]!;
-    out[i] = hi < 0x200000 ? String(hi * TWO_POW_32 + w[2 * i + LO]!) : ids[i]!.toString();
+    const hi = defined(w[2 * i + HI], 'an id inside the word view');
+    out[i] =
+      hi < 0x200000
+        ? String(hi * TWO_POW_32 + defined(w[2 * i + LO], 'an id inside the word view'))
+        : String(ids[i]);
   }
   return out;
 }

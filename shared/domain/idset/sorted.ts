@@ -3,7 +3,8 @@
  * Merges walk both inputs once (O(n + m)) on 32-bit word views, never reading a BigInt per step.
  */
 import { ValidationError } from '../errors.ts';
-import { compareAt, firstOutOfOrder, HI, LO, wordsOf } from './words.ts';
+import { defined } from '../invariant.ts';
+import { compareAt, copyId, firstOutOfOrder, wordsOf } from './words.ts';
 
 /** Result of diffing two snapshots: ids only in `next` (added) and only in `prev` (removed), both sorted. */
 export interface IdDelta {
@@ -31,16 +32,21 @@ export function isSortedUnique(ids: BigUint64Array): boolean {
 export function sortUnique(ids: BigUint64Array): BigUint64Array {
   const out = ids.slice().sort();
   const w = wordsOf(out);
-  let kept = out.length > 0 ? 1 : 0;
+  // Each run of distinct ids between two duplicates moves down in one copy (none when there are none).
+  let kept = 0;
+  let runStart = 0;
   for (let i = 1; i < out.length; i++) {
-    if (compareAt(w, i, w, kept - 1) !== 0) {
-      w[2 * kept + LO] = w[2 * i + LO]!;
-      w[2 * kept + HI] = w[2 * i + HI]!;
-      kept++;
+    if (compareAt(w, i, w, i - 1) === 0) {
+      if (kept !== runStart) out.copyWithin(kept, runStart, i);
+      kept += i - runStart;
+      runStart = i + 1;
     }
   }
+  if (runStart === 0) return out;
+  out.copyWithin(kept, runStart);
+  kept += out.length - runStart;
   // Copy only when duplicates were dropped, so the result does not pin a larger buffer.
-  return kept === out.length ? out : out.slice(0, kept);
+  return out.slice(0, kept);
 }
 
 /**
@@ -66,15 +72,9 @@ export function diffSorted(prev: BigUint64Array, next: BigUint64Array): IdDelta 
       i++;
       j++;
     } else if (c < 0) {
-      rw[2 * r + LO] = p[2 * i + LO]!;
-      rw[2 * r + HI] = p[2 * i + HI]!;
-      r++;
-      i++;
+      copyId(rw, r++, p, i++);
     } else {
-      aw[2 * a + LO] = q[2 * j + LO]!;
-      aw[2 * a + HI] = q[2 * j + HI]!;
-      a++;
-      j++;
+      copyId(aw, a++, q, j++);
     }
   }
   if (i < prev.length) removed.set(prev.subarray(i), r);
@@ -104,39 +104,43 @@ export function applyDelta(
   const rw = wordsOf(removed);
   const out = new BigUint64Array(base.length + added.length - removed.length);
   const ow = wordsOf(out);
-  let i = 0;
   let a = 0;
   let r = 0;
   let o = 0;
-  for (; i < base.length; i++) {
+  // base[kept, i) stays and is not copied yet: the kept runs between changes move in one copy each.
+  let kept = 0;
+  for (let i = 0; i < base.length; i++) {
     while (a < added.length) {
       const c = compareAt(aw, a, bw, i);
       if (c > 0) break;
-      if (c === 0) throw deltaMismatch(`added id ${added[a]} is already in the base`, added[a]!);
-      ow[2 * o + LO] = aw[2 * a + LO]!;
-      ow[2 * o + HI] = aw[2 * a + HI]!;
-      o++;
-      a++;
+      if (c === 0) throw deltaMismatch('added', added[a], 'is already in the base');
+      out.set(base.subarray(kept, i), o);
+      o += i - kept;
+      kept = i;
+      copyId(ow, o++, aw, a++);
     }
     if (r < removed.length) {
       const c = compareAt(rw, r, bw, i);
-      if (c < 0) throw deltaMismatch(`removed id ${removed[r]} is not in the base`, removed[r]!);
+      if (c < 0) throw deltaMismatch('removed', removed[r], 'is not in the base');
       if (c === 0) {
+        out.set(base.subarray(kept, i), o);
+        o += i - kept;
+        kept = i + 1;
         r++;
-        continue;
       }
     }
-    ow[2 * o + LO] = bw[2 * i + LO]!;
-    ow[2 * o + HI] = bw[2 * i + HI]!;
-    o++;
   }
-  if (r < removed.length) throw deltaMismatch(`removed id ${removed[r]} is not in the base`, removed[r]!);
+  if (r < removed.length) throw deltaMismatch('removed', removed[r], 'is not in the base');
+  out.set(base.subarray(kept), o);
+  o += base.length - kept;
   if (a < added.length) out.set(added.subarray(a), o);
   return out;
 }
 
-function deltaMismatch(message: string, id: bigint): ValidationError {
-  return new ValidationError(`delta does not fit its base: ${message}`, { details: { id: id.toString() } });
+function deltaMismatch(list: 'added' | 'removed', id: bigint | undefined, problem: string): ValidationError {
+  return new ValidationError(`delta does not fit its base: ${list} id ${id} ${problem}`, {
+    details: { id: String(id) },
+  });
 }
 
 /** Index of `id` in the sorted set, or -1 (binary search). */
@@ -145,7 +149,7 @@ export function indexOf(sorted: BigUint64Array, id: bigint): number {
   let hi = sorted.length - 1;
   while (lo <= hi) {
     const mid = (lo + hi) >>> 1;
-    const v = sorted[mid]!;
+    const v = defined(sorted[mid], 'the middle of the search range');
     if (v === id) return mid;
     if (v < id) lo = mid + 1;
     else hi = mid - 1;

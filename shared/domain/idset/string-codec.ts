@@ -23,6 +23,7 @@
  * 13.1 bytes per id.
  */
 import { ValidationError } from '../errors.ts';
+import { defined } from '../invariant.ts';
 import { CorruptEncodingError } from './errors.ts';
 import {
   type EncodeOptions,
@@ -73,7 +74,7 @@ export function encodeStringIds(sorted: StringIdList, options: EncodeOptions = {
 /** Decodes a blob made by encodeStringIds; throws CorruptEncodingError on anything else. */
 export function decodeStringIds(bytes: Uint8Array): StringIdList {
   const { counts, payload } = unframe(bytes, IdEncodingKind.stringSet, 1, maxRawBytes);
-  return readPayload(payload, counts)[0]!;
+  return defined(readPayload(payload, counts)[0], 'the decoded list');
 }
 
 /** Encodes a changeset (sorted, duplicate-free, disjoint `added` and `removed`). */
@@ -93,7 +94,10 @@ export function encodeStringDelta(delta: StringIdDelta, options: EncodeOptions =
 export function decodeStringDelta(bytes: Uint8Array): StringIdDelta {
   const { counts, payload } = unframe(bytes, IdEncodingKind.stringDelta, 2, maxRawBytes);
   const [added, removed] = readPayload(payload, counts);
-  return { added: added!, removed: removed! };
+  return {
+    added: defined(added, 'the decoded added list'),
+    removed: defined(removed, 'the decoded removed list'),
+  };
 }
 
 function maxRawBytes(ids: number): number {
@@ -116,7 +120,8 @@ export function isDidPlc(s: string): boolean {
   if (s.length !== DID_PLC_LENGTH || !s.startsWith(DID_PLC_PREFIX)) return false;
   for (let i = DID_PLC_PREFIX.length; i < DID_PLC_LENGTH; i++) {
     const c = s.charCodeAt(i);
-    if (c >= 128 || PLC_VALUE[c]! < 0) return false;
+    const value = PLC_VALUE[c];
+    if (value === undefined || value < 0) return false;
   }
   return true;
 }
@@ -127,7 +132,7 @@ function packDidPlc(id: string, out: Uint8Array): void {
   let bits = 0;
   let o = 0;
   for (let i = DID_PLC_PREFIX.length; i < DID_PLC_LENGTH; i++) {
-    acc = (acc << 5) | PLC_VALUE[id.charCodeAt(i)]!;
+    acc = (acc << 5) | defined(PLC_VALUE[id.charCodeAt(i)], 'the value of a checked did:plc character');
     bits += 5;
     if (bits >= 8) {
       bits -= 8;
@@ -143,12 +148,12 @@ function unpackDidPlc(packed: Uint8Array): string {
   let acc = 0;
   let bits = 0;
   let o = 0;
-  for (let i = 0; i < PACKED_BYTES; i++) {
-    acc = (acc << 8) | packed[i]!;
+  for (const byte of packed) {
+    acc = (acc << 8) | byte;
     bits += 8;
     while (bits >= 5) {
       bits -= 5;
-      unpackCodes[o++] = PLC_CODES[(acc >>> bits) & 31]!;
+      unpackCodes[o++] = defined(PLC_CODES[(acc >>> bits) & 31], 'a code of the 32-letter alphabet');
     }
     acc &= (1 << bits) - 1;
   }
@@ -169,17 +174,24 @@ function payloadOf(lists: readonly StringIdList[]): Uint8Array {
       // of each as they are, so the small, skewed high parts sit together for the compressor.
       const lows = new Uint8Array(list.length * LOW_BYTES);
       prev.fill(0);
-      for (let i = 0; i < list.length; i++) {
-        packDidPlc(list[i]!, cur);
+      let i = 0;
+      for (const id of list) {
+        packDidPlc(id, cur);
         let borrow = 0;
         for (let k = PACKED_BYTES - 1; k >= 0; k--) {
-          const v = cur[k]! - prev[k]! - borrow;
+          const v = defined(cur[k], 'a packed byte') - defined(prev[k], 'a packed byte') - borrow;
           borrow = v < 0 ? 1 : 0;
           gap[k] = v & 0xff;
         }
-        pos = putVarint(raw, pos, (gap[0]! << 16) | (gap[1]! << 8) | gap[2]!);
+        const [g0, g1, g2] = gap;
+        pos = putVarint(
+          raw,
+          pos,
+          (defined(g0, 'a gap byte') << 16) | (defined(g1, 'a gap byte') << 8) | defined(g2, 'a gap byte'),
+        );
         lows.set(gap.subarray(PACKED_BYTES - LOW_BYTES), i * LOW_BYTES);
         prev.set(cur);
+        i++;
       }
       raw.set(lows, pos);
       pos += lows.length;
@@ -227,8 +239,8 @@ function putVarint(out: Uint8Array, at: number, value: number): number {
 }
 
 function readPayload(payload: Uint8Array, counts: readonly number[]): StringIdList[] {
-  if (payload.length === 0) throw new CorruptEncodingError('truncated', 'payload has no form byte');
-  const form = payload[0]!;
+  const form = payload[0];
+  if (form === undefined) throw new CorruptEncodingError('truncated', 'payload has no form byte');
   const lists: StringIdList[] = [];
   let pos = 1;
   if (form === FORM_DECIMAL) {
@@ -242,22 +254,24 @@ function readPayload(payload: Uint8Array, counts: readonly number[]): StringIdLi
     for (const count of counts) {
       const highs = new Array<number>(count);
       for (let i = 0; i < count; i++) {
-        [highs[i], pos] = getVarint(payload, pos, i, 4);
-        if (highs[i]! >= 1 << 24)
-          throw new CorruptEncodingError('overflow', `ids[${i}]: gap exceeds 120 bits`);
+        const [high, next] = getVarint(payload, pos, i, 4);
+        if (high >= 1 << 24) throw new CorruptEncodingError('overflow', `ids[${i}]: gap exceeds 120 bits`);
+        highs[i] = high;
+        pos = next;
       }
       if (pos + count * LOW_BYTES > payload.length)
         throw new CorruptEncodingError('truncated', 'did:plc gaps are cut off');
       const list = new Array<string>(count);
       value.fill(0);
-      for (let i = 0; i < count; i++) {
-        const high = highs[i]!;
+      let i = 0;
+      for (const high of highs) {
         let carry = 0;
         let zero = true;
         for (let k = PACKED_BYTES - 1; k >= 0; k--) {
-          const g = k >= 3 ? payload[pos + k - 3]! : (high >>> ((2 - k) * 8)) & 0xff;
+          const g =
+            k >= 3 ? defined(payload[pos + k - 3], 'a checked low byte') : (high >>> ((2 - k) * 8)) & 0xff;
           if (g !== 0) zero = false;
-          const v = value[k]! + g + carry;
+          const v = defined(value[k], 'a packed byte') + g + carry;
           carry = v > 0xff ? 1 : 0;
           value[k] = v & 0xff;
         }
@@ -265,6 +279,7 @@ function readPayload(payload: Uint8Array, counts: readonly number[]): StringIdLi
         if (carry) throw new CorruptEncodingError('overflow', `ids[${i}]: id exceeds 120 bits`);
         if (i > 0 && zero) throw new CorruptEncodingError('order', `ids[${i}]: ids do not increase`);
         list[i] = unpackDidPlc(value);
+        i++;
       }
       lists.push(list);
     }
@@ -288,7 +303,7 @@ function readPayload(payload: Uint8Array, counts: readonly number[]): StringIdLi
         if (pos + rest > payload.length)
           throw new CorruptEncodingError('truncated', `ids[${i}]: characters cut off`);
         for (let k = pos; k < pos + rest; k++) {
-          const c = payload[k]!;
+          const c = defined(payload[k], 'a checked character byte');
           if (c < 0x21 || c > 0x7e)
             throw new CorruptEncodingError('varint', `ids[${i}]: byte ${c} is not printable ASCII`);
         }
@@ -314,8 +329,8 @@ function getVarint(raw: Uint8Array, at: number, index: number, maxBytes = 2): [n
   let value = 0;
   let shift = 0;
   for (;;) {
-    if (pos >= raw.length) throw new CorruptEncodingError('varint', `ids[${index}]: varint is truncated`);
-    const b = raw[pos++]!;
+    const b = raw[pos++];
+    if (b === undefined) throw new CorruptEncodingError('varint', `ids[${index}]: varint is truncated`);
     value |= (b & 0x7f) << shift;
     if (b < 0x80) {
       if (b === 0 && shift > 0)
@@ -343,7 +358,7 @@ function assertDisjoint(a: StringIdList, b: StringIdList): void {
   let i = 0;
   let j = 0;
   while (i < a.length && j < b.length) {
-    const c = compareStringIds(a[i]!, b[j]!);
+    const c = compareStringIds(defined(a[i], 'an added id'), defined(b[j], 'a removed id'));
     if (c === 0) {
       throw new ValidationError(`id ${JSON.stringify(a[i])} is both added and removed`, {
         details: { id: a[i] },

@@ -12,6 +12,7 @@
  * two strings name the same id exactly when they are equal.
  */
 import { ValidationError } from '../errors.ts';
+import { defined } from '../invariant.ts';
 
 /** Longest id accepted (a DID may be up to 2 KB). */
 export const MAX_STRING_ID_LENGTH = 2048;
@@ -50,8 +51,12 @@ export function assertStringIds(ids: readonly string[]): void {
 
 /** Index of the first id not strictly after its predecessor, or -1 when strictly increasing. */
 export function firstStringOutOfOrder(ids: StringIdList): number {
-  for (let i = 1; i < ids.length; i++) {
-    if (compareStringIds(ids[i - 1]!, ids[i]!) >= 0) return i;
+  let prev: string | undefined;
+  let i = 0;
+  for (const id of ids) {
+    if (prev !== undefined && compareStringIds(prev, id) >= 0) return i;
+    prev = id;
+    i++;
   }
   return -1;
 }
@@ -73,17 +78,10 @@ export function assertStringsSortedUnique(ids: StringIdList, name = 'ids'): void
  */
 export function sortUniqueStrings(ids: readonly string[]): string[] {
   assertStringIds(ids);
-  if (ids.length === 0) return [];
-  const length = ids[0]!.length;
-  let oneLength = true;
-  for (let i = 1; i < ids.length; i++) {
-    if (ids[i]!.length !== length) {
-      oneLength = false;
-      break;
-    }
-  }
+  const first = ids[0];
+  if (first === undefined) return [];
   let sorted: string[];
-  if (oneLength) sorted = ids.slice().sort();
+  if (ids.every((id) => id.length === first.length)) sorted = ids.slice().sort();
   else {
     const byLength = new Map<number, string[]>();
     for (const id of ids) {
@@ -92,13 +90,13 @@ export function sortUniqueStrings(ids: readonly string[]): string[] {
       else byLength.set(id.length, [id]);
     }
     sorted = [];
-    for (const n of [...byLength.keys()].sort((a, b) => a - b)) {
-      for (const id of byLength.get(n)!.sort()) sorted.push(id);
+    for (const [, bucket] of [...byLength.entries()].sort(([a], [b]) => a - b)) {
+      for (const id of bucket.sort()) sorted.push(id);
     }
   }
-  let kept = sorted.length > 0 ? 1 : 0;
-  for (let i = 1; i < sorted.length; i++) {
-    if (sorted[i] !== sorted[kept - 1]) sorted[kept++] = sorted[i]!;
+  let kept = 0;
+  for (const id of sorted) {
+    if (kept === 0 || id !== sorted[kept - 1]) sorted[kept++] = id;
   }
   sorted.length = kept;
   return sorted;
@@ -110,7 +108,7 @@ export function indexOfString(sorted: StringIdList, id: string): number {
   let hi = sorted.length - 1;
   while (lo <= hi) {
     const mid = (lo + hi) >>> 1;
-    const c = compareStringIds(sorted[mid]!, id);
+    const c = compareStringIds(defined(sorted[mid], 'the middle of the search range'), id);
     if (c === 0) return mid;
     if (c < 0) lo = mid + 1;
     else hi = mid - 1;
@@ -130,16 +128,21 @@ export function diffStrings(
   let i = 0;
   let j = 0;
   while (i < prev.length && j < next.length) {
-    const c = compareStringIds(prev[i]!, next[j]!);
+    const p = defined(prev[i], 'an id of prev before its end');
+    const n = defined(next[j], 'an id of next before its end');
+    const c = compareStringIds(p, n);
     if (c === 0) {
       i++;
       j++;
-    } else if (c < 0) removed.push(prev[i++]!);
-    else added.push(next[j++]!);
+    } else if (c < 0) {
+      removed.push(p);
+      i++;
+    } else {
+      added.push(n);
+      j++;
+    }
   }
-  while (i < prev.length) removed.push(prev[i++]!);
-  while (j < next.length) added.push(next[j++]!);
-  return { added, removed };
+  return { added: added.concat(next.slice(j)), removed: removed.concat(prev.slice(i)) };
 }
 
 /**
@@ -157,18 +160,19 @@ export function applyStringDelta(
   const out: string[] = [];
   let a = 0;
   let r = 0;
-  for (let i = 0; i < base.length; i++) {
-    const id = base[i]!;
+  for (const id of base) {
     while (a < added.length) {
-      const c = compareStringIds(added[a]!, id);
+      const toAdd = defined(added[a], 'an added id before its end');
+      const c = compareStringIds(toAdd, id);
       if (c > 0) break;
       if (c === 0) throw deltaMismatch(`added id ${JSON.stringify(id)} is already in the base`, id);
-      out.push(added[a++]!);
+      out.push(toAdd);
+      a++;
     }
     if (r < removed.length) {
-      const c = compareStringIds(removed[r]!, id);
-      if (c < 0)
-        throw deltaMismatch(`removed id ${JSON.stringify(removed[r])} is not in the base`, removed[r]!);
+      const toRemove = defined(removed[r], 'a removed id before its end');
+      const c = compareStringIds(toRemove, id);
+      if (c < 0) throw deltaMismatch(`removed id ${JSON.stringify(toRemove)} is not in the base`, toRemove);
       if (c === 0) {
         r++;
         continue;
@@ -176,11 +180,11 @@ export function applyStringDelta(
     }
     out.push(id);
   }
-  if (r < removed.length) {
-    throw deltaMismatch(`removed id ${JSON.stringify(removed[r])} is not in the base`, removed[r]!);
+  const missing = removed[r];
+  if (missing !== undefined) {
+    throw deltaMismatch(`removed id ${JSON.stringify(missing)} is not in the base`, missing);
   }
-  while (a < added.length) out.push(added[a++]!);
-  return out;
+  return a < added.length ? out.concat(added.slice(a)) : out;
 }
 
 function deltaMismatch(message: string, id: string): ValidationError {

@@ -2,6 +2,7 @@
  * 32-bit word views of a BigUint64Array, so hot loops compare and add ids as two unsigned
  * 32-bit halves (plain numbers) instead of allocating a BigInt per element read.
  */
+import { defined } from '../invariant.ts';
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
@@ -19,11 +20,11 @@ export function wordsOf(ids: BigUint64Array): Uint32Array {
 
 /** -1, 0 or 1 as id `i` of `a` is below, equal to or above id `j` of `b` (word views). */
 export function compareAt(a: Uint32Array, i: number, b: Uint32Array, j: number): number {
-  const ah = a[2 * i + HI]!;
-  const bh = b[2 * j + HI]!;
+  const ah = defined(a[2 * i + HI], 'an id inside the word view');
+  const bh = defined(b[2 * j + HI], 'an id inside the word view');
   if (ah !== bh) return ah < bh ? -1 : 1;
-  const al = a[2 * i + LO]!;
-  const bl = b[2 * j + LO]!;
+  const al = defined(a[2 * i + LO], 'an id inside the word view');
+  const bl = defined(b[2 * j + LO], 'an id inside the word view');
   if (al !== bl) return al < bl ? -1 : 1;
   return 0;
 }
@@ -35,4 +36,10 @@ export function firstOutOfOrder(ids: BigUint64Array): number {
     if (compareAt(w, i - 1, w, i) >= 0) return i;
   }
   return -1;
+}
+
+/** Copies id `from` of word view `src` into slot `to` of word view `dst`. */
+export function copyId(dst: Uint32Array, to: number, src: Uint32Array, from: number): void {
+  dst[2 * to + LO] = defined(src[2 * from + LO], 'an id inside the word view');
+  dst[2 * to + HI] = defined(src[2 * from + HI], 'an id inside the word view');
 }
