@@ -1,3 +1,4 @@
+import type { GraphKind } from '../../domain/account.ts';
 import type { GraphPointer, HeadScanResume, ObserveState } from '../../domain/account-state.ts';
 import type { IdList } from '../../domain/idset/index.ts';
 import { ANCHOR_ORDER_SLACK, leadingReadToday, mergeAnchor } from '../../domain/observe/head-anchor.ts';
@@ -269,46 +270,34 @@ async function commitFinds(
 }
 
 /**
- * Writes the owner's following list again as a base at the current seq when the changesets above its
- * base pile up (headScanRebaseDue): the list is unchanged (only its full scans change it), but every
- * read of it replays each changeset since its base, the followers' included. Returns the base it
- * replaces.
+ * Writes the owner's following list again as a base at the current seq when due: the list is
+ * unchanged (only its full scans change it), but every read of it replays each changeset since its
+ * base, the followers' included.
  */
-async function rebaseFollowingIfDue(
-  run: ObserveRun,
-  draft: ObserveState,
-  now: number,
-): Promise<GraphPointer | undefined> {
-  const pointer = draft.graphs.following;
-  if (!headScanRebaseDue(pointer, draft.seq, now)) return undefined;
-  const ids = await loadGraph(run.deps.store, run.cell.ref, 'following', pointer, draft.seq, run.ids);
-  const baseChunks = await writeBase(run, 'following', draft.seq, ids);
-  draft.graphs = {
-    ...draft.graphs,
-    following: { ...pointer, baseSeq: draft.seq, baseChunks, baseAt: now },
-  };
-  return pointer;
+function rebaseFollowingIfDue(run: ObserveRun, draft: ObserveState, now: number) {
+  return rebaseListIfDue(run, draft, 'following', now, () =>
+    loadGraph(run.deps.store, run.cell.ref, 'following', draft.graphs.following, draft.seq, run.ids),
+  );
 }
 
-/** Writes a new followers base when due (headScanRebaseDue); returns the base it replaces. */
-async function rebaseIfDue(
+/** Writes a new followers base when due: the snapshot's followers and the ones this scan found. */
+function rebaseIfDue(run: ObserveRun, draft: ObserveState, scan: HeadScan) {
+  return rebaseListIfDue(run, draft, 'followers', scan.now, async () =>
+    run.ids.apply(scan.known, run.ids.fromStrings([...scan.walk.found.keys()]), run.ids.empty()),
+  );
+}
+
+/** Writes `ids()` as the list's base at the draft's seq when due (headScanRebaseDue); returns the base it replaces. */
+async function rebaseListIfDue(
   run: ObserveRun,
   draft: ObserveState,
-  scan: HeadScan,
+  kind: GraphKind,
+  now: number,
+  ids: () => Promise<IdList>,
 ): Promise<GraphPointer | undefined> {
-  const pointer = draft.graphs.followers;
-  if (!headScanRebaseDue(pointer, draft.seq, scan.now)) return undefined;
-  const codec = run.ids;
-  const added = codec.fromStrings([...scan.walk.found.keys()]);
-  const baseChunks = await writeBase(
-    run,
-    'followers',
-    draft.seq,
-    codec.apply(scan.known, added, codec.empty()),
-  );
-  draft.graphs = {
-    ...draft.graphs,
-    followers: { ...pointer, baseSeq: draft.seq, baseChunks, baseAt: scan.now },
-  };
+  const pointer = draft.graphs[kind];
+  if (!headScanRebaseDue(pointer, draft.seq, now)) return undefined;
+  const baseChunks = await writeBase(run, kind, draft.seq, await ids());
+  draft.graphs = { ...draft.graphs, [kind]: { ...pointer, baseSeq: draft.seq, baseChunks, baseAt: now } };
   return pointer;
 }
